@@ -1,0 +1,36 @@
+#!/bin/sh
+# Installs the Debian packages that building, running and testing
+# mod_wsgi_lite need, but only those that are missing, so that a second run
+# costs one dpkg query.  Used by `make run`, `make test` and .ci/run.
+set -eu
+
+packages="apache2 apache2-dev python3 python3-dev libapache2-mod-perl2
+libwww-perl python3-flask python3-django curl make gcc"
+[ "$#" -gt 0 ] && packages="$packages $*"
+
+missing=""
+for p in $packages; do
+    if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed'; then
+        missing="$missing $p"
+    fi
+done
+[ -z "$missing" ] && exit 0
+
+if [ "$(id -u)" -ne 0 ]; then
+    echo "deps.sh: missing packages:$missing (run as root to install them)" >&2
+    exit 1
+fi
+echo "deps.sh: installing$missing"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q >/dev/null
+# The package scripts would start the system Apache on port 80; we never
+# want that, so keep invoke-rc.d from starting services during the install.
+policy=/usr/sbin/policy-rc.d
+created_policy=no
+if [ ! -e "$policy" ]; then
+    printf '#!/bin/sh\nexit 101\n' >"$policy" && chmod +x "$policy"
+    created_policy=yes
+fi
+apt-get install -y -q --no-install-recommends $missing
+[ "$created_policy" = yes ] && rm -f "$policy"
+exit 0

@@ -1,0 +1,292 @@
+/*
+ * environ.c: request_rec -> the WSGI environ dict (PEP 3333 "environ
+ * Variables"), built straight from the request: no intermediate APR table,
+ * keys interned once per interpreter, values decoded as latin-1 native
+ * strings.
+ *
+ * The CGI variables match what mod_wsgi (through ap_add_common_vars and
+ * ap_add_cgi_vars) gives the same request, minus PATH_TRANSLATED, whose
+ * sub-request costs more than any WSGI app has asked of it.
+ */
+#include "wsl.h"
+
+#include "util_script.h"
+
+enum {
+    K_REQUEST_METHOD, K_SCRIPT_NAME, K_PATH_INFO, K_QUERY_STRING,
+    K_REQUEST_URI, K_CONTENT_TYPE, K_CONTENT_LENGTH, K_SERVER_NAME,
+    K_SERVER_PORT, K_SERVER_PROTOCOL, K_SERVER_SOFTWARE, K_SERVER_ADDR,
+    K_SERVER_ADMIN, K_SERVER_SIGNATURE, K_REMOTE_ADDR, K_REMOTE_PORT,
+    K_REMOTE_HOST, K_REMOTE_USER, K_AUTH_TYPE, K_GATEWAY_INTERFACE,
+    K_DOCUMENT_ROOT, K_REQUEST_SCHEME, K_CONTEXT_PREFIX,
+    K_CONTEXT_DOCUMENT_ROOT, K_SCRIPT_FILENAME,
+    K_WSGI_VERSION, K_WSGI_URL_SCHEME, K_WSGI_INPUT, K_WSGI_ERRORS,
+    K_WSGI_MULTITHREAD, K_WSGI_MULTIPROCESS, K_WSGI_RUN_ONCE,
+    K_WSGI_FILE_WRAPPER, K_WSGI_INPUT_TERMINATED,
+    K_WSL_PROCESS_GROUP, K_WSL_APPLICATION_GROUP, K_WSL_SCRIPT_RELOADING,
+    K_WSL_REQUEST_START, K_WSL_CALLABLE_OBJECT, K_WSL_VERSION,
+    K_COUNT
+};
+
+static const char *const key_names[K_COUNT] = {
+    "REQUEST_METHOD", "SCRIPT_NAME", "PATH_INFO", "QUERY_STRING",
+    "REQUEST_URI", "CONTENT_TYPE", "CONTENT_LENGTH", "SERVER_NAME",
+    "SERVER_PORT", "SERVER_PROTOCOL", "SERVER_SOFTWARE", "SERVER_ADDR",
+    "SERVER_ADMIN", "SERVER_SIGNATURE", "REMOTE_ADDR", "REMOTE_PORT",
+    "REMOTE_HOST", "REMOTE_USER", "AUTH_TYPE", "GATEWAY_INTERFACE",
+    "DOCUMENT_ROOT", "REQUEST_SCHEME", "CONTEXT_PREFIX",
+    "CONTEXT_DOCUMENT_ROOT", "SCRIPT_FILENAME",
+    "wsgi.version", "wsgi.url_scheme", "wsgi.input", "wsgi.errors",
+    "wsgi.multithread", "wsgi.multiprocess", "wsgi.run_once",
+    "wsgi.file_wrapper", "wsgi.input_terminated",
+    "mod_wsgi_lite.process_group", "mod_wsgi_lite.application_group",
+    "mod_wsgi_lite.script_reloading", "mod_wsgi_lite.request_start",
+    "mod_wsgi_lite.callable_object", "mod_wsgi_lite.version",
+};
+
+struct wsl_environ_keys {
+    PyObject *key[K_COUNT];
+    PyObject *wsgi_version;     /* (1, 0) */
+    PyObject *wsl_version;      /* (major, minor, micro) */
+};
+
+/* Fixed for the life of the child (set from the MPM at start-up). */
+static int process_multithread, process_multiprocess;
+
+void wsl_environ_set_process_model(int multithread, int multiprocess)
+{
+    process_multithread = multithread;
+    process_multiprocess = multiprocess;
+}
+
+int wsl_environ_keys_init(wsl_interp *interp)
+{
+    wsl_environ_keys *keys = PyMem_Calloc(1, sizeof(*keys));
+    int i;
+
+    if (!keys) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    interp->keys = keys;
+    for (i = 0; i < K_COUNT; i++) {
+        if (!(keys->key[i] = PyUnicode_InternFromString(key_names[i])))
+            return -1;
+    }
+    keys->wsgi_version = Py_BuildValue("(ii)", 1, 0);
+    keys->wsl_version = Py_BuildValue("(iii)", 0, 1, 0);
+    if (!keys->wsgi_version || !keys->wsl_version)
+        return -1;
+    return 0;
+}
+
+/* environ[key] = value; `value` is stolen (NULL means an error is set). */
+static int set_stolen(PyObject *env, PyObject *key, PyObject *value)
+{
+    int rc;
+
+    if (!value)
+        return -1;
+    rc = PyDict_SetItem(env, key, value);
+    Py_DECREF(value);
+    return rc;
+}
+
+/* A native string (PEP 3333: latin-1 decoded bytes). */
+static int set_str(PyObject *env, PyObject *key, const char *value)
+{
+    if (!value)
+        value = "";
+    return set_stolen(env, key,
+                      PyUnicode_DecodeLatin1(value, strlen(value), NULL));
+}
+
+/*
+ * HTTP_* from a request header name, or 0 when the header must not reach
+ * the application: names with characters other than letters, digits and
+ * '-' (an `X_Forwarded_For` would otherwise pose as `X-Forwarded-For`,
+ * both becoming HTTP_X_FORWARDED_FOR), and `Proxy` (httpoxy: it would
+ * become HTTP_PROXY, which HTTP libraries read as their proxy setting).
+ */
+static apr_size_t header_key(const char *name, char *buf, apr_size_t size)
+{
+    apr_size_t n = 5;
+    const char *c;
+
+    memcpy(buf, "HTTP_", 5);
+    for (c = name; *c; c++) {
+        if (n + 1 >= size)
+            return 0;
+        if (apr_isalnum(*c))
+            buf[n++] = apr_toupper(*c);
+        else if (*c == '-')
+            buf[n++] = '_';
+        else
+            return 0;
+    }
+    if (n == 5 || !strcmp(buf + 5, "PROXY"))
+        return 0;
+    buf[n] = '\0';
+    return n;
+}
+
+static int add_headers(PyObject *env, request_rec *r, wsl_environ_keys *keys,
+                       int pass_authorization)
+{
+    const apr_array_header_t *arr = apr_table_elts(r->headers_in);
+    const apr_table_entry_t *h = (const apr_table_entry_t *)arr->elts;
+    char buf[256];
+    int i;
+
+    for (i = 0; i < arr->nelts; i++) {
+        PyObject *key, *value, *old;
+        apr_size_t n;
+
+        if (!h[i].key || !h[i].val)
+            continue;
+        if (!strcasecmp(h[i].key, "Content-Type")) {
+            if (set_str(env, keys->key[K_CONTENT_TYPE], h[i].val) < 0)
+                return -1;
+            continue;
+        }
+        if (!strcasecmp(h[i].key, "Content-Length")) {
+            if (set_str(env, keys->key[K_CONTENT_LENGTH], h[i].val) < 0)
+                return -1;
+            continue;
+        }
+        /* Credentials stay with Apache unless the admin says otherwise
+         * (WSGIPassAuthorization); Proxy-Authorization never passes. */
+        if (!strcasecmp(h[i].key, "Proxy-Authorization"))
+            continue;
+        if (!pass_authorization && !strcasecmp(h[i].key, "Authorization"))
+            continue;
+        if (!(n = header_key(h[i].key, buf, sizeof(buf))))
+            continue;
+        if (!(key = PyUnicode_FromStringAndSize(buf, (Py_ssize_t)n)))
+            return -1;
+        value = PyUnicode_DecodeLatin1(h[i].val, strlen(h[i].val), NULL);
+        /* Repeated headers are joined with ", " (RFC 9110 5.3), as a
+         * CGI environment does. */
+        old = value ? PyDict_GetItemWithError(env, key) : NULL;
+        if (old)
+            Py_SETREF(value, PyUnicode_FromFormat("%U, %U", old, value));
+        else if (PyErr_Occurred())
+            Py_CLEAR(value);
+        if (set_stolen(env, key, value) < 0) {
+            Py_DECREF(key);
+            return -1;
+        }
+        Py_DECREF(key);
+    }
+    return 0;
+}
+
+/* SetEnv, mod_rewrite's E=, mod_ssl's HTTPS, UNIQUE_ID ...: added first,
+ * so the CGI variables computed below win over a SetEnv of the same name,
+ * as in a CGI environment. */
+static int add_subprocess_env(PyObject *env, request_rec *r)
+{
+    const apr_array_header_t *arr = apr_table_elts(r->subprocess_env);
+    const apr_table_entry_t *e = (const apr_table_entry_t *)arr->elts;
+    int i;
+
+    for (i = 0; i < arr->nelts; i++) {
+        PyObject *key;
+        int rc;
+
+        if (!e[i].key)
+            continue;
+        if (!(key = PyUnicode_DecodeLatin1(e[i].key, strlen(e[i].key),
+                                           NULL)))
+            return -1;
+        rc = set_str(env, key, e[i].val);
+        Py_DECREF(key);
+        if (rc < 0)
+            return -1;
+    }
+    return 0;
+}
+
+PyObject *wsl_environ_build(request_rec *r, wsl_interp *interp,
+                            const char *group, const char *callable,
+                            PyObject *input, PyObject *errors)
+{
+    wsl_environ_keys *keys = interp->keys;
+    PyObject **k = keys->key;
+    const wsl_dir_config *dconf =
+        ap_get_module_config(r->per_dir_config, &wsgi_lite_module);
+    conn_rec *c = r->connection;
+    apr_port_t remote_port = r->useragent_addr ? r->useragent_addr->port
+                                               : c->client_addr->port;
+    const char *remote_host = ap_get_useragent_host(r, REMOTE_HOST, NULL);
+    PyObject *env = PyDict_New();
+
+    if (!env)
+        return NULL;
+    if (add_subprocess_env(env, r) < 0 ||
+        add_headers(env, r, keys,
+                    wsl_config_flag(dconf->pass_authorization, 0)) < 0)
+        goto fail;
+
+    if (set_str(env, k[K_REQUEST_METHOD], r->method) < 0 ||
+        set_str(env, k[K_SCRIPT_NAME], wsl_request_script_name(r)) < 0 ||
+        set_str(env, k[K_PATH_INFO], r->path_info) < 0 ||
+        set_str(env, k[K_QUERY_STRING], r->args) < 0 ||
+        set_str(env, k[K_REQUEST_URI], r->unparsed_uri) < 0 ||
+        set_str(env, k[K_SERVER_NAME], ap_get_server_name_for_url(r)) < 0 ||
+        set_stolen(env, k[K_SERVER_PORT],
+                   PyUnicode_FromFormat("%u",
+                                        (unsigned)ap_get_server_port(r))) < 0 ||
+        set_str(env, k[K_SERVER_PROTOCOL], r->protocol) < 0 ||
+        set_str(env, k[K_SERVER_SOFTWARE], ap_get_server_banner()) < 0 ||
+        set_str(env, k[K_SERVER_ADDR], c->local_ip) < 0 ||
+        set_str(env, k[K_SERVER_ADMIN], r->server->server_admin) < 0 ||
+        set_str(env, k[K_SERVER_SIGNATURE], ap_psignature("", r)) < 0 ||
+        set_str(env, k[K_REMOTE_ADDR], r->useragent_ip) < 0 ||
+        set_stolen(env, k[K_REMOTE_PORT],
+                   PyUnicode_FromFormat("%u", (unsigned)remote_port)) < 0 ||
+        set_str(env, k[K_GATEWAY_INTERFACE], "CGI/1.1") < 0 ||
+        set_str(env, k[K_DOCUMENT_ROOT], ap_document_root(r)) < 0 ||
+        set_str(env, k[K_REQUEST_SCHEME], ap_http_scheme(r)) < 0 ||
+        set_str(env, k[K_CONTEXT_PREFIX], ap_context_prefix(r)) < 0 ||
+        set_str(env, k[K_CONTEXT_DOCUMENT_ROOT],
+                ap_context_document_root(r)) < 0 ||
+        set_str(env, k[K_SCRIPT_FILENAME], r->filename) < 0)
+        goto fail;
+    if (remote_host && set_str(env, k[K_REMOTE_HOST], remote_host) < 0)
+        goto fail;
+    if (r->user && set_str(env, k[K_REMOTE_USER], r->user) < 0)
+        goto fail;
+    if (r->ap_auth_type && set_str(env, k[K_AUTH_TYPE], r->ap_auth_type) < 0)
+        goto fail;
+
+    if (PyDict_SetItem(env, k[K_WSGI_VERSION], keys->wsgi_version) < 0 ||
+        set_str(env, k[K_WSGI_URL_SCHEME], ap_http_scheme(r)) < 0 ||
+        PyDict_SetItem(env, k[K_WSGI_INPUT], input) < 0 ||
+        PyDict_SetItem(env, k[K_WSGI_ERRORS], errors) < 0 ||
+        PyDict_SetItem(env, k[K_WSGI_MULTITHREAD],
+                       process_multithread ? Py_True : Py_False) < 0 ||
+        PyDict_SetItem(env, k[K_WSGI_MULTIPROCESS],
+                       process_multiprocess ? Py_True : Py_False) < 0 ||
+        PyDict_SetItem(env, k[K_WSGI_RUN_ONCE], Py_False) < 0 ||
+        PyDict_SetItem(env, k[K_WSGI_FILE_WRAPPER],
+                       (PyObject *)&wsl_py_file_wrapper_type) < 0 ||
+        PyDict_SetItem(env, k[K_WSGI_INPUT_TERMINATED], Py_True) < 0)
+        goto fail;
+
+    if (set_str(env, k[K_WSL_PROCESS_GROUP], "") < 0 ||
+        set_str(env, k[K_WSL_APPLICATION_GROUP], group) < 0 ||
+        set_str(env, k[K_WSL_SCRIPT_RELOADING],
+                wsl_config_flag(dconf->script_reloading, 1) ? "1" : "0") < 0 ||
+        set_stolen(env, k[K_WSL_REQUEST_START],
+                   PyUnicode_FromFormat("%lld",
+                                        (long long)r->request_time)) < 0 ||
+        set_str(env, k[K_WSL_CALLABLE_OBJECT], callable) < 0 ||
+        PyDict_SetItem(env, k[K_WSL_VERSION], keys->wsl_version) < 0)
+        goto fail;
+    return env;
+
+fail:
+    Py_DECREF(env);
+    return NULL;
+}

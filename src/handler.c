@@ -1,0 +1,173 @@
+/*
+ * handler.c: the content handler.  Checks the target, enters the
+ * application group's interpreter, builds the environ, calls the
+ * application, streams its result, calls close(), and turns any Python
+ * failure into one logged traceback plus a 500 (or, once the headers have
+ * gone, a closed connection so the client sees a truncated response).
+ */
+#include "wsl.h"
+
+#include "http_core.h"
+
+int wsl_types_ready(void)
+{
+    if (PyType_Ready(&wsl_py_log_type) < 0 ||
+        PyType_Ready(&wsl_py_input_type) < 0 ||
+        PyType_Ready(&wsl_py_start_response_type) < 0 ||
+        PyType_Ready(&wsl_py_file_wrapper_type) < 0)
+        return -1;
+    return 0;
+}
+
+/* PEP 3333: close() is called once, however the response ended.  Returns
+ * -1 with its exception set if close() itself failed. */
+static int call_close(PyObject *result)
+{
+    PyObject *close, *res;
+
+    if (!(close = PyObject_GetAttrString(result, "close"))) {
+        if (!PyErr_ExceptionMatches(PyExc_AttributeError))
+            return -1;
+        PyErr_Clear();
+        return 0;
+    }
+    res = PyObject_CallNoArgs(close);
+    Py_DECREF(close);
+    if (!res)
+        return -1;
+    Py_DECREF(res);
+    return 0;
+}
+
+/* Status for a failed application: a 500 unless the failure came from
+ * reading the body, which Apache maps (413 over LimitRequestBody ...). */
+static int failure_status(wsl_request *req)
+{
+    request_rec *r = req->r;
+
+    if (req->headers_sent) {
+        r->connection->keepalive = AP_CONN_CLOSE;
+        return OK;
+    }
+    apr_brigade_cleanup(req->bb);
+    r->status = HTTP_OK;
+    r->status_line = NULL;
+    if (req->input_error != APR_SUCCESS)
+        return ap_map_http_request_error(req->input_error,
+                                         HTTP_INTERNAL_SERVER_ERROR);
+    return HTTP_INTERNAL_SERVER_ERROR;
+}
+
+static int run_application(request_rec *r, wsl_interp *interp,
+                           const char *group)
+{
+    const wsl_dir_config *dconf =
+        ap_get_module_config(r->per_dir_config, &wsgi_lite_module);
+    const char *callable = wsl_config_callable(r);
+    PyObject *app, *input = NULL, *errors = NULL, *sr = NULL;
+    PyObject *environ = NULL, *result = NULL;
+    wsl_request req;
+    int status = OK, rc = -1;
+
+    memset(&req, 0, sizeof(req));
+    req.r = r;
+    req.interp = interp;
+    req.content_length = -1;
+    req.bb = apr_brigade_create(r->pool, r->connection->bucket_alloc);
+
+    app = wsl_script_callable(r, interp, r->filename, callable,
+                              wsl_config_flag(dconf->script_reloading, 1),
+                              &status);
+    if (!app)
+        return status;
+
+    if ((input = wsl_input_new(&req)) &&
+        (errors = wsl_log_new(r, r->server, APLOG_ERR)) &&
+        (sr = wsl_start_response_new(&req)) &&
+        (environ = wsl_environ_build(r, interp, group ? group : "",
+                                     callable, input, errors)) &&
+        (result = PyObject_CallFunctionObjArgs(app, environ, sr, NULL)))
+        rc = wsl_output_result(&req, result);
+
+    if (result) {
+        /* close() runs even when iterating failed; the first failure is
+         * the one reported. */
+        PyObject *type, *value, *tb;
+
+        PyErr_Fetch(&type, &value, &tb);
+        if (call_close(result) < 0) {
+            if (type)
+                wsl_log_python_error(r, interp, "close() of the response");
+            else
+                rc = -1;
+        }
+        if (type)
+            PyErr_Restore(type, value, tb);
+    }
+    if (rc < 0) {
+        wsl_log_python_error(r, interp, "the WSGI application");
+        status = failure_status(&req);
+    }
+
+    if (input)
+        wsl_input_detach(input);
+    if (errors)
+        wsl_log_detach(errors);
+    if (sr)
+        wsl_start_response_detach(sr);
+    Py_XDECREF(result);
+    Py_XDECREF(environ);
+    Py_XDECREF(sr);
+    Py_XDECREF(errors);
+    Py_XDECREF(input);
+    Py_DECREF(app);
+    return status;
+}
+
+int wsl_handler(request_rec *r)
+{
+    const wsl_dir_config *dconf;
+    const char *group;
+    wsl_interp *interp;
+    int status;
+
+    if (!r->handler || (strcmp(r->handler, WSL_HANDLER) &&
+                        strcmp(r->handler, WSL_HANDLER_MIME)))
+        return DECLINED;
+
+    if (r->finfo.filetype == APR_NOFILE) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
+                      "WSL00040: WSGI script '%s' not found (for '%s')",
+                      r->filename, r->uri);
+        return HTTP_NOT_FOUND;
+    }
+    if (r->finfo.filetype != APR_REG) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
+                      "WSL00041: WSGI script '%s' is not a regular file",
+                      r->filename);
+        return HTTP_FORBIDDEN;
+    }
+    /* As for CGI: a script found by URL mapping runs only where the admin
+     * allowed it; WSGIScriptAlias is that permission in itself. */
+    if (!wsl_request_is_aliased(r) && !(ap_allow_options(r) & OPT_EXECCGI)) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
+                      "WSL00042: Options ExecCGI is off in this directory: "
+                      "%s", r->filename);
+        return HTTP_FORBIDDEN;
+    }
+
+    dconf = ap_get_module_config(r->per_dir_config, &wsgi_lite_module);
+    status = ap_setup_client_block(r,
+                                   wsl_config_flag(dconf->chunked_request, 0)
+                                   ? REQUEST_CHUNKED_DECHUNK
+                                   : REQUEST_CHUNKED_ERROR);
+    if (status != OK)
+        return status;
+
+    group = wsl_config_group_name(r);
+    if (!(interp = wsl_interp_enter(r, group)))
+        return HTTP_INTERNAL_SERVER_ERROR;
+    status = run_application(r, interp, group);
+    wsl_interp_leave();
+    return status;
+}

@@ -1,0 +1,293 @@
+/*
+ * input.c: wsgi.input, the request body streamed through Apache's input
+ * filters (PEP 3333 "Input and Error Streams").
+ *
+ * Nothing is read up front: each call pulls what it needs with
+ * ap_get_brigade, the GIL released while Apache waits on the client.
+ * Apache's HTTP input filter does the de-chunking and enforces
+ * LimitRequestBody; a read error is kept on the request so the handler can
+ * answer with the status it maps to (413, 400, 408) rather than a 500.
+ * read() and read(n) fill the final bytes object directly; only readline()
+ * needs a look-ahead buffer.
+ */
+#include "wsl.h"
+
+typedef struct {
+    PyObject_HEAD
+    wsl_request *req;           /* NULL once the request has ended */
+    apr_bucket_brigade *bb;
+    char *buf;                  /* look-ahead for readline, PyMem_Raw */
+    size_t pos, len, cap;
+    int eof;
+} wsl_py_input;
+
+#define WSL_READ_BLOCK 8192
+#define WSL_READ_TRUST (16 * 1024 * 1024)
+
+static int input_check(wsl_py_input *self)
+{
+    if (!self->req) {
+        PyErr_SetString(PyExc_RuntimeError,
+                        "wsgi.input used after its request has ended");
+        return -1;
+    }
+    return 0;
+}
+
+/*
+ * Read up to `want` bytes from Apache into dst: the count, 0 at the end of
+ * the body, -1 with OSError set.
+ */
+static Py_ssize_t read_from_apache(wsl_py_input *self, char *dst,
+                                   apr_size_t want)
+{
+    request_rec *r = self->req->r;
+    apr_size_t got = 0;
+    apr_status_t rv;
+    PyThreadState *ts;
+    int eos = 0;
+
+    if (self->eof || want == 0)
+        return 0;
+    ts = wsl_gil_release();
+    do {
+        rv = ap_get_brigade(r->input_filters, self->bb, AP_MODE_READBYTES,
+                            APR_BLOCK_READ, want);
+        if (rv != APR_SUCCESS)
+            break;
+        eos = !APR_BRIGADE_EMPTY(self->bb) &&
+              APR_BUCKET_IS_EOS(APR_BRIGADE_LAST(self->bb));
+        got = want;
+        rv = apr_brigade_flatten(self->bb, dst, &got);
+        apr_brigade_cleanup(self->bb);
+        /* A filter may hand back an empty brigade (a 100-continue, a
+         * chunk header): ask again until data or the end. */
+    } while (rv == APR_SUCCESS && got == 0 && !eos);
+    wsl_gil_reacquire(ts);
+
+    if (rv != APR_SUCCESS) {
+        char msg[120];
+
+        if (self->req->input_error == APR_SUCCESS)
+            self->req->input_error = rv;
+        self->eof = 1;
+        PyErr_Format(PyExc_OSError, "error reading the request body: %s",
+                     apr_strerror(rv, msg, sizeof(msg)));
+        return -1;
+    }
+    if (eos)
+        self->eof = 1;
+    return (Py_ssize_t)got;
+}
+
+/* Take up to `want` buffered bytes into dst. */
+static size_t take_buffered(wsl_py_input *self, char *dst, size_t want)
+{
+    size_t n = self->len - self->pos;
+
+    if (n > want)
+        n = want;
+    memcpy(dst, self->buf + self->pos, n);
+    self->pos += n;
+    return n;
+}
+
+/* read(size=-1): all of the rest, or exactly size bytes unless the body
+ * ends first. */
+static PyObject *input_read(wsl_py_input *self, PyObject *args)
+{
+    Py_ssize_t size = -1, have, got, cap;
+    PyObject *result;
+
+    if (!PyArg_ParseTuple(args, "|n:read", &size) || input_check(self) < 0)
+        return NULL;
+    if (size < 0) {
+        /* Content-Length, when known, sizes the object right away; but a
+         * client's say-so allocates no more than WSL_READ_TRUST up front. */
+        apr_off_t expect = self->req->r->remaining;
+
+        if (expect <= 0)
+            expect = WSL_READ_BLOCK;
+        else if (expect > WSL_READ_TRUST)
+            expect = WSL_READ_TRUST;
+        cap = (Py_ssize_t)(self->len - self->pos) + (Py_ssize_t)expect;
+    }
+    else {
+        cap = size;
+    }
+    if (!(result = PyBytes_FromStringAndSize(NULL, cap)))
+        return NULL;
+    have = (Py_ssize_t)take_buffered(self, PyBytes_AS_STRING(result),
+                                     (size_t)cap);
+    for (;;) {
+        if (have == cap) {
+            if (size >= 0 || self->eof)
+                break;
+            cap *= 2;
+            if (_PyBytes_Resize(&result, cap) < 0)
+                return NULL;
+        }
+        got = read_from_apache(self, PyBytes_AS_STRING(result) + have,
+                               (apr_size_t)(cap - have));
+        if (got < 0) {
+            Py_DECREF(result);
+            return NULL;
+        }
+        if (got == 0)
+            break;
+        have += got;
+    }
+    if (have != cap && _PyBytes_Resize(&result, have) < 0)
+        return NULL;
+    return result;
+}
+
+/* Make sure the buffer holds a newline, `limit` bytes, or the end. */
+static int fill_line(wsl_py_input *self, Py_ssize_t limit)
+{
+    for (;;) {
+        size_t avail = self->len - self->pos;
+        Py_ssize_t got;
+
+        if (memchr(self->buf + self->pos, '\n', avail) ||
+            (limit >= 0 && avail >= (size_t)limit) || self->eof)
+            return 0;
+        if (self->pos) {
+            memmove(self->buf, self->buf + self->pos, avail);
+            self->pos = 0;
+            self->len = avail;
+        }
+        if (self->cap - self->len < WSL_READ_BLOCK) {
+            size_t ncap = self->cap ? self->cap * 2 : 2 * WSL_READ_BLOCK;
+            char *nbuf = PyMem_RawRealloc(self->buf, ncap);
+
+            if (!nbuf) {
+                PyErr_NoMemory();
+                return -1;
+            }
+            self->buf = nbuf;
+            self->cap = ncap;
+        }
+        got = read_from_apache(self, self->buf + self->len,
+                               self->cap - self->len);
+        if (got < 0)
+            return -1;
+        self->len += (size_t)got;
+    }
+}
+
+static PyObject *readline_limit(wsl_py_input *self, Py_ssize_t limit)
+{
+    const char *start, *nl;
+    size_t n;
+
+    if (input_check(self) < 0 || fill_line(self, limit) < 0)
+        return NULL;
+    start = self->buf + self->pos;
+    n = self->len - self->pos;
+    if (n && (nl = memchr(start, '\n', n)))
+        n = (size_t)(nl - start) + 1;
+    if (limit >= 0 && n > (size_t)limit)
+        n = (size_t)limit;
+    self->pos += n;
+    return PyBytes_FromStringAndSize(n ? start : "", (Py_ssize_t)n);
+}
+
+static PyObject *input_readline(wsl_py_input *self, PyObject *args)
+{
+    Py_ssize_t limit = -1;
+    PyObject *arg = Py_None;
+
+    if (!PyArg_ParseTuple(args, "|O:readline", &arg))
+        return NULL;
+    if (arg != Py_None && (limit = PyLong_AsSsize_t(arg)) == -1 &&
+        PyErr_Occurred())
+        return NULL;
+    return readline_limit(self, limit);
+}
+
+static PyObject *input_readlines(wsl_py_input *self, PyObject *args)
+{
+    Py_ssize_t hint = -1, total = 0;
+    PyObject *lines, *line;
+
+    if (!PyArg_ParseTuple(args, "|n:readlines", &hint) ||
+        !(lines = PyList_New(0)))
+        return NULL;
+    while ((line = readline_limit(self, -1))) {
+        Py_ssize_t n = PyBytes_GET_SIZE(line);
+
+        if (n == 0 || PyList_Append(lines, line) < 0) {
+            Py_DECREF(line);
+            break;
+        }
+        Py_DECREF(line);
+        total += n;
+        if (hint > 0 && total >= hint)
+            break;
+    }
+    if (PyErr_Occurred()) {
+        Py_DECREF(lines);
+        return NULL;
+    }
+    return lines;
+}
+
+static PyObject *input_iternext(wsl_py_input *self)
+{
+    PyObject *line = readline_limit(self, -1);
+
+    if (line && PyBytes_GET_SIZE(line) == 0) {
+        Py_DECREF(line);
+        return NULL;    /* StopIteration */
+    }
+    return line;
+}
+
+static void input_dealloc(wsl_py_input *self)
+{
+    PyMem_RawFree(self->buf);
+    PyObject_Free(self);
+}
+
+static PyMethodDef input_methods[] = {
+    { "read", (PyCFunction)input_read, METH_VARARGS,
+      "read(size=-1) -> bytes" },
+    { "readline", (PyCFunction)input_readline, METH_VARARGS,
+      "readline(size=-1) -> bytes" },
+    { "readlines", (PyCFunction)input_readlines, METH_VARARGS,
+      "readlines(hint=-1) -> list of bytes" },
+    { NULL }
+};
+
+PyTypeObject wsl_py_input_type = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "mod_wsgi_lite.Input",
+    .tp_basicsize = sizeof(wsl_py_input),
+    .tp_dealloc = (destructor)input_dealloc,
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_doc = "wsgi.input: the request body",
+    .tp_iter = PyObject_SelfIter,
+    .tp_iternext = (iternextfunc)input_iternext,
+    .tp_methods = input_methods,
+};
+
+PyObject *wsl_input_new(wsl_request *req)
+{
+    wsl_py_input *self = PyObject_New(wsl_py_input, &wsl_py_input_type);
+
+    if (!self)
+        return NULL;
+    self->req = req;
+    self->bb = apr_brigade_create(req->r->pool,
+                                  req->r->connection->bucket_alloc);
+    self->buf = NULL;
+    self->pos = self->len = self->cap = 0;
+    self->eof = 0;
+    return (PyObject *)self;
+}
+
+void wsl_input_detach(PyObject *input)
+{
+    ((wsl_py_input *)input)->req = NULL;
+}

@@ -1,0 +1,413 @@
+/*
+ * interp.c: Python's life in an Apache child, application groups
+ * (sub-interpreters), and the only code that takes or drops the GIL.
+ *
+ * Python is initialised in each child (lazy initialisation, mod_wsgi's
+ * default), never in the parent: the parent forks and unloads modules on
+ * restart, neither of which an initialised interpreter survives.
+ *
+ * Thread states: every worker thread keeps one PyThreadState per
+ * interpreter, created on its first request for that interpreter and reused
+ * for the life of the child.  A thread's main-interpreter state is always
+ * created first, so the PyGILState_* binding of the thread (the first state
+ * wins, see CPython's _PyGILState_NoteThreadState) is the main
+ * interpreter's: C extensions that use PyGILState_Ensure work in %{GLOBAL},
+ * and a %{GLOBAL} request can never land in a sub-interpreter.  We never
+ * call PyGILState_* ourselves; we always restore our own state.
+ *
+ * Not here: loading scripts (script.c), building the environ (environ.c).
+ */
+#include "wsl.h"
+
+#include "ap_mpm.h"
+
+/* What this child knows about Python; guarded by `lock` where noted. */
+static struct {
+    server_rec *server;
+    apr_pool_t *pool;            /* the child pool */
+    apr_thread_mutex_t *lock;    /* groups, interps, owned thread states */
+    apr_hash_t *groups;          /* name -> wsl_interp (sub-interpreters) */
+    wsl_interp **interps;        /* by index; 0 is the main interpreter */
+    int ninterps, capinterps;
+    PyThreadState *init_tstate;  /* the child main thread's, from init */
+    int ready;                   /* Python is initialised and usable */
+} wsl_py;
+
+/* Thread states we created, per interpreter, to delete at child exit. */
+typedef struct {
+    PyThreadState **states;
+    int count, cap;
+} tstate_list;
+static tstate_list *owned_tstates;   /* by interp index, under lock */
+
+/* This thread's state per interpreter index, and the one in use now. */
+static _Thread_local PyThreadState **thread_tstates;
+static _Thread_local int thread_ntstates;
+static _Thread_local PyThreadState *thread_active;
+static _Thread_local wsl_interp *thread_last_interp;
+
+/* Append to a growable pointer array; aborts only on malloc failure,
+ * which an Apache child cannot recover from anyway. */
+static void *grow(void *array, int *cap, int need, size_t elem)
+{
+    int newcap;
+
+    if (need <= *cap)
+        return array;
+    newcap = *cap ? *cap * 2 : 8;
+    while (newcap < need)
+        newcap *= 2;
+    array = realloc(array, (size_t)newcap * elem);
+    if (!array)
+        abort();
+    memset((char *)array + (size_t)*cap * elem, 0,
+           (size_t)(newcap - *cap) * elem);
+    *cap = newcap;
+    return array;
+}
+
+/* Record ts as this thread's state for interp.  Caller holds `lock`. */
+static void own_tstate(wsl_interp *interp, PyThreadState *ts)
+{
+    static int owned_cap;
+    tstate_list *list;
+    int thread_cap = thread_ntstates;
+
+    owned_tstates = grow(owned_tstates, &owned_cap, interp->index + 1,
+                         sizeof(tstate_list));
+    list = &owned_tstates[interp->index];
+    list->states = grow(list->states, &list->cap, list->count + 1,
+                        sizeof(PyThreadState *));
+    list->states[list->count++] = ts;
+
+    thread_tstates = grow(thread_tstates, &thread_cap, interp->index + 1,
+                          sizeof(PyThreadState *));
+    thread_ntstates = thread_cap;
+    thread_tstates[interp->index] = ts;
+}
+
+/* This thread's state for interp, created on first use (GIL not held). */
+static PyThreadState *thread_tstate(wsl_interp *interp)
+{
+    PyThreadState *ts;
+
+    if (interp->index < thread_ntstates && thread_tstates[interp->index])
+        return thread_tstates[interp->index];
+
+    apr_thread_mutex_lock(wsl_py.lock);
+    if (interp->index != 0 &&
+        (thread_ntstates == 0 || !thread_tstates[0])) {
+        /* Main interpreter first: it must own the GILState binding. */
+        own_tstate(wsl_py.interps[0],
+                   PyThreadState_New(wsl_py.interps[0]->istate));
+    }
+    ts = PyThreadState_New(interp->istate);
+    own_tstate(interp, ts);
+    apr_thread_mutex_unlock(wsl_py.lock);
+    return ts;
+}
+
+/* Set up what every interpreter needs; GIL held, interp current. */
+static int interp_setup(wsl_interp *interp)
+{
+    wsl_server_config *sconf =
+        ap_get_module_config(wsl_py.server->module_config, &wsgi_lite_module);
+    const char **dirs = (const char **)sconf->python_path->elts;
+    PyObject *mod = NULL, *res;
+    int i;
+
+    interp->istate = PyThreadState_Get()->interp;
+    if (!(interp->scripts = PyDict_New()))
+        goto fail;
+    if (wsl_environ_keys_init(interp) < 0)
+        goto fail;
+    if (!(mod = PyImport_ImportModule("traceback")))
+        goto fail;
+    interp->format_exception = PyObject_GetAttrString(mod, "format_exception");
+    Py_CLEAR(mod);
+    if (!interp->format_exception)
+        goto fail;
+    if (wsl_log_redirect_std(wsl_py.server) < 0)
+        goto fail;
+
+    /* WSGIPythonPath: site.addsitedir, so .pth files there count too. */
+    if (sconf->python_path->nelts) {
+        if (!(mod = PyImport_ImportModule("site")))
+            goto fail;
+        for (i = 0; i < sconf->python_path->nelts; i++) {
+            res = PyObject_CallMethod(mod, "addsitedir", "s", dirs[i]);
+            if (!res)
+                goto fail;
+            Py_DECREF(res);
+        }
+        Py_CLEAR(mod);
+    }
+    if (apr_thread_mutex_create(&interp->load_lock, APR_THREAD_MUTEX_DEFAULT,
+                                wsl_py.pool) != APR_SUCCESS) {
+        PyErr_SetString(PyExc_RuntimeError, "cannot create the load lock");
+        goto fail;
+    }
+    return 0;
+
+fail:
+    Py_XDECREF(mod);
+    wsl_log_python_error_server(wsl_py.server, interp,
+                                apr_psprintf(wsl_py.pool, "setting up "
+                                             "application group '%s'",
+                                             interp->name));
+    return -1;
+}
+
+static wsl_interp *interp_register(const char *name)
+{
+    wsl_interp *interp = apr_pcalloc(wsl_py.pool, sizeof(*interp));
+
+    interp->name = apr_pstrdup(wsl_py.pool, name);
+    interp->index = wsl_py.ninterps;
+    wsl_py.interps = grow(wsl_py.interps, &wsl_py.capinterps,
+                          wsl_py.ninterps + 1, sizeof(wsl_interp *));
+    wsl_py.interps[wsl_py.ninterps++] = interp;
+    return interp;
+}
+
+/*
+ * Create the sub-interpreter for a group.  Caller holds `lock` and not the
+ * GIL.  Py_NewInterpreter needs the GIL, which we take with this thread's
+ * main-interpreter state; the state it returns becomes this thread's state
+ * for the new interpreter.
+ */
+static wsl_interp *interp_create(const char *name)
+{
+    wsl_interp *interp;
+    PyThreadState *main_ts, *ts;
+
+    if (thread_ntstates == 0 || !thread_tstates[0]) {
+        own_tstate(wsl_py.interps[0],
+                   PyThreadState_New(wsl_py.interps[0]->istate));
+    }
+    main_ts = thread_tstates[0];
+    PyEval_RestoreThread(main_ts);
+    ts = Py_NewInterpreter();
+    if (!ts) {
+        PyThreadState_Swap(main_ts);
+        PyEval_SaveThread();
+        ap_log_error(APLOG_MARK, APLOG_ERR, 0, wsl_py.server,
+                     "WSL00002: cannot create a Python sub-interpreter for "
+                     "application group '%s'", name);
+        return NULL;
+    }
+    interp = interp_register(name);
+    own_tstate(interp, ts);
+    if (interp_setup(interp) < 0) {
+        /* Keep it registered but unusable would hide the failure on every
+         * request; instead fail this request and retry setup next time. */
+        Py_EndInterpreter(ts);
+        PyThreadState_Swap(main_ts);
+        PyEval_SaveThread();
+        thread_tstates[interp->index] = NULL;
+        owned_tstates[interp->index].count = 0;
+        interp->istate = NULL;
+        return NULL;
+    }
+    apr_hash_set(wsl_py.groups, interp->name, APR_HASH_KEY_STRING, interp);
+    ap_log_error(APLOG_MARK, APLOG_INFO, 0, wsl_py.server,
+                 "WSL00003: created application group '%s' (pid %d)",
+                 name, (int)getpid());
+    PyEval_SaveThread();
+    return interp;
+}
+
+static wsl_interp *interp_find(const char *group)
+{
+    wsl_interp *interp;
+
+    if (!group)
+        return wsl_py.interps[0];
+    /* Most threads serve one group: no lock on the common path. */
+    interp = thread_last_interp;
+    if (interp && !strcmp(interp->name, group))
+        return interp;
+
+    apr_thread_mutex_lock(wsl_py.lock);
+    interp = apr_hash_get(wsl_py.groups, group, APR_HASH_KEY_STRING);
+    if (!interp)
+        interp = interp_create(group);
+    apr_thread_mutex_unlock(wsl_py.lock);
+    if (interp)
+        thread_last_interp = interp;
+    return interp;
+}
+
+wsl_interp *wsl_interp_enter(request_rec *r, const char *group)
+{
+    wsl_interp *interp;
+
+    if (!wsl_py.ready) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
+                      "WSL00004: Python is not available in this process "
+                      "(see the start-up errors above)");
+        return NULL;
+    }
+    if (!(interp = interp_find(group)))
+        return NULL;
+    thread_active = thread_tstate(interp);
+    PyEval_RestoreThread(thread_active);
+    return interp;
+}
+
+void wsl_interp_leave(void)
+{
+    PyEval_SaveThread();
+    thread_active = NULL;
+}
+
+PyThreadState *wsl_gil_release(void)
+{
+    return PyEval_SaveThread();
+}
+
+void wsl_gil_reacquire(PyThreadState *tstate)
+{
+    PyEval_RestoreThread(tstate);
+}
+
+/* Delete the thread states we made for interp, except `keep`.  GIL held
+ * with `keep` (or another state of the process) current. */
+static void drop_owned(wsl_interp *interp, PyThreadState *keep)
+{
+    tstate_list *list;
+    int i;
+
+    if (!owned_tstates || interp->index >= wsl_py.ninterps)
+        return;
+    list = &owned_tstates[interp->index];
+    for (i = 0; i < list->count; i++) {
+        if (list->states[i] == keep || !list->states[i])
+            continue;
+        PyThreadState_Clear(list->states[i]);
+        PyThreadState_Delete(list->states[i]);
+    }
+    list->count = 0;
+}
+
+/*
+ * Child exit: end every sub-interpreter (their atexit callbacks run), then
+ * finalise the main one.  The MPMs destroy the child pool after joining
+ * their workers, so no request is in Python here, except under prefork
+ * when a signal cuts a request short in this very thread: then the process
+ * is dying mid-call and finalising would deadlock on our own GIL.
+ */
+static apr_status_t interp_child_exit(void *data)
+{
+    int i;
+
+    if (!wsl_py.ready || thread_active)
+        return APR_SUCCESS;
+    wsl_py.ready = 0;
+    PyEval_RestoreThread(wsl_py.init_tstate);
+    for (i = wsl_py.ninterps - 1; i > 0; i--) {
+        wsl_interp *interp = wsl_py.interps[i];
+        tstate_list *list = &owned_tstates[i];
+        PyThreadState *keep;
+
+        if (!interp->istate || list->count == 0)
+            continue;
+        keep = list->states[0];
+        PyThreadState_Swap(keep);
+        drop_owned(interp, keep);
+        if (PyInterpreterState_ThreadHead(interp->istate) == keep &&
+            PyThreadState_Next(keep) == NULL) {
+            Py_EndInterpreter(keep);
+        }
+        else {
+            ap_log_error(APLOG_MARK, APLOG_WARNING, 0, wsl_py.server,
+                         "WSL00005: application group '%s' still has "
+                         "Python threads running; not finalising it",
+                         interp->name);
+        }
+        PyThreadState_Swap(wsl_py.init_tstate);
+    }
+    drop_owned(wsl_py.interps[0], wsl_py.init_tstate);
+    if (Py_FinalizeEx() < 0) {
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, wsl_py.server,
+                     "WSL00006: errors while finalising Python");
+    }
+    return APR_SUCCESS;
+}
+
+static int python_initialize(server_rec *s)
+{
+    PyPreConfig preconfig;
+    PyConfig config;
+    PyStatus status;
+    static char *argv[] = { "mod_wsgi_lite", NULL };
+
+    /* Apache's environment is the shell of whoever started it, not a
+     * Python configuration: a PYTHONHOME from a pyenv shell would send
+     * this libpython to another installation's standard library.  Nor may
+     * Python touch the locale variables Apache hands to CGI children. */
+    PyPreConfig_InitPythonConfig(&preconfig);
+    preconfig.use_environment = 0;
+    preconfig.coerce_c_locale = 0;
+    status = Py_PreInitialize(&preconfig);
+    if (PyStatus_Exception(status))
+        goto fail;
+
+    PyConfig_InitPythonConfig(&config);
+    config.use_environment = 0;
+    config.install_signal_handlers = 0;   /* signals belong to Apache */
+    config.parse_argv = 0;
+    config.user_site_directory = 0;
+    status = PyConfig_SetBytesString(&config, &config.program_name,
+                                     WSL_PYTHON_PROGRAM);
+    if (!PyStatus_Exception(status))
+        status = PyConfig_SetBytesArgv(&config, 1, argv);
+    if (!PyStatus_Exception(status))
+        status = Py_InitializeFromConfig(&config);
+    PyConfig_Clear(&config);
+    if (PyStatus_Exception(status))
+        goto fail;
+    return 0;
+
+fail:
+    ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s,
+                 "WSL00001: cannot initialise Python (%s): %s",
+                 WSL_PYTHON_PROGRAM,
+                 status.err_msg ? status.err_msg : "unknown error");
+    return -1;
+}
+
+void wsl_child_init(apr_pool_t *pchild, server_rec *s)
+{
+    wsl_interp *main_interp;
+    int threaded = 0, threads = 1, daemons = 1;
+
+    wsl_py.server = s;
+    wsl_py.pool = pchild;
+    wsl_py.groups = apr_hash_make(pchild);
+    if (apr_thread_mutex_create(&wsl_py.lock, APR_THREAD_MUTEX_DEFAULT,
+                                pchild) != APR_SUCCESS)
+        return;
+    if (python_initialize(s) < 0)
+        return;
+
+    ap_mpm_query(AP_MPMQ_IS_THREADED, &threaded);
+    ap_mpm_query(AP_MPMQ_MAX_THREADS, &threads);
+    ap_mpm_query(AP_MPMQ_MAX_DAEMONS, &daemons);
+    wsl_environ_set_process_model(threaded != AP_MPMQ_NOT_SUPPORTED &&
+                                  threads > 1, daemons > 1);
+
+    main_interp = interp_register("");
+    apr_thread_mutex_lock(wsl_py.lock);
+    own_tstate(main_interp, PyThreadState_Get());
+    apr_thread_mutex_unlock(wsl_py.lock);
+    if (wsl_types_ready() < 0 || interp_setup(main_interp) < 0) {
+        PyErr_Clear();
+        wsl_py.init_tstate = PyEval_SaveThread();
+        return;
+    }
+    wsl_py.init_tstate = PyEval_SaveThread();
+    wsl_py.ready = 1;
+    apr_pool_cleanup_register(pchild, NULL, interp_child_exit,
+                              apr_pool_cleanup_null);
+}

@@ -1,0 +1,320 @@
+/*
+ * log.c: everything Python says goes to Apache's error log, with context.
+ *
+ * One file-like type serves as wsgi.errors (bound to a request, so each
+ * line carries the client and the request) and as sys.stdout / sys.stderr
+ * (bound to the server: print() in an app must never reach the client or
+ * the terminal Apache was started from).  Text is buffered until a newline,
+ * and each complete line becomes one log entry.
+ *
+ * Tracebacks are written by wsl_log_python_error and nowhere else: never
+ * PyErr_Print (stderr, no request), never into the response.
+ */
+#include "wsl.h"
+
+typedef struct {
+    PyObject_HEAD
+    request_rec *r;         /* NULL for server scope */
+    server_rec *s;
+    int level;
+    int detached;           /* its request has ended */
+    char *buf;              /* a partial line, PyMem_Raw */
+    size_t len, cap;
+} wsl_py_log;
+
+static void log_text(request_rec *r, server_rec *s, int level,
+                     const char *text, size_t len)
+{
+    if (r)
+        ap_log_rerror(APLOG_MARK, level, 0, r, "%.*s", (int)len, text);
+    else
+        ap_log_error(APLOG_MARK, level, 0, s, "%.*s", (int)len, text);
+}
+
+PyObject *wsl_log_new(request_rec *r, server_rec *s, int level)
+{
+    wsl_py_log *self = PyObject_New(wsl_py_log, &wsl_py_log_type);
+
+    if (!self)
+        return NULL;
+    self->r = r;
+    self->s = s;
+    self->level = level;
+    self->detached = 0;
+    self->buf = NULL;
+    self->len = self->cap = 0;
+    return (PyObject *)self;
+}
+
+static void log_flush_partial(wsl_py_log *self)
+{
+    if (self->len) {
+        log_text(self->r, self->s, self->level, self->buf, self->len);
+        self->len = 0;
+    }
+}
+
+void wsl_log_detach(PyObject *obj)
+{
+    wsl_py_log *self = (wsl_py_log *)obj;
+
+    log_flush_partial(self);
+    self->r = NULL;
+    self->detached = 1;
+}
+
+static void log_dealloc(wsl_py_log *self)
+{
+    if (!self->detached)
+        log_flush_partial(self);
+    PyMem_RawFree(self->buf);
+    PyObject_Free(self);
+}
+
+static int log_check(wsl_py_log *self)
+{
+    if (self->detached) {
+        PyErr_SetString(PyExc_RuntimeError,
+                        "wsgi.errors used after its request has ended");
+        return -1;
+    }
+    return 0;
+}
+
+/* Append text, then log every complete line. */
+static int log_append(wsl_py_log *self, const char *text, size_t len)
+{
+    const char *nl;
+
+    while (len && (nl = memchr(text, '\n', len))) {
+        size_t part = (size_t)(nl - text);
+
+        if (self->len) {
+            /* Join the buffered start of the line with its end. */
+            if (self->len + part > self->cap) {
+                char *nbuf = PyMem_RawRealloc(self->buf, self->len + part);
+
+                if (!nbuf) {
+                    PyErr_NoMemory();
+                    return -1;
+                }
+                self->buf = nbuf;
+                self->cap = self->len + part;
+            }
+            memcpy(self->buf + self->len, text, part);
+            log_text(self->r, self->s, self->level, self->buf,
+                     self->len + part);
+            self->len = 0;
+        }
+        else {
+            log_text(self->r, self->s, self->level, text, part);
+        }
+        text += part + 1;
+        len -= part + 1;
+    }
+    if (len) {
+        if (self->len + len > self->cap) {
+            size_t ncap = (self->len + len) * 2;
+            char *nbuf = PyMem_RawRealloc(self->buf, ncap);
+
+            if (!nbuf) {
+                PyErr_NoMemory();
+                return -1;
+            }
+            self->buf = nbuf;
+            self->cap = ncap;
+        }
+        memcpy(self->buf + self->len, text, len);
+        self->len += len;
+    }
+    return 0;
+}
+
+static PyObject *log_write(wsl_py_log *self, PyObject *arg)
+{
+    const char *text;
+    Py_ssize_t len;
+
+    if (log_check(self) < 0)
+        return NULL;
+    if (!PyUnicode_Check(arg)) {
+        PyErr_Format(PyExc_TypeError, "write() argument must be str, not %s",
+                     Py_TYPE(arg)->tp_name);
+        return NULL;
+    }
+    if (!(text = PyUnicode_AsUTF8AndSize(arg, &len)))
+        return NULL;
+    if (log_append(self, text, (size_t)len) < 0)
+        return NULL;
+    return PyLong_FromSsize_t(PyUnicode_GET_LENGTH(arg));
+}
+
+static PyObject *log_writelines(wsl_py_log *self, PyObject *lines)
+{
+    PyObject *iter = PyObject_GetIter(lines), *item, *res;
+
+    if (!iter)
+        return NULL;
+    while ((item = PyIter_Next(iter))) {
+        res = log_write(self, item);
+        Py_DECREF(item);
+        if (!res) {
+            Py_DECREF(iter);
+            return NULL;
+        }
+        Py_DECREF(res);
+    }
+    Py_DECREF(iter);
+    if (PyErr_Occurred())
+        return NULL;
+    Py_RETURN_NONE;
+}
+
+static PyObject *log_flush(wsl_py_log *self, PyObject *unused)
+{
+    /* A partial line stays buffered until its newline or the end of the
+     * request: flushing it would split one message into two entries. */
+    if (log_check(self) < 0)
+        return NULL;
+    Py_RETURN_NONE;
+}
+
+static PyObject *log_false(wsl_py_log *self, PyObject *unused)
+{
+    Py_RETURN_FALSE;
+}
+
+static PyObject *log_true(wsl_py_log *self, PyObject *unused)
+{
+    Py_RETURN_TRUE;
+}
+
+static PyObject *log_get_closed(wsl_py_log *self, void *unused)
+{
+    return PyBool_FromLong(self->detached);
+}
+
+static PyObject *log_get_encoding(wsl_py_log *self, void *unused)
+{
+    return PyUnicode_FromString("utf-8");
+}
+
+static PyMethodDef log_methods[] = {
+    { "write", (PyCFunction)log_write, METH_O, "Log text." },
+    { "writelines", (PyCFunction)log_writelines, METH_O, "Log lines." },
+    { "flush", (PyCFunction)log_flush, METH_NOARGS, "No-op." },
+    { "isatty", (PyCFunction)log_false, METH_NOARGS, "False." },
+    { "readable", (PyCFunction)log_false, METH_NOARGS, "False." },
+    { "seekable", (PyCFunction)log_false, METH_NOARGS, "False." },
+    { "writable", (PyCFunction)log_true, METH_NOARGS, "True." },
+    { NULL }
+};
+
+static PyGetSetDef log_getset[] = {
+    { "closed", (getter)log_get_closed, NULL, NULL, NULL },
+    { "encoding", (getter)log_get_encoding, NULL, NULL, NULL },
+    { NULL }
+};
+
+PyTypeObject wsl_py_log_type = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "mod_wsgi_lite.Log",
+    .tp_basicsize = sizeof(wsl_py_log),
+    .tp_dealloc = (destructor)log_dealloc,
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_doc = "Writes lines to Apache's error log.",
+    .tp_methods = log_methods,
+    .tp_getset = log_getset,
+};
+
+int wsl_log_redirect_std(server_rec *s)
+{
+    PyObject *out = wsl_log_new(NULL, s, APLOG_ERR);
+    PyObject *err = wsl_log_new(NULL, s, APLOG_ERR);
+    int rc = -1;
+
+    if (out && err && PySys_SetObject("stdout", out) == 0 &&
+        PySys_SetObject("stderr", err) == 0)
+        rc = 0;
+    Py_XDECREF(out);
+    Py_XDECREF(err);
+    return rc;
+}
+
+/*
+ * The pending exception and its traceback, one log entry per line, the
+ * first naming what failed.  Consumes the exception.
+ */
+static void log_exception(request_rec *r, server_rec *s, wsl_interp *interp,
+                          const char *what)
+{
+    PyObject *type, *value, *tb, *lines = NULL;
+    Py_ssize_t i, n;
+
+    PyErr_Fetch(&type, &value, &tb);
+    if (!type)
+        return;
+    PyErr_NormalizeException(&type, &value, &tb);
+    if (tb)
+        PyException_SetTraceback(value, tb);
+
+    if (r)
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
+                      "WSL00010: %s failed for '%s' (script '%s'); "
+                      "Python traceback follows", what, r->uri, r->filename);
+    else
+        ap_log_error(APLOG_MARK, APLOG_ERR, 0, s,
+                     "WSL00011: %s failed; Python traceback follows", what);
+
+    if (interp && interp->format_exception)
+        lines = PyObject_CallFunctionObjArgs(interp->format_exception, type,
+                                             value ? value : Py_None,
+                                             tb ? tb : Py_None, NULL);
+    if (lines && PyList_Check(lines)) {
+        n = PyList_GET_SIZE(lines);
+        for (i = 0; i < n; i++) {
+            Py_ssize_t len;
+            const char *text = PyUnicode_AsUTF8AndSize(
+                PyList_GET_ITEM(lines, i), &len);
+            const char *end;
+
+            if (!text)
+                break;
+            /* An item may hold several lines (the source line under each
+             * frame); keep one log line per text line. */
+            while (len > 0) {
+                end = memchr(text, '\n', (size_t)len);
+                if (!end)
+                    end = text + len;
+                log_text(r, s, APLOG_ERR, text, (size_t)(end - text));
+                len -= (end - text) + 1;
+                text = end + 1;
+            }
+        }
+    }
+    else {
+        PyObject *str = value ? PyObject_Str(value) : NULL;
+        const char *msg = str ? PyUnicode_AsUTF8(str) : NULL;
+
+        log_text(r, s, APLOG_ERR, msg ? msg : "(unprintable exception)",
+                 strlen(msg ? msg : "(unprintable exception)"));
+        Py_XDECREF(str);
+    }
+    PyErr_Clear();
+    Py_XDECREF(lines);
+    Py_XDECREF(type);
+    Py_XDECREF(value);
+    Py_XDECREF(tb);
+}
+
+void wsl_log_python_error(request_rec *r, wsl_interp *interp,
+                          const char *what)
+{
+    log_exception(r, r->server, interp, what);
+}
+
+void wsl_log_python_error_server(server_rec *s, wsl_interp *interp,
+                                 const char *what)
+{
+    log_exception(NULL, s, interp, what);
+}

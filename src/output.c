@@ -1,0 +1,267 @@
+/*
+ * output.c: the response body, from the application's iterable to
+ * Apache's output filters (PEP 3333 "Buffering and Streaming").
+ *
+ * One brigade per request.  Body bytes go in as transient buckets that
+ * point into the Python bytes objects, which stay referenced until
+ * ap_pass_brigade returns (a filter that keeps data longer sets it aside,
+ * copying it).  The GIL is dropped exactly around ap_pass_brigade.
+ *
+ * A list or tuple is already in memory, so all of it goes down in one pass
+ * with the EOS: Apache then computes Content-Length itself and keeps the
+ * connection alive.  Any other iterable is streamed: each block is passed
+ * and flushed as it is produced, because PEP 3333 forbids delaying a block
+ * while the application computes the next.
+ *
+ * wsgi.file_wrapper over a real file becomes a file bucket: sendfile.
+ */
+#include "wsl.h"
+
+#include "http_core.h"
+#include "http_connection.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* Bytes of `len` that still fit in the app's Content-Length; logs the
+ * first overrun (PEP 3333: a server must not send more than it said). */
+static apr_size_t clamp_to_length(wsl_request *req, apr_size_t len)
+{
+    apr_off_t room;
+
+    if (req->content_length < 0)
+        return len;
+    room = req->content_length - req->bytes_sent;
+    if ((apr_off_t)len <= room)
+        return len;
+    if (!req->overflow_logged) {
+        req->overflow_logged = 1;
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, req->r,
+                      "WSL00030: the application for '%s' returned more "
+                      "body than its Content-Length of %" APR_OFF_T_FMT
+                      "; the excess was not sent", req->r->uri,
+                      req->content_length);
+    }
+    return room > 0 ? (apr_size_t)room : 0;
+}
+
+/* Append one body chunk as a transient bucket; the caller keeps `bytes`
+ * alive until the brigade is passed. */
+static int append_bytes(wsl_request *req, PyObject *bytes)
+{
+    apr_size_t len;
+
+    if (!PyBytes_Check(bytes)) {
+        PyErr_Format(PyExc_TypeError, "WSGI response body must be an "
+                     "iterable of bytes, got %s", Py_TYPE(bytes)->tp_name);
+        return -1;
+    }
+    if (!req->status_set && PyBytes_GET_SIZE(bytes)) {
+        PyErr_SetString(PyExc_RuntimeError, "response body produced before "
+                        "start_response() was called");
+        return -1;
+    }
+    len = clamp_to_length(req, (apr_size_t)PyBytes_GET_SIZE(bytes));
+    if (len) {
+        APR_BRIGADE_INSERT_TAIL(req->bb,
+            apr_bucket_transient_create(PyBytes_AS_STRING(bytes), len,
+                                        req->bb->bucket_alloc));
+        req->bytes_sent += len;
+    }
+    return 0;
+}
+
+/* Pass the brigade on with the GIL released; a failure means the client
+ * is gone (or a filter gave up): stop producing, nothing to report. */
+static void pass_brigade(wsl_request *req)
+{
+    PyThreadState *ts;
+    apr_status_t rv;
+
+    if (APR_BRIGADE_EMPTY(req->bb))
+        return;
+    req->headers_sent = 1;
+    ts = wsl_gil_release();
+    rv = ap_pass_brigade(req->r->output_filters, req->bb);
+    apr_brigade_cleanup(req->bb);
+    wsl_gil_reacquire(ts);
+    if (rv != APR_SUCCESS && !req->aborted) {
+        req->aborted = 1;
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, rv, req->r,
+                      "WSL00031: client went away while sending the "
+                      "response for '%s'", req->r->uri);
+    }
+}
+
+int wsl_output_write(wsl_request *req, PyObject *bytes, int flush)
+{
+    if (req->aborted)
+        return 0;
+    if (append_bytes(req, bytes) < 0)
+        return -1;
+    if (flush && !APR_BRIGADE_EMPTY(req->bb))
+        APR_BRIGADE_INSERT_TAIL(req->bb,
+            apr_bucket_flush_create(req->bb->bucket_alloc));
+    pass_brigade(req);
+    return 0;
+}
+
+int wsl_output_finish(wsl_request *req)
+{
+    if (!req->status_set) {
+        PyErr_SetString(PyExc_RuntimeError,
+                        "the application never called start_response()");
+        return -1;
+    }
+    if (req->aborted)
+        return 0;
+    if (req->content_length >= 0 && req->bytes_sent < req->content_length &&
+        !req->r->header_only) {
+        /* The client must see a truncated response, not a complete one. */
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, req->r,
+                      "WSL00032: the application for '%s' returned %"
+                      APR_OFF_T_FMT " bytes, less than its Content-Length "
+                      "of %" APR_OFF_T_FMT "; closing the connection",
+                      req->r->uri, req->bytes_sent, req->content_length);
+        req->r->connection->keepalive = AP_CONN_CLOSE;
+    }
+    APR_BRIGADE_INSERT_TAIL(req->bb,
+                            apr_bucket_eos_create(req->bb->bucket_alloc));
+    pass_brigade(req);
+    return 0;
+}
+
+static apr_status_t close_fd(void *data)
+{
+    close((int)(apr_uintptr_t)data);
+    return APR_SUCCESS;
+}
+
+/* The file's descriptor and logical position, or -1 when the file-like
+ * object is not a plain file (then it is iterated instead). */
+static int real_file(PyObject *filelike, apr_off_t *offset,
+                     apr_off_t *size)
+{
+    PyObject *res;
+    struct stat st;
+    long long pos;
+    int fd;
+
+    if (!(res = PyObject_CallMethod(filelike, "fileno", NULL)))
+        goto not_a_file;
+    fd = (int)PyLong_AsLong(res);
+    Py_DECREF(res);
+    if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+        goto not_a_file;
+    /* tell(), not lseek(): a buffered reader's descriptor may be ahead
+     * of what the application has consumed. */
+    if (!(res = PyObject_CallMethod(filelike, "tell", NULL)))
+        goto not_a_file;
+    pos = PyLong_AsLongLong(res);
+    Py_DECREF(res);
+    if (pos < 0 || pos > (long long)st.st_size)
+        goto not_a_file;
+    *offset = (apr_off_t)pos;
+    *size = (apr_off_t)st.st_size;
+    return fd;
+
+not_a_file:
+    PyErr_Clear();
+    return -1;
+}
+
+int wsl_output_file(wsl_request *req, PyObject *wrapper)
+{
+    request_rec *r = req->r;
+    core_dir_config *core = ap_get_core_module_config(r->per_dir_config);
+    apr_off_t offset, size, length;
+    apr_file_t *file;
+    apr_os_file_t dupfd;
+    apr_bucket *b;
+    int fd;
+
+    if (!req->status_set || req->aborted)
+        return 0;
+    if ((fd = real_file(wsl_file_wrapper_filelike(wrapper), &offset,
+                        &size)) < 0)
+        return 0;
+    length = size - offset;
+    if (req->content_length >= 0)
+        length = (apr_off_t)clamp_to_length(req, (apr_size_t)length);
+
+    /* Our own descriptor, closed with the request pool: the core output
+     * filter may still be sending (event MPM write completion) after the
+     * application has closed its file, and the EOR bucket keeps the
+     * request pool alive until then. */
+    if ((dupfd = dup(fd)) < 0)
+        return 0;
+    apr_pool_cleanup_register(r->pool, (void *)(apr_uintptr_t)dupfd,
+                              close_fd, apr_pool_cleanup_null);
+    if (apr_os_file_put(&file, &dupfd,
+                        APR_FOPEN_READ |
+                        (core->enable_sendfile == ENABLE_SENDFILE_ON
+                         ? APR_FOPEN_SENDFILE_ENABLED : 0),
+                        r->pool) != APR_SUCCESS)
+        return 0;
+    if (length > 0) {
+        b = apr_brigade_insert_file(req->bb, file, offset, length, r->pool);
+#if APR_HAS_MMAP
+        apr_bucket_file_enable_mmap(b, core->enable_mmap != ENABLE_MMAP_OFF);
+#else
+        (void)b;
+#endif
+        req->bytes_sent += length;
+    }
+    return 1;
+}
+
+/* A list or tuple: every item is alive for as long as the sequence is. */
+static int output_sequence(wsl_request *req, PyObject *seq)
+{
+    Py_ssize_t i, n = PySequence_Fast_GET_SIZE(seq);
+    PyObject **items = PySequence_Fast_ITEMS(seq);
+
+    for (i = 0; i < n; i++) {
+        if (append_bytes(req, items[i]) < 0)
+            return -1;
+    }
+    return wsl_output_finish(req);
+}
+
+static int output_iterator(wsl_request *req, PyObject *result)
+{
+    PyObject *iter = PyObject_GetIter(result), *item;
+
+    if (!iter)
+        return -1;
+    while (!req->aborted && (item = PyIter_Next(iter))) {
+        int rc = wsl_output_write(req, item, 1);
+
+        Py_DECREF(item);
+        if (rc < 0) {
+            Py_DECREF(iter);
+            return -1;
+        }
+    }
+    Py_DECREF(iter);
+    if (PyErr_Occurred())
+        return -1;
+    return wsl_output_finish(req);
+}
+
+int wsl_output_result(wsl_request *req, PyObject *result)
+{
+    if (PyList_CheckExact(result) || PyTuple_CheckExact(result))
+        return output_sequence(req, result);
+    if (Py_TYPE(result) == &wsl_py_file_wrapper_type &&
+        wsl_output_file(req, result) > 0)
+        return wsl_output_finish(req);
+    if (PyUnicode_Check(result) || PyBytes_Check(result)) {
+        /* Iterating would send it a character or byte at a time. */
+        PyErr_Format(PyExc_TypeError, "WSGI application returned %s; it "
+                     "must return an iterable of bytes, such as [body]",
+                     Py_TYPE(result)->tp_name);
+        return -1;
+    }
+    return output_iterator(req, result);
+}

@@ -1,0 +1,172 @@
+/*
+ * script.c: a WSGI script file loaded as a module, once per application
+ * group, and reloaded in place when its modification time changes
+ * (WSGIScriptReloading, default On).
+ *
+ * Each script becomes the module `_wsgi_lite_<md5 of path>` in sys.modules
+ * (mod_wsgi's scheme, so two scripts never share globals).  The time
+ * checked is r->finfo.mtime, which Apache's directory walk has already
+ * read: no extra stat per request.
+ */
+#include "wsl.h"
+
+#include "apr_md5.h"
+
+static PyObject *read_and_compile(request_rec *r, const char *path)
+{
+    apr_file_t *file;
+    apr_size_t got = 0;
+    apr_status_t rv;
+    char *source;
+
+    rv = apr_file_open(&file, path, APR_FOPEN_READ, 0, r->pool);
+    if (rv == APR_SUCCESS) {
+        source = apr_palloc(r->pool, (apr_size_t)r->finfo.size + 1);
+        rv = apr_file_read_full(file, source, (apr_size_t)r->finfo.size,
+                                &got);
+        apr_file_close(file);
+        if (APR_STATUS_IS_EOF(rv))
+            rv = APR_SUCCESS;
+    }
+    if (rv != APR_SUCCESS) {
+        char buf[120];
+
+        PyErr_Format(PyExc_OSError, "cannot read '%s': %s", path,
+                     apr_strerror(rv, buf, sizeof(buf)));
+        return NULL;
+    }
+    source[got] = '\0';
+    return Py_CompileStringExFlags(source, path, Py_file_input, NULL, -1);
+}
+
+/* Execute the script as a fresh module registered in sys.modules under
+ * `name`; new reference, or NULL with an exception set (and no trace of
+ * the half-run module left in sys.modules). */
+static PyObject *script_exec(request_rec *r, const char *path,
+                             PyObject *name)
+{
+    PyObject *modules = PyImport_GetModuleDict();
+    PyObject *code, *module = NULL, *dict, *file = NULL, *res;
+
+    if (!(code = read_and_compile(r, path)))
+        return NULL;
+    if (!(module = PyModule_NewObject(name)))
+        goto fail;
+    dict = PyModule_GetDict(module);
+    if (!(file = PyUnicode_DecodeFSDefault(path)) ||
+        PyDict_SetItemString(dict, "__file__", file) < 0 ||
+        PyDict_SetItemString(dict, "__builtins__", PyEval_GetBuiltins()) < 0)
+        goto fail;
+    /* Registered before it runs, as import does, so the script can be
+     * found by name (pickle, self-imports) while it executes. */
+    if (PyDict_SetItem(modules, name, module) < 0)
+        goto fail;
+    res = PyEval_EvalCode(code, dict, dict);
+    if (!res) {
+        PyObject *type, *value, *tb;
+
+        PyErr_Fetch(&type, &value, &tb);
+        if (PyDict_GetItemWithError(modules, name) == module)
+            PyDict_DelItem(modules, name);
+        PyErr_Restore(type, value, tb);
+        goto fail;
+    }
+    Py_DECREF(res);
+    Py_DECREF(file);
+    Py_DECREF(code);
+    return module;
+
+fail:
+    Py_XDECREF(file);
+    Py_XDECREF(module);
+    Py_DECREF(code);
+    return NULL;
+}
+
+static PyObject *module_name(request_rec *r, const char *path)
+{
+    unsigned char digest[APR_MD5_DIGESTSIZE];
+    char hex[2 * APR_MD5_DIGESTSIZE + 1];
+    int i;
+
+    apr_md5(digest, path, strlen(path));
+    for (i = 0; i < APR_MD5_DIGESTSIZE; i++)
+        apr_snprintf(hex + 2 * i, 3, "%02x", digest[i]);
+    return PyUnicode_FromFormat("_wsgi_lite_%s", hex);
+}
+
+/* The loaded module for path if it is current; borrowed, or NULL (no
+ * exception) when it must be (re)loaded. */
+static PyObject *cached_module(wsl_interp *interp, PyObject *key,
+                               apr_time_t mtime, int reload)
+{
+    PyObject *entry = PyDict_GetItemWithError(interp->scripts, key);
+
+    if (!entry)
+        return NULL;
+    if (reload &&
+        PyLong_AsLongLong(PyTuple_GET_ITEM(entry, 1)) != (long long)mtime)
+        return NULL;
+    return PyTuple_GET_ITEM(entry, 0);
+}
+
+PyObject *wsl_script_callable(request_rec *r, wsl_interp *interp,
+                              const char *path, const char *callable,
+                              int reload, int *status)
+{
+    PyObject *key, *module, *entry, *name, *app;
+    apr_time_t mtime = r->finfo.mtime;
+
+    *status = HTTP_INTERNAL_SERVER_ERROR;
+    if (!(key = PyUnicode_DecodeFSDefault(path)))
+        goto error;
+    module = cached_module(interp, key, mtime, reload);
+    if (!module && !PyErr_Occurred()) {
+        /* Load under the group's lock so two threads never run the same
+         * script at once; the GIL is dropped while waiting for it, since
+         * the loading thread may itself release the GIL (imports do). */
+        PyThreadState *ts = wsl_gil_release();
+
+        apr_thread_mutex_lock(interp->load_lock);
+        wsl_gil_reacquire(ts);
+        module = cached_module(interp, key, mtime, reload);
+        if (!module && !PyErr_Occurred() && (name = module_name(r, path))) {
+            PyObject *fresh = script_exec(r, path, name);
+
+            Py_DECREF(name);
+            if (fresh) {
+                entry = Py_BuildValue("(NL)", fresh, (long long)mtime);
+                if (entry && PyDict_SetItem(interp->scripts, key, entry) == 0)
+                    module = fresh;
+                Py_XDECREF(entry);
+                if (module)
+                    ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
+                                  "WSL00020: loaded WSGI script '%s' in "
+                                  "application group '%s'", path,
+                                  interp->name);
+            }
+        }
+        apr_thread_mutex_unlock(interp->load_lock);
+    }
+    Py_DECREF(key);
+    if (!module)
+        goto error;
+
+    app = PyObject_GetAttrString(module, callable);
+    if (!app) {
+        if (PyErr_ExceptionMatches(PyExc_AttributeError)) {
+            PyErr_Clear();
+            ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
+                          "WSL00021: WSGI script '%s' does not define the "
+                          "callable '%s' (for '%s')", path, callable,
+                          r->uri);
+            return NULL;
+        }
+        goto error;
+    }
+    return app;
+
+error:
+    wsl_log_python_error(r, interp, "loading the WSGI script");
+    return NULL;
+}

@@ -1,0 +1,91 @@
+/*
+ * translate.c: URL mapping for WSGIScriptAlias, and the SCRIPT_NAME /
+ * PATH_INFO split that the environ and the application group names share.
+ *
+ * A matching alias sets r->filename to the script and r->path_info to what
+ * follows the mount point, exactly as mod_alias's ScriptAlias does for CGI,
+ * so the rest of Apache (<Directory> sections, the directory walk, auth)
+ * sees an ordinary request for the script file.
+ */
+#include "wsl.h"
+
+/*
+ * mod_alias's matching rule: the alias matches when the URI starts with it
+ * segment by segment, a run of '/' on either side counting as one, and the
+ * match ends at a segment boundary.  Returns how many characters of the URI
+ * matched (more than the alias when the URI doubles slashes), 0 for none.
+ */
+static apr_size_t alias_match_length(const char *uri, const char *alias)
+{
+    const char *a = alias, *u = uri;
+
+    while (*a) {
+        if (*a == '/') {
+            if (*u != '/')
+                return 0;
+            while (*a == '/')
+                a++;
+            while (*u == '/')
+                u++;
+        }
+        else if (*u++ != *a++) {
+            return 0;
+        }
+    }
+    if (a[-1] != '/' && *u != '\0' && *u != '/')
+        return 0;
+    return (apr_size_t)(u - uri);
+}
+
+int wsl_translate_name(request_rec *r)
+{
+    wsl_server_config *sconf =
+        ap_get_module_config(r->server->module_config, &wsgi_lite_module);
+    const wsl_alias *aliases = (const wsl_alias *)sconf->aliases->elts;
+    wsl_request_config *rconf;
+    apr_size_t matched = 0;
+    int i;
+
+    if (r->uri[0] != '/')
+        return DECLINED;
+    for (i = 0; i < sconf->aliases->nelts; i++) {
+        matched = alias_match_length(r->uri, aliases[i].location);
+        if (matched)
+            break;
+    }
+    if (!matched)
+        return DECLINED;
+
+    /* PATH_INFO keeps its leading '/': a mount at "/" or "/app/" gives
+     * SCRIPT_NAME "" or "/app" (PEP 3333, and what mod_wsgi does). */
+    if (r->uri[matched - 1] == '/')
+        matched--;
+    r->filename = apr_pstrdup(r->pool, aliases[i].path);
+    r->path_info = apr_pstrdup(r->pool, r->uri + matched);
+    r->handler = WSL_HANDLER;
+    /* Keeps mod_mime's AddHandler from overriding the alias's handler. */
+    apr_table_setn(r->notes, "alias-forced-type", r->handler);
+
+    rconf = apr_pcalloc(r->pool, sizeof(*rconf));
+    rconf->alias = &aliases[i];
+    ap_set_module_config(r->request_config, &wsgi_lite_module, rconf);
+    return OK;
+}
+
+const char *wsl_request_script_name(request_rec *r)
+{
+    apr_size_t ulen = strlen(r->uri);
+    apr_size_t plen = r->path_info ? strlen(r->path_info) : 0;
+
+    if (plen && plen <= ulen && !strcmp(r->uri + ulen - plen, r->path_info))
+        return apr_pstrndup(r->pool, r->uri, ulen - plen);
+    return r->uri;
+}
+
+int wsl_request_is_aliased(request_rec *r)
+{
+    wsl_request_config *rconf =
+        ap_get_module_config(r->request_config, &wsgi_lite_module);
+
+    return rconf && rconf->alias;
+}

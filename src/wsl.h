@@ -1,0 +1,176 @@
+/*
+ * wsl.h: the one private header of mod_wsgi_lite.
+ *
+ * Every src/ file includes it, and it includes <Python.h> first, as CPython
+ * requires.  It declares only what crosses file boundaries; everything else
+ * is static in its own file.  The request flows through the files in one
+ * direction:
+ *
+ *   config.c -> interp.c -> script.c -> environ.c -> handler.c
+ *            -> response.c (start_response) -> output.c (body, file wrapper)
+ *   input.c (wsgi.input) and log.c (wsgi.errors, tracebacks) on the side.
+ */
+#ifndef WSL_H
+#define WSL_H
+
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+
+#include "httpd.h"
+#include "http_config.h"
+#include "http_core.h"
+#include "http_log.h"
+#include "http_protocol.h"
+#include "http_request.h"
+#include "apr_lib.h"
+#include "apr_strings.h"
+#include "apr_thread_mutex.h"
+
+#include "wsl_module.h"
+
+#ifdef APLOG_USE_MODULE
+APLOG_USE_MODULE(wsgi_lite);
+#endif
+
+extern module AP_MODULE_DECLARE_DATA wsgi_lite_module;
+
+#define WSL_VERSION_STRING "0.1.0"
+#define WSL_HANDLER "wsgi-script"
+/* The Makefile passes the embedded interpreter's path unquoted (libtool
+ * strips quotes); this makes it a string. */
+#define WSL_STRINGIFY_(x) #x
+#define WSL_STRINGIFY(x) WSL_STRINGIFY_(x)
+#define WSL_PYTHON_PROGRAM WSL_STRINGIFY(WSL_PYTHON_EXECUTABLE)
+#define WSL_HANDLER_MIME "application/x-httpd-wsgi"
+
+/* ------------------------------------------------------------------ */
+/* interp.c: Python life cycle, application groups, the GIL.           */
+
+typedef struct wsl_interp wsl_interp;
+
+/* Keys of the environ dict, interned once per interpreter (environ.c). */
+typedef struct wsl_environ_keys wsl_environ_keys;
+
+struct wsl_interp {
+    const char *name;              /* application group name */
+    int index;                     /* slot in each thread's tstate table */
+    PyInterpreterState *istate;
+    wsl_environ_keys *keys;        /* environ.c owns the contents */
+    PyObject *scripts;             /* dict: script path -> (module, mtime) */
+    PyObject *format_exception;    /* traceback.format_exception */
+    apr_thread_mutex_t *load_lock; /* serialises script (re)loading */
+};
+
+/*
+ * Enter the named application group's interpreter: creates it on first
+ * use, then takes the GIL with this thread's own thread state for it.
+ * Returns NULL (and logs) if Python is not available.  Every request path
+ * pairs it with wsl_interp_leave().
+ */
+wsl_interp *wsl_interp_enter(request_rec *r, const char *group);
+void wsl_interp_leave(void);
+
+/* Ready the module's Python types, once per process (handler.c). */
+int wsl_types_ready(void);
+
+/*
+ * Drop and retake the GIL around a blocking Apache call.  The only other
+ * place the GIL changes hands; used by output.c and input.c.
+ */
+PyThreadState *wsl_gil_release(void);
+void wsl_gil_reacquire(PyThreadState *tstate);
+
+/* ------------------------------------------------------------------ */
+/* log.c: wsgi.errors, sys.stdout/stderr, tracebacks.                   */
+
+extern PyTypeObject wsl_py_log_type;
+
+/* A file-like object that logs lines; r may be NULL (server scope). */
+PyObject *wsl_log_new(request_rec *r, server_rec *s, int level);
+/* Cut a request-scoped log object off from its request (flushes first). */
+void wsl_log_detach(PyObject *log);
+
+/*
+ * Log the pending Python exception, with its traceback, as one error entry
+ * for this request and clear it.  `what` says what was being done.
+ */
+void wsl_log_python_error(request_rec *r, wsl_interp *interp,
+                          const char *what);
+/* Same, server scope (start-up, preloading). */
+void wsl_log_python_error_server(server_rec *s, wsl_interp *interp,
+                                 const char *what);
+
+/* Install sys.stdout / sys.stderr redirection in the current interpreter. */
+int wsl_log_redirect_std(server_rec *s);
+
+/* ------------------------------------------------------------------ */
+/* script.c: loading WSGI scripts as modules.                          */
+
+/* New reference to the callable, or NULL with the error already logged
+ * and *status set to the HTTP status to return. */
+PyObject *wsl_script_callable(request_rec *r, wsl_interp *interp,
+                              const char *path, const char *callable,
+                              int reload, int *status);
+
+/* ------------------------------------------------------------------ */
+/* environ.c                                                           */
+
+int wsl_environ_keys_init(wsl_interp *interp);
+/* wsgi.multithread / wsgi.multiprocess, from the MPM (child start-up). */
+void wsl_environ_set_process_model(int multithread, int multiprocess);
+/* Build the environ dict for r (new reference), or NULL with exception. */
+PyObject *wsl_environ_build(request_rec *r, wsl_interp *interp,
+                            const char *group, const char *callable,
+                            PyObject *input, PyObject *errors);
+
+/* ------------------------------------------------------------------ */
+/* The per-request state shared by handler, response, output, input.   */
+
+typedef struct wsl_request {
+    request_rec *r;
+    wsl_interp *interp;
+    apr_bucket_brigade *bb;     /* the one brigade for the body */
+    apr_off_t content_length;   /* from the app's header, -1 if none */
+    apr_off_t bytes_sent;       /* body bytes passed on so far */
+    int status_set;             /* start_response has been called */
+    int headers_sent;           /* a body byte has gone to the filters */
+    int overflow_logged;        /* Content-Length overrun reported once */
+    int aborted;                /* the client went away */
+    apr_status_t input_error;   /* first failure reading the body */
+} wsl_request;
+
+/* ------------------------------------------------------------------ */
+/* response.c: start_response and write().                             */
+
+extern PyTypeObject wsl_py_start_response_type;
+PyObject *wsl_start_response_new(wsl_request *req);
+void wsl_start_response_detach(PyObject *sr);
+
+/* ------------------------------------------------------------------ */
+/* output.c: the body, through Apache's output filters.                */
+
+extern PyTypeObject wsl_py_file_wrapper_type;
+/* filewrapper.c: the wrapped file-like object (borrowed). */
+PyObject *wsl_file_wrapper_filelike(PyObject *wrapper);
+
+/* Pass one body chunk (a bytes object, borrowed) on; -1 with exception
+ * set on a Python-level error, 0 otherwise (a client abort sets
+ * req->aborted and returns 0). */
+int wsl_output_write(wsl_request *req, PyObject *bytes, int flush);
+/* Send a wsgi.file_wrapper over a real file with a file bucket.
+ * Returns 1 if done, 0 if the wrapper must be iterated instead, -1 on
+ * a Python error. */
+int wsl_output_file(wsl_request *req, PyObject *wrapper);
+/* End of body: EOS, checks against Content-Length. */
+int wsl_output_finish(wsl_request *req);
+/* The whole response from the application's return value. */
+int wsl_output_result(wsl_request *req, PyObject *result);
+
+/* ------------------------------------------------------------------ */
+/* input.c: wsgi.input.                                                */
+
+extern PyTypeObject wsl_py_input_type;
+PyObject *wsl_input_new(wsl_request *req);
+void wsl_input_detach(PyObject *input);
+
+#endif /* WSL_H */

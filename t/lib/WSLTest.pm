@@ -1,0 +1,200 @@
+# t/lib/WSLTest.pm: helpers shared by the mod_wsgi_lite tests.
+#
+# - raw_request: exact bytes on the wire (chunked uploads, odd header names,
+#   latin-1 header bytes, early disconnects), which LWP would normalise;
+# - get_json / post_json: call a JSON-reporting app and decode its answer;
+# - log_during: the error_log lines written while a block ran;
+# - wsgi_log_entries: the WSL-tagged lines among them.
+package WSLTest;
+
+use strict;
+use warnings FATAL => 'all';
+
+use Exporter 'import';
+use IO::Socket::INET ();
+use IO::Select ();
+use JSON::PP ();
+use Time::HiRes ();
+use File::Spec ();
+
+use Apache::Test ();
+use Apache::TestRequest ();
+
+our @EXPORT_OK = qw(raw_request raw_connect parse_response get_json
+    post_json decode_json_body log_during wsgi_log_entries expected_mpm
+    logs_dir wait_until random_bytes test_port);
+
+my $JSON = JSON::PP->new->canonical;
+
+# The MPM this run was configured for (t/TEST.PL, WSL_MPM).
+sub expected_mpm {
+    my $vars = Apache::Test::vars();
+    return $vars->{wsl_mpm} || $ENV{WSL_MPM} || 'event';
+}
+
+sub logs_dir { Apache::Test::vars('t_logs') }
+
+# Port of the current Apache::TestRequest::module() (default server or a
+# named <VirtualHost>).
+sub test_port {
+    my $hostport = Apache::TestRequest::hostport();
+    my ($port) = $hostport =~ /:(\d+)$/;
+    return $port;
+}
+
+sub raw_connect {
+    my $hostport = Apache::TestRequest::hostport();
+    my $sock = IO::Socket::INET->new(PeerAddr => $hostport, Timeout => 30)
+        or die "cannot connect to $hostport: $!";
+    binmode $sock;
+    return $sock;
+}
+
+# Send $request (bytes, complete with the blank line and body) on a fresh
+# connection and read until the server closes it.  The request should carry
+# "Connection: close".  Returns a parse_response hash.
+sub raw_request {
+    my ($request, %opt) = @_;
+    my $sock = raw_connect();
+    print $sock $request;
+    my $timeout = $opt{timeout} || 60;
+    my $data = '';
+    my $sel = IO::Select->new($sock);
+    my $deadline = time + $timeout;
+    while (time < $deadline) {
+        last unless $sel->can_read($deadline - time);
+        my $n = sysread($sock, my $buf, 65536);
+        last unless $n;
+        $data .= $buf;
+    }
+    close $sock;
+    return parse_response($data, $opt{head});
+}
+
+# Parse one HTTP/1.x response: status, reason, headers (list of [name,
+# value] in order, plus a lower-cased name => [values] map), body
+# (de-chunked), raw header block, and 'complete' (the body was framed
+# correctly: full Content-Length or a terminating zero chunk).
+sub parse_response {
+    my ($data, $head) = @_;
+    my %r = (raw => $data, headers => [], h => {}, body => '',
+             complete => 0);
+    my $end = index($data, "\r\n\r\n");
+    return \%r if $end < 0;
+    my $block = substr($data, 0, $end);
+    my $rest = substr($data, $end + 4);
+    $r{head_raw} = $block;
+    my ($status_line, @lines) = split /\r\n/, $block;
+    @r{qw(protocol status reason)} =
+        $status_line =~ m{^(HTTP/\d\.\d) (\d{3})(?: (.*))?$};
+    $r{reason} //= '';
+    for (@lines) {
+        my ($n, $v) = /^([^:]+):[ \t]*(.*?)[ \t]*$/ or next;
+        push @{ $r{headers} }, [$n, $v];
+        push @{ $r{h}{lc $n} }, $v;
+    }
+    my $te = join ',', @{ $r{h}{'transfer-encoding'} || [] };
+    if ($head || $r{status} =~ /^(?:1\d\d|204|304)$/) {
+        $r{body} = $rest;
+        $r{complete} = 1;
+    }
+    elsif ($te =~ /chunked/i) {
+        my $body = '';
+        while ($rest =~ s/^([0-9a-fA-F]+)[^\r\n]*\r\n//) {
+            my $size = hex $1;
+            if ($size == 0) { $r{complete} = 1; last }
+            last if length($rest) < $size + 2;
+            $body .= substr($rest, 0, $size);
+            substr($rest, 0, $size + 2) = '';
+        }
+        $r{body} = $body;
+    }
+    elsif (defined(my $cl = $r{h}{'content-length'})) {
+        $r{body} = substr($rest, 0, $cl->[0]);
+        $r{complete} = length($rest) >= $cl->[0];
+        $r{extra} = substr($rest, $cl->[0]) if length($rest) > $cl->[0];
+    }
+    else {
+        $r{body} = $rest;
+        $r{complete} = 1;
+    }
+    return \%r;
+}
+
+sub decode_json_body {
+    my ($res, $what) = @_;
+    my $content = ref $res eq 'HASH' ? $res->{body} : $res->content;
+    my $data = eval { $JSON->decode($content) };
+    unless ($data) {
+        my $code = ref $res eq 'HASH' ? $res->{status} : $res->code;
+        my $snippet = substr($content // '', 0, 300);
+        warn "# ${\ ($what || 'response')}: not JSON (status $code): "
+            . "$snippet\n";
+        return {};
+    }
+    return $data;
+}
+
+sub get_json {
+    my ($url, @headers) = @_;
+    my $res = Apache::TestRequest::GET($url, @headers);
+    return wantarray ? (decode_json_body($res, $url), $res)
+                     : decode_json_body($res, $url);
+}
+
+sub post_json {
+    my ($url, $content, @headers) = @_;
+    my $res = Apache::TestRequest::POST($url, content => $content, @headers);
+    return wantarray ? (decode_json_body($res, $url), $res)
+                     : decode_json_body($res, $url);
+}
+
+# Run $code and return the error_log lines written meanwhile.  Some
+# entries are written after the response is complete (an error in the
+# iterable's close(), a client disconnect), so with want => qr/.../ keep
+# reading for up to settle seconds (default 5) until a line matches.
+sub log_during {
+    my ($code, %opt) = @_;
+    my $file = File::Spec->catfile(logs_dir(), 'error_log');
+    open my $fh, '<', $file or die "cannot open $file: $!";
+    seek $fh, 0, 2;
+    $code->();
+    my @lines;
+    my $deadline = Time::HiRes::time() + ($opt{settle} // 5);
+    while (1) {
+        seek $fh, 0, 1;    # clear EOF
+        while (defined(my $line = <$fh>)) {
+            push @lines, $line;
+        }
+        last unless $opt{want};
+        last if grep /$opt{want}/, @lines;
+        last if Time::HiRes::time() >= $deadline;
+        Time::HiRes::sleep(0.1);
+    }
+    close $fh;
+    return @lines;
+}
+
+sub wsgi_log_entries { grep /\bWSL\d+:/, @_ }
+
+sub wait_until {
+    my ($cond, $timeout) = @_;
+    my $deadline = Time::HiRes::time() + ($timeout || 10);
+    while (Time::HiRes::time() < $deadline) {
+        my $v = $cond->();
+        return $v if $v;
+        Time::HiRes::sleep(0.1);
+    }
+    return $cond->();
+}
+
+# Deterministic pseudo-random bytes (reproducible failures).
+sub random_bytes {
+    my ($n, $seed) = @_;
+    srand($seed // 42);
+    my $words = int(($n + 3) / 4);
+    my $s = pack 'N*', map { int rand 4294967296 } 1 .. $words;
+    return substr($s, 0, $n);
+}
+
+1;

@@ -1,0 +1,103 @@
+#!/bin/sh
+# t/run.sh: run the Apache::Test suite against the built module, once under
+# the event MPM and once under prefork.  Called by `make test` (as root or
+# not) after .libs/mod_wsgi_lite.so is built.
+#
+# Apache::Test refuses to run as root, so as root the suite runs as an
+# unprivileged user (WSL_TEST_USER, default wsltest, created if missing).
+# Either way it runs in a fresh copy of t/ and examples/ in a temporary
+# directory, so the checkout gets no t/logs or generated config and the
+# test user needs no access to the checkout.
+#
+#   t/run.sh                   both MPMs, all tests
+#   t/run.sh t/environ.t ...   both MPMs, the named tests
+#   WSL_MPMS=prefork t/run.sh  one MPM only
+#   WSL_TEST_VERBOSE=1         pass -verbose to Apache::Test
+set -u
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+so=${WSL_MODULE_SO:-$top/.libs/mod_wsgi_lite.so}
+mpms=${WSL_MPMS:-event prefork}
+user=${WSL_TEST_USER:-wsltest}
+apxs=${APXS:-/usr/bin/apxs}
+
+if [ ! -f "$so" ]; then
+    echo "run.sh: $so not found; run make first" >&2
+    exit 2
+fi
+
+as_root=no
+if [ "$(id -u)" -eq 0 ]; then
+    as_root=yes
+    if ! id "$user" >/dev/null 2>&1; then
+        echo "run.sh: creating test user $user"
+        useradd --system --create-home --shell /bin/sh "$user" || exit 2
+    fi
+fi
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/wsl-test.XXXXXX") || exit 2
+chmod 755 "$tmp"
+
+# Stop any httpd this run left behind (by the pid it wrote), then remove
+# the copy.
+cleanup() {
+    for pidfile in "$tmp"/*/t/logs/httpd.pid; do
+        [ -f "$pidfile" ] || continue
+        pid=$(cat "$pidfile" 2>/dev/null)
+        case "$pid" in ''|*[!0-9]*) continue ;; esac
+        if kill -0 "$pid" 2>/dev/null; then
+            echo "run.sh: stopping leftover httpd $pid"
+            kill -TERM "$pid" 2>/dev/null
+            sleep 2
+            kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null
+        fi
+    done
+    rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+run_one() {
+    mpm=$1
+    shift
+    dir=$tmp/$mpm
+    mkdir -p "$dir/.libs"
+    # Copy the sources of the suite, not what an earlier in-place run
+    # generated (t/logs, t/conf/httpd.conf, t/TEST, ...).
+    (cd "$top" && tar cf - --exclude=t/logs --exclude='t/conf/*.conf' \
+        --exclude=t/conf/apache_test_config.pm --exclude=t/TEST \
+        --exclude='__pycache__' t examples) | (cd "$dir" && tar xf -) \
+        || return 2
+    cp "$so" "$dir/.libs/mod_wsgi_lite.so" || return 2
+
+    set -- -apxs "$apxs" -port select "$@"
+    [ -n "${WSL_TEST_VERBOSE:-}" ] && set -- -verbose "$@"
+    # A clean environment: no pyenv shims or PYTHON* variables may leak into
+    # the embedded interpreter or the tests.
+    envv="PATH=/usr/local/bin:/usr/bin:/bin LANG=C.UTF-8 HOME=$dir
+WSL_MPM=$mpm WSL_MODULE_SO=$dir/.libs/mod_wsgi_lite.so"
+    echo "=== mod_wsgi_lite tests: $mpm MPM ==="
+    if [ "$as_root" = yes ]; then
+        chown -R "$user:" "$dir" || return 2
+        (cd "$dir" && runuser -u "$user" -- env -i $envv \
+            perl t/TEST.PL "$@")
+    else
+        (cd "$dir" && env -i $envv perl t/TEST.PL "$@")
+    fi
+}
+
+status=0
+failed=""
+for mpm in $mpms; do
+    if ! run_one "$mpm" "$@"; then
+        status=1
+        failed="$failed $mpm"
+    fi
+done
+
+if [ "$status" -ne 0 ]; then
+    echo "=== mod_wsgi_lite tests FAILED under:$failed ==="
+else
+    echo "=== mod_wsgi_lite tests passed under: $mpms ==="
+fi
+exit $status
