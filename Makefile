@@ -33,10 +33,12 @@ all: $(SO)
 $(SO): $(SRCS) $(HDRS) Makefile
 	@test -x "$(APXS)" || { echo "apxs not found: run scripts/deps.sh (or make deps)"; exit 1; }
 	@test -n "$(PY_EXE)" || { echo "$(PYTHON) not found"; exit 1; }
-	$(APXS) -S LIBTOOL="$$($(APXS) -q LIBTOOL) --silent" -c -o mod_wsgi_lite.la \
+	@echo "apxs -c $(SRCS)  (full log: build.log)"
+	@$(APXS) -c -o mod_wsgi_lite.la \
 	    $(foreach f,$(WARN) $(EXTRA_CFLAGS) $(PY_INCLUDES) -Isrc $(CDEFS),-Wc,$(f)) \
 	    $(foreach f,$(EXTRA_LDFLAGS),-Wl,$(f)) \
-	    $(SRCS) $(PY_LDFLAGS)
+	    $(SRCS) $(PY_LDFLAGS) >build.log 2>&1 || \
+	    { grep -E 'error|warning|undefined' build.log || cat build.log; exit 1; }
 
 install: $(SO)
 	$(APXS) -i -n wsgi_lite mod_wsgi_lite.la
@@ -53,7 +55,7 @@ test: deps
 	./t/run.sh
 
 clean:
-	rm -rf .libs src/.libs *.la *.lo *.slo *.o src/*.lo src/*.slo src/*.o src/*.la
+	rm -rf .libs src/.libs build.log *.la *.lo *.slo *.o src/*.lo src/*.slo src/*.o src/*.la
 	rm -rf t/logs t/TEST t/conf/apache_test_config.pm
 
 .PHONY: all install deps run test clean

@@ -1,0 +1,3 @@
+# Never calls start_response.
+def application(environ, start_response):
+    return [b'body without a status']

@@ -1,0 +1,2 @@
+# "application" exists but cannot be called.
+application = 'not callable'

@@ -1,0 +1,2 @@
+# Importable only if WSGIPythonPath t/pylib took effect.
+MARKER = 'from WSGIPythonPath'

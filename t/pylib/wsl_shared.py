@@ -1,0 +1,2 @@
+# Per-interpreter state for t/htdocs/wsgi/group.wsgi (via WSGIPythonPath).
+value = None
