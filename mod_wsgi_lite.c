@@ -48,6 +48,7 @@ static void wsl_register_hooks(apr_pool_t *p)
      * as in mod_wsgi. */
     static const char *const before_alias[] = { "mod_alias.c", NULL };
 
+    ap_hook_post_config(wsl_post_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_child_init(wsl_child_init, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_translate_name(wsl_translate_name, NULL, before_alias,
                            APR_HOOK_MIDDLE);

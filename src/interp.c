@@ -411,3 +411,14 @@ void wsl_child_init(apr_pool_t *pchild, server_rec *s)
     apr_pool_cleanup_register(pchild, NULL, interp_child_exit,
                               apr_pool_cleanup_null);
 }
+
+int wsl_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
+                    server_rec *s)
+{
+    /* SERVER_SOFTWARE names us and the Python we embed, as mod_wsgi's
+     * does (shown when ServerTokens allows). */
+    ap_add_version_component(pconf, "mod_wsgi_lite/" WSL_VERSION_STRING
+                             " Python/" WSL_STRINGIFY(PY_MAJOR_VERSION) "."
+                             WSL_STRINGIFY(PY_MINOR_VERSION));
+    return OK;
+}

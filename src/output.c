@@ -186,8 +186,11 @@ int wsl_output_file(wsl_request *req, PyObject *wrapper)
                         &size)) < 0)
         return 0;
     length = size - offset;
-    if (req->content_length >= 0)
-        length = (apr_off_t)clamp_to_length(req, (apr_size_t)length);
+    /* Sending part of a file by setting Content-Length is legitimate
+     * (PEP 3333 asks the server to honour it), so no overrun is logged. */
+    if (req->content_length >= 0 &&
+        length > req->content_length - req->bytes_sent)
+        length = req->content_length - req->bytes_sent;
 
     /* Our own descriptor, closed with the request pool: the core output
      * filter may still be sending (event MPM write completion) after the

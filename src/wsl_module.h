@@ -79,6 +79,8 @@ const char *wsl_request_script_name(request_rec *r);
 int wsl_request_is_aliased(request_rec *r);
 
 /* Hooks. */
+int wsl_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
+                    server_rec *s);
 void wsl_child_init(apr_pool_t *pchild, server_rec *s);
 int wsl_translate_name(request_rec *r);
 int wsl_handler(request_rec *r);
