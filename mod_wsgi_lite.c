@@ -11,34 +11,88 @@
 
 #include "src/wsl_module.h"
 
+#define WSL_FIELD(field) ((void *)APR_OFFSETOF(wsl_dir_config, field))
+#define WSL_GLOBAL(field) ((void *)APR_OFFSETOF(wsl_server_config, field))
+
 static const command_rec wsl_commands[] = {
+    /* URL mapping and scripts */
     AP_INIT_RAW_ARGS("WSGIScriptAlias", wsl_cmd_script_alias, NULL,
-                     RSRC_CONF,
-                     "URL-path, WSGI script file, and optional "
+                     RSRC_CONF, "URL-path, WSGI script file, and optional "
                      "application-group=, callable-object= options"),
+    AP_INIT_RAW_ARGS("WSGIScriptAliasMatch", wsl_cmd_script_alias_match,
+                     NULL, RSRC_CONF, "URL regex, WSGI script file ($1..$9) "
+                     "and options"),
+    AP_INIT_RAW_ARGS("WSGIHandlerScript", wsl_cmd_handler_script, NULL,
+                     RSRC_CONF | ACCESS_CONF, "Handler name, WSGI script "
+                     "file and options"),
+    AP_INIT_RAW_ARGS("WSGIImportScript", wsl_cmd_import_script, NULL,
+                     RSRC_CONF, "WSGI script to preload at child start, "
+                     "with application-group= and process-group="),
+    AP_INIT_TAKE1("WSGIApplicationGroup", wsl_cmd_application_group, NULL,
+                  RSRC_CONF | ACCESS_CONF, "Application group (interpreter): "
+                  "%{GLOBAL}, %{SERVER}, %{RESOURCE}, %{ENV:VAR} or a name"),
+    AP_INIT_TAKE1("WSGICallableObject", wsl_cmd_callable_object, NULL,
+                  OR_FILEINFO, "Name of the WSGI application in the script "
+                  "(default: application)"),
+    AP_INIT_FLAG("WSGIScriptReloading", ap_set_flag_slot,
+                 WSL_FIELD(script_reloading), OR_FILEINFO,
+                 "On: reload a script when its modification time changes"),
+    AP_INIT_FLAG("WSGICaseSensitivity", wsl_cmd_global_flag,
+                 WSL_GLOBAL(case_sensitivity), RSRC_CONF,
+                 "Off: script paths are compared without case"),
+
+    /* Requests and responses */
+    AP_INIT_FLAG("WSGIPassAuthorization", ap_set_flag_slot,
+                 WSL_FIELD(pass_authorization), OR_FILEINFO,
+                 "On: pass the Authorization header as HTTP_AUTHORIZATION"),
+    AP_INIT_FLAG("WSGIChunkedRequest", ap_set_flag_slot,
+                 WSL_FIELD(chunked_request), OR_FILEINFO,
+                 "On: accept chunked request bodies (else 411)"),
+    AP_INIT_FLAG("WSGIErrorOverride", ap_set_flag_slot,
+                 WSL_FIELD(error_override), OR_FILEINFO,
+                 "On: Apache's ErrorDocument replaces an app's error page"),
+    AP_INIT_TAKE1("WSGIMapHEADToGET", wsl_cmd_map_head_to_get, NULL,
+                  OR_FILEINFO, "Off, On or Auto: present HEAD as GET"),
+    AP_INIT_ITERATE("WSGITrustedProxyHeaders",
+                    wsl_cmd_trusted_proxy_headers, NULL, OR_FILEINFO,
+                    "Proxy headers honoured from trusted proxies"),
+    AP_INIT_ITERATE("WSGITrustedProxies", wsl_cmd_trusted_proxies, NULL,
+                    OR_FILEINFO, "Addresses or networks of trusted proxies"),
+
+    /* The embedded interpreter (process-wide) */
     AP_INIT_ITERATE("WSGIPythonPath", wsl_cmd_python_path, NULL, RSRC_CONF,
                     "Directories (':'-separated) added to sys.path in "
                     "every interpreter"),
-    AP_INIT_TAKE1("WSGIApplicationGroup", wsl_cmd_application_group, NULL,
+    AP_INIT_TAKE1("WSGIPythonHome", wsl_cmd_global_string,
+                  WSL_GLOBAL(python_home), RSRC_CONF,
+                  "Python prefix (sys.prefix) to use"),
+    AP_INIT_TAKE1("WSGIPythonOptimize", wsl_cmd_python_optimize, NULL,
+                  RSRC_CONF, "Python optimisation level: 0, 1 or 2"),
+    AP_INIT_TAKE1("WSGIPythonHashSeed", wsl_cmd_python_hash_seed, NULL,
+                  RSRC_CONF, "Python hash seed: random or a number"),
+    AP_INIT_TAKE1("WSGIPythonWarnings", wsl_cmd_python_warnings, NULL,
+                  RSRC_CONF, "A Python warnings filter (as -W)"),
+    AP_INIT_FLAG("WSGILazyInitialization", wsl_cmd_global_flag,
+                 WSL_GLOBAL(lazy_initialization), RSRC_CONF,
+                 "On: initialise Python in each child, not the parent"),
+    AP_INIT_FLAG("WSGIRestrictStdout", wsl_cmd_global_flag,
+                 WSL_GLOBAL(restrict_stdout), RSRC_CONF,
+                 "On: writing to sys.stdout raises an error"),
+    AP_INIT_FLAG("WSGIRestrictStdin", wsl_cmd_global_flag,
+                 WSL_GLOBAL(restrict_stdin), RSRC_CONF,
+                 "On: reading sys.stdin raises an error"),
+    AP_INIT_FLAG("WSGIDestroyInterpreter", wsl_cmd_global_flag,
+                 WSL_GLOBAL(destroy_interpreter), RSRC_CONF,
+                 "On: finalise Python when a child exits"),
+
+    /* Daemon mode: parsed for compatibility, not supported yet */
+    AP_INIT_RAW_ARGS("WSGIDaemonProcess", wsl_cmd_daemon_process, NULL,
+                     RSRC_CONF, "Daemon process group (not supported yet)"),
+    AP_INIT_TAKE1("WSGIProcessGroup", wsl_cmd_process_group, NULL,
                   RSRC_CONF | ACCESS_CONF,
-                  "Application group (interpreter): %{GLOBAL}, %{SERVER}, "
-                  "%{RESOURCE}, %{ENV:VAR} or a name"),
-    AP_INIT_TAKE1("WSGICallableObject", wsl_cmd_callable_object, NULL,
-                  OR_FILEINFO,
-                  "Name of the WSGI application in the script "
-                  "(default: application)"),
-    AP_INIT_FLAG("WSGIPassAuthorization", ap_set_flag_slot,
-                 (void *)APR_OFFSETOF(wsl_dir_config, pass_authorization),
-                 OR_FILEINFO,
-                 "On: pass the Authorization header as HTTP_AUTHORIZATION"),
-    AP_INIT_FLAG("WSGIChunkedRequest", ap_set_flag_slot,
-                 (void *)APR_OFFSETOF(wsl_dir_config, chunked_request),
-                 OR_FILEINFO,
-                 "On: accept chunked request bodies (else 411)"),
-    AP_INIT_FLAG("WSGIScriptReloading", ap_set_flag_slot,
-                 (void *)APR_OFFSETOF(wsl_dir_config, script_reloading),
-                 OR_FILEINFO,
-                 "On: reload a script when its modification time changes"),
+                  "Process group (daemon mode: not supported yet)"),
+    AP_INIT_TAKE1("WSGISocketPrefix", wsl_cmd_socket_prefix, NULL,
+                  RSRC_CONF, "Daemon socket prefix (not supported yet)"),
     { NULL }
 };
 

@@ -16,18 +16,31 @@ void *wsl_config_create_server(apr_pool_t *p, server_rec *s)
 
     conf->aliases = apr_array_make(p, 4, sizeof(wsl_alias));
     conf->python_path = apr_array_make(p, 2, sizeof(const char *));
+    conf->python_optimize = WSL_UNSET;
+    conf->python_warnings = apr_array_make(p, 2, sizeof(const char *));
+    conf->lazy_initialization = WSL_UNSET;
+    conf->restrict_stdout = WSL_UNSET;
+    conf->restrict_stdin = WSL_UNSET;
+    conf->destroy_interpreter = WSL_UNSET;
+    conf->import_scripts = apr_array_make(p, 2, sizeof(wsl_import_script));
+    conf->daemons = apr_array_make(p, 2, sizeof(const char *));
+    conf->case_sensitivity = WSL_UNSET;
     return conf;
 }
 
 void *wsl_config_merge_server(apr_pool_t *p, void *basev, void *addv)
 {
     wsl_server_config *base = basev, *add = addv;
-    wsl_server_config *conf = apr_pcalloc(p, sizeof(*conf));
+    wsl_server_config *conf = apr_pmemdup(p, base, sizeof(*conf));
 
     /* A virtual host's own aliases are tried before the main server's,
-     * as mod_alias does. */
+     * as mod_alias does.  The process-wide settings are only ever read
+     * from the main server, so the copy of base carries them. */
     conf->aliases = apr_array_append(p, add->aliases, base->aliases);
-    conf->python_path = base->python_path;
+    conf->import_scripts = apr_array_append(p, base->import_scripts,
+                                            add->import_scripts);
+    if (add->case_sensitivity != WSL_UNSET)
+        conf->case_sensitivity = add->case_sensitivity;
     return conf;
 }
 
@@ -38,6 +51,8 @@ void *wsl_config_create_dir(apr_pool_t *p, char *dir)
     conf->pass_authorization = WSL_UNSET;
     conf->chunked_request = WSL_UNSET;
     conf->script_reloading = WSL_UNSET;
+    conf->error_override = WSL_UNSET;
+    conf->map_head_to_get = WSL_UNSET;
     return conf;
 }
 
@@ -52,9 +67,19 @@ void *wsl_config_merge_dir(apr_pool_t *p, void *basev, void *addv)
 
     WSL_MERGE_PTR(callable_object);
     WSL_MERGE_PTR(group);
+    WSL_MERGE_PTR(process_group);
     WSL_MERGE_INT(pass_authorization);
     WSL_MERGE_INT(chunked_request);
     WSL_MERGE_INT(script_reloading);
+    WSL_MERGE_INT(error_override);
+    WSL_MERGE_INT(map_head_to_get);
+    WSL_MERGE_PTR(trusted_proxy_headers);
+    WSL_MERGE_PTR(trusted_proxies);
+    if (base->handler_scripts && add->handler_scripts)
+        conf->handler_scripts = apr_table_overlay(p, add->handler_scripts,
+                                                  base->handler_scripts);
+    else
+        WSL_MERGE_PTR(handler_scripts);
     return conf;
 }
 
@@ -121,36 +146,21 @@ static const char *parse_group(cmd_parms *cmd, const char *arg,
     return NULL;
 }
 
-const char *wsl_cmd_script_alias(cmd_parms *cmd, void *dconf,
-                                 const char *args)
+/*
+ * mod_wsgi's name=value options after a script path (WSGIScriptAlias,
+ * WSGIScriptAliasMatch, WSGIImportScript, WSGIHandlerScript).
+ */
+static const char *parse_script_options(cmd_parms *cmd, const char *args,
+                                        const wsl_group_spec **group,
+                                        const char **callable_object)
 {
-    wsl_server_config *sconf =
-        ap_get_module_config(cmd->server->module_config, &wsgi_lite_module);
-    const char *location = ap_getword_conf(cmd->temp_pool, &args);
-    const char *path = ap_getword_conf(cmd->temp_pool, &args);
-    wsl_alias *alias;
     const char *err;
 
-    if (!*location || !*path)
-        return apr_psprintf(cmd->pool, "%s takes a URL-path and a file "
-                            "path", cmd->cmd->name);
-    if (location[0] != '/')
-        return apr_psprintf(cmd->pool, "%s: URL-path '%s' must start "
-                            "with '/'", cmd->cmd->name, location);
-
-    alias = apr_array_push(sconf->aliases);
-    memset(alias, 0, sizeof(*alias));
-    alias->location = apr_pstrdup(cmd->pool, location);
-    alias->path = ap_server_root_relative(cmd->pool, path);
-    if (!alias->path)
-        return apr_psprintf(cmd->pool, "%s: invalid file path '%s'",
-                            cmd->cmd->name, path);
-
-    /* mod_wsgi's per-alias options: name=value words after the path. */
     while (*args) {
         const char *word = ap_getword_conf(cmd->temp_pool, &args);
         const char *eq = strchr(word, '=');
         const char *value;
+        apr_size_t nlen;
 
         if (!*word)
             break;
@@ -158,18 +168,20 @@ const char *wsl_cmd_script_alias(cmd_parms *cmd, void *dconf,
             return apr_psprintf(cmd->pool, "%s: option '%s' is not of the "
                                 "form name=value", cmd->cmd->name, word);
         value = apr_pstrdup(cmd->pool, eq + 1);
-        if (!strncmp(word, "application-group=", eq - word + 1)) {
-            if ((err = parse_group(cmd, value, &alias->group)))
+        nlen = (apr_size_t)(eq - word);
+        if (nlen == 17 && !strncmp(word, "application-group", nlen)) {
+            if ((err = parse_group(cmd, value, group)))
                 return err;
         }
-        else if (!strncmp(word, "callable-object=", eq - word + 1)) {
+        else if (nlen == 15 && !strncmp(word, "callable-object", nlen) &&
+                 callable_object) {
             if ((err = check_callable_name(cmd, value)))
                 return err;
-            alias->callable_object = value;
+            *callable_object = value;
         }
-        else if (!strncmp(word, "process-group=", eq - word + 1)) {
-            /* Embedded mode only: the empty name (or %{GLOBAL}, which is
-             * what mod_wsgi calls embedded) is the only process group. */
+        else if (nlen == 13 && !strncmp(word, "process-group", nlen)) {
+            /* Embedded mode only: the empty name and %{GLOBAL} both mean
+             * this process, as in mod_wsgi. */
             if (*value && strcmp(value, "%{GLOBAL}"))
                 return apr_psprintf(cmd->pool, "%s: process-group=%s: "
                                     "daemon mode is not supported yet",
@@ -181,6 +193,51 @@ const char *wsl_cmd_script_alias(cmd_parms *cmd, void *dconf,
         }
     }
     return NULL;
+}
+
+static const char *add_alias(cmd_parms *cmd, const char *args, int regex)
+{
+    wsl_server_config *sconf =
+        ap_get_module_config(cmd->server->module_config, &wsgi_lite_module);
+    const char *location = ap_getword_conf(cmd->temp_pool, &args);
+    const char *path = ap_getword_conf(cmd->temp_pool, &args);
+    wsl_alias *alias;
+
+    if (!*location || !*path)
+        return apr_psprintf(cmd->pool, "%s takes a URL-%s and a file "
+                            "path", cmd->cmd->name, regex ? "regex" : "path");
+    if (!regex && location[0] != '/')
+        return apr_psprintf(cmd->pool, "%s: URL-path '%s' must start "
+                            "with '/'", cmd->cmd->name, location);
+
+    alias = apr_array_push(sconf->aliases);
+    memset(alias, 0, sizeof(*alias));
+    alias->location = apr_pstrdup(cmd->pool, location);
+    if (regex) {
+        alias->regex = ap_pregcomp(cmd->pool, location, AP_REG_EXTENDED);
+        if (!alias->regex)
+            return apr_psprintf(cmd->pool, "%s: '%s' is not a valid regular "
+                                "expression", cmd->cmd->name, location);
+        alias->path = apr_pstrdup(cmd->pool, path);
+    }
+    else if (!(alias->path = ap_server_root_relative(cmd->pool, path))) {
+        return apr_psprintf(cmd->pool, "%s: invalid file path '%s'",
+                            cmd->cmd->name, path);
+    }
+    return parse_script_options(cmd, args, &alias->group,
+                                &alias->callable_object);
+}
+
+const char *wsl_cmd_script_alias(cmd_parms *cmd, void *dconf,
+                                 const char *args)
+{
+    return add_alias(cmd, args, 0);
+}
+
+const char *wsl_cmd_script_alias_match(cmd_parms *cmd, void *dconf,
+                                       const char *args)
+{
+    return add_alias(cmd, args, 1);
 }
 
 const char *wsl_cmd_python_path(cmd_parms *cmd, void *dconf,
@@ -200,6 +257,254 @@ const char *wsl_cmd_python_path(cmd_parms *cmd, void *dconf,
         *(const char **)apr_array_push(sconf->python_path) = dir;
     }
     return NULL;
+}
+
+static wsl_server_config *global_config(cmd_parms *cmd, const char **err)
+{
+    *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
+    return ap_get_module_config(cmd->server->module_config,
+                                &wsgi_lite_module);
+}
+
+/* An On/Off for the whole process; cmd->info is the field's offset. */
+const char *wsl_cmd_global_flag(cmd_parms *cmd, void *dconf, int flag)
+{
+    const char *err;
+    wsl_server_config *sconf = global_config(cmd, &err);
+
+    if (err)
+        return err;
+    *(int *)((char *)sconf + (apr_size_t)cmd->info) = flag ? 1 : 0;
+    return NULL;
+}
+
+const char *wsl_cmd_global_string(cmd_parms *cmd, void *dconf,
+                                  const char *arg)
+{
+    const char *err;
+    wsl_server_config *sconf = global_config(cmd, &err);
+
+    if (err)
+        return err;
+    *(const char **)((char *)sconf + (apr_size_t)cmd->info) = arg;
+    return NULL;
+}
+
+const char *wsl_cmd_python_optimize(cmd_parms *cmd, void *dconf,
+                                    const char *arg)
+{
+    const char *err;
+    wsl_server_config *sconf = global_config(cmd, &err);
+
+    if (err)
+        return err;
+    if (strcmp(arg, "0") && strcmp(arg, "1") && strcmp(arg, "2"))
+        return apr_psprintf(cmd->pool, "%s: '%s' is not 0, 1 or 2",
+                            cmd->cmd->name, arg);
+    sconf->python_optimize = atoi(arg);
+    return NULL;
+}
+
+const char *wsl_cmd_python_hash_seed(cmd_parms *cmd, void *dconf,
+                                     const char *arg)
+{
+    const char *err, *c;
+    wsl_server_config *sconf = global_config(cmd, &err);
+
+    if (err)
+        return err;
+    if (strcmp(arg, "random")) {
+        for (c = arg; *c; c++) {
+            if (!apr_isdigit(*c))
+                break;
+        }
+        if (!*arg || *c || strlen(arg) > 10 ||
+            apr_atoi64(arg) > APR_INT64_C(4294967295))
+            return apr_psprintf(cmd->pool, "%s: '%s' is not 'random' or a "
+                                "number from 0 to 4294967295",
+                                cmd->cmd->name, arg);
+    }
+    sconf->python_hash_seed = arg;
+    return NULL;
+}
+
+const char *wsl_cmd_python_warnings(cmd_parms *cmd, void *dconf,
+                                    const char *arg)
+{
+    const char *err;
+    wsl_server_config *sconf = global_config(cmd, &err);
+
+    if (err)
+        return err;
+    *(const char **)apr_array_push(sconf->python_warnings) = arg;
+    return NULL;
+}
+
+const char *wsl_cmd_import_script(cmd_parms *cmd, void *dconf,
+                                  const char *args)
+{
+    wsl_server_config *sconf =
+        ap_get_module_config(cmd->server->module_config, &wsgi_lite_module);
+    const char *path = ap_getword_conf(cmd->temp_pool, &args);
+    wsl_import_script *script;
+    const char *err;
+
+    if (!*path)
+        return apr_psprintf(cmd->pool, "%s takes a script path",
+                            cmd->cmd->name);
+    script = apr_array_push(sconf->import_scripts);
+    script->group = NULL;
+    if (!(script->path = ap_server_root_relative(cmd->pool, path)))
+        return apr_psprintf(cmd->pool, "%s: invalid file path '%s'",
+                            cmd->cmd->name, path);
+    if ((err = parse_script_options(cmd, args, &script->group, NULL)))
+        return err;
+    /* At child start there is no request to name a resource after. */
+    if (script->group && (script->group->kind == WSL_GROUP_RESOURCE ||
+                          script->group->kind == WSL_GROUP_ENV))
+        return apr_psprintf(cmd->pool, "%s: application-group must be "
+                            "%%{GLOBAL}, %%{SERVER} or a name",
+                            cmd->cmd->name);
+    return NULL;
+}
+
+const char *wsl_cmd_handler_script(cmd_parms *cmd, void *dconf,
+                                   const char *args)
+{
+    wsl_dir_config *conf = dconf;
+    const char *name = ap_getword_conf(cmd->pool, &args);
+    const char *path = ap_getword_conf(cmd->temp_pool, &args);
+    wsl_handler_script *script;
+
+    if (!*name || !*path)
+        return apr_psprintf(cmd->pool, "%s takes a handler name and a "
+                            "script path", cmd->cmd->name);
+    script = apr_pcalloc(cmd->pool, sizeof(*script));
+    script->name = name;
+    if (!(script->path = ap_server_root_relative(cmd->pool, path)))
+        return apr_psprintf(cmd->pool, "%s: invalid file path '%s'",
+                            cmd->cmd->name, path);
+    if (!conf->handler_scripts)
+        conf->handler_scripts = apr_table_make(cmd->pool, 2);
+    /* The table holds strings; the record's address travels as one. */
+    apr_table_setn(conf->handler_scripts, name, (const char *)script);
+    return parse_script_options(cmd, args, &script->group,
+                                &script->callable_object);
+}
+
+const char *wsl_cmd_map_head_to_get(cmd_parms *cmd, void *dconf,
+                                    const char *arg)
+{
+    wsl_dir_config *conf = dconf;
+
+    if (!strcasecmp(arg, "Off"))
+        conf->map_head_to_get = WSL_HEAD_OFF;
+    else if (!strcasecmp(arg, "On"))
+        conf->map_head_to_get = WSL_HEAD_ON;
+    else if (!strcasecmp(arg, "Auto"))
+        conf->map_head_to_get = WSL_HEAD_AUTO;
+    else
+        return apr_psprintf(cmd->pool, "%s must be Off, On or Auto",
+                            cmd->cmd->name);
+    return NULL;
+}
+
+const char *wsl_cmd_trusted_proxy_headers(cmd_parms *cmd, void *dconf,
+                                          const char *arg)
+{
+    static const char *const known[] = {
+        "X-Forwarded-For", "X-Client-IP", "X-Real-IP",
+        "X-Forwarded-Proto", "X-Forwarded-Scheme", "X-Forwarded-SSL",
+        "X-Forwarded-HTTPS", "X-Forwarded-Host", "X-Forwarded-Server",
+        "X-Forwarded-Port", "X-Script-Name", NULL
+    };
+    wsl_dir_config *conf = dconf;
+    char *key, *c;
+    int i;
+
+    for (i = 0; known[i]; i++) {
+        if (!strcasecmp(arg, known[i]))
+            break;
+    }
+    if (!known[i])
+        return apr_psprintf(cmd->pool, "%s: '%s' is not a supported proxy "
+                            "header", cmd->cmd->name, arg);
+    key = apr_pstrcat(cmd->pool, "HTTP_", known[i], NULL);
+    for (c = key; *c; c++)
+        *c = *c == '-' ? '_' : apr_toupper(*c);
+    if (!conf->trusted_proxy_headers)
+        conf->trusted_proxy_headers = apr_array_make(cmd->pool, 4,
+                                                     sizeof(char *));
+    *(const char **)apr_array_push(conf->trusted_proxy_headers) = key;
+    return NULL;
+}
+
+const char *wsl_cmd_trusted_proxies(cmd_parms *cmd, void *dconf,
+                                    const char *arg)
+{
+    wsl_dir_config *conf = dconf;
+    apr_ipsubnet_t *subnet;
+    char *ip = apr_pstrdup(cmd->temp_pool, arg), *mask;
+    apr_status_t rv;
+
+    if ((mask = ap_strchr(ip, '/')))
+        *mask++ = '\0';
+    rv = apr_ipsubnet_create(&subnet, ip, mask, cmd->pool);
+    if (rv != APR_SUCCESS)
+        return apr_psprintf(cmd->pool, "%s: '%s' is not an IP address or "
+                            "network", cmd->cmd->name, arg);
+    if (!conf->trusted_proxies)
+        conf->trusted_proxies = apr_array_make(cmd->pool, 4,
+                                               sizeof(apr_ipsubnet_t *));
+    *(apr_ipsubnet_t **)apr_array_push(conf->trusted_proxies) = subnet;
+    return NULL;
+}
+
+/*
+ * Daemon mode comes in a later release.  Its directives are parsed now so
+ * that a mod_wsgi configuration loads; a request sent to a daemon process
+ * group is refused with a clear error (handler.c).
+ */
+const char *wsl_cmd_daemon_process(cmd_parms *cmd, void *dconf,
+                                   const char *args)
+{
+    wsl_server_config *sconf =
+        ap_get_module_config(cmd->server->module_config, &wsgi_lite_module);
+    const char *name = ap_getword_conf(cmd->pool, &args);
+
+    if (!*name)
+        return apr_psprintf(cmd->pool, "%s takes a process group name",
+                            cmd->cmd->name);
+    while (*args) {
+        const char *word = ap_getword_conf(cmd->temp_pool, &args);
+
+        if (*word && !strchr(word, '='))
+            return apr_psprintf(cmd->pool, "%s: option '%s' is not of the "
+                                "form name=value", cmd->cmd->name, word);
+    }
+    *(const char **)apr_array_push(sconf->daemons) = name;
+    ap_log_error(APLOG_MARK, APLOG_WARNING, 0, cmd->server,
+                 "WSL00050: WSGIDaemonProcess %s: daemon mode is not "
+                 "supported yet; requests for it will fail", name);
+    return NULL;
+}
+
+const char *wsl_cmd_process_group(cmd_parms *cmd, void *dconf,
+                                  const char *arg)
+{
+    wsl_dir_config *conf = dconf;
+
+    conf->process_group = arg;
+    return NULL;
+}
+
+const char *wsl_cmd_socket_prefix(cmd_parms *cmd, void *dconf,
+                                  const char *arg)
+{
+    const char *err;
+
+    global_config(cmd, &err);
+    return err;
 }
 
 const char *wsl_cmd_application_group(cmd_parms *cmd, void *dconf,
@@ -270,9 +575,8 @@ static const char *server_part(request_rec *r)
     return host;
 }
 
-const char *wsl_config_group_name(request_rec *r)
+const char *wsl_group_name(request_rec *r, const wsl_group_spec *spec)
 {
-    const wsl_group_spec *spec = wsl_config_group(r);
     const char *value;
 
     switch (spec->kind) {

@@ -11,6 +11,9 @@
 #include "wsl.h"
 
 #include "util_script.h"
+#include "util_filter.h"
+
+#include <arpa/inet.h>
 
 enum {
     K_REQUEST_METHOD, K_SCRIPT_NAME, K_PATH_INFO, K_QUERY_STRING,
@@ -207,6 +210,169 @@ static int add_subprocess_env(PyObject *env, request_rec *r)
     return 0;
 }
 
+/*
+ * WSGIMapHEADToGET: a HEAD request shown to the app as a GET, so the
+ * headers it computes (Content-Length above all) are those of a GET.  Auto
+ * does so when an output filter above the protocol level, which may
+ * transform the body (mod_deflate ...), is in the chain, as mod_wsgi does.
+ */
+static const char *request_method(request_rec *r, int mode)
+{
+    ap_filter_t *f;
+
+    if (!r->header_only || mode == WSL_HEAD_OFF)
+        return r->method;
+    if (mode == WSL_HEAD_ON)
+        return "GET";
+    for (f = r->output_filters; f; f = f->next) {
+        if (f->frec->ftype < AP_FTYPE_PROTOCOL)
+            return "GET";
+    }
+    return r->method;
+}
+
+/* Is `ip` (a literal) one of the WSGITrustedProxies? */
+static int ip_trusted(request_rec *r, const apr_array_header_t *proxies,
+                      const char *ip)
+{
+    apr_ipsubnet_t **subnets = (apr_ipsubnet_t **)proxies->elts;
+    unsigned char bin[sizeof(struct in6_addr)];
+    apr_sockaddr_t *sa;
+    int i;
+
+    /* Only literals: a name here must never cause a DNS lookup. */
+    if (inet_pton(AF_INET, ip, bin) != 1 && inet_pton(AF_INET6, ip, bin) != 1)
+        return 0;
+    if (apr_sockaddr_info_get(&sa, ip, APR_UNSPEC, 0, 0, r->pool)
+        != APR_SUCCESS)
+        return 0;
+    for (i = 0; i < proxies->nelts; i++) {
+        if (apr_ipsubnet_test(subnets[i], sa))
+            return 1;
+    }
+    return 0;
+}
+
+/* The client named by X-Forwarded-For: the nearest address that is not
+ * one of our trusted proxies (the leftmost with no list). */
+static char *forwarded_client(request_rec *r, const wsl_dir_config *dconf,
+                              const char *value)
+{
+    apr_array_header_t *hops = apr_array_make(r->pool, 4, sizeof(char *));
+    char *list = apr_pstrdup(r->pool, value), *hop, *state;
+    int i;
+
+    for (hop = apr_strtok(list, ", \t", &state); hop;
+         hop = apr_strtok(NULL, ", \t", &state))
+        *(char **)apr_array_push(hops) = hop;
+    if (hops->nelts == 0)
+        return NULL;
+    if (dconf->trusted_proxies) {
+        for (i = hops->nelts - 1; i > 0; i--) {
+            if (!ip_trusted(r, dconf->trusted_proxies,
+                            ((char **)hops->elts)[i]))
+                return ((char **)hops->elts)[i];
+        }
+    }
+    return ((char **)hops->elts)[0];
+}
+
+/*
+ * WSGITrustedProxyHeaders / WSGITrustedProxies.  Once any proxy header is
+ * declared trusted, every known proxy header is removed from the environ
+ * unless it is declared and came from a trusted peer: an application can
+ * then never be fooled by a client that sends them itself.  A trusted one
+ * rewrites what it stands for (REMOTE_ADDR, wsgi.url_scheme, HTTP_HOST,
+ * SERVER_NAME, SERVER_PORT, SCRIPT_NAME).
+ */
+static int apply_proxy_headers(PyObject *env, request_rec *r,
+                               const wsl_dir_config *dconf, PyObject **k)
+{
+    static const char *const known[] = {
+        "HTTP_X_FORWARDED_FOR", "HTTP_X_CLIENT_IP", "HTTP_X_REAL_IP",
+        "HTTP_X_FORWARDED_PROTO", "HTTP_X_FORWARDED_SCHEME",
+        "HTTP_X_FORWARDED_SSL", "HTTP_X_FORWARDED_HTTPS",
+        "HTTP_X_FORWARDED_HOST", "HTTP_X_FORWARDED_SERVER",
+        "HTTP_X_FORWARDED_PORT", "HTTP_X_SCRIPT_NAME", NULL
+    };
+    const apr_array_header_t *listed = dconf->trusted_proxy_headers;
+    int peer_ok, i, j;
+
+    if (!listed)
+        return 0;
+    peer_ok = !dconf->trusted_proxies ||
+              ip_trusted(r, dconf->trusted_proxies,
+                         r->connection->client_ip);
+    for (i = 0; known[i]; i++) {
+        PyObject *obj = PyDict_GetItemString(env, known[i]);
+        const char *value, *name = known[i] + 5;
+        int trusted = 0;
+
+        if (!obj)
+            continue;
+        for (j = 0; peer_ok && j < listed->nelts; j++) {
+            if (!strcmp(((const char **)listed->elts)[j], known[i]))
+                trusted = 1;
+        }
+        if (!trusted) {
+            if (PyDict_DelItemString(env, known[i]) < 0)
+                return -1;
+            continue;
+        }
+        if (!(value = PyUnicode_AsUTF8(obj)))
+            return -1;
+        if (!strcmp(name, "X_FORWARDED_FOR")) {
+            char *client = forwarded_client(r, dconf, value);
+
+            if (client && set_str(env, k[K_REMOTE_ADDR], client) < 0)
+                return -1;
+        }
+        else if (!strcmp(name, "X_CLIENT_IP") || !strcmp(name, "X_REAL_IP")) {
+            if (set_str(env, k[K_REMOTE_ADDR], value) < 0)
+                return -1;
+        }
+        else if (!strcmp(name, "X_FORWARDED_PROTO") ||
+                 !strcmp(name, "X_FORWARDED_SCHEME")) {
+            if ((!strcasecmp(value, "https") || !strcasecmp(value, "http")) &&
+                set_str(env, k[K_WSGI_URL_SCHEME],
+                        strcasecmp(value, "https") ? "http" : "https") < 0)
+                return -1;
+        }
+        else if (!strcmp(name, "X_FORWARDED_SSL") ||
+                 !strcmp(name, "X_FORWARDED_HTTPS")) {
+            if ((!strcasecmp(value, "on") || !strcasecmp(value, "true") ||
+                 !strcmp(value, "1")) &&
+                set_str(env, k[K_WSGI_URL_SCHEME], "https") < 0)
+                return -1;
+        }
+        else if (!strcmp(name, "X_FORWARDED_HOST")) {
+            char *host = apr_pstrdup(r->pool, value), *comma;
+
+            if ((comma = strchr(host, ',')))
+                *comma = '\0';
+            PyObject *v = PyUnicode_DecodeLatin1(host, strlen(host), NULL);
+            int rc = v ? PyDict_SetItemString(env, "HTTP_HOST", v) : -1;
+
+            Py_XDECREF(v);
+            if (rc < 0)
+                return -1;
+        }
+        else if (!strcmp(name, "X_FORWARDED_SERVER")) {
+            if (set_str(env, k[K_SERVER_NAME], value) < 0)
+                return -1;
+        }
+        else if (!strcmp(name, "X_FORWARDED_PORT")) {
+            if (set_str(env, k[K_SERVER_PORT], value) < 0)
+                return -1;
+        }
+        else if (!strcmp(name, "X_SCRIPT_NAME")) {
+            if (set_str(env, k[K_SCRIPT_NAME], value) < 0)
+                return -1;
+        }
+    }
+    return 0;
+}
+
 PyObject *wsl_environ_build(request_rec *r, wsl_interp *interp,
                             const char *group, const char *callable,
                             PyObject *input, PyObject *errors)
@@ -228,7 +394,9 @@ PyObject *wsl_environ_build(request_rec *r, wsl_interp *interp,
                     wsl_config_flag(dconf->pass_authorization, 0)) < 0)
         goto fail;
 
-    if (set_str(env, k[K_REQUEST_METHOD], r->method) < 0 ||
+    if (set_str(env, k[K_REQUEST_METHOD],
+                request_method(r, wsl_config_flag(dconf->map_head_to_get,
+                                                  WSL_HEAD_AUTO))) < 0 ||
         set_str(env, k[K_SCRIPT_NAME], wsl_request_script_name(r)) < 0 ||
         set_str(env, k[K_PATH_INFO], r->path_info) < 0 ||
         set_str(env, k[K_QUERY_STRING], r->args) < 0 ||
@@ -283,6 +451,8 @@ PyObject *wsl_environ_build(request_rec *r, wsl_interp *interp,
                                         (long long)r->request_time)) < 0 ||
         set_str(env, k[K_WSL_CALLABLE_OBJECT], callable) < 0 ||
         PyDict_SetItem(env, k[K_WSL_VERSION], keys->wsl_version) < 0)
+        goto fail;
+    if (apply_proxy_headers(env, r, dconf, k) < 0)
         goto fail;
     return env;
 

@@ -58,12 +58,19 @@ static int failure_status(wsl_request *req)
     return HTTP_INTERNAL_SERVER_ERROR;
 }
 
+/* What a request runs: the script, its file's stat, group and callable. */
+typedef struct {
+    const char *path;
+    const apr_finfo_t *finfo;
+    const char *group;          /* NULL: %{GLOBAL} */
+    const char *callable;
+} wsl_target;
+
 static int run_application(request_rec *r, wsl_interp *interp,
-                           const char *group)
+                           const wsl_target *target)
 {
     const wsl_dir_config *dconf =
         ap_get_module_config(r->per_dir_config, &wsgi_lite_module);
-    const char *callable = wsl_config_callable(r);
     PyObject *app, *input = NULL, *errors = NULL, *sr = NULL;
     PyObject *environ = NULL, *result = NULL;
     wsl_request req;
@@ -73,19 +80,20 @@ static int run_application(request_rec *r, wsl_interp *interp,
     req.r = r;
     req.interp = interp;
     req.content_length = -1;
+    req.error_override = wsl_config_flag(dconf->error_override, 0);
     req.bb = apr_brigade_create(r->pool, r->connection->bucket_alloc);
 
-    app = wsl_script_callable(r, interp, r->filename, callable,
-                              wsl_config_flag(dconf->script_reloading, 1),
-                              &status);
+    app = wsl_script_callable(r, interp, target->path, target->finfo,
+                              target->callable, &status);
     if (!app)
         return status;
 
     if ((input = wsl_input_new(&req)) &&
         (errors = wsl_log_new(r, r->server, APLOG_ERR)) &&
         (sr = wsl_start_response_new(&req)) &&
-        (environ = wsl_environ_build(r, interp, group ? group : "",
-                                     callable, input, errors)) &&
+        (environ = wsl_environ_build(r, interp,
+                                     target->group ? target->group : "",
+                                     target->callable, input, errors)) &&
         (result = PyObject_CallFunctionObjArgs(app, environ, sr, NULL)))
         rc = wsl_output_result(&req, result);
 
@@ -108,6 +116,12 @@ static int run_application(request_rec *r, wsl_interp *interp,
         wsl_log_python_error(r, interp, "the WSGI application");
         status = failure_status(&req);
     }
+    else if (req.discard_body) {
+        /* WSGIErrorOverride: Apache answers with its ErrorDocument. */
+        status = r->status;
+        r->status = HTTP_OK;
+        r->status_line = NULL;
+    }
 
     if (input)
         wsl_input_detach(input);
@@ -124,39 +138,95 @@ static int run_application(request_rec *r, wsl_interp *interp,
     return status;
 }
 
-int wsl_handler(request_rec *r)
+/* The WSGIHandlerScript named by r->handler, if any. */
+static const wsl_handler_script *handler_script(request_rec *r,
+                                                const wsl_dir_config *dconf)
 {
-    const wsl_dir_config *dconf;
-    const char *group;
-    wsl_interp *interp;
-    int status;
+    if (!dconf->handler_scripts)
+        return NULL;
+    return (const wsl_handler_script *)apr_table_get(dconf->handler_scripts,
+                                                     r->handler);
+}
 
-    if (!r->handler || (strcmp(r->handler, WSL_HANDLER) &&
-                        strcmp(r->handler, WSL_HANDLER_MIME)))
-        return DECLINED;
-
+/* Checks on the file the URL maps to; OK or the status to answer. */
+static int check_target(request_rec *r, int by_handler_script)
+{
     if (r->finfo.filetype == APR_NOFILE) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
-                      "WSL00040: WSGI script '%s' not found (for '%s')",
+                      "WSL00040: target '%s' not found (for '%s')",
                       r->filename, r->uri);
         return HTTP_NOT_FOUND;
     }
     if (r->finfo.filetype != APR_REG) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
-                      "WSL00041: WSGI script '%s' is not a regular file",
+                      "WSL00041: target '%s' is not a regular file",
                       r->filename);
         return HTTP_FORBIDDEN;
     }
     /* As for CGI: a script found by URL mapping runs only where the admin
-     * allowed it; WSGIScriptAlias is that permission in itself. */
-    if (!wsl_request_is_aliased(r) && !(ap_allow_options(r) & OPT_EXECCGI)) {
+     * allowed it; WSGIScriptAlias and WSGIHandlerScript are that
+     * permission in themselves. */
+    if (!by_handler_script && !wsl_request_is_aliased(r) &&
+        !(ap_allow_options(r) & OPT_EXECCGI)) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
                       "WSL00042: Options ExecCGI is off in this directory: "
                       "%s", r->filename);
         return HTTP_FORBIDDEN;
     }
+    return OK;
+}
 
+int wsl_handler(request_rec *r)
+{
+    const wsl_dir_config *dconf;
+    const wsl_handler_script *hs = NULL;
+    apr_finfo_t hs_finfo;
+    wsl_target target;
+    wsl_interp *interp;
+    apr_status_t rv;
+    int status;
+
+    if (!r->handler)
+        return DECLINED;
     dconf = ap_get_module_config(r->per_dir_config, &wsgi_lite_module);
+    if (strcmp(r->handler, WSL_HANDLER) && strcmp(r->handler, WSL_HANDLER_MIME)
+        && !(hs = handler_script(r, dconf)))
+        return DECLINED;
+    if ((status = check_target(r, hs != NULL)) != OK)
+        return status;
+
+    if (dconf->process_group && *dconf->process_group &&
+        strcmp(dconf->process_group, "%{GLOBAL}")) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
+                      "WSL00051: WSGIProcessGroup %s: daemon mode is not "
+                      "supported yet (for '%s')", dconf->process_group,
+                      r->uri);
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (hs) {
+        rv = apr_stat(&hs_finfo, hs->path, APR_FINFO_MTIME | APR_FINFO_SIZE,
+                      r->pool);
+        if (rv != APR_SUCCESS) {
+            ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, r,
+                          "WSL00043: WSGIHandlerScript %s: cannot read '%s'",
+                          hs->name, hs->path);
+            return HTTP_INTERNAL_SERVER_ERROR;
+        }
+        target.path = hs->path;
+        target.finfo = &hs_finfo;
+        target.group = wsl_group_name(r, hs->group ? hs->group
+                                                   : wsl_config_group(r));
+        target.callable = hs->callable_object ? hs->callable_object
+                                              : wsl_config_callable(r);
+    }
+    else {
+        target.path = r->filename;
+        target.finfo = &r->finfo;
+        target.group = wsl_group_name(r, wsl_config_group(r));
+        target.callable = wsl_config_callable(r);
+    }
+
     status = ap_setup_client_block(r,
                                    wsl_config_flag(dconf->chunked_request, 0)
                                    ? REQUEST_CHUNKED_DECHUNK
@@ -164,10 +234,9 @@ int wsl_handler(request_rec *r)
     if (status != OK)
         return status;
 
-    group = wsl_config_group_name(r);
-    if (!(interp = wsl_interp_enter(r, group)))
+    if (!(interp = wsl_interp_enter(r, target.group)))
         return HTTP_INTERNAL_SERVER_ERROR;
-    status = run_application(r, interp, group);
+    status = run_application(r, interp, &target);
     wsl_interp_leave();
     return status;
 }

@@ -127,7 +127,9 @@ static int interp_setup(wsl_interp *interp)
     Py_CLEAR(mod);
     if (!interp->format_exception)
         goto fail;
-    if (wsl_log_redirect_std(wsl_py.server) < 0)
+    if (wsl_log_redirect_std(wsl_py.server,
+                             wsl_config_flag(sconf->restrict_stdout, 0),
+                             wsl_config_flag(sconf->restrict_stdin, 1)) < 0)
         goto fail;
 
     /* WSGIPythonPath: site.addsitedir, so .pth files there count too. */
@@ -301,9 +303,14 @@ static apr_status_t interp_child_exit(void *data)
 {
     int i;
 
+    wsl_server_config *sconf =
+        ap_get_module_config(wsl_py.server->module_config, &wsgi_lite_module);
+
     if (!wsl_py.ready || thread_active)
         return APR_SUCCESS;
     wsl_py.ready = 0;
+    if (!wsl_config_flag(sconf->destroy_interpreter, 1))
+        return APR_SUCCESS;
     PyEval_RestoreThread(wsl_py.init_tstate);
     for (i = wsl_py.ninterps - 1; i > 0; i--) {
         wsl_interp *interp = wsl_py.interps[i];
@@ -335,12 +342,30 @@ static apr_status_t interp_child_exit(void *data)
     return APR_SUCCESS;
 }
 
+/* Append a byte string to a PyConfig wide-string list. */
+static PyStatus append_wide(PyConfig *config, PyWideStringList *list,
+                            const char *value)
+{
+    wchar_t *wide = Py_DecodeLocale(value, NULL);
+    PyStatus status;
+
+    if (!wide)
+        return PyStatus_NoMemory();
+    status = PyWideStringList_Append(list, wide);
+    PyMem_RawFree(wide);
+    return status;
+}
+
 static int python_initialize(server_rec *s)
 {
+    wsl_server_config *sconf =
+        ap_get_module_config(s->module_config, &wsgi_lite_module);
+    const char **warnings = (const char **)sconf->python_warnings->elts;
     PyPreConfig preconfig;
     PyConfig config;
     PyStatus status;
     static char *argv[] = { "mod_wsgi_lite", NULL };
+    int i;
 
     /* Apache's environment is the shell of whoever started it, not a
      * Python configuration: a PYTHONHOME from a pyenv shell would send
@@ -358,8 +383,21 @@ static int python_initialize(server_rec *s)
     config.install_signal_handlers = 0;   /* signals belong to Apache */
     config.parse_argv = 0;
     config.user_site_directory = 0;
+    if (sconf->python_optimize != WSL_UNSET)
+        config.optimization_level = sconf->python_optimize;
+    if (sconf->python_hash_seed) {
+        config.use_hash_seed = strcmp(sconf->python_hash_seed, "random") != 0;
+        config.hash_seed = config.use_hash_seed
+            ? (unsigned long)apr_atoi64(sconf->python_hash_seed) : 0;
+    }
     status = PyConfig_SetBytesString(&config, &config.program_name,
                                      WSL_PYTHON_PROGRAM);
+    if (!PyStatus_Exception(status) && sconf->python_home)
+        status = PyConfig_SetBytesString(&config, &config.home,
+                                         sconf->python_home);
+    for (i = 0; i < sconf->python_warnings->nelts &&
+                !PyStatus_Exception(status); i++)
+        status = append_wide(&config, &config.warnoptions, warnings[i]);
     if (!PyStatus_Exception(status))
         status = PyConfig_SetBytesArgv(&config, 1, argv);
     if (!PyStatus_Exception(status))
@@ -371,10 +409,80 @@ static int python_initialize(server_rec *s)
 
 fail:
     ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s,
-                 "WSL00001: cannot initialise Python (%s): %s",
+                 "WSL00001: cannot initialise Python (%s%s%s): %s",
                  WSL_PYTHON_PROGRAM,
+                 sconf->python_home ? ", WSGIPythonHome " : "",
+                 sconf->python_home ? sconf->python_home : "",
                  status.err_msg ? status.err_msg : "unknown error");
     return -1;
+}
+
+/* The group an import script names: %{GLOBAL} (NULL), a name, or the
+ * server's %{SERVER}. */
+static const char *import_group(server_rec *s, const wsl_group_spec *spec)
+{
+    if (!spec || spec->kind == WSL_GROUP_GLOBAL)
+        return NULL;
+    if (spec->kind == WSL_GROUP_SERVER) {
+        if (s->port && s->port != 80)
+            return apr_psprintf(wsl_py.pool, "%s:%u", s->server_hostname,
+                                (unsigned)s->port);
+        return s->server_hostname;
+    }
+    return spec->value;
+}
+
+/*
+ * WSGIImportScript: run each script in its group as the child starts, so
+ * the first request finds it loaded.  A server's list includes what it
+ * inherited from the main server, so each script is run once.
+ */
+static void import_scripts(server_rec *main_server)
+{
+    apr_hash_t *done = apr_hash_make(wsl_py.pool);
+    server_rec *s;
+    int i;
+
+    for (s = main_server; s; s = s->next) {
+        wsl_server_config *sconf =
+            ap_get_module_config(s->module_config, &wsgi_lite_module);
+        wsl_import_script *scripts =
+            (wsl_import_script *)sconf->import_scripts->elts;
+
+        for (i = 0; i < sconf->import_scripts->nelts; i++) {
+            wsl_import_script *script = &scripts[i];
+            const char *group = import_group(s, script->group);
+            const char *what;
+            apr_finfo_t finfo;
+            wsl_interp *interp;
+            apr_status_t rv;
+
+            if (apr_hash_get(done, script, sizeof(*script)))
+                continue;
+            apr_hash_set(done, apr_pmemdup(wsl_py.pool, script,
+                                           sizeof(*script)),
+                         sizeof(*script), script);
+            rv = apr_stat(&finfo, script->path,
+                          APR_FINFO_MTIME | APR_FINFO_SIZE, wsl_py.pool);
+            if (rv != APR_SUCCESS) {
+                ap_log_error(APLOG_MARK, APLOG_ERR, rv, s,
+                             "WSL00007: WSGIImportScript: cannot read '%s'",
+                             script->path);
+                continue;
+            }
+            if (!(interp = interp_find(group)))
+                continue;
+            thread_active = thread_tstate(interp);
+            PyEval_RestoreThread(thread_active);
+            what = apr_psprintf(wsl_py.pool, "WSGIImportScript '%s'",
+                                script->path);
+            if (!wsl_script_module(interp, script->path, &finfo, 1,
+                                   wsl_config_flag(sconf->case_sensitivity,
+                                                   1), wsl_py.pool))
+                wsl_log_python_error_server(s, interp, what);
+            wsl_interp_leave();
+        }
+    }
 }
 
 void wsl_child_init(apr_pool_t *pchild, server_rec *s)
@@ -410,11 +518,41 @@ void wsl_child_init(apr_pool_t *pchild, server_rec *s)
     wsl_py.ready = 1;
     apr_pool_cleanup_register(pchild, NULL, interp_child_exit,
                               apr_pool_cleanup_null);
+    import_scripts(s);
+}
+
+/* Report a bad WSGIPythonHome or WSGIPythonPath once, from the parent,
+ * rather than once per child. */
+static void check_python_paths(apr_pool_t *ptemp, server_rec *s)
+{
+    wsl_server_config *sconf =
+        ap_get_module_config(s->module_config, &wsgi_lite_module);
+    const char **dirs = (const char **)sconf->python_path->elts;
+    apr_finfo_t finfo;
+    int i;
+
+    if (sconf->python_home &&
+        (apr_stat(&finfo, sconf->python_home, APR_FINFO_TYPE, ptemp)
+         != APR_SUCCESS || finfo.filetype != APR_DIR))
+        ap_log_error(APLOG_MARK, APLOG_ERR, 0, s,
+                     "WSL00008: WSGIPythonHome '%s' is not a directory; "
+                     "Python will fail to start", sconf->python_home);
+    for (i = 0; i < sconf->python_path->nelts; i++) {
+        if (apr_stat(&finfo, dirs[i], APR_FINFO_TYPE, ptemp) != APR_SUCCESS ||
+            finfo.filetype != APR_DIR)
+            ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s,
+                         "WSL00009: WSGIPythonPath directory '%s' does not "
+                         "exist", dirs[i]);
+    }
 }
 
 int wsl_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
                     server_rec *s)
 {
+    /* post_config runs twice at start-up; check on the real pass only. */
+    if (ap_state_query(AP_SQ_MAIN_STATE) != AP_SQ_MS_CREATE_PRE_CONFIG)
+        check_python_paths(ptemp, s);
+
     /* SERVER_SOFTWARE names us and the Python we embed, as mod_wsgi's
      * does (shown when ServerTokens allows). */
     ap_add_version_component(pconf, "mod_wsgi_lite/" WSL_VERSION_STRING

@@ -18,6 +18,7 @@ typedef struct {
     server_rec *s;
     int level;
     int detached;           /* its request has ended */
+    const char *restricted; /* WSGIRestrictStdout/Stdin: refuse, saying */
     char *buf;              /* a partial line, PyMem_Raw */
     size_t len, cap;
 } wsl_py_log;
@@ -41,6 +42,7 @@ PyObject *wsl_log_new(request_rec *r, server_rec *s, int level)
     self->s = s;
     self->level = level;
     self->detached = 0;
+    self->restricted = NULL;
     self->buf = NULL;
     self->len = self->cap = 0;
     return (PyObject *)self;
@@ -73,6 +75,10 @@ static void log_dealloc(wsl_py_log *self)
 
 static int log_check(wsl_py_log *self)
 {
+    if (self->restricted) {
+        PyErr_SetString(PyExc_OSError, self->restricted);
+        return -1;
+    }
     if (self->detached) {
         PyErr_SetString(PyExc_RuntimeError,
                         "wsgi.errors used after its request has ended");
@@ -179,6 +185,15 @@ static PyObject *log_flush(wsl_py_log *self, PyObject *unused)
     Py_RETURN_NONE;
 }
 
+/* Reading: only sys.stdin under WSGIRestrictStdin is ever asked. */
+static PyObject *log_read(wsl_py_log *self, PyObject *args)
+{
+    if (log_check(self) < 0)
+        return NULL;
+    PyErr_SetString(PyExc_OSError, "not readable");
+    return NULL;
+}
+
 static PyObject *log_false(wsl_py_log *self, PyObject *unused)
 {
     Py_RETURN_FALSE;
@@ -203,6 +218,9 @@ static PyMethodDef log_methods[] = {
     { "write", (PyCFunction)log_write, METH_O, "Log text." },
     { "writelines", (PyCFunction)log_writelines, METH_O, "Log lines." },
     { "flush", (PyCFunction)log_flush, METH_NOARGS, "No-op." },
+    { "read", (PyCFunction)log_read, METH_VARARGS, "Not readable." },
+    { "readline", (PyCFunction)log_read, METH_VARARGS, "Not readable." },
+    { "readlines", (PyCFunction)log_read, METH_VARARGS, "Not readable." },
     { "isatty", (PyCFunction)log_false, METH_NOARGS, "False." },
     { "readable", (PyCFunction)log_false, METH_NOARGS, "False." },
     { "seekable", (PyCFunction)log_false, METH_NOARGS, "False." },
@@ -227,17 +245,31 @@ PyTypeObject wsl_py_log_type = {
     .tp_getset = log_getset,
 };
 
-int wsl_log_redirect_std(server_rec *s)
+/* sys.stdout and sys.stderr to the error log; with WSGIRestrictStdout
+ * or WSGIRestrictStdin, stdout or stdin refuse with a clear error. */
+int wsl_log_redirect_std(server_rec *s, int restrict_stdout,
+                         int restrict_stdin)
 {
-    PyObject *out = wsl_log_new(NULL, s, APLOG_ERR);
-    PyObject *err = wsl_log_new(NULL, s, APLOG_ERR);
+    wsl_py_log *out = (wsl_py_log *)wsl_log_new(NULL, s, APLOG_ERR);
+    wsl_py_log *err = (wsl_py_log *)wsl_log_new(NULL, s, APLOG_ERR);
+    wsl_py_log *in = (wsl_py_log *)wsl_log_new(NULL, s, APLOG_ERR);
     int rc = -1;
 
-    if (out && err && PySys_SetObject("stdout", out) == 0 &&
-        PySys_SetObject("stderr", err) == 0)
-        rc = 0;
+    if (out && err && in) {
+        if (restrict_stdout)
+            out->restricted = "sys.stdout access restricted by "
+                              "WSGIRestrictStdout On";
+        in->restricted = "sys.stdin access restricted by "
+                         "WSGIRestrictStdin On";
+        if (PySys_SetObject("stdout", (PyObject *)out) == 0 &&
+            PySys_SetObject("stderr", (PyObject *)err) == 0 &&
+            (!restrict_stdin ||
+             PySys_SetObject("stdin", (PyObject *)in) == 0))
+            rc = 0;
+    }
     Py_XDECREF(out);
     Py_XDECREF(err);
+    Py_XDECREF(in);
     return rc;
 }
 

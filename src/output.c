@@ -61,6 +61,8 @@ static int append_bytes(wsl_request *req, PyObject *bytes)
                         "start_response() was called");
         return -1;
     }
+    if (req->discard_body)
+        return 0;
     len = clamp_to_length(req, (apr_size_t)PyBytes_GET_SIZE(bytes));
     if (len) {
         APR_BRIGADE_INSERT_TAIL(req->bb,
@@ -113,7 +115,7 @@ int wsl_output_finish(wsl_request *req)
                         "the application never called start_response()");
         return -1;
     }
-    if (req->aborted)
+    if (req->aborted || req->discard_body)
         return 0;
     if (req->content_length >= 0 && req->bytes_sent < req->content_length &&
         !req->r->header_only) {
@@ -182,6 +184,8 @@ int wsl_output_file(wsl_request *req, PyObject *wrapper)
 
     if (!req->status_set || req->aborted)
         return 0;
+    if (req->discard_body)
+        return 1;
     if ((fd = real_file(wsl_file_wrapper_filelike(wrapper), &offset,
                         &size)) < 0)
         return 0;

@@ -224,6 +224,9 @@ static PyObject *start_response_call(wsl_py_start_response *self,
         ap_set_content_type(req->r, content_type);
     req->content_length = content_length;
     req->status_set = 1;
+    /* WSGIErrorOverride: Apache's ErrorDocument answers instead, so the
+     * application's own error body is dropped (handler.c). */
+    req->discard_body = req->error_override && code >= 400;
     return PyObject_GetAttrString((PyObject *)self, "write");
 }
 

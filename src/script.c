@@ -12,18 +12,18 @@
 
 #include "apr_md5.h"
 
-static PyObject *read_and_compile(request_rec *r, const char *path)
+static PyObject *read_and_compile(apr_pool_t *pool, const char *path,
+                                  apr_off_t size)
 {
     apr_file_t *file;
     apr_size_t got = 0;
     apr_status_t rv;
     char *source;
 
-    rv = apr_file_open(&file, path, APR_FOPEN_READ, 0, r->pool);
+    rv = apr_file_open(&file, path, APR_FOPEN_READ, 0, pool);
     if (rv == APR_SUCCESS) {
-        source = apr_palloc(r->pool, (apr_size_t)r->finfo.size + 1);
-        rv = apr_file_read_full(file, source, (apr_size_t)r->finfo.size,
-                                &got);
+        source = apr_palloc(pool, (apr_size_t)size + 1);
+        rv = apr_file_read_full(file, source, (apr_size_t)size, &got);
         apr_file_close(file);
         if (APR_STATUS_IS_EOF(rv))
             rv = APR_SUCCESS;
@@ -42,13 +42,13 @@ static PyObject *read_and_compile(request_rec *r, const char *path)
 /* Execute the script as a fresh module registered in sys.modules under
  * `name`; new reference, or NULL with an exception set (and no trace of
  * the half-run module left in sys.modules). */
-static PyObject *script_exec(request_rec *r, const char *path,
-                             PyObject *name)
+static PyObject *script_exec(apr_pool_t *pool, const char *path,
+                             apr_off_t size, PyObject *name)
 {
     PyObject *modules = PyImport_GetModuleDict();
     PyObject *code, *module = NULL, *dict, *file = NULL, *res;
 
-    if (!(code = read_and_compile(r, path)))
+    if (!(code = read_and_compile(pool, path, size)))
         return NULL;
     if (!(module = PyModule_NewObject(name)))
         goto fail;
@@ -83,7 +83,7 @@ fail:
     return NULL;
 }
 
-static PyObject *module_name(request_rec *r, const char *path)
+static PyObject *module_name(const char *path)
 {
     unsigned char digest[APR_MD5_DIGESTSIZE];
     char hex[2 * APR_MD5_DIGESTSIZE + 1];
@@ -110,17 +110,23 @@ static PyObject *cached_module(wsl_interp *interp, PyObject *key,
     return PyTuple_GET_ITEM(entry, 0);
 }
 
-PyObject *wsl_script_callable(request_rec *r, wsl_interp *interp,
-                              const char *path, const char *callable,
-                              int reload, int *status)
+PyObject *wsl_script_module(wsl_interp *interp, const char *path,
+                            const apr_finfo_t *finfo, int reload,
+                            int case_sensitive, apr_pool_t *pool)
 {
-    PyObject *key, *module, *entry, *name, *app;
-    apr_time_t mtime = r->finfo.mtime;
+    PyObject *key, *module, *entry, *name;
+    const char *id = path;
 
-    *status = HTTP_INTERNAL_SERVER_ERROR;
-    if (!(key = PyUnicode_DecodeFSDefault(path)))
-        goto error;
-    module = cached_module(interp, key, mtime, reload);
+    /* WSGICaseSensitivity Off: one module however the URL spelled it. */
+    if (!case_sensitive) {
+        char *lower = apr_pstrdup(pool, path);
+
+        ap_str_tolower(lower);
+        id = lower;
+    }
+    if (!(key = PyUnicode_DecodeFSDefault(id)))
+        return NULL;
+    module = cached_module(interp, key, finfo->mtime, reload);
     if (!module && !PyErr_Occurred()) {
         /* Load under the group's lock so two threads never run the same
          * script at once; the GIL is dropped while waiting for it, since
@@ -129,29 +135,42 @@ PyObject *wsl_script_callable(request_rec *r, wsl_interp *interp,
 
         apr_thread_mutex_lock(interp->load_lock);
         wsl_gil_reacquire(ts);
-        module = cached_module(interp, key, mtime, reload);
-        if (!module && !PyErr_Occurred() && (name = module_name(r, path))) {
-            PyObject *fresh = script_exec(r, path, name);
+        module = cached_module(interp, key, finfo->mtime, reload);
+        if (!module && !PyErr_Occurred() && (name = module_name(id))) {
+            PyObject *fresh = script_exec(pool, path, finfo->size, name);
 
             Py_DECREF(name);
             if (fresh) {
-                entry = Py_BuildValue("(NL)", fresh, (long long)mtime);
+                entry = Py_BuildValue("(NL)", fresh,
+                                      (long long)finfo->mtime);
                 if (entry && PyDict_SetItem(interp->scripts, key, entry) == 0)
                     module = fresh;
                 Py_XDECREF(entry);
-                if (module)
-                    ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
-                                  "WSL00020: loaded WSGI script '%s' in "
-                                  "application group '%s'", path,
-                                  interp->name);
             }
         }
         apr_thread_mutex_unlock(interp->load_lock);
     }
     Py_DECREF(key);
+    return module;
+}
+
+PyObject *wsl_script_callable(request_rec *r, wsl_interp *interp,
+                              const char *path, const apr_finfo_t *finfo,
+                              const char *callable, int *status)
+{
+    const wsl_dir_config *dconf =
+        ap_get_module_config(r->per_dir_config, &wsgi_lite_module);
+    const wsl_server_config *sconf =
+        ap_get_module_config(r->server->module_config, &wsgi_lite_module);
+    PyObject *module, *app;
+
+    *status = HTTP_INTERNAL_SERVER_ERROR;
+    module = wsl_script_module(interp, path, finfo,
+                               wsl_config_flag(dconf->script_reloading, 1),
+                               wsl_config_flag(sconf->case_sensitivity, 1),
+                               r->pool);
     if (!module)
         goto error;
-
     app = PyObject_GetAttrString(module, callable);
     if (!app) {
         if (PyErr_ExceptionMatches(PyExc_AttributeError)) {

@@ -37,39 +37,60 @@ static apr_size_t alias_match_length(const char *uri, const char *alias)
     return (apr_size_t)(u - uri);
 }
 
-int wsl_translate_name(request_rec *r)
+/* Point the request at the script: filename, path info, our handler. */
+static int map_to_script(request_rec *r, const wsl_alias *alias,
+                         const char *path, apr_size_t matched)
 {
-    wsl_server_config *sconf =
-        ap_get_module_config(r->server->module_config, &wsgi_lite_module);
-    const wsl_alias *aliases = (const wsl_alias *)sconf->aliases->elts;
-    wsl_request_config *rconf;
-    apr_size_t matched = 0;
-    int i;
-
-    if (r->uri[0] != '/')
-        return DECLINED;
-    for (i = 0; i < sconf->aliases->nelts; i++) {
-        matched = alias_match_length(r->uri, aliases[i].location);
-        if (matched)
-            break;
-    }
-    if (!matched)
-        return DECLINED;
+    wsl_request_config *rconf = apr_pcalloc(r->pool, sizeof(*rconf));
 
     /* PATH_INFO keeps its leading '/': a mount at "/" or "/app/" gives
      * SCRIPT_NAME "" or "/app" (PEP 3333, and what mod_wsgi does). */
-    if (r->uri[matched - 1] == '/')
+    if (matched && r->uri[matched - 1] == '/')
         matched--;
-    r->filename = apr_pstrdup(r->pool, aliases[i].path);
+    r->filename = (char *)path;
     r->path_info = apr_pstrdup(r->pool, r->uri + matched);
     r->handler = WSL_HANDLER;
     /* Keeps mod_mime's AddHandler from overriding the alias's handler. */
     apr_table_setn(r->notes, "alias-forced-type", r->handler);
 
-    rconf = apr_pcalloc(r->pool, sizeof(*rconf));
-    rconf->alias = &aliases[i];
+    rconf->alias = alias;
+    rconf->path = path;
     ap_set_module_config(r->request_config, &wsgi_lite_module, rconf);
     return OK;
+}
+
+int wsl_translate_name(request_rec *r)
+{
+    wsl_server_config *sconf =
+        ap_get_module_config(r->server->module_config, &wsgi_lite_module);
+    const wsl_alias *aliases = (const wsl_alias *)sconf->aliases->elts;
+    ap_regmatch_t regm[AP_MAX_REG_MATCH];
+    apr_size_t matched;
+    const char *path;
+    int i;
+
+    if (r->uri[0] != '/')
+        return DECLINED;
+    for (i = 0; i < sconf->aliases->nelts; i++) {
+        const wsl_alias *alias = &aliases[i];
+
+        if (!alias->regex) {
+            if ((matched = alias_match_length(r->uri, alias->location)))
+                return map_to_script(r, alias,
+                                     apr_pstrdup(r->pool, alias->path),
+                                     matched);
+            continue;
+        }
+        /* WSGIScriptAliasMatch: $1..$9 from the URL; what follows the
+         * match is PATH_INFO, as in mod_wsgi. */
+        if (ap_regexec(alias->regex, r->uri, AP_MAX_REG_MATCH, regm, 0))
+            continue;
+        path = ap_pregsub(r->pool, alias->path, r->uri, AP_MAX_REG_MATCH,
+                          regm);
+        if (path)
+            return map_to_script(r, alias, path, (apr_size_t)regm[0].rm_eo);
+    }
+    return DECLINED;
 }
 
 const char *wsl_request_script_name(request_rec *r)

@@ -100,17 +100,24 @@ void wsl_log_python_error(request_rec *r, wsl_interp *interp,
 void wsl_log_python_error_server(server_rec *s, wsl_interp *interp,
                                  const char *what);
 
-/* Install sys.stdout / sys.stderr redirection in the current interpreter. */
-int wsl_log_redirect_std(server_rec *s);
+/* Install sys.stdout / sys.stderr (and a restricted sys.stdin) in the
+ * current interpreter. */
+int wsl_log_redirect_std(server_rec *s, int restrict_stdout,
+                         int restrict_stdin);
 
 /* ------------------------------------------------------------------ */
 /* script.c: loading WSGI scripts as modules.                          */
 
-/* New reference to the callable, or NULL with the error already logged
- * and *status set to the HTTP status to return. */
+/* The script's module (borrowed), loaded or reloaded as needed; NULL
+ * with a Python exception set. */
+PyObject *wsl_script_module(wsl_interp *interp, const char *path,
+                            const apr_finfo_t *finfo, int reload,
+                            int case_sensitive, apr_pool_t *pool);
+/* New reference to the request's callable, or NULL with the error already
+ * logged and *status set to the HTTP status to return. */
 PyObject *wsl_script_callable(request_rec *r, wsl_interp *interp,
-                              const char *path, const char *callable,
-                              int reload, int *status);
+                              const char *path, const apr_finfo_t *finfo,
+                              const char *callable, int *status);
 
 /* ------------------------------------------------------------------ */
 /* environ.c                                                           */
@@ -135,6 +142,8 @@ typedef struct wsl_request {
     int status_set;             /* start_response has been called */
     int headers_sent;           /* a body byte has gone to the filters */
     int overflow_logged;        /* Content-Length overrun reported once */
+    int error_override;         /* WSGIErrorOverride for this request */
+    int discard_body;           /* error status under WSGIErrorOverride */
     int aborted;                /* the client went away */
     apr_status_t input_error;   /* first failure reading the body */
 } wsl_request;

@@ -28,28 +28,68 @@ typedef struct {
 /* One WSGIScriptAlias. */
 typedef struct {
     const char *location;           /* URL prefix as written */
-    const char *path;               /* script file */
+    ap_regex_t *regex;              /* WSGIScriptAliasMatch, else NULL */
+    const char *path;               /* script file ($1..$9 for a regex) */
     const wsl_group_spec *group;    /* application-group=, or NULL */
     const char *callable_object;    /* callable-object=, or NULL */
 } wsl_alias;
 
+/* One WSGIImportScript: run at child start-up. */
 typedef struct {
-    apr_array_header_t *aliases;    /* wsl_alias, first match wins */
-    apr_array_header_t *python_path;/* const char *; main server only */
+    const char *path;
+    const wsl_group_spec *group;
+} wsl_import_script;
+
+/* One WSGIHandlerScript: a named handler run by a script. */
+typedef struct {
+    const char *name;
+    const char *path;
+    const wsl_group_spec *group;
+    const char *callable_object;
+} wsl_handler_script;
+
+typedef struct {
+    apr_array_header_t *aliases;    /* wsl_alias in config order; the
+                                       first match wins */
+
+    /* Process-wide (GLOBAL_ONLY), read from the main server's record. */
+    apr_array_header_t *python_path;/* const char * */
+    const char *python_home;
+    int python_optimize;            /* 0..2, WSL_UNSET */
+    const char *python_hash_seed;   /* "random" or a number, or NULL */
+    apr_array_header_t *python_warnings; /* const char * */
+    int lazy_initialization;        /* default On */
+    int restrict_stdout;            /* default Off */
+    int restrict_stdin;             /* default On */
+    int destroy_interpreter;        /* default On */
+    apr_array_header_t *import_scripts; /* wsl_import_script */
+    apr_array_header_t *daemons;    /* const char *: WSGIDaemonProcess */
+    int case_sensitivity;           /* default On */
 } wsl_server_config;
 
 /* Per-directory settings; WSL_UNSET / NULL inherit from the parent. */
+typedef enum {
+    WSL_HEAD_OFF = 0, WSL_HEAD_ON, WSL_HEAD_AUTO
+} wsl_head_mode;
+
 typedef struct {
     const char *callable_object;
     const wsl_group_spec *group;
+    const char *process_group;      /* WSGIProcessGroup, NULL = embedded */
     int pass_authorization;
     int chunked_request;
     int script_reloading;
+    int error_override;
+    int map_head_to_get;            /* wsl_head_mode */
+    apr_array_header_t *trusted_proxy_headers; /* const char *, HTTP_* */
+    apr_array_header_t *trusted_proxies;       /* apr_ipsubnet_t * */
+    apr_table_t *handler_scripts;   /* name -> (wsl_handler_script *) */
 } wsl_dir_config;
 
 /* Set in translate_name when a WSGIScriptAlias matched. */
 typedef struct {
     const wsl_alias *alias;
+    const char *path;               /* the script, $n substituted */
 } wsl_request_config;
 
 void *wsl_config_create_server(apr_pool_t *p, server_rec *s);
@@ -65,12 +105,40 @@ const char *wsl_cmd_application_group(cmd_parms *cmd, void *dconf,
                                       const char *arg);
 const char *wsl_cmd_callable_object(cmd_parms *cmd, void *dconf,
                                     const char *arg);
+const char *wsl_cmd_script_alias_match(cmd_parms *cmd, void *dconf,
+                                       const char *args);
+const char *wsl_cmd_global_flag(cmd_parms *cmd, void *dconf, int flag);
+const char *wsl_cmd_global_string(cmd_parms *cmd, void *dconf,
+                                  const char *arg);
+const char *wsl_cmd_python_optimize(cmd_parms *cmd, void *dconf,
+                                    const char *arg);
+const char *wsl_cmd_python_hash_seed(cmd_parms *cmd, void *dconf,
+                                     const char *arg);
+const char *wsl_cmd_python_warnings(cmd_parms *cmd, void *dconf,
+                                    const char *arg);
+const char *wsl_cmd_import_script(cmd_parms *cmd, void *dconf,
+                                  const char *args);
+const char *wsl_cmd_handler_script(cmd_parms *cmd, void *dconf,
+                                   const char *args);
+const char *wsl_cmd_map_head_to_get(cmd_parms *cmd, void *dconf,
+                                    const char *arg);
+const char *wsl_cmd_trusted_proxy_headers(cmd_parms *cmd, void *dconf,
+                                          const char *arg);
+const char *wsl_cmd_trusted_proxies(cmd_parms *cmd, void *dconf,
+                                    const char *arg);
+const char *wsl_cmd_daemon_process(cmd_parms *cmd, void *dconf,
+                                   const char *args);
+const char *wsl_cmd_process_group(cmd_parms *cmd, void *dconf,
+                                  const char *arg);
+const char *wsl_cmd_socket_prefix(cmd_parms *cmd, void *dconf,
+                                  const char *arg);
 
 /* Effective values for a request (directory config, then alias options). */
 const char *wsl_config_callable(request_rec *r);
 const wsl_group_spec *wsl_config_group(request_rec *r);
-/* The application group name for a request; NULL means %{GLOBAL}. */
-const char *wsl_config_group_name(request_rec *r);
+/* The application group name a spec gives for a request; NULL means
+ * %{GLOBAL}, the main interpreter. */
+const char *wsl_group_name(request_rec *r, const wsl_group_spec *spec);
 int wsl_config_flag(int value, int dflt);
 
 /* translate.c: SCRIPT_NAME (the URI less its path info), and whether a
