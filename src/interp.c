@@ -21,6 +21,8 @@
 
 #include "ap_mpm.h"
 
+#include <dlfcn.h>
+
 /* What this child knows about Python; guarded by `lock` where noted. */
 static struct {
     server_rec *server;
@@ -485,6 +487,46 @@ static void import_scripts(server_rec *main_server)
     }
 }
 
+/*
+ * WSGILazyInitialization Off: the parent initialises Python once per
+ * configuration cycle (finalising it when the cycle ends) and the children
+ * inherit the interpreter through fork.  This is the thread state the
+ * parent released the GIL with.
+ */
+static PyThreadState *parent_tstate;
+
+static apr_status_t parent_finalize(void *data)
+{
+    if (parent_tstate) {
+        PyEval_RestoreThread(parent_tstate);
+        parent_tstate = NULL;
+        Py_FinalizeEx();
+    }
+    return APR_SUCCESS;
+}
+
+static void parent_initialize(apr_pool_t *pconf, server_rec *s)
+{
+    Dl_info info;
+
+    if (parent_tstate)
+        return;
+    /* Extension modules loaded now stay mapped after a restart unloads
+     * this module; their libpython must stay mapped with them. */
+    if (dladdr((void *)Py_InitializeFromConfig, &info) && info.dli_fname)
+        dlopen(info.dli_fname, RTLD_NOW | RTLD_GLOBAL | RTLD_NODELETE);
+    if (python_initialize(s) < 0)
+        return;
+    if (wsl_types_ready() < 0) {
+        PyErr_Clear();
+        ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s,
+                     "WSL00012: cannot set up the module's Python types");
+    }
+    parent_tstate = PyEval_SaveThread();
+    apr_pool_cleanup_register(pconf, NULL, parent_finalize,
+                              apr_pool_cleanup_null);
+}
+
 void wsl_child_init(apr_pool_t *pchild, server_rec *s)
 {
     wsl_interp *main_interp;
@@ -496,8 +538,15 @@ void wsl_child_init(apr_pool_t *pchild, server_rec *s)
     if (apr_thread_mutex_create(&wsl_py.lock, APR_THREAD_MUTEX_DEFAULT,
                                 pchild) != APR_SUCCESS)
         return;
-    if (python_initialize(s) < 0)
+    if (parent_tstate) {
+        /* Inherited from the parent: make it this process's own. */
+        PyEval_RestoreThread(parent_tstate);
+        PyOS_AfterFork_Child();
+        parent_tstate = NULL;
+    }
+    else if (python_initialize(s) < 0) {
         return;
+    }
 
     ap_mpm_query(AP_MPMQ_IS_THREADED, &threaded);
     ap_mpm_query(AP_MPMQ_MAX_THREADS, &threads);
@@ -549,9 +598,15 @@ static void check_python_paths(apr_pool_t *ptemp, server_rec *s)
 int wsl_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
                     server_rec *s)
 {
-    /* post_config runs twice at start-up; check on the real pass only. */
-    if (ap_state_query(AP_SQ_MAIN_STATE) != AP_SQ_MS_CREATE_PRE_CONFIG)
+    wsl_server_config *sconf =
+        ap_get_module_config(s->module_config, &wsgi_lite_module);
+
+    /* post_config runs twice at start-up; act on the real pass only. */
+    if (ap_state_query(AP_SQ_MAIN_STATE) != AP_SQ_MS_CREATE_PRE_CONFIG) {
         check_python_paths(ptemp, s);
+        if (!wsl_config_flag(sconf->lazy_initialization, 1))
+            parent_initialize(pconf, s);
+    }
 
     /* SERVER_SOFTWARE names us and the Python we embed, as mod_wsgi's
      * does (shown when ServerTokens allows). */
