@@ -127,9 +127,9 @@ static apr_size_t header_key(const char *name, char *buf, apr_size_t size)
         else
             return 0;
     }
+    buf[n] = '\0';
     if (n == 5 || !strcmp(buf + 5, "PROXY"))
         return 0;
-    buf[n] = '\0';
     return n;
 }
 

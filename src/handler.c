@@ -46,7 +46,7 @@ static int failure_status(wsl_request *req)
     request_rec *r = req->r;
 
     if (req->headers_sent) {
-        r->connection->keepalive = AP_CONN_CLOSE;
+        wsl_output_abort(req);
         return OK;
     }
     apr_brigade_cleanup(req->bb);
@@ -74,7 +74,7 @@ static int run_application(request_rec *r, wsl_interp *interp,
     PyObject *app, *input = NULL, *errors = NULL, *sr = NULL;
     PyObject *environ = NULL, *result = NULL;
     wsl_request req;
-    int status = OK, rc = -1;
+    int status = OK, load_status, rc = -1;
 
     memset(&req, 0, sizeof(req));
     req.r = r;
@@ -84,9 +84,9 @@ static int run_application(request_rec *r, wsl_interp *interp,
     req.bb = apr_brigade_create(r->pool, r->connection->bucket_alloc);
 
     app = wsl_script_callable(r, interp, target->path, target->finfo,
-                              target->callable, &status);
+                              target->callable, &load_status);
     if (!app)
-        return status;
+        return load_status;
 
     if ((input = wsl_input_new(&req)) &&
         (errors = wsl_log_new(r, r->server, APLOG_ERR)) &&

@@ -133,6 +133,24 @@ int wsl_output_finish(wsl_request *req)
     return 0;
 }
 
+void wsl_output_abort(wsl_request *req)
+{
+    /* An error bucket stops the chunk filter from writing the last chunk
+     * (as mod_proxy does for a broken backend), and the connection is
+     * closed: the client sees a truncated response, never one that looks
+     * complete. */
+    req->r->connection->keepalive = AP_CONN_CLOSE;
+    if (req->aborted)
+        return;
+    apr_brigade_cleanup(req->bb);
+    APR_BRIGADE_INSERT_TAIL(req->bb,
+        ap_bucket_error_create(HTTP_BAD_GATEWAY, NULL, req->r->pool,
+                               req->bb->bucket_alloc));
+    APR_BRIGADE_INSERT_TAIL(req->bb,
+                            apr_bucket_eos_create(req->bb->bucket_alloc));
+    pass_brigade(req);
+}
+
 static apr_status_t close_fd(void *data)
 {
     close((int)(apr_uintptr_t)data);

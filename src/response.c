@@ -92,8 +92,10 @@ static int is_hop_by_hop(const char *name)
 /* "200 OK" -> 200; -1 with ValueError set. */
 static int parse_status(const char *line)
 {
+    /* PEP 3333: "a Status-Code and a Reason-Phrase, in that order and
+     * separated by a single space". */
     if (!apr_isdigit(line[0]) || !apr_isdigit(line[1]) ||
-        !apr_isdigit(line[2]) || (line[3] && line[3] != ' ')) {
+        !apr_isdigit(line[2]) || line[3] != ' ') {
         PyErr_Format(PyExc_ValueError, "status '%s' is not of the form "
                      "'200 OK'", line);
         return -1;

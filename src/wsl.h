@@ -172,6 +172,9 @@ int wsl_output_write(wsl_request *req, PyObject *bytes, int flush);
 int wsl_output_file(wsl_request *req, PyObject *wrapper);
 /* End of body: EOS, checks against Content-Length. */
 int wsl_output_finish(wsl_request *req);
+/* The application failed after the headers went out: end the response
+ * so the client sees it truncated, and close the connection. */
+void wsl_output_abort(wsl_request *req);
 /* The whole response from the application's return value. */
 int wsl_output_result(wsl_request *req, PyObject *result);
 

@@ -13,6 +13,7 @@
 #   t/run.sh t/environ.t ...   both MPMs, the named tests
 #   WSL_MPMS=prefork t/run.sh  one MPM only
 #   WSL_TEST_VERBOSE=1         pass -verbose to Apache::Test
+#   WSL_KEEP=1                 keep the temporary copy (t/logs) afterwards
 set -u
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -52,7 +53,11 @@ cleanup() {
             kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null
         fi
     done
-    rm -rf "$tmp"
+    if [ -n "${WSL_KEEP:-}" ]; then
+        echo "run.sh: kept $tmp"
+    else
+        rm -rf "$tmp"
+    fi
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -64,9 +69,11 @@ run_one() {
     mkdir -p "$dir/.libs"
     # Copy the sources of the suite, not what an earlier in-place run
     # generated (t/logs, t/conf/httpd.conf, t/TEST, ...).
+    parts=t
+    [ -d "$top/examples" ] && parts="t examples"
     (cd "$top" && tar cf - --exclude=t/logs --exclude='t/conf/*.conf' \
         --exclude=t/conf/apache_test_config.pm --exclude=t/TEST \
-        --exclude='__pycache__' t examples) | (cd "$dir" && tar xf -) \
+        --exclude='__pycache__' $parts) | (cd "$dir" && tar xf -) \
         || return 2
     cp "$so" "$dir/.libs/mod_wsgi_lite.so" || return 2
 

@@ -19,12 +19,20 @@ use File::Spec ();
 
 use Apache::Test ();
 use Apache::TestRequest ();
+use Apache::TestUtil ();
 
-our @EXPORT_OK = qw(raw_request raw_connect parse_response get_json
+our @EXPORT_OK = qw(t_ok safe raw_request raw_connect parse_response get_json
     post_json decode_json_body log_during wsgi_log_entries expected_mpm
     logs_dir wait_until random_bytes test_port);
 
 my $JSON = JSON::PP->new->canonical;
+
+# A named boolean check.  Apache::Test's ok() is Test.pm's, whose second
+# argument is an expected value, not a name: write ok t_ok($cond, $name).
+sub t_ok {
+    my ($cond, $name) = @_;
+    return Apache::TestUtil::t_cmp($cond ? 'true' : 'false', 'true', $name);
+}
 
 # The MPM this run was configured for (t/TEST.PL, WSL_MPM).
 sub expected_mpm {
@@ -135,16 +143,30 @@ sub decode_json_body {
     return $data;
 }
 
+# Apache::TestRequest dies on some broken responses (a connection closed
+# without a status line is reported as "HTTP/0.9"); turn that into a 599
+# response so one module bug fails one test, not the whole file.
+sub safe {
+    my ($code) = @_;
+    my $res = eval { $code->() };
+    return $res if $res;
+    require HTTP::Response;
+    (my $err = $@ || 'no response') =~ s/\s+$//;
+    return HTTP::Response->new(599, 'request failed', [], $err);
+}
+
 sub get_json {
     my ($url, @headers) = @_;
-    my $res = Apache::TestRequest::GET($url, @headers);
+    my $res = safe(sub { Apache::TestRequest::GET($url, @headers) });
     return wantarray ? (decode_json_body($res, $url), $res)
                      : decode_json_body($res, $url);
 }
 
 sub post_json {
     my ($url, $content, @headers) = @_;
-    my $res = Apache::TestRequest::POST($url, content => $content, @headers);
+    my $res = safe(sub {
+        Apache::TestRequest::POST($url, content => $content, @headers)
+    });
     return wantarray ? (decode_json_body($res, $url), $res)
                      : decode_json_body($res, $url);
 }
