@@ -23,6 +23,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* Chunks smaller than this are copied (and coalesce); larger ones are
+ * passed as they are. */
+#define WSL_COPY_MAX (8 * 1024)
+/* Coalesced bytes that are passed on without waiting for more. */
+#define WSL_COALESCE_MAX (32 * 1024)
+/* A chunk that took longer than this to produce is flushed at once. */
+#define WSL_SLOW_CHUNK apr_time_from_msec(2)
+
 /* Bytes of `len` that still fit in the app's Content-Length; logs the
  * first overrun (PEP 3333: a server must not send more than it said). */
 static apr_size_t clamp_to_length(wsl_request *req, apr_size_t len)
@@ -45,8 +53,13 @@ static apr_size_t clamp_to_length(wsl_request *req, apr_size_t len)
     return room > 0 ? (apr_size_t)room : 0;
 }
 
-/* Append one body chunk as a transient bucket; the caller keeps `bytes`
- * alive until the brigade is passed. */
+/*
+ * Append one body chunk.  Small chunks are copied into the brigade's heap
+ * buckets, where consecutive ones coalesce; a large one goes in as a
+ * transient bucket pointing into the bytes object.  Returns 1 when a
+ * transient bucket was added (the caller must pass the brigade before
+ * `bytes` may be released), 0 otherwise, -1 with an exception set.
+ */
 static int append_bytes(wsl_request *req, PyObject *bytes)
 {
     apr_size_t len;
@@ -64,25 +77,34 @@ static int append_bytes(wsl_request *req, PyObject *bytes)
     if (req->discard_body)
         return 0;
     len = clamp_to_length(req, (apr_size_t)PyBytes_GET_SIZE(bytes));
-    if (len) {
-        APR_BRIGADE_INSERT_TAIL(req->bb,
-            apr_bucket_transient_create(PyBytes_AS_STRING(bytes), len,
-                                        req->bb->bucket_alloc));
-        req->bytes_sent += len;
+    if (!len)
+        return 0;
+    req->bytes_sent += len;
+    req->pending += len;
+    if (len < WSL_COPY_MAX) {
+        apr_brigade_write(req->bb, NULL, NULL, PyBytes_AS_STRING(bytes), len);
+        return 0;
     }
-    return 0;
+    APR_BRIGADE_INSERT_TAIL(req->bb,
+        apr_bucket_transient_create(PyBytes_AS_STRING(bytes), len,
+                                    req->bb->bucket_alloc));
+    return 1;
 }
 
 /* Pass the brigade on with the GIL released; a failure means the client
  * is gone (or a filter gave up): stop producing, nothing to report. */
-static void pass_brigade(wsl_request *req)
+static void pass_brigade(wsl_request *req, int flush)
 {
     PyThreadState *ts;
     apr_status_t rv;
 
+    if (flush && !APR_BRIGADE_EMPTY(req->bb))
+        APR_BRIGADE_INSERT_TAIL(req->bb,
+            apr_bucket_flush_create(req->bb->bucket_alloc));
     if (APR_BRIGADE_EMPTY(req->bb))
         return;
     req->headers_sent = 1;
+    req->pending = 0;
     ts = wsl_gil_release();
     rv = ap_pass_brigade(req->r->output_filters, req->bb);
     apr_brigade_cleanup(req->bb);
@@ -101,10 +123,7 @@ int wsl_output_write(wsl_request *req, PyObject *bytes, int flush)
         return 0;
     if (append_bytes(req, bytes) < 0)
         return -1;
-    if (flush && !APR_BRIGADE_EMPTY(req->bb))
-        APR_BRIGADE_INSERT_TAIL(req->bb,
-            apr_bucket_flush_create(req->bb->bucket_alloc));
-    pass_brigade(req);
+    pass_brigade(req, flush);
     return 0;
 }
 
@@ -129,7 +148,7 @@ int wsl_output_finish(wsl_request *req)
     }
     APR_BRIGADE_INSERT_TAIL(req->bb,
                             apr_bucket_eos_create(req->bb->bucket_alloc));
-    pass_brigade(req);
+    pass_brigade(req, 0);
     return 0;
 }
 
@@ -148,7 +167,7 @@ void wsl_output_abort(wsl_request *req)
                                req->bb->bucket_alloc));
     APR_BRIGADE_INSERT_TAIL(req->bb,
                             apr_bucket_eos_create(req->bb->bucket_alloc));
-    pass_brigade(req);
+    pass_brigade(req, 0);
 }
 
 static apr_status_t close_fd(void *data)
@@ -253,20 +272,47 @@ static int output_sequence(wsl_request *req, PyObject *seq)
     return wsl_output_finish(req);
 }
 
+/*
+ * Any other iterable: stream it.  Chunks that the application produces
+ * back to back are coalesced and passed on in WSL_COALESCE_MAX batches
+ * (a flush per 100-byte chunk costs a system call and a chunk header
+ * each), but a chunk is flushed at once when waiting for the next one
+ * could hold it back: the first chunk (headers out early), a chunk whose
+ * production took longer than WSL_SLOW_CHUNK (a producer that waits on
+ * something, such as a server-sent event stream), and at an explicit flush
+ * point, an empty bytes object, as PEP 3333 allows for a server that
+ * buffers.  write() always flushes.
+ */
 static int output_iterator(wsl_request *req, PyObject *result)
 {
     PyObject *iter = PyObject_GetIter(result), *item;
+    apr_time_t before, after;
+    int first = 1;
 
     if (!iter)
         return -1;
-    while (!req->aborted && (item = PyIter_Next(iter))) {
-        int rc = wsl_output_write(req, item, 1);
+    for (;;) {
+        int transient, flush;
 
-        Py_DECREF(item);
-        if (rc < 0) {
+        before = apr_time_now();
+        item = PyIter_Next(iter);
+        if (!item)
+            break;
+        after = apr_time_now();
+        if ((transient = append_bytes(req, item)) < 0) {
+            Py_DECREF(item);
             Py_DECREF(iter);
             return -1;
         }
+        flush = PyBytes_GET_SIZE(item) == 0 ||
+                (first && req->pending) || after - before > WSL_SLOW_CHUNK;
+        if (req->pending)
+            first = 0;
+        if (transient || flush || req->pending >= WSL_COALESCE_MAX)
+            pass_brigade(req, flush);
+        Py_DECREF(item);
+        if (req->aborted)
+            break;
     }
     Py_DECREF(iter);
     if (PyErr_Occurred())

@@ -138,7 +138,8 @@ typedef struct wsl_request {
     wsl_interp *interp;
     apr_bucket_brigade *bb;     /* the one brigade for the body */
     apr_off_t content_length;   /* from the app's header, -1 if none */
-    apr_off_t bytes_sent;       /* body bytes passed on so far */
+    apr_off_t bytes_sent;       /* body bytes accepted so far */
+    apr_size_t pending;         /* of those, still in bb, not passed on */
     int status_set;             /* start_response has been called */
     int headers_sent;           /* a body byte has gone to the filters */
     int overflow_logged;        /* Content-Length overrun reported once */
