@@ -47,8 +47,14 @@ static const char *const key_names[K_COUNT] = {
     "mod_wsgi_lite.callable_object", "mod_wsgi_lite.version",
 };
 
+/* Request header names seen, each with its HTTP_* key, capped so a client
+ * inventing names cannot grow it without bound. */
+#define WSL_HEADER_CACHE_MAX 256
+
 struct wsl_environ_keys {
     PyObject *key[K_COUNT];
+    apr_hash_t *header_keys;    /* name -> interned key, or Py_None: drop */
+    apr_pool_t *pool;
     PyObject *wsgi_version;     /* (1, 0) */
     PyObject *wsl_version;      /* (major, minor, micro) */
 };
@@ -72,6 +78,8 @@ int wsl_environ_keys_init(wsl_interp *interp)
         return -1;
     }
     interp->keys = keys;
+    keys->pool = interp->pool;
+    keys->header_keys = apr_hash_make(interp->pool);
     for (i = 0; i < K_COUNT; i++) {
         if (!(keys->key[i] = PyUnicode_InternFromString(key_names[i])))
             return -1;
@@ -133,17 +141,41 @@ static apr_size_t header_key(const char *name, char *buf, apr_size_t size)
     return n;
 }
 
+/* New reference to the environ key for a request header, Py_None when
+ * it must be dropped, NULL with an exception set. */
+static PyObject *header_key_object(wsl_environ_keys *keys, const char *name)
+{
+    PyObject *key = apr_hash_get(keys->header_keys, name,
+                                 APR_HASH_KEY_STRING);
+    char buf[256];
+    apr_size_t n;
+
+    if (key) {
+        Py_INCREF(key);
+        return key;
+    }
+    if (!(n = header_key(name, buf, sizeof(buf))))
+        key = Py_NewRef(Py_None);
+    else if (!(key = PyUnicode_FromStringAndSize(buf, (Py_ssize_t)n)))
+        return NULL;
+    else
+        PyUnicode_InternInPlace(&key);
+    if (apr_hash_count(keys->header_keys) < WSL_HEADER_CACHE_MAX) {
+        apr_hash_set(keys->header_keys, apr_pstrdup(keys->pool, name),
+                     APR_HASH_KEY_STRING, Py_NewRef(key));
+    }
+    return key;
+}
+
 static int add_headers(PyObject *env, request_rec *r, wsl_environ_keys *keys,
                        int pass_authorization)
 {
     const apr_array_header_t *arr = apr_table_elts(r->headers_in);
     const apr_table_entry_t *h = (const apr_table_entry_t *)arr->elts;
-    char buf[256];
     int i;
 
     for (i = 0; i < arr->nelts; i++) {
         PyObject *key, *value, *old;
-        apr_size_t n;
 
         if (!h[i].key || !h[i].val)
             continue;
@@ -163,10 +195,12 @@ static int add_headers(PyObject *env, request_rec *r, wsl_environ_keys *keys,
             continue;
         if (!pass_authorization && !strcasecmp(h[i].key, "Authorization"))
             continue;
-        if (!(n = header_key(h[i].key, buf, sizeof(buf))))
-            continue;
-        if (!(key = PyUnicode_FromStringAndSize(buf, (Py_ssize_t)n)))
+        if (!(key = header_key_object(keys, h[i].key)))
             return -1;
+        if (key == Py_None) {
+            Py_DECREF(key);
+            continue;
+        }
         value = PyUnicode_DecodeLatin1(h[i].val, strlen(h[i].val), NULL);
         /* Repeated headers are joined with ", " (RFC 9110 5.3), as a
          * CGI environment does. */

@@ -168,6 +168,7 @@ static wsl_interp *interp_register(const char *name)
 
     interp->name = apr_pstrdup(wsl_py.pool, name);
     interp->index = wsl_py.ninterps;
+    apr_pool_create(&interp->pool, wsl_py.pool);
     wsl_py.interps = grow(wsl_py.interps, &wsl_py.capinterps,
                           wsl_py.ninterps + 1, sizeof(wsl_interp *));
     wsl_py.interps[wsl_py.ninterps++] = interp;

@@ -54,6 +54,7 @@ typedef struct wsl_environ_keys wsl_environ_keys;
 struct wsl_interp {
     const char *name;              /* application group name */
     int index;                     /* slot in each thread's tstate table */
+    apr_pool_t *pool;              /* this group's C memory; GIL held */
     PyInterpreterState *istate;
     wsl_environ_keys *keys;        /* environ.c owns the contents */
     PyObject *scripts;             /* dict: script path -> (module, mtime) */
