@@ -317,17 +317,20 @@ static apr_status_t interp_child_exit(void *data)
     PyEval_RestoreThread(wsl_py.init_tstate);
     for (i = wsl_py.ninterps - 1; i > 0; i--) {
         wsl_interp *interp = wsl_py.interps[i];
-        tstate_list *list = &owned_tstates[i];
-        PyThreadState *keep;
+        PyThreadState *ts;
 
-        if (!interp->istate || list->count == 0)
+        if (!interp->istate)
             continue;
-        keep = list->states[0];
-        PyThreadState_Swap(keep);
-        drop_owned(interp, keep);
-        if (PyInterpreterState_ThreadHead(interp->istate) == keep &&
-            PyThreadState_Next(keep) == NULL) {
-            Py_EndInterpreter(keep);
+        /* End it from a state of our own: every worker's state goes first,
+         * because threading._shutdown() waits for the thread that first
+         * imported threading (a worker, long idle) until its state is
+         * deleted. */
+        ts = PyThreadState_New(interp->istate);
+        PyThreadState_Swap(ts);
+        drop_owned(interp, ts);
+        if (PyInterpreterState_ThreadHead(interp->istate) == ts &&
+            PyThreadState_Next(ts) == NULL) {
+            Py_EndInterpreter(ts);
         }
         else {
             ap_log_error(APLOG_MARK, APLOG_WARNING, 0, wsl_py.server,

@@ -1,0 +1,11 @@
+# The tutorial's third form: an instance of a class with __call__.
+return_res = b'Hello World'
+
+
+class Application:
+    def __call__(self, environ, start_response):
+        start_response("200 OK", [('Content-Type', 'text/plain; charset=utf-8')])
+        return [return_res]
+
+
+application = Application()
