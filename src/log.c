@@ -325,7 +325,11 @@ static void log_exception(request_rec *r, server_rec *s, wsl_interp *interp,
         }
     }
     else {
-        PyObject *str = value ? PyObject_Str(value) : NULL;
+        PyObject *str;
+
+        /* traceback itself failed: say at least what the exception was. */
+        PyErr_Clear();
+        str = value ? PyObject_Str(value) : NULL;
         const char *msg = str ? PyUnicode_AsUTF8(str) : NULL;
 
         log_text(r, s, APLOG_ERR, msg ? msg : "(unprintable exception)",
