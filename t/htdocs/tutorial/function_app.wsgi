@@ -1,7 +1,0 @@
-# Tutorial, "1. 函数实现": a function.
-return_res = b'Hello World'
-
-
-def application(environ, start_response):
-    start_response("200 OK", [('Content-Type', 'text/plain; charset=utf-8')])
-    return [return_res]

@@ -1,7 +1,0 @@
-# Tutorial, "返回网页的例子": an HTML page.
-def application(environ, start_response):
-    status = '200 OK'
-    headers = [('Content-Type', 'text/html;charset=utf-8')]
-    start_response(status, headers)
-    html = '<h1>Hello World</h1>'.encode("utf-8")
-    return [html]
