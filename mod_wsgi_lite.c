@@ -98,13 +98,16 @@ static const command_rec wsl_commands[] = {
 
 static void wsl_register_hooks(apr_pool_t *p)
 {
-    /* Before mod_alias, so WSGIScriptAlias wins over a covering Alias,
-     * as in mod_wsgi. */
-    static const char *const before_alias[] = { "mod_alias.c", NULL };
+    /* URL mapping runs after mod_alias, as in mod_wsgi, so that a more
+     * specific Alias (say /static/) wins over WSGIScriptAlias / ; and
+     * before mod_userdir and mod_vhost_alias, which would claim the URL. */
+    static const char *const after_alias[] = { "mod_alias.c", NULL };
+    static const char *const before_userdir[] = { "mod_userdir.c",
+                                                  "mod_vhost_alias.c", NULL };
 
     ap_hook_post_config(wsl_post_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_child_init(wsl_child_init, NULL, NULL, APR_HOOK_MIDDLE);
-    ap_hook_translate_name(wsl_translate_name, NULL, before_alias,
+    ap_hook_translate_name(wsl_translate_name, after_alias, before_userdir,
                            APR_HOOK_MIDDLE);
     ap_hook_handler(wsl_handler, NULL, NULL, APR_HOOK_MIDDLE);
 }

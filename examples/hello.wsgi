@@ -1,4 +1,4 @@
-# The tutorial's function form: the application is a function.
+# The tutorial's function form (1. 函数实现): the application is a function.
 return_res = b'Hello World'
 
 

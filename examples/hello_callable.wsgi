@@ -1,4 +1,4 @@
-# The tutorial's third form: an instance of a class with __call__.
+# The tutorial's third form (3. 类实现，可调用对象): an instance with __call__.
 return_res = b'Hello World'
 
 

@@ -1,4 +1,4 @@
-# The tutorial's web page example.
+# The tutorial's web page example (返回网页的例子).
 def application(environ, start_response):
     status = '200 OK'
     headers = [('Content-Type', 'text/html;charset=utf-8')]

@@ -1,4 +1,4 @@
-# The tutorial's custom response header: by custom, X- names.
+# The tutorial's custom response header (自定义 返回头): by custom, X- names.
 return_res = b'Hello World'
 
 

@@ -14,7 +14,7 @@ use Time::HiRes ();
 use WSLTest qw(t_ok get_json post_json raw_request decode_json_body log_during
                expected_mpm test_port);
 
-plan tests => 65, need_module 'mod_wsgi_lite.c';
+plan tests => 68, need_module 'mod_wsgi_lite.c';
 
 my $vars = Apache::Test::vars();
 my $port = test_port();
@@ -156,6 +156,12 @@ ok t_cmp($e->{PATH_INFO}, '/x/y!', 'mounted at /: PATH_INFO is the whole decoded
 ok t_cmp($e->{'mod_wsgi_lite.application_group'}, "localhost:$root_port|",
          'mounted at /: application group is host:port|');
 ok t_cmp($e->{SERVER_PORT}, "$root_port", 'SERVER_PORT is the virtual host port');
+my $static = GET('/static/plain.txt');
+ok t_cmp($static->code, 200, 'Alias /static/ beside WSGIScriptAlias /: 200');
+ok t_cmp($static->content, "wsl static file\n",
+         'Alias /static/ wins over WSGIScriptAlias / (the file, not the app)');
+$e = get_json('/staticx')->{environ} || {};
+ok t_cmp($e->{PATH_INFO}, '/staticx', 'a path outside the Alias still reaches the app');
 Apache::TestRequest::module('default');
 
 # --- wsgi.errors goes to the error log ---------------------------------------
