@@ -15,7 +15,7 @@ use Apache::TestRequest;
 use Apache::TestUtil;
 use WSLTest qw(t_ok get_json test_port expected_mpm);
 
-plan tests => 35, need_module 'mod_wsgi_lite.c';
+plan tests => 36, need_module 'mod_wsgi_lite.c';
 
 my $port = test_port();
 my $token = "t$$";
@@ -198,4 +198,20 @@ for my $case (['/interp/ext_a', 'sub-interpreter wsl-ext-a'],
     ok t_ok($x->{ssl_verify} && $x->{ssl_openssl}
             && ($x->{md5} // '') eq '900150983cd24fb0d6963f7d28e17f72',
             "$what: ssl.create_default_context and hashlib.md5 (OpenSSL)");
+}
+
+# --- PyGILState_* in %{GLOBAL} -------------------------------------------------
+# After the same worker threads served sub-interpreters above.  A broken
+# GIL-state binding deadlocks in Ensure(): the short timeout turns that
+# into a failure instead of a hung suite.
+{
+    my $ua = Apache::TestRequest::user_agent(reset => 1, timeout => 15);
+    my %bodies;
+    for (1 .. 12) {
+        my $res = GET('/interp/gilstate');
+        $bodies{ $res->code . ' ' . $res->content }++;
+    }
+    Apache::TestRequest::user_agent(reset => 1);
+    ok t_cmp(join(' | ', sort keys %bodies), '200 check=1 ensure=0 thread=[1]',
+             'PyGILState_Check/Ensure/Release work in %{GLOBAL} on worker threads (and in an app thread)');
 }
