@@ -50,6 +50,7 @@ static int failure_status(wsl_request *req)
         return OK;
     }
     apr_brigade_cleanup(req->bb);
+    req->send_pending = 0;
     r->status = HTTP_OK;
     r->status_line = NULL;
     if (req->input_error != APR_SUCCESS)
@@ -66,36 +67,29 @@ typedef struct {
     const char *callable;
 } wsl_target;
 
-static int run_application(request_rec *r, wsl_interp *interp,
-                           const wsl_target *target)
+/* Everything the request does in Python, GIL held.  The end of the
+ * response may be left in req->bb for the caller to send. */
+static int run_application(wsl_request *req, const wsl_target *target)
 {
-    const wsl_dir_config *dconf =
-        ap_get_module_config(r->per_dir_config, &wsgi_lite_module);
+    request_rec *r = req->r;
+    wsl_interp *interp = req->interp;
     PyObject *app, *input = NULL, *errors = NULL, *sr = NULL;
     PyObject *environ = NULL, *result = NULL;
-    wsl_request req;
     int status = OK, load_status, rc = -1;
-
-    memset(&req, 0, sizeof(req));
-    req.r = r;
-    req.interp = interp;
-    req.content_length = -1;
-    req.error_override = wsl_config_flag(dconf->error_override, 0);
-    req.bb = apr_brigade_create(r->pool, r->connection->bucket_alloc);
 
     app = wsl_script_callable(r, interp, target->path, target->finfo,
                               target->callable, &load_status);
     if (!app)
         return load_status;
 
-    if ((input = wsl_input_new(&req)) &&
+    if ((input = wsl_input_new(req)) &&
         (errors = wsl_log_new(r, r->server, APLOG_ERR)) &&
-        (sr = wsl_start_response_new(&req)) &&
+        (sr = wsl_start_response_new(req)) &&
         (environ = wsl_environ_build(r, interp,
                                      target->group ? target->group : "",
                                      target->callable, input, errors)) &&
         (result = PyObject_CallFunctionObjArgs(app, environ, sr, NULL)))
-        rc = wsl_output_result(&req, result);
+        rc = wsl_output_result(req, result);
 
     if (result) {
         /* close() runs even when iterating failed; the first failure is
@@ -114,9 +108,9 @@ static int run_application(request_rec *r, wsl_interp *interp,
     }
     if (rc < 0) {
         wsl_log_python_error(r, interp, "the WSGI application");
-        status = failure_status(&req);
+        status = failure_status(req);
     }
-    else if (req.discard_body) {
+    else if (req->discard_body) {
         /* WSGIErrorOverride: Apache answers with its ErrorDocument. */
         status = r->status;
         r->status = HTTP_OK;
@@ -183,6 +177,7 @@ int wsl_handler(request_rec *r)
     apr_finfo_t hs_finfo;
     wsl_target target;
     wsl_interp *interp;
+    wsl_request req;
     apr_status_t rv;
     int status;
 
@@ -236,7 +231,14 @@ int wsl_handler(request_rec *r)
 
     if (!(interp = wsl_interp_enter(r, target.group)))
         return HTTP_INTERNAL_SERVER_ERROR;
-    status = run_application(r, interp, &target);
+    memset(&req, 0, sizeof(req));
+    req.r = r;
+    req.interp = interp;
+    req.content_length = -1;
+    req.error_override = wsl_config_flag(dconf->error_override, 0);
+    req.bb = apr_brigade_create(r->pool, r->connection->bucket_alloc);
+    status = run_application(&req, &target);
     wsl_interp_leave();
+    wsl_output_send_pending(&req);
     return status;
 }

@@ -36,10 +36,14 @@ static int input_check(wsl_py_input *self)
 
 /*
  * Read up to `want` bytes from Apache into dst: the count, 0 at the end of
- * the body, -1 with OSError set.
+ * the body, -1 with OSError set.  With `fill`, keeps reading until `want`
+ * bytes or the end of the body, all in one release of the GIL (read() and
+ * read(n) must return that much anyway); without it, returns as soon as
+ * some bytes are there (readline() must not wait for data the client may
+ * only send after it has seen a reply).
  */
 static Py_ssize_t read_from_apache(wsl_py_input *self, char *dst,
-                                   apr_size_t want)
+                                   apr_size_t want, int fill)
 {
     request_rec *r = self->req->r;
     apr_size_t got = 0;
@@ -51,18 +55,20 @@ static Py_ssize_t read_from_apache(wsl_py_input *self, char *dst,
         return 0;
     ts = wsl_gil_release();
     do {
+        apr_size_t n = want - got;
+
         rv = ap_get_brigade(r->input_filters, self->bb, AP_MODE_READBYTES,
-                            APR_BLOCK_READ, want);
+                            APR_BLOCK_READ, n);
         if (rv != APR_SUCCESS)
             break;
         eos = !APR_BRIGADE_EMPTY(self->bb) &&
               APR_BUCKET_IS_EOS(APR_BRIGADE_LAST(self->bb));
-        got = want;
-        rv = apr_brigade_flatten(self->bb, dst, &got);
+        rv = apr_brigade_flatten(self->bb, dst + got, &n);
         apr_brigade_cleanup(self->bb);
+        got += n;
         /* A filter may hand back an empty brigade (a 100-continue, a
          * chunk header): ask again until data or the end. */
-    } while (rv == APR_SUCCESS && got == 0 && !eos);
+    } while (rv == APR_SUCCESS && !eos && got < want && (fill || got == 0));
     wsl_gil_reacquire(ts);
 
     if (rv != APR_SUCCESS) {
@@ -128,7 +134,7 @@ static PyObject *input_read(wsl_py_input *self, PyObject *args)
                 return NULL;
         }
         got = read_from_apache(self, PyBytes_AS_STRING(result) + have,
-                               (apr_size_t)(cap - have));
+                               (apr_size_t)(cap - have), 1);
         if (got < 0) {
             Py_DECREF(result);
             return NULL;
@@ -169,7 +175,7 @@ static int fill_line(wsl_py_input *self, Py_ssize_t limit)
             self->cap = ncap;
         }
         got = read_from_apache(self, self->buf + self->len,
-                               self->cap - self->len);
+                               self->cap - self->len, 0);
         if (got < 0)
             return -1;
         self->len += (size_t)got;

@@ -2,10 +2,13 @@
  * output.c: the response body, from the application's iterable to
  * Apache's output filters (PEP 3333 "Buffering and Streaming").
  *
- * One brigade per request.  Body bytes go in as transient buckets that
- * point into the Python bytes objects, which stay referenced until
+ * One brigade per request.  Large body chunks go in as transient buckets
+ * that point into the Python bytes objects, which stay referenced until
  * ap_pass_brigade returns (a filter that keeps data longer sets it aside,
- * copying it).  The GIL is dropped exactly around ap_pass_brigade.
+ * copying it); small ones are copied.  The GIL is dropped exactly around
+ * ap_pass_brigade.  The last pass of a response that no longer points
+ * into Python memory (small bodies, file buckets) waits until the handler
+ * has left Python, so it needs no second GIL acquisition.
  *
  * A list or tuple is already in memory, so all of it goes down in one pass
  * with the EOS: Apache then computes Content-Length itself and keeps the
@@ -88,33 +91,43 @@ static int append_bytes(wsl_request *req, PyObject *bytes)
     APR_BRIGADE_INSERT_TAIL(req->bb,
         apr_bucket_transient_create(PyBytes_AS_STRING(bytes), len,
                                     req->bb->bucket_alloc));
+    req->bb_borrows = 1;
     return 1;
 }
 
-/* Pass the brigade on with the GIL released; a failure means the client
- * is gone (or a filter gave up): stop producing, nothing to report. */
-static void pass_brigade(wsl_request *req, int flush)
+/* Pass the brigade on; the caller holds no GIL.  A failure means the
+ * client is gone (or a filter gave up): stop producing, nothing to
+ * report beyond an info entry. */
+static void send_brigade(wsl_request *req)
 {
-    PyThreadState *ts;
     apr_status_t rv;
 
-    if (flush && !APR_BRIGADE_EMPTY(req->bb))
-        APR_BRIGADE_INSERT_TAIL(req->bb,
-            apr_bucket_flush_create(req->bb->bucket_alloc));
-    if (APR_BRIGADE_EMPTY(req->bb))
-        return;
     req->headers_sent = 1;
     req->pending = 0;
-    ts = wsl_gil_release();
     rv = ap_pass_brigade(req->r->output_filters, req->bb);
     apr_brigade_cleanup(req->bb);
-    wsl_gil_reacquire(ts);
+    req->bb_borrows = 0;
     if (rv != APR_SUCCESS && !req->aborted) {
         req->aborted = 1;
         ap_log_rerror(APLOG_MARK, APLOG_INFO, rv, req->r,
                       "WSL00031: client went away while sending the "
                       "response for '%s'", req->r->uri);
     }
+}
+
+/* Pass the brigade on with the GIL released around it. */
+static void pass_brigade(wsl_request *req, int flush)
+{
+    PyThreadState *ts;
+
+    if (flush && !APR_BRIGADE_EMPTY(req->bb))
+        APR_BRIGADE_INSERT_TAIL(req->bb,
+            apr_bucket_flush_create(req->bb->bucket_alloc));
+    if (APR_BRIGADE_EMPTY(req->bb))
+        return;
+    ts = wsl_gil_release();
+    send_brigade(req);
+    wsl_gil_reacquire(ts);
 }
 
 int wsl_output_write(wsl_request *req, PyObject *bytes, int flush)
@@ -146,10 +159,29 @@ int wsl_output_finish(wsl_request *req)
                       req->r->uri, req->bytes_sent, req->content_length);
         req->r->connection->keepalive = AP_CONN_CLOSE;
     }
+    /* Flush, or the core output filter keeps a small response back until
+     * Apache has looked for a pipelined request: the client, which waits
+     * for this response before sending its next request, has then sent
+     * nothing yet, and the connection makes a round trip through the
+     * event MPM's listener.  Written now, the next request is usually
+     * there by the time Apache looks (as for a static file). */
+    APR_BRIGADE_INSERT_TAIL(req->bb,
+                            apr_bucket_flush_create(req->bb->bucket_alloc));
     APR_BRIGADE_INSERT_TAIL(req->bb,
                             apr_bucket_eos_create(req->bb->bucket_alloc));
-    pass_brigade(req, 0);
+    if (req->bb_borrows)
+        pass_brigade(req, 0);
+    else
+        req->send_pending = 1;
     return 0;
+}
+
+void wsl_output_send_pending(wsl_request *req)
+{
+    if (!req->send_pending)
+        return;
+    req->send_pending = 0;
+    send_brigade(req);
 }
 
 void wsl_output_abort(wsl_request *req)

@@ -141,6 +141,9 @@ typedef struct wsl_request {
     apr_off_t content_length;   /* from the app's header, -1 if none */
     apr_off_t bytes_sent;       /* body bytes accepted so far */
     apr_size_t pending;         /* of those, still in bb, not passed on */
+    int bb_borrows;             /* bb points into Python bytes objects */
+    int send_pending;           /* bb ends the response; it is passed
+                                 * after the GIL is dropped */
     int status_set;             /* start_response has been called */
     int headers_sent;           /* a body byte has gone to the filters */
     int overflow_logged;        /* Content-Length overrun reported once */
@@ -172,8 +175,12 @@ int wsl_output_write(wsl_request *req, PyObject *bytes, int flush);
  * Returns 1 if done, 0 if the wrapper must be iterated instead, -1 on
  * a Python error. */
 int wsl_output_file(wsl_request *req, PyObject *wrapper);
-/* End of body: EOS, checks against Content-Length. */
+/* End of body: EOS, checks against Content-Length.  When the brigade
+ * no longer needs Python objects it is left for wsl_output_send_pending,
+ * so that a small response costs one GIL acquisition in all. */
 int wsl_output_finish(wsl_request *req);
+/* Pass what wsl_output_finish left, without the GIL (handler.c). */
+void wsl_output_send_pending(wsl_request *req);
 /* The application failed after the headers went out: end the response
  * so the client sees it truncated, and close the connection. */
 void wsl_output_abort(wsl_request *req);
