@@ -1,8 +1,11 @@
 # mod_wsgi_lite: build with apxs against Debian's Python.
 #
 #   make            build .libs/mod_wsgi_lite.so (-Wall -Wextra -Werror)
-#   make install    install it into Apache's module directory (apxs -i)
+#   make install    install the module into Apache's module directory (apxs
+#                   -i) and the launcher, mod_wsgi_lite-express, into
+#                   $(BINDIR) (/usr/local/bin); DESTDIR=... stages both
 #   make run        build, then serve the demo app on 127.0.0.1:8000
+#                   through the launcher (scripts/run-demo.sh)
 #   make test       build, then run the Apache::Test suite (event + prefork)
 #   make clean
 #
@@ -12,6 +15,9 @@
 PYTHON_CONFIG ?= /usr/bin/python3-config
 PYTHON        ?= $(patsubst %-config,%,$(PYTHON_CONFIG))
 APXS          ?= /usr/bin/apxs
+PREFIX        ?= /usr/local
+BINDIR        ?= $(PREFIX)/bin
+DESTDIR       ?=
 
 PY_INCLUDES := $(shell $(PYTHON_CONFIG) --includes 2>/dev/null)
 PY_LDFLAGS  := $(shell $(PYTHON_CONFIG) --embed --ldflags 2>/dev/null)
@@ -41,7 +47,15 @@ $(SO): $(SRCS) $(HDRS) Makefile
 	    { grep -E 'error|warning|undefined' build.log || cat build.log; exit 1; }
 
 install: $(SO)
-	$(APXS) -i -n wsgi_lite mod_wsgi_lite.la
+	@libexec=$$($(APXS) -q LIBEXECDIR) && \
+	    install -d "$(DESTDIR)$$libexec" && \
+	    echo "apxs -i: $(DESTDIR)$$libexec/mod_wsgi_lite.so" && \
+	    $(APXS) -i -S LIBEXECDIR="$(DESTDIR)$$libexec" -n wsgi_lite \
+	        mod_wsgi_lite.la >>build.log 2>&1 || \
+	    { tail -20 build.log; exit 1; }
+	install -d "$(DESTDIR)$(BINDIR)"
+	install -m 755 scripts/mod_wsgi_lite-express \
+	    "$(DESTDIR)$(BINDIR)/mod_wsgi_lite-express"
 
 deps:
 	./scripts/deps.sh

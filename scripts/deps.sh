@@ -5,7 +5,7 @@
 set -eu
 
 packages="apache2 apache2-dev python3 python3-dev libapache2-mod-perl2
-libwww-perl python3-flask python3-django curl make gcc"
+libwww-perl python3-flask python3-django curl openssl make gcc"
 [ "$#" -gt 0 ] && packages="$packages $*"
 
 missing=""

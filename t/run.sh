@@ -5,9 +5,10 @@
 #
 # Apache::Test refuses to run as root, so as root the suite runs as an
 # unprivileged user (WSL_TEST_USER, default wsltest, created if missing).
-# Either way it runs in a fresh copy of t/ and examples/ in a temporary
-# directory, so the checkout gets no t/logs or generated config and the
-# test user needs no access to the checkout.
+# Either way it runs in a fresh copy of t/, examples/ and scripts/ (the
+# launcher, for express.t) in a temporary directory, so the checkout gets
+# no t/logs or generated config and the test user needs no access to the
+# checkout.
 #
 #   t/run.sh                   both MPMs, all tests
 #   t/run.sh t/environ.t ...   both MPMs, the named tests
@@ -70,7 +71,9 @@ run_one() {
     # Copy the sources of the suite, not what an earlier in-place run
     # generated (t/logs, t/conf/httpd.conf, t/TEST, ...).
     parts=t
-    [ -d "$top/examples" ] && parts="t examples"
+    for d in examples scripts; do
+        [ -d "$top/$d" ] && parts="$parts $d"
+    done
     (cd "$top" && tar cf - --exclude=t/logs --exclude='t/conf/*.conf' \
         --exclude=t/conf/apache_test_config.pm --exclude=t/TEST \
         --exclude='__pycache__' $parts) | (cd "$dir" && tar xf -) \

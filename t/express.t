@@ -1,0 +1,435 @@
+# express.t: scripts/mod_wsgi_lite-express, the one-command launcher, run
+# as a subprocess on free ports as the test user (no User/Group lines):
+# the demo that `make run` serves (plain scripts at several URLs), a Flask
+# app (module:callable), a Django project with static files served by
+# Apache, setup-server output through its apachectl wrapper (configtest,
+# start, HTTPS, HTTP/2, stop), --reload-on-changes, signals, and the
+# errors that must stop it before Apache starts.
+#
+# The launcher runs an event-MPM Apache of its own whatever WSL_MPM says,
+# so this file runs in the event pass only.
+use strict;
+use warnings;
+
+use FindBin ();
+use lib "$FindBin::Bin/lib";
+
+use Apache::Test;
+use Apache::TestUtil;
+use Cwd ();
+use File::Temp ();
+use File::Copy ();
+use IO::Socket::INET ();
+use IO::Select ();
+use JSON::PP ();
+use POSIX ();
+use Time::HiRes ();
+use WSLTest qw(t_ok wait_until expected_mpm);
+use WSLServer ();
+
+plan tests => 79, need need_module('mod_wsgi_lite.c'),
+    { 'the launcher runs its own event-MPM Apache: tested in the event pass'
+          => expected_mpm() eq 'event' };
+
+my $TOP = Cwd::abs_path("$FindBin::Bin/..");
+my $EXPRESS = "$TOP/scripts/mod_wsgi_lite-express";
+my $APPS = "$FindBin::Bin/htdocs/express";
+my $PYTHON = '/usr/bin/python3';
+my $TMP = File::Temp->newdir('wsl-express-XXXXXX', TMPDIR => 1);
+my %LIVE;    # pid => 1 for every launcher still running
+
+# --- helpers ------------------------------------------------------------------
+
+# Start a command in the background, stdout and stderr to $TMP/$name.out.
+sub launch {
+    my ($name, %opt) = @_;
+    my $out = "$TMP/$name.out";
+    my $pid = fork;
+    die "fork: $!" unless defined $pid;
+    unless ($pid) {
+        open STDIN, '<', '/dev/null';
+        open STDOUT, '>', $out or POSIX::_exit(126);
+        open STDERR, '>&', \*STDOUT or POSIX::_exit(126);
+        chdir $opt{cwd} || "$TMP" or POSIX::_exit(126);
+        $ENV{$_} = $opt{env}{$_} for keys %{ $opt{env} || {} };
+        exec @{ $opt{cmd} } or POSIX::_exit(127);
+    }
+    $LIVE{$pid} = 1;
+    return { pid => $pid, out => $out, name => $name };
+}
+
+sub express { my ($name, @args) = @_;
+              launch($name, cmd => [$PYTHON, $EXPRESS, @args]) }
+
+sub output {
+    my ($proc) = @_;
+    open my $fh, '<', $proc->{out} or return '';
+    local $/;
+    my $text = <$fh>;
+    return $text // '';
+}
+
+# The exit status once it has exited (undef if still running after
+# $timeout seconds).
+sub reap {
+    my ($proc, $timeout) = @_;
+    return $proc->{status} if defined $proc->{status};
+    my $deadline = Time::HiRes::time() + ($timeout // 15);
+    while (1) {
+        my $r = waitpid($proc->{pid}, POSIX::WNOHANG());
+        if ($r == $proc->{pid}) {
+            delete $LIVE{$proc->{pid}};
+            return $proc->{status} = $?;
+        }
+        return undef if Time::HiRes::time() >= $deadline;
+        Time::HiRes::sleep(0.05);
+    }
+}
+
+# Run to completion: (exit code, output).
+sub run_express {
+    my ($name, @args) = @_;
+    my $proc = express($name, @args);
+    my $status = reap($proc, 60);
+    unless (defined $status) {
+        kill 'KILL', $proc->{pid};
+        $status = reap($proc, 5) // -1;
+    }
+    return ($status >> 8, output($proc));
+}
+
+sub can_connect {
+    my ($port) = @_;
+    my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $port,
+                                  Timeout => 2);
+    return $s ? 1 : 0;
+}
+
+# Wait until the server answers on $port, or its launcher has exited.
+sub wait_up {
+    my ($proc, $port) = @_;
+    my $deadline = Time::HiRes::time() + 30;
+    while (Time::HiRes::time() < $deadline) {
+        return 1 if can_connect($port);
+        return 0 if defined reap($proc, 0);
+        Time::HiRes::sleep(0.1);
+    }
+    return 0;
+}
+
+# One request on a fresh connection: (status, body, header block).
+sub http {
+    my ($port, $method, $path, $body, @headers) = @_;
+    my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $port,
+                                  Timeout => 10) or return (0, '', '');
+    $body //= '';
+    my $req = "$method $path HTTP/1.0\r\nHost: 127.0.0.1:$port\r\n";
+    $req .= "$_\r\n" for @headers;
+    $req .= "Content-Length: " . length($body) . "\r\n" if length $body;
+    print $s "$req\r\n$body";
+    my $data = '';
+    my $sel = IO::Select->new($s);
+    my $deadline = time + 30;
+    while (time < $deadline && $sel->can_read($deadline - time)) {
+        my $n = sysread($s, my $buf, 65536);
+        last unless $n;
+        $data .= $buf;
+    }
+    my ($head, $rest) = split /\r\n\r\n/, $data, 2;
+    my ($code) = ($head // '') =~ m{^HTTP/\d\.\d (\d{3})};
+    return ($code || 0, $rest // '', $head // '');
+}
+
+sub get_body { (http($_[0], 'GET', $_[1]))[1] }
+
+sub read_file {
+    open my $fh, '<', $_[0] or return '';
+    local $/;
+    return scalar <$fh>;
+}
+
+sub alive { kill 0, $_[0] }
+
+# Children of a process (from /proc/*/stat).
+sub children_of {
+    my ($ppid) = @_;
+    my @kids;
+    opendir my $dh, '/proc' or return;
+    for my $p (grep /^\d+$/, readdir $dh) {
+        my $stat = read_file("/proc/$p/stat") or next;
+        push @kids, $p if $stat =~ /\)\s+\S+\s+(\d+)/ && $1 == $ppid;
+    }
+    return @kids;
+}
+
+sub stop {
+    my ($proc, $sig) = @_;
+    kill $sig || 'TERM', $proc->{pid};
+    my $status = reap($proc, 20);
+    unless (defined $status) {
+        kill 'KILL', $proc->{pid};
+        reap($proc, 5);
+    }
+    return $status;
+}
+
+END {
+    for my $pid (keys %LIVE) {
+        kill 'TERM', $pid;
+        for (1 .. 40) {
+            last if waitpid($pid, POSIX::WNOHANG()) == $pid;
+            Time::HiRes::sleep(0.05);
+        }
+        kill 'KILL', $pid;
+    }
+}
+
+# --- --help: every option documented ------------------------------------------
+
+{
+    my ($rc, $out) = run_express('help', 'start-server', '--help');
+    ok t_cmp($rc, 0, '--help exits 0');
+    my @options = qw(--host --port --processes --threads --url-alias
+        --python-path --application-group --reload-on-changes --access-log
+        --log-to-terminal --log-level --limit-request-body --setup-only
+        --server-root --https-port --ssl-certificate-file --ssl-key-file
+        --with-http2 --user --group --mount --mount-point --callable-object
+        --module-file);
+    my @missing = grep { $out !~ /^\s+\Q$_\E\b.*\n?\s+\S/m } @options;
+    ok t_cmp("@missing", '', '--help documents every option of the issue');
+}
+
+# --- make run's demo: plain scripts at several URLs ---------------------------
+
+{
+    my $port = WSLServer::free_port();
+    my $demo = launch('demo', cmd => ['/bin/sh', "$TOP/scripts/run-demo.sh"],
+                      env => { PORT => $port, TMPDIR => "$TMP" });
+    ok t_ok(wait_up($demo, $port), 'run-demo.sh (make run) serves through '
+            . 'the launcher') or diag(output($demo));
+    ok t_cmp(get_body($port, '/hello'), 'Hello World', 'demo: /hello');
+    ok t_cmp(get_body($port, '/class'), 'Hello World', 'demo: /class');
+    ok t_cmp(get_body($port, '/callable'), 'Hello World', 'demo: /callable');
+    ok t_cmp(get_body($port, '/html'), '<h1>Hello World</h1>', 'demo: /html');
+    my ($code, $body, $head) = http($port, 'GET', '/x-server');
+    ok t_cmp($head, qr/^X-Server: MyDemo_app\r?$/m, 'demo: /x-server header');
+    $body = get_body($port, '/xxx?id=5');
+    ok t_cmp($body, qr/^PATH_INFO = '\/xxx'$/m,
+             'demo: every other URL is demo_app at /');
+    ok t_cmp(get_body($port, '/demo-source/a'), qr/^PATH_INFO = '\/a'$/m,
+             'demo: /demo-source');
+    my $out = output($demo);
+    ok t_cmp($out, qr{Server URL:\s+http://127\.0\.0\.1:$port/},
+             'demo: the launcher prints the URL');
+    ok t_ok(wait_until(sub { output($demo) =~ m{"GET /hello HTTP/1\.0" 200} },
+                       10), 'demo: access log on the terminal (stdout)');
+    # Ctrl-C: the launcher has become Apache, which stops on SIGINT.
+    my $status = stop($demo, 'INT');
+    ok t_cmp($status, 0, 'demo: SIGINT (Ctrl-C) stops it, exit status 0');
+    ok t_ok(!can_connect($port), 'demo: the port is closed after Ctrl-C');
+}
+
+# --- Flask: module:callable, processes x threads -------------------------------
+
+{
+    my $port = WSLServer::free_port();
+    my $root = "$TMP/flask-root";
+    my $flask = launch('flask', cwd => "$APPS/flaskapp",
+        cmd => [$PYTHON, $EXPRESS, 'start-server', '--host', '127.0.0.1',
+                '--port', $port, '--server-root', $root, '--processes', 2,
+                '--threads', 3, 'hello:app']);
+    ok t_ok(wait_up($flask, $port), 'Flask app hello:app starts')
+        or diag(output($flask));
+    ok t_cmp(get_body($port, '/'), 'flask index via express',
+             'Flask: index, through a module beside it (greeting.py)');
+    ok t_cmp(get_body($port, '/hello/apache'), 'Hello, apache!',
+             'Flask: a route with a variable');
+    my ($code, $body) = http($port, 'POST', '/info', 'x' x 300,
+                             'Content-Type: application/octet-stream');
+    my $info = eval { JSON::PP::decode_json($body) } || {};
+    ok t_cmp($info->{length}, 300, 'Flask: POST body read');
+    ok t_cmp($info->{server}, qr/mod_wsgi_lite/, 'Flask: served by mod_wsgi_lite');
+    my $conf = read_file("$root/httpd.conf");
+    ok t_cmp($conf, qr/^ThreadsPerChild 3$/m, '--threads 3: ThreadsPerChild 3');
+    ok t_cmp($conf, qr/^MaxRequestWorkers 6$/m,
+             '--processes 2 --threads 3: MaxRequestWorkers 6');
+    ok t_cmp($conf, qr/^LoadModule mpm_event_module /m, 'the event MPM');
+    ok t_ok($conf !~ /^\s*(User|Group)\b/m,
+            'not root: no User/Group lines');
+    ok t_cmp(scalar(wait_until(sub { children_of($flask->{pid}) == 2 }, 15)
+                    && children_of($flask->{pid})), 2,
+             '--processes 2: two Apache children');
+    ok t_cmp(stop($flask, 'TERM'), 0, 'Flask: SIGTERM stops it, exit 0');
+    ok t_ok(!alive($flask->{pid}) && !can_connect($port),
+            'Flask: nothing left listening');
+}
+
+# --- Django: project directory, static files by Apache -----------------------
+
+{
+    my $port = WSLServer::free_port();
+    my $dj = express('django', 'start-server', '--host', '127.0.0.1',
+                     '--port', $port, '--server-root', "$TMP/dj-root",
+                     '--log-to-terminal', '--access-log', "$APPS/djsite");
+    ok t_ok(wait_up($dj, $port), 'Django project directory starts')
+        or diag(output($dj));
+    ok t_cmp(get_body($port, '/'), 'django index via express, static at /static/',
+             'Django: index view');
+    ok t_cmp(get_body($port, '/hello/bob/'), 'Hello, bob! (/hello/x/)',
+             'Django: path converter and reverse()');
+    my ($code, $body, $head) = http($port, 'GET', '/static/css/site.css');
+    ok t_cmp($code, 200, 'Django: STATIC_URL served');
+    ok t_cmp($body, read_file("$APPS/djsite/static_root/css/site.css"),
+             'Django: the file in STATIC_ROOT');
+    ok t_cmp($head, qr/^ETag: /m,
+             'Django: static file sent by Apache itself (ETag)');
+    ok t_cmp($head, qr{^Content-Type: text/css}m, 'Django: static Content-Type');
+    ($code) = http($port, 'GET', '/no/such/page/');
+    ok t_cmp($code, 404, 'Django: unknown URL is Django\'s 404');
+    ok t_cmp(output($dj), qr{Static files:\s+/static/ -> \Q$APPS\E/djsite/static_root},
+             'Django: the launcher reports the STATIC_ROOT it found');
+    ok t_ok(wait_until(sub { output($dj) =~ m{"GET /static/css/site\.css HTTP/1\.0" 200} }, 10),
+            'Django: --access-log --log-to-terminal');
+    ok t_cmp(stop($dj, 'TERM'), 0, 'Django: SIGTERM stops it');
+}
+
+# --- setup-server: apachectl configtest, start, HTTPS, HTTP/2, stop ------------
+
+SKIP: {
+    my $root = "$TMP/setup-root";
+    my $port = WSLServer::free_port();
+    my $https = WSLServer::free_port();
+    my ($cert, $key) = ("$TMP/cert.pem", "$TMP/key.pem");
+    system("openssl req -x509 -newkey rsa:2048 -nodes -keyout $key "
+           . "-out $cert -subj /CN=localhost -days 2 >/dev/null 2>&1");
+    skip 'openssl could not make a certificate', 15 unless -s $cert;
+    my ($rc, $out) = run_express('setup', 'setup-server', '--host', '127.0.0.1',
+        '--port', $port, '--https-port', $https, '--ssl-certificate-file',
+        $cert, '--ssl-key-file', $key, '--with-http2', '--processes', 3,
+        '--threads', 7, '--limit-request-body', 100, '--server-root', $root,
+        '--url-alias', '/files', "$APPS/djsite/static_root",
+        "$TOP/examples/hello.wsgi");
+    ok t_cmp($rc, 0, 'setup-server exits 0') or diag($out);
+    ok t_ok(!can_connect($port), 'setup-server starts nothing');
+    my $conf = read_file("$root/httpd.conf");
+    ok t_cmp($conf, qr/^MaxRequestWorkers 21$/m, '3 x 7: MaxRequestWorkers 21');
+    ok t_cmp($conf, qr/^LoadModule ssl_module .*\n(?s:.*)^\s+SSLEngine on$/m,
+             'mod_ssl loaded, SSLEngine on');
+    ok t_cmp($conf, qr/^LoadModule http2_module .*\n(?s:.*)^Protocols h2 h2c http\/1\.1$/m,
+             '--with-http2: mod_http2 and Protocols');
+    ok t_ok(-x "$root/apachectl", 'an executable apachectl wrapper');
+    my $test = `"$root/apachectl" configtest 2>&1`;
+    ok t_cmp($? >> 8, 0, 'apachectl configtest exits 0') or diag($test);
+    ok t_cmp($test, qr/Syntax OK/, 'apachectl configtest: Syntax OK');
+
+    my $start = `"$root/apachectl" start 2>&1`;
+    ok t_ok(wait_until(sub { can_connect($port) }, 20),
+            'apachectl start: serving') or diag($start);
+    ok t_cmp(get_body($port, '/'), 'Hello World', 'setup-server: the script at /');
+    ok t_cmp(get_body($port, '/files/css/site.css'),
+             read_file("$APPS/djsite/static_root/css/site.css"),
+             '--url-alias: a directory served by Apache');
+    my ($code) = http($port, 'POST', '/', 'y' x 200);
+    ok t_cmp($code, 413, '--limit-request-body 100: 200 bytes refused');
+    SKIP: {
+        skip 'no curl', 2 unless -x '/usr/bin/curl';
+        my $tls = `/usr/bin/curl -sk https://127.0.0.1:$https/ 2>&1`;
+        ok t_cmp($tls, 'Hello World', '--https-port: served over TLS');
+        my $h2 = `/usr/bin/curl -s -o /dev/null -w '%{http_version}' --http2-prior-knowledge http://127.0.0.1:$port/ 2>&1`;
+        ok t_cmp($h2, '2', '--with-http2: HTTP/2 (h2c prior knowledge)');
+    }
+    `"$root/apachectl" stop 2>&1`;
+    ok t_ok(wait_until(sub { !can_connect($port) }, 20), 'apachectl stop');
+}
+
+# --- --reload-on-changes: an edit to an imported module is picked up ----------
+
+{
+    my $dir = "$TMP/reload";
+    mkdir $dir;
+    File::Copy::copy("$APPS/reload/$_", "$dir/$_") for qw(app.wsgi greeting.py);
+    my $port = WSLServer::free_port();
+    my $rl = express('reload', 'start-server', '--host', '127.0.0.1',
+                     '--port', $port, '--server-root', "$TMP/reload-root",
+                     '--reload-on-changes', '--reload-interval', '0.2',
+                     "$dir/app.wsgi");
+    ok t_ok(wait_up($rl, $port), '--reload-on-changes starts')
+        or diag(output($rl));
+    my $before = get_body($port, '/');
+    ok t_cmp($before, qr/^first version pid=\d+$/, 'the first version');
+    # Held until Apache has its signal handlers (pid file), then watched.
+    wait_until(sub { -s "$TMP/reload-root/httpd.pid" }, 10);
+    Time::HiRes::sleep(0.5);
+    open my $fh, '>', "$dir/greeting.py" or die $!;
+    print $fh "TEXT = 'second version'\n";
+    close $fh;
+    my $later = time + 5;    # a different mtime, whatever the clock grain
+    utime $later, $later, "$dir/greeting.py";
+    ok t_ok(wait_until(sub { get_body($port, '/') =~ /^second version/ }, 30),
+            '--reload-on-changes: the edit to greeting.py is served');
+    ok t_cmp(output($rl), qr/greeting\.py changed.*graceful restart/,
+             'the launcher says what changed');
+    ok t_ok(alive($rl->{pid}), 'the launcher stays, as Apache\'s parent');
+    my @apache = children_of($rl->{pid});
+    ok t_cmp(scalar(@apache), 1, 'one Apache parent under the launcher');
+    # SIGHUP is passed on: Apache restarts and serves again.
+    kill 'HUP', $rl->{pid};
+    Time::HiRes::sleep(0.5);
+    ok t_ok(wait_until(sub { get_body($port, '/') =~ /^second version/ }, 20),
+            'SIGHUP passed on: restarted, still serving');
+    ok t_cmp(stop($rl, 'TERM'), 0, 'SIGTERM to the launcher: exit 0');
+    ok t_ok(wait_until(sub { !grep { alive($_) } @apache }, 10)
+            && !can_connect($port), 'Apache stopped with it');
+}
+
+# --- errors before Apache starts ---------------------------------------------
+
+{
+    my $port = WSLServer::free_port();
+    my @base = ('start-server', '--host', '127.0.0.1', '--port', $port,
+                '--server-root', "$TMP/bad-root");
+    my ($rc, $out) = run_express('missing', @base, "$APPS/bad/nosuch.wsgi");
+    ok t_cmp($rc, 1, 'missing script: exit status 1');
+    ok t_cmp($out, qr/error: \S*nosuch\.wsgi: no such file/,
+             'missing script: says so');
+
+    ($rc, $out) = run_express('importerr', @base, "$APPS/bad/import_error.wsgi");
+    ok t_cmp($rc, 1, 'import error: exit status 1');
+    ok t_cmp($out, qr/cannot be loaded \(test import/, 'import error: says so');
+    ok t_cmp($out, qr/^Traceback .*\n(?s:.*)import_error\.wsgi", line 2/m,
+             'import error: the traceback, from the script\'s line');
+    ok t_cmp($out, qr/ModuleNotFoundError: No module named 'wsl_express_no_such_module'/,
+             'import error: the exception');
+    ok t_ok(!-e "$TMP/bad-root", 'import error: nothing written');
+
+    ($rc, $out) = run_express('syntax', @base, "$APPS/bad/syntax_error.wsgi");
+    ok t_cmp($rc, 1, 'syntax error: exit status 1');
+    ok t_cmp($out, qr/SyntaxError/, 'syntax error: reported');
+
+    ($rc, $out) = run_express('nocallable', @base, "$APPS/bad/no_callable.wsgi");
+    ok t_cmp($rc, 1, 'no callable: exit status 1');
+    ok t_cmp($out, qr/does not define 'application'/, 'no callable: reported');
+
+    ($rc, $out) = run_express('badmodule', @base, 'wsl_no_such_pkg.wsgi:application');
+    ok t_cmp($out, qr/No module named 'wsl_no_such_pkg'/,
+             'module:callable that does not import: reported');
+
+    ($rc, $out) = run_express('notdjango', @base, "$APPS/flaskapp");
+    ok t_cmp($out, qr/not a Django project \(no manage\.py/,
+             'a directory without manage.py: reported');
+
+    ($rc, $out) = run_express('nomodule', @base, '--module-file',
+                              "$TMP/none/mod_wsgi_lite.so",
+                              "$TOP/examples/hello.wsgi");
+    ok t_cmp($rc, 1, 'missing module file: exit status 1');
+    ok t_cmp($out, qr/mod_wsgi_lite\.so not found/, 'missing module file: reported');
+
+    my $busy = IO::Socket::INET->new(LocalAddr => '127.0.0.1',
+                                     LocalPort => $port, Listen => 5,
+                                     ReuseAddr => 1) or die "listen: $!";
+    ($rc, $out) = run_express('busy', @base, "$TOP/examples/hello.wsgi");
+    ok t_cmp($rc, 1, 'port in use: exit status 1');
+    ok t_cmp($out, qr/port 127\.0\.0\.1:$port is in use/, 'port in use: reported');
+    ok t_ok(!-e "$TMP/bad-root/httpd.pid", 'port in use: Apache not started');
+    close $busy;
+}
