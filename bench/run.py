@@ -393,11 +393,27 @@ class Server:
             kids = children_of(self.proc.pid)
             self.known_children.update(kids)
             if len(kids) >= self.expected_children and self.answers():
+                self.wait_idle(deadline)
                 return
             time.sleep(0.2)
         raise RuntimeError("%s %s not ready after 60 s (children: %d)"
                            % (self.kind, self.mpm,
                               len(children_of(self.proc.pid))))
+
+    def wait_idle(self, deadline):
+        """Until the server uses (almost) no CPU for half a second: its
+        children have finished starting (Python and the WSGIImportScript
+        imports: 32 of them under prefork take seconds), so none is still
+        busy starting when the load begins."""
+        last = self.snapshot()["cpu"]
+        while time.monotonic() < deadline:
+            time.sleep(0.5)
+            now = self.snapshot()["cpu"]
+            if now - last <= 0.02:
+                return
+            last = now
+        raise RuntimeError("%s %s still busy starting after 60 s"
+                           % (self.kind, self.mpm))
 
     def answers(self):
         try:
