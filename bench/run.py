@@ -14,8 +14,9 @@ Every scenario is first checked on every server (status 200, exact length
 and sha256 of the body), so a broken server cannot look fast.  Then wrk
 (-t1, a fixed number of connections, a bounded duration) loads each server
 in turn, interleaved, several times; around each wrk run the server's CPU
-time (utime+stime of the parent and every child, from /proc/<pid>/stat) and
-its writes (/proc/<pid>/io: system calls, bytes) are read.  Reported: medians
+time (user+system of the parent and every child: the threads' schedstat in
+ns, checked against utime+stime of /proc/<pid>/stat, which it falls back
+to) and its writes (/proc/<pid>/io: system calls, bytes) are read.  Reported: medians
 with their spread of req/s or MiB/s, p50/p99 latency, server CPU per request
 or per MiB, writes per request, the children's RSS after warm-up and its
 growth over 20,000 requests, the ratios lite/static and lite/mod_wsgi, and
