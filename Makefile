@@ -7,6 +7,8 @@
 #   make run        build, then serve the demo app on 127.0.0.1:8000
 #                   through the launcher (scripts/run-demo.sh)
 #   make test       build, then run the Apache::Test suite (event + prefork)
+#   make bench      build, then bench/run.py: static Apache, mod_wsgi and
+#                   mod_wsgi_lite side by side under wrk (BENCH_ARGS=--quick)
 #   make clean
 #
 # The Python that Apache embeds is chosen explicitly: a pyenv python3 first
@@ -68,8 +70,14 @@ test: deps
 	$(MAKE) all
 	./t/run.sh
 
+# bench/deps.sh adds wrk and Debian's mod_wsgi (the reference) when missing.
+bench: deps
+	./bench/deps.sh
+	$(MAKE) all
+	/usr/bin/python3 bench/run.py $(BENCH_ARGS)
+
 clean:
 	rm -rf .libs src/.libs build.log *.la *.lo *.slo *.o src/*.lo src/*.slo src/*.o src/*.la
 	rm -rf t/logs t/TEST t/conf/apache_test_config.pm
 
-.PHONY: all install deps run test clean
+.PHONY: all install deps run test bench clean

@@ -1,0 +1,1335 @@
+#!/usr/bin/python3
+"""bench/run.py: mod_wsgi_lite against Apache's own static path and mod_wsgi.
+
+For each MPM (event: 1 process x 32 threads; prefork: 32 processes, all
+started up front), three Apache servers run side by side, each from a
+private configuration generated in a temporary directory (Debian's
+/etc/apache2 is not read, the system Apache is left alone):
+
+  static    Apache serving the same bytes as files (the limit)
+  mod_wsgi  Debian's libapache2-mod-wsgi-py3, embedded, %{GLOBAL} (if there)
+  lite      this checkout's .libs/mod_wsgi_lite.so, %{GLOBAL}
+
+Every scenario is first checked on every server (status 200, exact length
+and sha256 of the body), so a broken server cannot look fast.  Then wrk
+(-t1, a fixed number of connections, a bounded duration) loads each server
+in turn, interleaved, several times; around each wrk run the server's CPU
+time (user+system of the parent and every child: the threads' schedstat in
+ns, checked against utime+stime of /proc/<pid>/stat, which it falls back
+to) and its writes (/proc/<pid>/io: system calls, bytes) are read.  Reported: medians
+with their spread of req/s or MiB/s, p50/p99 latency, server CPU per request
+or per MiB, writes per request, the children's RSS after warm-up and its
+growth over 20,000 requests, the ratios lite/static and lite/mod_wsgi, and
+the bars of issue 4 with pass/fail.
+
+Output: Markdown on stdout and in bench/results/<date>.md, the raw numbers
+in bench/results/<date>.json.  Python 3 standard library only; run with
+Debian's /usr/bin/python3 (`make bench` does).  Every wrk run and every wait
+is bounded; each Apache started here is stopped by its pid on exit, Ctrl-C
+or SIGTERM included.
+
+  bench/run.py                      full run (both MPMs, all servers)
+  bench/run.py --quick              smoke run: 1 s per run, 1 run
+  bench/run.py --mpm event --only hello,env --servers static,lite
+"""
+
+import argparse
+import datetime
+import hashlib
+import http.client
+import json
+import os
+import platform
+import pwd
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+TOP = os.path.dirname(HERE)
+MIB = 1024 * 1024
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+HTTPD = "/usr/sbin/apache2"
+MODULES_DIR = "/usr/lib/apache2/modules"
+MOD_WSGI_SO = os.path.join(MODULES_DIR, "mod_wsgi.so")
+LITE_SO = os.path.join(TOP, ".libs", "mod_wsgi_lite.so")
+
+SERVERS = ("static", "mod_wsgi", "lite")
+MPMS = ("event", "prefork")
+PREFORK_PROCESSES = 32
+EVENT_THREADS = 32
+
+
+# --------------------------------------------------------------------------
+# Scenarios and the bytes they serve
+# --------------------------------------------------------------------------
+
+class Scenario:
+    """One URL, served by every server: a WSGI app in bench/apps/<name>.wsgi
+    and a static file with the same bytes (htdocs/<static>).
+
+    unit "req": CPU per request and req/s; unit "MiB": CPU per MiB of body
+    (the response's, or the request's for a POST) and MiB/s."""
+
+    def __init__(self, name, static, unit, what, method="GET",
+                 request_body=None, close=False):
+        self.name = name
+        self.static = static
+        self.unit = unit
+        self.what = what
+        self.method = method
+        self.request_body = request_body
+        self.close = close
+
+    @property
+    def url(self):
+        # hello_close is hello with "Connection: close": same URL.
+        return "/hello" if self.name == "hello_close" else "/" + self.name
+
+    @property
+    def app(self):
+        return "hello" if self.name == "hello_close" else self.name
+
+
+SCENARIOS = [
+    Scenario("hello", "hello.txt", "req", "12-byte body"),
+    Scenario("hello_close", "hello.txt", "req",
+             "12-byte body, Connection: close", close=True),
+    Scenario("env", "env.txt", "req", "reads 10 environ keys, 1 KiB body"),
+    Scenario("body1m", "body1m.bin", "MiB", "1 MiB body, one bytes object"),
+    Scenario("stream10m", "stream10m.bin", "MiB",
+             "10 MiB as 160 x 64 KiB generator chunks"),
+    Scenario("chunks", "chunks.bin", "req",
+             "generator of 1,000 x 100-byte chunks"),
+    Scenario("filewrapper", "big100m.bin", "MiB",
+             "wsgi.file_wrapper of a 100 MiB file"),
+    # The static twin of a WSGI app reading a POST body: Apache's default
+    # handler, which (for GET and POST alike) first discards the request
+    # body with ap_discard_request_body(), reading it through the same
+    # input filters a WSGI module reads it through, and then sends the
+    # file: a POST to hello.txt reads and drops the 1 MiB, then answers
+    # the same 12 bytes as the app.  A CGI script or a proxy would add a
+    # fork or a second hop, and a handler that refuses the POST (405)
+    # without reading the body would measure nothing.
+    Scenario("post1m", "hello.txt", "MiB", "1 MiB POST body read fully",
+             method="POST", request_body="body1m.bin"),
+]
+SCENARIO_NAMES = [s.name for s in SCENARIOS] + ["rss"]
+
+
+def numbered_lines(size):
+    """size bytes of 16-byte lines "%015x\\n" numbered from 0: every offset
+    holds different bytes, so a misplaced or repeated piece changes the
+    sha256."""
+    assert size % 16 == 0
+    return b"".join(b"%015x\n" % i for i in range(size // 16))
+
+
+def write_htdocs(htdocs, need_big):
+    """The static files, which the apps also read their bytes from."""
+    os.makedirs(htdocs)
+    one_mib = numbered_lines(MIB)
+    files = {
+        "hello.txt": b"Hello World!",
+        "env.txt": numbered_lines(1024),
+        "body1m.bin": one_mib,
+        "stream10m.bin": one_mib * 10,
+        "chunks.bin": numbered_lines(100000),
+    }
+    for name, data in files.items():
+        with open(os.path.join(htdocs, name), "wb") as f:
+            f.write(data)
+    big = os.path.join(htdocs, "big100m.bin")
+    with open(big, "wb") as f:
+        # Written a MiB at a time.  Left empty when the file wrapper
+        # scenario is not run (its app is mounted all the same).
+        if need_big:
+            for block in range(100):
+                base = block * MIB // 16
+                f.write(b"".join(b"%015x\n" % (base + i)
+                                 for i in range(MIB // 16)))
+
+
+def expected_digest(htdocs, name):
+    h = hashlib.sha256()
+    size = 0
+    with open(os.path.join(htdocs, name), "rb") as f:
+        while True:
+            block = f.read(MIB)
+            if not block:
+                break
+            size += len(block)
+            h.update(block)
+    return size, h.hexdigest()
+
+
+# --------------------------------------------------------------------------
+# Apache: configuration, start, stop, and what /proc says about it
+# --------------------------------------------------------------------------
+
+def compiled_in_modules(httpd):
+    out = subprocess.run([httpd, "-l"], capture_output=True, text=True,
+                         timeout=30).stdout
+    return {line.strip() for line in out.splitlines()
+            if line.strip().endswith(".c")}
+
+
+def load_module_lines(httpd, mpm):
+    """LoadModule lines for the modules every server needs, skipping those
+    compiled into this httpd (Debian builds in unixd and log_config)."""
+    builtin = compiled_in_modules(httpd)
+    wanted = [("mpm_" + mpm, "mod_mpm_%s.so" % mpm),
+              ("authz_core", "mod_authz_core.so"),
+              ("mime", "mod_mime.so"),
+              ("alias", "mod_alias.so"),
+              ("unixd", "mod_unixd.so"),
+              ("log_config", "mod_log_config.so")]
+    lines = []
+    for name, so in wanted:
+        if "mod_%s.c" % name in builtin:
+            continue
+        lines.append('LoadModule %s_module "%s"'
+                     % (name, os.path.join(MODULES_DIR, so)))
+    return lines
+
+
+MPM_CONF = {
+    # One process with 32 threads: the whole server is one child, so its
+    # RSS and CPU are those of one Python interpreter.
+    "event": """\
+StartServers 1
+ServerLimit 1
+ThreadLimit {threads}
+ThreadsPerChild {threads}
+MinSpareThreads 1
+MaxSpareThreads {threads}
+MaxRequestWorkers {threads}
+MaxConnectionsPerChild 0""".format(threads=EVENT_THREADS),
+    # All processes started up front and none ever stopped or spawned
+    # during a run, so no fork is timed: MaxSpareServers = all of them (no
+    # idle one is stopped), MinSpareServers 1 (one more would be spawned
+    # only if all 32 were busy, which -c 8 never makes them; a higher
+    # value only makes prefork log AH00161 whenever a child is busy).
+    "prefork": """\
+StartServers {n}
+ServerLimit {n}
+MinSpareServers 1
+MaxSpareServers {n}
+MaxRequestWorkers {n}
+MaxConnectionsPerChild 0""".format(n=PREFORK_PROCESSES),
+}
+
+
+def server_config(kind, mpm, rundir, port, args):
+    sdir = os.path.join(rundir, kind + "-" + mpm)
+    htdocs = os.path.join(rundir, "htdocs")
+    apps = os.path.join(rundir, "apps")
+    lines = [
+        "# Generated by bench/run.py: %s under the %s MPM." % (kind, mpm),
+        'ServerRoot "%s"' % sdir,
+        'DefaultRuntimeDir "%s"' % sdir,
+        'PidFile "%s/httpd.pid"' % sdir,
+        "ServerName 127.0.0.1",
+        "Listen 127.0.0.1:%d" % port,
+    ]
+    if os.geteuid() == 0:
+        lines += ["User www-data", "Group www-data"]
+    lines += load_module_lines(args.httpd, mpm)
+    if kind == "mod_wsgi":
+        lines.append('LoadModule wsgi_module "%s"' % args.mod_wsgi)
+    elif kind == "lite":
+        lines.append('LoadModule wsgi_lite_module "%s"' % args.module)
+    lines += [
+        'ErrorLog "%s/error_log"' % sdir,
+        "LogLevel warn",
+        # No access log: its write per request is the same for every
+        # server and would only dilute the differences.
+        "TypesConfig /etc/mime.types",
+        "KeepAlive On",
+        # Unlimited requests per connection: a reconnect every 100
+        # requests would add connection set-up to the request cost (the
+        # hello_close scenario measures that on purpose).
+        "MaxKeepAliveRequests 0",
+        "KeepAliveTimeout 15",
+        "Timeout 60",
+        "EnableSendfile On",
+        "EnableMMAP Off",
+        MPM_CONF[mpm],
+        'DocumentRoot "%s"' % htdocs,
+        "<Directory />",
+        "    AllowOverride None",
+        "    Require all denied",
+        "</Directory>",
+        '<Directory "%s">' % htdocs,
+        "    Require all granted",
+        "</Directory>",
+        '<Directory "%s">' % apps,
+        "    Require all granted",
+        "</Directory>",
+    ]
+    apps_used = sorted({s.app for s in SCENARIOS})
+    if kind == "static":
+        for s in SCENARIOS:
+            if s.name != "hello_close":
+                lines.append('Alias %s "%s/%s"' % (s.url, htdocs, s.static))
+    else:
+        lines.append("WSGIApplicationGroup %{GLOBAL}")
+        for app in apps_used:
+            script = os.path.join(apps, app + ".wsgi")
+            lines.append('WSGIScriptAlias /%s "%s"' % (app, script))
+            # Loaded when each child starts (all 32 under prefork), so no
+            # timed request pays for an import.
+            lines.append('WSGIImportScript "%s" process-group=%%{GLOBAL} '
+                         "application-group=%%{GLOBAL}" % script)
+    os.makedirs(sdir)
+    conf = os.path.join(sdir, "httpd.conf")
+    with open(conf, "w") as f:
+        f.write("\n".join(lines) + "\n")
+    return sdir, conf
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def read_stat(pid):
+    """(ppid, cpu ticks of the process itself, ticks of reaped children)."""
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    # fields[0] is field 3 (state): ppid is field 4, utime..cstime 14..17.
+    return (int(fields[1]), int(fields[11]) + int(fields[12]),
+            int(fields[13]) + int(fields[14]))
+
+
+def children_of(parent):
+    kids = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            if read_stat(int(entry))[0] == parent:
+                kids.append(int(entry))
+        except (OSError, IndexError, ValueError):
+            pass  # gone meanwhile
+    return sorted(kids)
+
+
+def read_runtime_ns(pid):
+    """On-CPU time (user + system) of all threads of a process in ns, from
+    /proc/<pid>/task/*/schedstat; None if unavailable.  /proc/<pid>/stat
+    gives the same time in clock ticks (10 ms), truncated per process:
+    +-10 ms per process and run, which for 32 prefork children or a
+    sendfile run that costs the server 0.3 s of CPU is several per cent."""
+    total = 0
+    try:
+        for tid in os.listdir("/proc/%d/task" % pid):
+            with open("/proc/%d/task/%s/schedstat" % (pid, tid)) as f:
+                total += int(f.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+    return total
+
+
+def read_io(pid):
+    """(write system calls, bytes written) of a whole process (all its
+    threads), from /proc/<pid>/io; sendfile counts as a write of the bytes
+    it sent.  None where the file cannot be read (not root, not ours)."""
+    counts = {}
+    try:
+        with open("/proc/%d/io" % pid) as f:
+            for line in f:
+                key, _, value = line.partition(":")
+                counts[key] = int(value)
+    except (OSError, ValueError):
+        return None
+    if "syscw" not in counts or "wchar" not in counts:
+        return None
+    return counts["syscw"], counts["wchar"]
+
+
+def read_rss_kib(pid):
+    try:
+        with open("/proc/%d/status" % pid) as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return None
+
+
+class Server:
+    """One Apache (kind x MPM) in the foreground, stopped by its pid."""
+
+    def __init__(self, kind, mpm, rundir, args):
+        self.kind = kind
+        self.mpm = mpm
+        self.port = free_port()
+        self.dir, self.conf = server_config(kind, mpm, rundir, self.port,
+                                            args)
+        self.httpd = args.httpd
+        self.proc = None
+        self.known_children = set()
+        self.expected_children = (PREFORK_PROCESSES if mpm == "prefork"
+                                  else 1)
+
+    def start(self):
+        check = subprocess.run([self.httpd, "-t", "-f", self.conf],
+                               capture_output=True, text=True, timeout=60)
+        if check.returncode != 0:
+            raise RuntimeError("%s: configuration test failed:\n%s%s"
+                               % (self.conf, check.stdout, check.stderr))
+        env = {k: v for k, v in os.environ.items()
+               if not k.startswith("PYTHON")}
+        env["LANG"] = "C.UTF-8"
+        out = open(os.path.join(self.dir, "stdout"), "wb")
+        # A session of its own: Ctrl-C in the terminal reaches run.py,
+        # which stops the server itself (and so knows it is stopped).
+        self.proc = subprocess.Popen(
+            [self.httpd, "-f", self.conf, "-DFOREGROUND"], env=env,
+            stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
+            start_new_session=True)
+        out.close()
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError("%s %s exited at start (status %s); see "
+                                   "%s/error_log and %s/stdout"
+                                   % (self.kind, self.mpm,
+                                      self.proc.returncode, self.dir,
+                                      self.dir))
+            kids = children_of(self.proc.pid)
+            self.known_children.update(kids)
+            if len(kids) >= self.expected_children and self.answers():
+                self.wait_idle(deadline)
+                return
+            time.sleep(0.2)
+        raise RuntimeError("%s %s not ready after 60 s (children: %d)"
+                           % (self.kind, self.mpm,
+                              len(children_of(self.proc.pid))))
+
+    def wait_idle(self, deadline):
+        """Until the server uses (almost) no CPU for half a second: its
+        children have finished starting (Python and the WSGIImportScript
+        imports: 32 of them under prefork take seconds), so none is still
+        busy starting when the load begins."""
+        last = self.snapshot()["cpu"]
+        while time.monotonic() < deadline:
+            time.sleep(0.5)
+            now = self.snapshot()["cpu"]
+            if now - last <= 0.02:
+                return
+            last = now
+        raise RuntimeError("%s %s still busy starting after 60 s"
+                           % (self.kind, self.mpm))
+
+    def answers(self):
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), 1):
+                return True
+        except OSError:
+            return False
+
+    def children(self):
+        kids = children_of(self.proc.pid)
+        self.known_children.update(kids)
+        return kids
+
+    def snapshot(self):
+        """Server CPU seconds and writes so far, over the parent and all
+        children.  "cpu_stat": utime+stime from /proc/<pid>/stat; a child
+        reaped by the parent leaves its CPU in the parent's cutime/cstime,
+        so that sum never goes backwards.  "cpu": the same time from
+        schedstat in ns when every process has it (see read_runtime_ns),
+        else cpu_stat.  A run where the children changed is reported."""
+        ppid_, own, reaped = read_stat(self.proc.pid)
+        ticks = own + reaped
+        io = read_io(self.proc.pid)
+        ns = read_runtime_ns(self.proc.pid)
+        kids = self.children()
+        for kid in kids:
+            try:
+                ticks += read_stat(kid)[1]
+            except (OSError, IndexError, ValueError):
+                pass
+            kid_io = read_io(kid)
+            io = (None if io is None or kid_io is None
+                  else (io[0] + kid_io[0], io[1] + kid_io[1]))
+            kid_ns = read_runtime_ns(kid)
+            ns = None if ns is None or kid_ns is None else ns + kid_ns
+        return {"cpu_stat": ticks / CLK_TCK,
+                "cpu": ns / 1e9 if ns is not None else ticks / CLK_TCK,
+                "cpu_source": "schedstat" if ns is not None else "stat",
+                "writes": None if io is None else io[0],
+                "written": None if io is None else io[1],
+                "children": tuple(kids)}
+
+    def rss_kib(self):
+        """RSS of each child (KiB), by pid."""
+        return {kid: read_rss_kib(kid) for kid in self.children()}
+
+    def error_log_lines(self):
+        try:
+            with open(os.path.join(self.dir, "error_log"),
+                      errors="replace") as f:
+                return f.read().splitlines()
+        except OSError:
+            return []
+
+    def stop(self):
+        """SIGTERM to the parent (which stops its children), SIGKILL to
+        the parent and every child seen if it is still there after 15 s."""
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        self.known_children.update(children_of(self.proc.pid))
+        try:
+            self.proc.send_signal(signal.SIGTERM)
+            self.proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            for pid in [self.proc.pid] + sorted(self.known_children):
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except OSError:
+                    pass
+            self.proc.wait(timeout=15)
+        # Children finish with the parent; give any straggler a moment.
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            alive = [p for p in self.known_children if pid_is_ours(p)]
+            if not alive:
+                break
+            time.sleep(0.1)
+        else:
+            for pid in alive:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except OSError:
+                    pass
+
+
+def pid_is_ours(pid):
+    """A pid that still runs and was a child of a server of ours (it is
+    then either still one or reparented to init; its command is httpd)."""
+    try:
+        with open("/proc/%d/cmdline" % pid, "rb") as f:
+            return os.path.basename(f.read().split(b"\0")[0]) in (
+                b"apache2", b"httpd")
+    except OSError:
+        return False
+
+
+# --------------------------------------------------------------------------
+# Correctness and load
+# --------------------------------------------------------------------------
+
+def check_scenario(server, scenario, htdocs):
+    """Status 200 and the exact bytes of the static twin, or an error."""
+    size, digest = expected_digest(htdocs, scenario.static)
+    body = None
+    headers = {"Connection": "close"} if scenario.close else {}
+    if scenario.request_body:
+        with open(os.path.join(htdocs, scenario.request_body), "rb") as f:
+            body = f.read()
+        headers["Content-Type"] = "application/octet-stream"
+    conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=60)
+    try:
+        conn.request(scenario.method, scenario.url, body=body,
+                     headers=headers)
+        resp = conn.getresponse()
+        h = hashlib.sha256()
+        got = 0
+        while True:
+            block = resp.read(MIB)
+            if not block:
+                break
+            got += len(block)
+            h.update(block)
+    finally:
+        conn.close()
+    if resp.status != 200:
+        return "status %d" % resp.status
+    if got != size or h.hexdigest() != digest:
+        return "body of %d bytes (sha256 %s), expected %d bytes (%s)" % (
+            got, h.hexdigest()[:12], size, digest[:12])
+    return None
+
+
+LUA_DONE = r"""
+done = function(summary, latency, requests)
+    local e = summary.errors
+    io.write(string.format(
+        'WSLBENCH {"requests": %d, "bytes": %d, "duration_us": %d, ' ..
+        '"err_connect": %d, "err_read": %d, "err_write": %d, ' ..
+        '"err_status": %d, "err_timeout": %d, ' ..
+        '"p50_us": %.1f, "p99_us": %.1f}\n',
+        summary.requests, summary.bytes, summary.duration,
+        e.connect, e.read, e.write, e.status, e.timeout,
+        latency:percentile(50.0), latency:percentile(99.0)))
+end
+"""
+
+
+def write_lua(rundir, scenario, htdocs):
+    """wrk's script for one scenario: the request, and a done() that prints
+    the exact counts (wrk's own summary rounds them)."""
+    parts = []
+    if scenario.request_body:
+        path = os.path.join(htdocs, scenario.request_body)
+        parts.append('local f = assert(io.open("%s", "rb"))\n'
+                     'wrk.body = f:read("*a")\nf:close()\n' % path)
+        parts.append('wrk.method = "%s"\n' % scenario.method)
+        parts.append('wrk.headers["Content-Type"] = '
+                     '"application/octet-stream"\n')
+    if scenario.close:
+        parts.append('wrk.headers["Connection"] = "close"\n')
+    parts.append(LUA_DONE)
+    name = scenario.name + ".lua"
+    path = os.path.join(rundir, name)
+    with open(path, "w") as f:
+        f.write("".join(parts))
+    return path
+
+
+def run_wrk(server, scenario, lua, duration, connections):
+    url = "http://127.0.0.1:%d%s" % (server.port, scenario.url)
+    cmd = ["wrk", "-t1", "-c%d" % connections, "-d%ds" % duration,
+           "--timeout", "30s", "--latency", "-s", lua, url]
+    before = server.snapshot()
+    out = subprocess.run(cmd, capture_output=True, text=True,
+                         timeout=duration + 60)
+    # Let the server finish what wrk left in flight before reading /proc.
+    time.sleep(0.2)
+    after = server.snapshot()
+    stats = None
+    for line in out.stdout.splitlines():
+        if line.startswith("WSLBENCH "):
+            stats = json.loads(line[len("WSLBENCH "):])
+    if out.returncode != 0 or stats is None:
+        raise RuntimeError("wrk failed (%s): %s%s" % (
+            " ".join(cmd), out.stdout[-2000:], out.stderr[-2000:]))
+    stats["cpu_s"] = after["cpu"] - before["cpu"]
+    stats["cpu_stat_s"] = after["cpu_stat"] - before["cpu_stat"]
+    stats["cpu_source"] = after["cpu_source"]
+    for key in ("writes", "written"):
+        stats[key] = (after[key] - before[key]
+                      if before[key] is not None and after[key] is not None
+                      else None)
+    stats["children_changed"] = before["children"] != after["children"]
+    return stats
+
+
+def measure(server, scenario, lua, duration, connections, htdocs):
+    """One timed wrk run, reduced to the figures the tables show."""
+    s = run_wrk(server, scenario, lua, duration, connections)
+    seconds = s["duration_us"] / 1e6
+    n = s["requests"]
+    # With no request complete (a 100 MiB response in a 1 s --quick run)
+    # wrk's percentiles are 0: no latency then, not "0 ms".
+    r = {"requests": n, "seconds": seconds, "cpu_s": s["cpu_s"],
+         "cpu_stat_s": s["cpu_stat_s"], "cpu_source": s["cpu_source"],
+         "p50_us": s["p50_us"] if n else None,
+         "p99_us": s["p99_us"] if n else None,
+         "errors": {k[4:]: s[k] for k in s if k.startswith("err_")},
+         "children_changed": s["children_changed"]}
+    if scenario.unit == "MiB":
+        if scenario.request_body:
+            size = os.path.getsize(os.path.join(htdocs,
+                                                scenario.request_body))
+            mib = n * size / MIB
+            cpu_mib = mib
+        else:
+            # Throughput: what wrk read.  CPU per MiB: what the server
+            # wrote, which is what it spent the CPU on: when wrk stops, up
+            # to several MiB per connection are still in the socket
+            # buffers, written but never read (some % of a 5 s run).
+            mib = s["bytes"] / MIB
+            cpu_mib = s["written"] / MIB if s["written"] else mib
+        r["mib"] = mib
+        r["cpu_mib"] = cpu_mib
+        r["rate"] = mib / seconds
+        r["cpu_per"] = s["cpu_s"] * 1e6 / cpu_mib if cpu_mib else None
+    else:
+        r["rate"] = n / seconds
+        r["cpu_per"] = s["cpu_s"] * 1e6 / n if n else None
+    r["writes_per_req"] = (s["writes"] / n if n and s["writes"] is not None
+                           else None)
+    return r
+
+
+# --------------------------------------------------------------------------
+# Numbers into tables
+# --------------------------------------------------------------------------
+
+def summary(values):
+    values = [v for v in values if v is not None]
+    if not values:
+        return None
+    med = statistics.median(values)
+    spread = (max(values) - min(values)) / med * 100 if med else 0.0
+    return {"median": med, "min": min(values), "max": max(values),
+            "spread_pct": spread, "n": len(values)}
+
+
+def fmt_num(x):
+    if x is None:
+        return "-"
+    if abs(x) >= 1000:
+        return "{:,.0f}".format(x)
+    if abs(x) >= 100:
+        return "%.0f" % x
+    if abs(x) >= 10:
+        return "%.1f" % x
+    return "%.2f" % x
+
+
+def fmt_stat(st):
+    if not st:
+        return "-"
+    if st["n"] < 2:
+        return fmt_num(st["median"])
+    return "%s ±%.0f%%" % (fmt_num(st["median"]), st["spread_pct"] / 2)
+
+
+def fmt_ms(us):
+    return "-" if us is None else "%.2f" % (us / 1000.0)
+
+
+def ratio(a, b):
+    if a is None or b is None or b == 0:
+        return None
+    return a / b
+
+
+def fmt_ratio(x):
+    return "-" if x is None else "%.2fx" % x
+
+
+def med(agg, server, scenario, key):
+    st = agg.get(server, {}).get(scenario, {}).get(key)
+    return st["median"] if st else None
+
+
+def evaluate_bars(mpm, agg, rss):
+    """The bars of issue 4 that this MPM's numbers decide, as (bar,
+    measured, verdict) with verdict PASS, FAIL or n/a (mod_wsgi not run).
+    Bars of scenarios that were not run are left out."""
+    bars = []
+    ran = agg.get("lite", {})
+
+    def add(scenario, text, value, limit, at_least=False, below=False,
+            shown=None):
+        if scenario not in ran and not (scenario == "rss" and rss):
+            return
+        if value is None:
+            bars.append((text, "-", "n/a"))
+            return
+        if at_least:
+            ok = value >= limit
+        elif below:
+            ok = value < limit
+        else:
+            ok = value <= limit
+        bars.append((text, shown or fmt_ratio(value),
+                     "PASS" if ok else "FAIL"))
+
+    def cpu_ratio(scenario, other):
+        return ratio(med(agg, "lite", scenario, "cpu_per"),
+                     med(agg, other, scenario, "cpu_per"))
+
+    add("hello", "hello: CPU/req <= 1.25x static",
+        cpu_ratio("hello", "static"), 1.25)
+    add("hello", "hello: CPU/req <= 0.5x mod_wsgi",
+        cpu_ratio("hello", "mod_wsgi"), 0.5)
+    if mpm == "event":
+        add("hello", "hello: req/s >= 2x mod_wsgi (event)",
+            ratio(med(agg, "lite", "hello", "rate"),
+                  med(agg, "mod_wsgi", "hello", "rate")), 2.0,
+            at_least=True)
+    add("env", "env 1 KiB: CPU/req <= 1.5x static",
+        cpu_ratio("env", "static"), 1.5)
+    add("body1m", "1 MiB body: CPU/MiB <= 1.1x static",
+        cpu_ratio("body1m", "static"), 1.1)
+    add("stream10m", "64 KiB stream: CPU/MiB <= 1.1x static",
+        cpu_ratio("stream10m", "static"), 1.1)
+    # "No flush per chunk": a flush per chunk is ~1,000 writes a request;
+    # coalescing what is ready gives a handful.  100 (one write per ten
+    # chunks at worst) separates the two with room for the MPM's own.
+    w = med(agg, "lite", "chunks", "writes_per_req")
+    add("chunks", "1,000 chunks: no flush per chunk (writes/req <= 100)",
+        w, 100, shown=None if w is None else "%.1f writes/req" % w)
+    add("filewrapper", "file_wrapper: CPU/MiB <= 1.2x static",
+        cpu_ratio("filewrapper", "static"), 1.2)
+    add("post1m", "POST 1 MiB: CPU/MiB <= 1.2x static discarding it",
+        cpu_ratio("post1m", "static"), 1.2)
+    lite_rss = rss.get("lite", {})
+    mw_rss = rss.get("mod_wsgi", {})
+    add("rss", "RSS: child after warm-up <= mod_wsgi's",
+        ratio(lite_rss.get("warm_max_kib"), mw_rss.get("warm_max_kib")),
+        1.0)
+    g = lite_rss.get("growth_kib")
+    add("rss", "RSS: growth over %s requests <= 256 KiB"
+        % "{:,}".format(lite_rss.get("requests") or 20000),
+        g, 256, shown=None if g is None else "%d KiB" % g)
+    # "Clearly ahead of mod_wsgi everywhere": every scenario's CPU.
+    for sc in SCENARIOS:
+        add(sc.name, "%s: CPU below mod_wsgi's" % sc.name,
+            cpu_ratio(sc.name, "mod_wsgi"), 1.0, below=True,
+            shown=None if cpu_ratio(sc.name, "mod_wsgi") is None
+            else "%.3fx" % cpu_ratio(sc.name, "mod_wsgi"))
+    return bars
+
+
+def markdown(report):
+    out = []
+    meta = report["meta"]
+    out.append("# mod_wsgi_lite benchmark, %s%s" % (
+        meta["date"], " (--quick: smoke run, not for comparison)"
+        if meta["quick"] else ""))
+    out.append("")
+    out.append("`make bench` (bench/run.py): %s; wrk %s, -t1 -c%d, %d s "
+               "per run, %d run(s) per cell, interleaved; medians, ± half "
+               "the range of the runs. Server CPU = user+system time of "
+               "the Apache parent and children (/proc: %s), per "
+               "request, or per MiB the server wrote (responses) or was "
+               "sent (POST)."
+               % (meta["machine"], meta["wrk"], meta["connections"],
+                  meta["duration"], meta["runs"], meta.get("cpu_source")))
+    out.append("Module: %s (%s). mod_wsgi: %s. %s."
+               % (meta["module"], meta["git"], meta["mod_wsgi"],
+                  meta["apache"]))
+    for mpm in report["mpms"]:
+        r = report["results"][mpm]
+        agg = r["aggregate"]
+        servers = r["servers"]
+        shape = ("1 process x %d threads" % EVENT_THREADS
+                 if mpm == "event" else "%d processes" % PREFORK_PROCESSES)
+        out.append("")
+        out.append("## %s MPM (%s)" % (mpm, shape))
+        out.append("")
+        out.append("Server CPU, µs per request (req) or per MiB (MiB):")
+        out.append("")
+        out.append("| scenario | unit | " + " | ".join(servers)
+                   + " | lite/static | lite/mod_wsgi |")
+        out.append("|---|---|" + "---:|" * (len(servers) + 2))
+        for sc in SCENARIOS:
+            if sc.name not in agg.get(servers[0], {}):
+                continue
+            cells = [fmt_stat(agg[s][sc.name].get("cpu_per"))
+                     for s in servers]
+            out.append("| %s | %s | %s | %s | %s |" % (
+                sc.name, sc.unit, " | ".join(cells),
+                fmt_ratio(ratio(med(agg, "lite", sc.name, "cpu_per"),
+                                med(agg, "static", sc.name, "cpu_per"))),
+                fmt_ratio(ratio(med(agg, "lite", sc.name, "cpu_per"),
+                                med(agg, "mod_wsgi", sc.name, "cpu_per")))))
+        out.append("")
+        out.append("Throughput (req/s or MiB/s), latency p50 / p99 (ms), "
+                   "server write system calls per request:")
+        out.append("")
+        out.append("| scenario | " + " | ".join(
+            "%s rate" % s for s in servers)
+            + " | lite/static | lite/mod_wsgi | " + " | ".join(
+            "%s p50 / p99" % s for s in servers) + " | writes/req "
+            + " / ".join(servers) + " |")
+        out.append("|---|" + "---:|" * (2 * len(servers) + 3))
+        for sc in SCENARIOS:
+            if sc.name not in agg.get(servers[0], {}):
+                continue
+            rates = [fmt_stat(agg[s][sc.name].get("rate")) for s in servers]
+            lat = ["%s / %s" % (fmt_ms(med(agg, s, sc.name, "p50_us")),
+                                fmt_ms(med(agg, s, sc.name, "p99_us")))
+                   for s in servers]
+            writes = " / ".join(fmt_num(med(agg, s, sc.name,
+                                            "writes_per_req"))
+                                for s in servers)
+            out.append("| %s | %s | %s | %s | %s | %s |" % (
+                sc.name, " | ".join(rates),
+                fmt_ratio(ratio(med(agg, "lite", sc.name, "rate"),
+                                med(agg, "static", sc.name, "rate"))),
+                fmt_ratio(ratio(med(agg, "lite", sc.name, "rate"),
+                                med(agg, "mod_wsgi", sc.name, "rate"))),
+                " | ".join(lat), writes))
+        if r["rss"]:
+            out.append("")
+            out.append("RSS of the children (KiB): after warm-up (largest "
+                       "child), and over hello requests (sums over the "
+                       "children; the bar is on the sum):")
+            out.append("")
+            out.append("| server | children | RSS after warm-up | requests "
+                       "| RSS before | RSS after | growth | largest growth "
+                       "of one child |")
+            out.append("|---|---:|---:|---:|---:|---:|---:|---:|")
+            for s in servers:
+                m = r["rss"].get(s)
+                if not m:
+                    continue
+                out.append("| %s | %d | %s | %s | %s | %s | %s | %s |" % (
+                    s, m["children"], fmt_num(m.get("warm_max_kib")),
+                    fmt_num(m.get("requests")),
+                    fmt_num(m.get("before_sum_kib")),
+                    fmt_num(m.get("after_sum_kib")),
+                    fmt_num(m.get("growth_kib")),
+                    fmt_num(m.get("growth_max_kib"))))
+        out.append("")
+        out.append("Bars (issue 4; event is the MPM they are set for):")
+        out.append("")
+        out.append("| bar | measured | result |")
+        out.append("|---|---:|---|")
+        for text, shown, verdict in r["bars"]:
+            out.append("| %s | %s | %s |" % (text, shown, verdict))
+        if r["problems"]:
+            out.append("")
+            out.append("Problems seen:")
+            out.append("")
+            for p in r["problems"]:
+                out.append("- " + p)
+    cross = report.get("cross")
+    if cross:
+        out.append("")
+        out.append("## Event against prefork")
+        out.append("")
+        out.append("| bar | measured | result |")
+        out.append("|---|---:|---|")
+        for text, shown, verdict in cross:
+            out.append("| %s | %s | %s |" % (text, shown, verdict))
+    out.append("")
+    return "\n".join(out)
+
+
+# --------------------------------------------------------------------------
+# The run
+# --------------------------------------------------------------------------
+
+def describe_machine():
+    cpu = "?"
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    return "%d cores (%s), Linux %s" % (os.cpu_count() or 0, cpu,
+                                        platform.release())
+
+
+def command_output(cmd):
+    try:
+        return subprocess.run(cmd, capture_output=True, text=True,
+                              timeout=30).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return ""
+
+
+def package_version(pkg):
+    return command_output(["dpkg-query", "-W", "-f=${Version}", pkg]) or "?"
+
+
+def hello_requests(port, count, connections):
+    """count GET /hello over `connections` keep-alive connections (one
+    thread each), every answer checked; returns how many were answered.
+    wrk cannot stop after a number of requests (its threads can stop, but
+    wrk still waits out -d), so this client counts them itself."""
+    errors = []
+    done = [0] * connections
+
+    def client(i, share):
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        try:
+            for _ in range(share):
+                conn.request("GET", "/hello")
+                resp = conn.getresponse()
+                body = resp.read()
+                if resp.status != 200 or body != b"Hello World!":
+                    errors.append("status %d, %d bytes" % (resp.status,
+                                                           len(body)))
+                    return
+                done[i] += 1
+        except (OSError, http.client.HTTPException) as e:
+            errors.append(str(e))
+        finally:
+            conn.close()
+
+    shares = [count // connections + (1 if i < count % connections else 0)
+              for i in range(connections)]
+    threads = [threading.Thread(target=client, args=(i, shares[i]),
+                                daemon=True) for i in range(connections)]
+    for t in threads:
+        t.start()
+    # Bounded: a stuck server fails the run instead of hanging it.
+    deadline = time.monotonic() + 300
+    for t in threads:
+        t.join(max(0.0, deadline - time.monotonic()))
+    if any(t.is_alive() for t in threads):
+        raise RuntimeError("hello requests not done after 300 s")
+    if errors:
+        raise RuntimeError("hello requests failed: %s" % errors[0])
+    return sum(done)
+
+
+def rss_scenario(server, args, warm):
+    """Children's RSS after warm-up, then before and after args.rss_requests
+    hello requests."""
+    before = server.rss_kib()
+    answered = hello_requests(server.port, args.rss_requests,
+                              args.connections)
+    time.sleep(0.5)
+    after = server.rss_kib()
+    common = [p for p in before if p in after and before[p] and after[p]]
+    return {
+        "children": len(after),
+        "warm_max_kib": max(v for v in warm.values() if v) if warm else None,
+        "requests": answered,
+        "before_sum_kib": sum(before[p] for p in common),
+        "after_sum_kib": sum(after[p] for p in common),
+        "growth_kib": sum(after[p] - before[p] for p in common),
+        "growth_max_kib": max((after[p] - before[p] for p in common),
+                              default=None),
+        "children_replaced": sorted(before) != sorted(after),
+    }
+
+
+# Lines a server logs when wrk, its time up, closes connections in the
+# middle of a response: expected, so counted apart from real errors.
+# mod_wsgi logs "Exception occurred processing WSGI script" and then
+# "OSError: Apache/mod_wsgi failed to write response data: Connection reset
+# by peer" for each.
+CLIENT_GONE = ("Connection reset by peer", "Broken pipe",
+               "Exception occurred processing WSGI script")
+
+
+def error_lines(server):
+    """(error-level lines of the server's log, count of client-gone ones)."""
+    bad = []
+    aborts = 0
+    for line in server.error_log_lines():
+        if not any(tag in line for tag in (":error]", ":crit]", ":alert]",
+                                          ":emerg]")):
+            continue
+        if any(text in line for text in CLIENT_GONE):
+            aborts += 1
+        else:
+            bad.append(line)
+    return bad, aborts
+
+
+def run_mpm(mpm, servers, scenarios, args, rundir, htdocs, log):
+    result = {"servers": servers, "runs": {}, "aggregate": {},
+              "rss": {}, "problems": []}
+    started = []
+    try:
+        for kind in servers:
+            srv = Server(kind, mpm, rundir, args)
+            started.append(srv)
+            log("starting %s (%s MPM) on port %d" % (kind, mpm, srv.port))
+            srv.start()
+        # Correctness first: every server, every scenario, exact bytes.
+        for srv in started:
+            for sc in scenarios:
+                problem = check_scenario(srv, sc, htdocs)
+                if problem:
+                    raise RuntimeError("%s %s %s: %s (error log: %s)" % (
+                        mpm, srv.kind, sc.name, problem,
+                        os.path.join(srv.dir, "error_log")
+                        + ("" if args.keep else ", kept with --keep")))
+        log("all responses checked (status, length, sha256)")
+        # The RSS scenario measures hello requests on a warm server: warm
+        # hello up even when it is not timed.
+        warm = list(scenarios)
+        if args.with_rss and SCENARIOS[0] not in warm:
+            warm.append(SCENARIOS[0])
+        luas = {sc.name: write_lua(rundir, sc, htdocs) for sc in warm}
+        for sc in warm:
+            for srv in started:
+                run_wrk(srv, sc, luas[sc.name], args.warmup,
+                        args.connections)
+        log("warmed up (%d s per scenario and server)" % args.warmup)
+        warm_rss = {srv.kind: srv.rss_kib() for srv in started}
+        runs = {srv.kind: {sc.name: [] for sc in scenarios}
+                for srv in started}
+        for rep in range(args.runs):
+            for sc in scenarios:
+                # Rotate the order each round, so that no server always
+                # runs right after the same neighbour.
+                order = started[rep % len(started):] + \
+                    started[:rep % len(started)]
+                for srv in order:
+                    m = measure(srv, sc, luas[sc.name], args.duration,
+                                args.connections, htdocs)
+                    runs[srv.kind][sc.name].append(m)
+                    bad = {k: v for k, v in m["errors"].items() if v}
+                    if bad.get("status") or bad.get("timeout"):
+                        raise RuntimeError("%s %s %s: wrk errors %s" % (
+                            mpm, srv.kind, sc.name, bad))
+                    if bad:
+                        result["problems"].append(
+                            "%s %s run %d: wrk socket errors %s" % (
+                                srv.kind, sc.name, rep + 1, bad))
+                    if m["children_changed"]:
+                        result["problems"].append(
+                            "%s %s run %d: the set of children changed "
+                            "during the run" % (srv.kind, sc.name, rep + 1))
+                    log("%s %-8s %-11s run %d: %s %s/s, %s µs/%s" % (
+                        mpm, srv.kind, sc.name, rep + 1,
+                        fmt_num(m["rate"]), sc.unit, fmt_num(m["cpu_per"]),
+                        sc.unit))
+        result["runs"] = runs
+        for kind, per in runs.items():
+            result["aggregate"][kind] = {
+                name: {key: summary([m[key] for m in ms])
+                       for key in ("rate", "cpu_per", "p50_us", "p99_us",
+                                   "writes_per_req")}
+                for name, ms in per.items()}
+        if args.with_rss:
+            for srv in started:
+                result["rss"][srv.kind] = rss_scenario(
+                    srv, args, warm_rss[srv.kind])
+                log("%s %s RSS: %s" % (mpm, srv.kind,
+                                       result["rss"][srv.kind]))
+                if result["rss"][srv.kind]["children_replaced"]:
+                    result["problems"].append(
+                        "%s: children replaced during the RSS requests "
+                        "(growth counts only those that stayed)" % srv.kind)
+        for srv in started:
+            bad, aborts = error_lines(srv)
+            if bad:
+                result["problems"].append(
+                    "%s error log: %d error line(s), first: %s" % (
+                        srv.kind, len(bad), bad[0][:300]))
+            if aborts:
+                result["problems"].append(
+                    "%s error log: %d line(s) about clients gone "
+                    "mid-response (wrk stops in the middle of large "
+                    "responses when its time is up)" % (srv.kind, aborts))
+    finally:
+        # A second Ctrl-C must not cut the stopping short.
+        saved = {sig: signal.signal(sig, signal.SIG_IGN)
+                 for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
+        try:
+            for srv in started:
+                srv.stop()
+        finally:
+            for sig, handler in saved.items():
+                signal.signal(sig, handler)
+    result["bars"] = evaluate_bars(mpm, result["aggregate"], result["rss"])
+    return result
+
+
+def git_describe():
+    head = command_output(["git", "-C", TOP, "rev-parse", "--short",
+                           "HEAD"]) or "?"
+    dirty = command_output(["git", "-C", TOP, "status", "--porcelain",
+                            "--untracked-files=no", "--", "src",
+                            "mod_wsgi_lite.c"])
+    return head + (" + uncommitted changes" if dirty else "")
+
+
+def parse_args(argv):
+    p = argparse.ArgumentParser(
+        description="Benchmark mod_wsgi_lite against static Apache and "
+                    "mod_wsgi (issue 4).")
+    p.add_argument("--quick", action="store_true",
+                   help="smoke run: 1 s runs, 1 run per cell, 1 s warm-up")
+    p.add_argument("--mpm", default=",".join(MPMS),
+                   help="comma-separated MPMs (default: event,prefork)")
+    p.add_argument("--servers", default=",".join(SERVERS),
+                   help="comma-separated servers (default: all three)")
+    p.add_argument("--only", default=",".join(SCENARIO_NAMES),
+                   help="comma-separated scenarios: " +
+                   ",".join(SCENARIO_NAMES))
+    p.add_argument("--runs", type=int, default=None,
+                   help="wrk runs per server and scenario (default 3)")
+    p.add_argument("--duration", type=int, default=None,
+                   help="seconds per wrk run (default 5)")
+    p.add_argument("--warmup", type=int, default=None,
+                   help="seconds of warm-up per server and scenario "
+                        "(default 2)")
+    p.add_argument("--connections", type=int, default=8,
+                   help="wrk connections (default 8)")
+    p.add_argument("--rss-requests", type=int, default=20000,
+                   help="hello requests for the RSS growth (default 20000)")
+    p.add_argument("--httpd", default=HTTPD)
+    p.add_argument("--module", default=LITE_SO,
+                   help="mod_wsgi_lite.so to load (default: this checkout's)")
+    p.add_argument("--mod-wsgi", default=MOD_WSGI_SO,
+                   help="Debian's mod_wsgi.so")
+    p.add_argument("--results", default=os.path.join(HERE, "results"),
+                   help="directory for <date>.md and <date>.json")
+    p.add_argument("--no-save", action="store_true",
+                   help="print only, write no result files")
+    p.add_argument("--keep", action="store_true",
+                   help="keep the temporary directory (configs, logs)")
+    args = p.parse_args(argv)
+    quick = args.quick
+    if args.runs is None:
+        args.runs = 1 if quick else 3
+    if args.duration is None:
+        args.duration = 1 if quick else 5
+    if args.warmup is None:
+        args.warmup = 1 if quick else 2
+    for name in ("runs", "duration", "warmup", "connections",
+                 "rss_requests"):
+        if getattr(args, name) < 1:
+            p.error("--%s must be at least 1" % name.replace("_", "-"))
+    args.mpms = [m for m in args.mpm.split(",") if m]
+    args.server_list = [s for s in args.servers.split(",") if s]
+    args.only_list = [s for s in args.only.split(",") if s]
+    for m in args.mpms:
+        if m not in MPMS:
+            p.error("unknown MPM %r (event, prefork)" % m)
+    for s in args.server_list:
+        if s not in SERVERS:
+            p.error("unknown server %r (%s)" % (s, ", ".join(SERVERS)))
+    for s in args.only_list:
+        if s not in SCENARIO_NAMES:
+            p.error("unknown scenario %r (%s)" % (s, ", ".join(
+                SCENARIO_NAMES)))
+    args.with_rss = "rss" in args.only_list
+    return args
+
+
+def main(argv):
+    args = parse_args(argv)
+
+    def log(msg):
+        print("bench %s: %s" % (time.strftime("%H:%M:%S"), msg),
+              file=sys.stderr, flush=True)
+
+    if not shutil.which("wrk"):
+        sys.exit("bench: wrk not found (make bench installs it: "
+                 "bench/deps.sh)")
+    if not os.access(args.httpd, os.X_OK):
+        sys.exit("bench: %s not found" % args.httpd)
+    servers = [s for s in SERVERS if s in args.server_list]
+    if "lite" in servers and not os.path.isfile(args.module):
+        sys.exit("bench: %s not built (run make)" % args.module)
+    if "mod_wsgi" in servers and not os.path.isfile(args.mod_wsgi):
+        log("%s not installed: mod_wsgi left out (apt-get install "
+            "libapache2-mod-wsgi-py3)" % args.mod_wsgi)
+        servers.remove("mod_wsgi")
+    if not servers:
+        sys.exit("bench: no server to run")
+    scenarios = [s for s in SCENARIOS if s.name in args.only_list]
+
+    # SIGTERM and SIGHUP end the run like Ctrl-C: through the finally
+    # blocks that stop every Apache started.
+    def interrupted(signum, frame):
+        raise KeyboardInterrupt("signal %d" % signum)
+    signal.signal(signal.SIGTERM, interrupted)
+    signal.signal(signal.SIGHUP, interrupted)
+    # Also when started in the background by a shell, which ignores
+    # SIGINT in such children: kill -INT must stop the run too.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+
+    t0 = time.monotonic()
+    rundir = tempfile.mkdtemp(prefix="wsl-bench.")
+    report = None
+    try:
+        os.chmod(rundir, 0o755)
+        htdocs = os.path.join(rundir, "htdocs")
+        log("writing the static files to %s" % htdocs)
+        write_htdocs(htdocs, any(s.name == "filewrapper"
+                                 for s in scenarios))
+        shutil.copytree(os.path.join(HERE, "apps"),
+                        os.path.join(rundir, "apps"))
+        for root, dirs, files in os.walk(rundir):
+            for name in dirs:
+                os.chmod(os.path.join(root, name), 0o755)
+            for name in files:
+                os.chmod(os.path.join(root, name), 0o644)
+        if os.geteuid() == 0:
+            # The children run as www-data; the error logs are opened by
+            # the root parent, nothing else needs writing.
+            pwd.getpwnam("www-data")
+        now = datetime.datetime.now(datetime.timezone.utc)
+        report = {
+            "meta": {
+                "date": now.strftime("%Y-%m-%d %H:%M UTC"),
+                "quick": args.quick,
+                "machine": describe_machine(),
+                "wrk": command_output(["wrk", "--version"]).split(
+                    "\n")[0].split(" [")[0].replace("wrk ", "") or "?",
+                "apache": command_output([args.httpd, "-v"]).split(
+                    "\n")[0].replace("Server version: ", ""),
+                "mod_wsgi": ("libapache2-mod-wsgi-py3 "
+                             + package_version("libapache2-mod-wsgi-py3"))
+                if "mod_wsgi" in servers else "not run",
+                "module": os.path.relpath(args.module, TOP)
+                if args.module.startswith(TOP) else args.module,
+                "git": git_describe(),
+                "runs": args.runs, "duration": args.duration,
+                "warmup": args.warmup, "connections": args.connections,
+                "rss_requests": args.rss_requests,
+                "scenarios": [s.name for s in scenarios],
+            },
+            "mpms": [m for m in MPMS if m in args.mpms],
+            "results": {},
+        }
+        for mpm in report["mpms"]:
+            report["results"][mpm] = run_mpm(mpm, servers, scenarios, args,
+                                             rundir, htdocs, log)
+        if len(report["mpms"]) == 2 and "lite" in servers and any(
+                s.name == "hello" for s in scenarios):
+            ev = med(report["results"]["event"]["aggregate"], "lite",
+                     "hello", "rate")
+            pf = med(report["results"]["prefork"]["aggregate"], "lite",
+                     "hello", "rate")
+            r = ratio(ev, pf)
+            report["cross"] = [(
+                "hello: lite under event at least as fast as under prefork "
+                "(req/s event/prefork >= 1)", fmt_ratio(r),
+                "n/a" if r is None else ("PASS" if r >= 1.0 else "FAIL"))]
+    finally:
+        if args.keep:
+            log("kept %s" % rundir)
+        else:
+            shutil.rmtree(rundir, ignore_errors=True)
+    report["meta"]["elapsed_s"] = round(time.monotonic() - t0, 1)
+    all_runs = [m for mpm in report["mpms"]
+                for per in report["results"][mpm]["runs"].values()
+                for ms in per.values() for m in ms]
+    sources = sorted({m["cpu_source"] for m in all_runs})
+    exact = sum(m["cpu_s"] for m in all_runs)
+    ticks = sum(m["cpu_stat_s"] for m in all_runs)
+    report["meta"]["cpu_source"] = (
+        "threads' schedstat run time, ns; utime+stime of /proc/<pid>/stat "
+        "over all runs: %.3fx of it" % (ticks / exact)
+        if sources == ["schedstat"] and exact else
+        "utime+stime of /proc/<pid>/stat, clock ticks")
+    text = markdown(report)
+    text += "\nRun took %d s.\n" % report["meta"]["elapsed_s"]
+    print(text)
+    if not args.no_save:
+        os.makedirs(args.results, exist_ok=True)
+        stem = now.strftime("%Y-%m-%d-%H%M") + ("-quick" if args.quick
+                                                  else "")
+        md = os.path.join(args.results, stem + ".md")
+        with open(md, "w") as f:
+            f.write(text)
+        with open(os.path.join(args.results, stem + ".json"), "w") as f:
+            json.dump(report, f, indent=1, default=str)
+        log("wrote %s and .json" % md)
+    failed = [b for mpm in report["mpms"]
+              for b in report["results"][mpm]["bars"] if b[2] == "FAIL"]
+    log("%d bar(s) failed" % len(failed) if failed else "every bar decided "
+        "was met")
+    return 0
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main(sys.argv[1:]))
+    except KeyboardInterrupt:
+        sys.exit("bench: interrupted; every Apache started was stopped")
+    except RuntimeError as e:
+        sys.exit("bench: %s" % e)
