@@ -125,7 +125,8 @@ def application(environ, start_response):
         return as_json(start_response, {
             'pid': os.getpid(), 'uid': os.getuid(), 'euid': os.geteuid(),
             'gid': os.getgid(), 'egid': os.getegid(),
-            'resuid': list(os.getresuid()), 'groups': os.getgroups(),
+            'resuid': list(os.getresuid()), 'resgid': list(os.getresgid()),
+            'groups': os.getgroups(),
         })
     start_response('400 Bad Request', [('Content-Type', 'text/plain')])
     return [b'unknown case']
