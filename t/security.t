@@ -15,9 +15,9 @@ use Apache::TestUtil;
 use IO::Select ();
 use Socket qw(SHUT_WR);
 use Time::HiRes ();
-use JSON::PP ();
+use Encode ();
 use WSLTest qw(t_ok safe raw_request raw_connect parse_response log_during
-    wsgi_log_entries test_port decode_json_body);
+    test_port decode_json_body);
 use WSLServer ();
 
 plan tests => 182, need_module 'mod_wsgi_lite.c';
@@ -538,7 +538,6 @@ sub ctype_request {
     my $q = uri_escape_bytes(Encode::encode('UTF-8', $value));
     return req('GET', "/security/app?case=ctype&tag=$tag&v=$q");
 }
-require Encode;
 $n = 0;
 for my $value (@ctypes) {
     my $r = raw_request(ctype_request($value, 'ct' . $n));
