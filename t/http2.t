@@ -29,6 +29,7 @@ my @cases = (
     ['GET with Content-Length and repeated Set-Cookie', 'GET', '/h2/app?case=hello'],
     ['HEAD', 'HEAD', '/h2/app?case=hello'],
     ['GET of a missing script (404)', 'GET', '/h2/nothing-here'],
+    ['app sets a header value with CRLF (500)', 'GET', '/h2/app?case=split'],
     ['generator response, 3000 pieces', 'GET', '/h2/app?case=stream&n=3000'],
     ['wsgi.file_wrapper, 3 MiB, Content-Length', 'GET', '/h2/app?case=file'],
     ['wsgi.file_wrapper, 3 MiB, no Content-Length', 'GET', '/h2/app?case=file_nocl'],
@@ -44,7 +45,7 @@ my @cases = (
      '/h2/app?case=echo', substr($up_known, 0, 4000), 0],
 );
 
-plan tests => 4 + 3 * @cases + 4,
+plan tests => 4 + 3 * @cases + 5,
     need need_module('mod_wsgi_lite.c'),
     need_min_apache_version('2.4.17'),
     { 'curl with HTTP2 support' => $curl_features =~ /^Features:.*\bHTTP2\b/m,
@@ -126,7 +127,7 @@ if (($probe->{version} // '') ne '2' && expected_mpm() eq 'prefork') {
         do { open my $fh, '<', logs_dir() . '/error_log'; <$fh> };
     print "# mod_http2 refuses the prefork MPM: "
         . ($why // "no HTTP/2 answer ($probe->{out})") . "\n";
-    skip("mod_http2 does not serve HTTP/2 under the prefork MPM") for 1 .. 4 + 3 * @cases + 4;
+    skip("mod_http2 does not serve HTTP/2 under the prefork MPM") for 1 .. 4 + 3 * @cases + 5;
     exit 0;
 }
 ok t_cmp($probe->{version}, '2', 'curl --http2-prior-knowledge gets an HTTP/2 answer');
@@ -173,6 +174,11 @@ ok t_cmp(join(' ', map { $h2->{headers}{$_}[0] // 'none' } qw(x-body-length x-bo
          'HTTP/2 POST without content-length: the app reads the whole body, no CONTENT_LENGTH');
 ($h1, $h2) = @{ $by_name{'wsgi.file_wrapper, 3 MiB, Content-Length'} };
 ok t_cmp(length($h2->{body}), $blob_size, 'HTTP/2 file_wrapper: every byte of the file');
+
+($h1, $h2) = @{ $by_name{'app sets a header value with CRLF (500)'} };
+ok t_ok(($h2->{status} // 0) == 500 && !grep(/injected/, keys %{ $h2->{headers} || {} })
+        && $h2->{body} !~ /should not be sent/,
+        'HTTP/2 response splitting: a 500, no injected header, not the app\'s body');
 
 # A generator is streamed over HTTP/2 too: the first piece arrives while
 # the app still sleeps between the next ones (generous bound: 4 pieces, a

@@ -8,6 +8,7 @@
 #   echo      the request body back, read with wsgi.input.read(n) in
 #             pieces; the headers say what the app saw (X-Body-*)
 #   proto     SERVER_PROTOCOL and the CONTENT_LENGTH the app sees
+#   split     a header value with CRLF (response splitting): must be a 500
 import hashlib
 import os
 import time
@@ -65,6 +66,10 @@ def application(environ, start_response):
             ('X-Content-Length', environ.get('CONTENT_LENGTH', 'none')),
             ('Content-Length', str(len(body)))])
         return [body]
+    if case == 'split':
+        start_response('200 OK', [('Content-Type', 'text/plain'),
+                                  ('X-A', 'a\r\nX-Injected: 1')])
+        return [b'should not be sent']
     if case == 'proto':
         body = ('%s %s' % (environ['SERVER_PROTOCOL'],
                            environ.get('CONTENT_LENGTH', 'none'))).encode()
