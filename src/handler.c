@@ -40,7 +40,9 @@ static int call_close(PyObject *result)
 }
 
 /* Status for a failed application: a 500 unless the failure came from
- * reading the body, which Apache maps (413 over LimitRequestBody ...). */
+ * reading the body.  That one is the client's, as for mod_cgi: Apache maps
+ * what it knows (413 over LimitRequestBody, 408, 501), and anything else,
+ * such as a body cut short of its Content-Length, is a 400. */
 static int failure_status(wsl_request *req)
 {
     request_rec *r = req->r;
@@ -55,7 +57,7 @@ static int failure_status(wsl_request *req)
     r->status_line = NULL;
     if (req->input_error != APR_SUCCESS)
         return ap_map_http_request_error(req->input_error,
-                                         HTTP_INTERNAL_SERVER_ERROR);
+                                         HTTP_BAD_REQUEST);
     return HTTP_INTERNAL_SERVER_ERROR;
 }
 

@@ -1,0 +1,4 @@
+# Run through AddHandler wsgi-script (t/security.t, path escapes).
+def application(environ, start_response):
+    start_response('200 OK', [('Content-Type', 'text/plain')])
+    return [b'handler app; PATH_INFO=' + environ['PATH_INFO'].encode('latin-1')]
