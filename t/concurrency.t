@@ -72,8 +72,11 @@ ok t_cmp(scalar(grep { (split ' ')[2] } @results), $clients * $per_client,
 my %ids = map { ((split ' ')[0] => 1) } @results;
 ok t_cmp(scalar keys %ids, $clients * $per_client, 'no answer was duplicated');
 
+# Serialised requests would take at least $serial; well under it shows
+# they overlapped, with room for a loaded machine (the suite may share two
+# cores with other work).
 my $serial = $clients * $per_client * $sleep;
-ok t_ok($elapsed < $serial / 2,
+ok t_ok($elapsed < $serial * 0.7,
    sprintf('requests overlapped (%.1fs for %.1fs of sleeping)', $elapsed, $serial));
 
 my %workers = map { my @f = split ' '; ("$f[3] $f[4]" => 1) } @results;

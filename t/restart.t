@@ -167,8 +167,11 @@ my @children = $srv ? grep { $_ != $srv->pid } $srv->processes : ();
 my $log_before = $srv ? $srv->log_text : '';
 my $secs = $srv ? $srv->stop(15) : undef;
 ok t_ok(defined $secs, 'all processes of the server are gone after SIGTERM (no SIGKILL from the test)');
-ok t_ok(defined $secs && $secs <= 2.5,
-        sprintf('they are gone within 2.5 s (took %s s)', defined $secs ? sprintf('%.2f', $secs) : 'forever'));
+# Apache re-signals a child after 3 s and kills it after 9: well under the
+# first shows no child waited for Apache's second signal, even on a busy
+# machine (the time taken is in the test name; about 0.4 s when idle).
+ok t_ok(defined $secs && $secs <= 2.9,
+        sprintf('they are gone before Apache would signal again (took %s s)', defined $secs ? sprintf('%.2f', $secs) : 'forever'));
 my $log = $srv ? $srv->log_text : '';
 ok t_cmp(join('', grep /AH0004[56]|SIGKILL|still did not exit/, split /^/, $log), '',
          'Apache did not have to SIGKILL (or re-signal) any child');
