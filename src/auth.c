@@ -59,20 +59,42 @@ static const char *result_string(wsl_hook *hook, const char *function,
     return value;
 }
 
-/* Enter the WSGIAuthUserScript, or say why there is none. */
-static int enter_user_script(wsl_hook *hook, request_rec *r,
-                             const char *provider)
+/*
+ * Enter the WSGIAuthUserScript and call function(environ, user, arg).
+ * -1: not entered (logged).  Otherwise the hook is entered (the caller
+ * leaves it) and the result is 1 with *result a new reference, or 0 when
+ * the call failed (logged).
+ */
+static int ask_user_script(wsl_hook *hook, request_rec *r,
+                           const char *provider, const char *function,
+                           const char *user, const char *arg,
+                           PyObject **result)
 {
+    PyObject *py_user, *py_arg;
+    int rc = 0;
+
+    *result = NULL;
     hook->r = r;
     hook->script = dir_config(r)->auth_user_script;
     hook->directive = "WSGIAuthUserScript";
     if (!hook->script) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
-                      "WSL00073: %s wsgi is configured but no WSGIAuthUserScript "
-                      "applies to '%s'", provider, r->uri);
+                      "WSL00073: %s wsgi is configured but no "
+                      "WSGIAuthUserScript applies to '%s'", provider,
+                      r->uri);
         return -1;
     }
-    return wsl_hook_enter(hook);
+    if (wsl_hook_enter(hook) < 0)
+        return -1;
+    py_user = native(user);
+    py_arg = py_user ? native(arg) : NULL;
+    if (!py_arg)
+        wsl_log_python_error(r, hook->interp, "decoding the credentials");
+    else
+        rc = wsl_hook_call(hook, function, 1, py_user, py_arg, result) > 0;
+    Py_XDECREF(py_arg);
+    Py_XDECREF(py_user);
+    return rc;
 }
 
 static authn_status check_password(request_rec *r, const char *user,
@@ -80,38 +102,35 @@ static authn_status check_password(request_rec *r, const char *user,
 {
     static const char expected[] = "True, False, None or a user name";
     authn_status status = AUTH_GENERAL_ERROR;
-    PyObject *py_user, *py_password, *result;
+    PyObject *result;
     const char *name;
     wsl_hook hook;
+    int rc = ask_user_script(&hook, r, "AuthBasicProvider",
+                             "check_password", user, password, &result);
 
-    if (enter_user_script(&hook, r, "AuthBasicProvider") < 0)
+    if (rc < 0)
         return AUTH_GENERAL_ERROR;
-    py_user = native(user);
-    py_password = py_user ? native(password) : NULL;
-    if (!py_password) {
-        wsl_log_python_error(r, hook.interp, "decoding the credentials");
-    }
-    else if (wsl_hook_call(&hook, "check_password", 1, py_user, py_password,
-                           &result) > 0) {
-        if (result == Py_True)
+    if (rc > 0) {
+        if (result == Py_True) {
             status = AUTH_GRANTED;
-        else if (result == Py_False)
+        }
+        else if (result == Py_False) {
             status = AUTH_DENIED;
-        else if (result == Py_None)
+        }
+        else if (result == Py_None) {
             status = AUTH_USER_NOT_FOUND;
-        else if (PyUnicode_Check(result) &&
-                 (name = result_string(&hook, "check_password", result,
+        }
+        else if (!PyUnicode_Check(result)) {
+            wsl_hook_bad_result(&hook, "check_password", result, expected);
+        }
+        else if ((name = result_string(&hook, "check_password", result,
                                        expected))) {
             /* mod_wsgi: a string grants and names the user. */
             r->user = (char *)name;
             status = AUTH_GRANTED;
         }
-        else if (!PyUnicode_Check(result))
-            wsl_hook_bad_result(&hook, "check_password", result, expected);
         Py_DECREF(result);
     }
-    Py_XDECREF(py_password);
-    Py_XDECREF(py_user);
     wsl_hook_leave(&hook);
     return status;
 }
@@ -120,19 +139,15 @@ static authn_status get_realm_hash(request_rec *r, const char *user,
                                    const char *realm, char **rethash)
 {
     authn_status status = AUTH_GENERAL_ERROR;
-    PyObject *py_user, *py_realm, *result;
+    PyObject *result;
     const char *hash;
     wsl_hook hook;
+    int rc = ask_user_script(&hook, r, "AuthDigestProvider",
+                             "get_realm_hash", user, realm, &result);
 
-    if (enter_user_script(&hook, r, "AuthDigestProvider") < 0)
+    if (rc < 0)
         return AUTH_GENERAL_ERROR;
-    py_user = native(user);
-    py_realm = py_user ? native(realm) : NULL;
-    if (!py_realm) {
-        wsl_log_python_error(r, hook.interp, "decoding the credentials");
-    }
-    else if (wsl_hook_call(&hook, "get_realm_hash", 1, py_user, py_realm,
-                           &result) > 0) {
+    if (rc > 0) {
         if (result == Py_None) {
             status = AUTH_USER_NOT_FOUND;
         }
@@ -144,8 +159,6 @@ static authn_status get_realm_hash(request_rec *r, const char *user,
         }
         Py_DECREF(result);
     }
-    Py_XDECREF(py_realm);
-    Py_XDECREF(py_user);
     wsl_hook_leave(&hook);
     return status;
 }

@@ -15,8 +15,28 @@ use Apache::TestRequest;
 use Apache::TestUtil;
 use MIME::Base64 ();
 use WSLTest qw(t_ok safe log_during wsgi_log_entries decode_json_body);
+use WSLServer ();
 
-plan tests => 90, need_module 'mod_wsgi_lite.c';
+# [ description, config text, what the configtest message must say ]
+my @bad_configs = (
+    ['WSGIAuthUserScript outside a directory context',
+        "WSGIAuthUserScript /y.wsgi\n", qr/WSGIAuthUserScript not allowed here/],
+    ['WSGIAccessScript without a path',
+        "<Location /x>\n    WSGIAccessScript\n</Location>\n", qr/WSGIAccessScript/],
+    ['WSGIAuthGroupScript with bogus=1',
+        "<Location /x>\n    WSGIAuthGroupScript /y.wsgi bogus=1\n</Location>\n",
+        qr/WSGIAuthGroupScript: unknown option 'bogus=1'/],
+    ['WSGIDispatchScript application-group=%{BOGUS}',
+        "WSGIDispatchScript /y.wsgi application-group=%{BOGUS}\n",
+        qr/WSGIDispatchScript: unknown '%\{BOGUS\}'/],
+    ['WSGIGroupAuthoritative Maybe',
+        "<Location /x>\n    WSGIGroupAuthoritative Maybe\n</Location>\n",
+        qr/WSGIGroupAuthoritative/],
+    ['WSGIPassApacheRequest Maybe',
+        "WSGIPassApacheRequest Maybe\n", qr/WSGIPassApacheRequest/],
+);
+
+plan tests => 94 + 2 * @bad_configs, need_module 'mod_wsgi_lite.c';
 
 # One request with credentials sent up front (no challenge round trip).
 sub basic {
@@ -260,6 +280,48 @@ ok t_cmp(log_text(@log), qr/WSL00072: callable_object\(\).*type 'int'/,
     ok t_cmp($res->code, 500, 'reload: a missing auth script is a 500');
     ok t_cmp(log_text(@log), qr/WSL00070: WSGIAuthUserScript: cannot read/,
              'reload: the missing script is logged');
+}
+
+# --- .htaccess (AllowOverride AuthConfig) ----------------------------------
+$res = basic('/auth/htaccess/secret.txt');
+ok t_cmp($res->code, 401, '.htaccess: WSGIAuthUserScript asks for credentials');
+ok t_cmp(basic('/auth/htaccess/secret.txt', 'bob', 'builder')->content,
+         "wsl-secret-htaccess\n",
+         '.htaccess: a member of wsgi-group staff gets the file');
+ok t_cmp(basic('/auth/htaccess/secret.txt', 'bob', 'wrong')->code, 401,
+         '.htaccess: a wrong password is refused');
+
+# --- configtest ---------------------------------------------------------------
+{
+    my $docroot = Apache::Test::vars('documentroot');
+    my ($rc, $out) = WSLServer->configtest(<<"GOOD");
+WSGIDispatchScript "$docroot/auth/dispatch.wsgi" application-group=%{GLOBAL}
+WSGIPassApacheRequest On
+<VirtualHost *:80>
+    WSGIDispatchScript "$docroot/auth/dispatch.wsgi" application-group=%{SERVER}
+    WSGIPassApacheRequest Off
+</VirtualHost>
+<Location /x>
+    AuthType Basic
+    AuthName x
+    AuthBasicProvider wsgi
+    WSGIAuthUserScript "$docroot/auth/users.wsgi" application-group=auth
+    WSGIAuthGroupScript "$docroot/auth/users.wsgi" application-group=auth
+    WSGIGroupAuthoritative Off
+    WSGIAccessScript "$docroot/auth/access.wsgi" application-group=%{GLOBAL}
+    WSGIDispatchScript "$docroot/auth/dispatch.wsgi"
+    WSGIPassApacheRequest On
+    Require wsgi-group admins staff
+</Location>
+GOOD
+    ok t_cmp($rc, 0, 'every auth directive in its contexts passes configtest')
+        or t_debug($out);
+    for my $bad (@bad_configs) {
+        my ($name, $text, $want) = @$bad;
+        ($rc, $out) = WSLServer->configtest($text);
+        ok t_ok($rc != 0, "configtest fails: $name");
+        ok t_cmp($out, $want, "configtest names the problem: $name");
+    }
 }
 
 # --- Nothing crashed --------------------------------------------------------
