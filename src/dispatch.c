@@ -4,7 +4,8 @@
  * (no body), may redirect it:
  *
  *   application_group(environ)  the application group (a name or
- *                               %{GLOBAL}, %{SERVER}, %{RESOURCE}, %{ENV:X})
+ *                               %{GLOBAL}, %{SERVER}, %{RESOURCE}, %{ENV:X};
+ *                               '' is %{GLOBAL}, as in mod_wsgi)
  *   callable_object(environ)    the name of the callable in the script
  *   process_group(environ)      daemon mode is not supported: anything but
  *                               None, '' or %{GLOBAL} fails the request
@@ -86,7 +87,11 @@ int wsl_dispatch(request_rec *r, const char **group, const char **callable)
                       r->uri);
         return HTTP_INTERNAL_SERVER_ERROR;
     }
-    if (new_group) {
+    if (new_group && !*new_group) {
+        /* mod_wsgi's name for the main interpreter. */
+        *group = NULL;
+    }
+    else if (new_group) {
         if ((err = wsl_group_parse(r->pool, new_group, &spec))) {
             ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
                           "WSL00078: application_group() in the "

@@ -36,7 +36,7 @@ my @bad_configs = (
         "WSGIPassApacheRequest Maybe\n", qr/WSGIPassApacheRequest/],
 );
 
-plan tests => 94 + 2 * @bad_configs, need_module 'mod_wsgi_lite.c';
+plan tests => 95 + 2 * @bad_configs, need_module 'mod_wsgi_lite.c';
 
 # One request with credentials sent up front (no challenge round trip).
 sub basic {
@@ -239,6 +239,8 @@ ok t_cmp($app->{group}, 'dispatch-two',
          'dispatch: application_group picks a named group');
 $app = decode_json_body(safe(sub { GET('/auth/dispatch/global') }), 'global');
 ok t_cmp($app->{group}, '', 'dispatch: application_group %{GLOBAL}');
+$app = decode_json_body(safe(sub { GET('/auth/dispatch/empty') }), 'empty');
+ok t_cmp($app->{group}, '', "dispatch: application_group '' is %{GLOBAL}");
 @log = log_during(sub { $res = safe(sub { GET('/auth/dispatch/raise') }) },
                   want => qr/wsl-marker-dispatch-raise/);
 ok t_cmp($res->code, 500, 'dispatch: an exception is a 500');

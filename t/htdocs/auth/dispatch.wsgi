@@ -5,6 +5,8 @@ def application_group(environ):
         return 'dispatch-two'
     if path.startswith('/global'):
         return '%{GLOBAL}'
+    if path.startswith('/empty'):
+        return ''                    # mod_wsgi's name for %{GLOBAL}
     return None
 
 
