@@ -36,7 +36,7 @@ my @bad_configs = (
         "WSGIPassApacheRequest Maybe\n", qr/WSGIPassApacheRequest/],
 );
 
-plan tests => 95 + 2 * @bad_configs, need_module 'mod_wsgi_lite.c';
+plan tests => 97 + 2 * @bad_configs, need_module 'mod_wsgi_lite.c';
 
 # One request with credentials sent up front (no challenge round trip).
 sub basic {
@@ -120,6 +120,14 @@ ok t_cmp($res->code, 200,
          . 'and apache.request_rec');
 ok t_cmp(log_text(@log), qr/wsl-marker-env-check True/,
          'the auth environ has a working wsgi.errors');
+
+@log = log_during(sub { $res = basic('/auth/named/secret.txt', 'env', 'x',
+                                     'X-WSL-Expect-Group' => 'wsl-auth-users') },
+                  want => qr/wsl-marker-env-check/);
+ok t_cmp($res->code, 200,
+         'application-group= runs the auth script in that group');
+ok t_cmp(basic('/auth/named/secret.txt', 'env', 'x')->code, 401,
+         'the group check in the auth script is real (other group: 401)');
 
 # --- Digest --------------------------------------------------------------
 for my $url ('/auth/digest/secret.txt', '/auth/digest/app') {

@@ -16,7 +16,8 @@ def check_password(environ, user, password):
         # Built like the application's environ, minus the request body.
         ok = ('wsgi.input' not in environ
               and environ['REQUEST_URI'].startswith('/auth/')
-              and environ['mod_wsgi_lite.application_group'] == ''
+              and environ['mod_wsgi_lite.application_group']
+              == environ.get('HTTP_X_WSL_EXPECT_GROUP', '')
               and 'mod_wsgi_lite.callable_object' not in environ
               and type(environ.get('apache.request_rec')).__name__
               == 'PyCapsule')
