@@ -59,6 +59,32 @@ static const command_rec wsl_commands[] = {
     AP_INIT_ITERATE("WSGITrustedProxies", wsl_cmd_trusted_proxies, NULL,
                     OR_FILEINFO, "Addresses or networks of trusted proxies"),
 
+    /* Apache's access control and dispatch, decided by Python (auth.c,
+     * dispatch.c) */
+    AP_INIT_RAW_ARGS("WSGIAccessScript", wsl_cmd_hook_script,
+                     WSL_FIELD(access_script), OR_AUTHCFG,
+                     "Script whose allow_access(environ, host) allows or "
+                     "denies the client"),
+    AP_INIT_RAW_ARGS("WSGIAuthUserScript", wsl_cmd_hook_script,
+                     WSL_FIELD(auth_user_script), OR_AUTHCFG,
+                     "Script with check_password / get_realm_hash for "
+                     "AuthBasicProvider / AuthDigestProvider wsgi"),
+    AP_INIT_RAW_ARGS("WSGIAuthGroupScript", wsl_cmd_hook_script,
+                     WSL_FIELD(auth_group_script), OR_AUTHCFG,
+                     "Script with groups_for_user for Require wsgi-group"),
+    AP_INIT_FLAG("WSGIGroupAuthoritative", ap_set_flag_slot,
+                 WSL_FIELD(group_authoritative), OR_AUTHCFG,
+                 "Off: a user in none of the groups is no decision, "
+                 "other Require lines decide"),
+    AP_INIT_RAW_ARGS("WSGIDispatchScript", wsl_cmd_hook_script,
+                     WSL_FIELD(dispatch_script), RSRC_CONF | ACCESS_CONF,
+                     "Script whose application_group / callable_object "
+                     "pick where a request goes"),
+    AP_INIT_FLAG("WSGIPassApacheRequest", ap_set_flag_slot,
+                 WSL_FIELD(pass_apache_request), RSRC_CONF | ACCESS_CONF,
+                 "On: environ['apache.request_rec'] holds the request_rec "
+                 "as a capsule"),
+
     /* The embedded interpreter (process-wide) */
     AP_INIT_ITERATE("WSGIPythonPath", wsl_cmd_python_path, NULL, RSRC_CONF,
                     "Directories (':'-separated) added to sys.path in "
@@ -110,6 +136,7 @@ static void wsl_register_hooks(apr_pool_t *p)
     ap_hook_translate_name(wsl_translate_name, after_alias, before_userdir,
                            APR_HOOK_MIDDLE);
     ap_hook_handler(wsl_handler, NULL, NULL, APR_HOOK_MIDDLE);
+    wsl_auth_register(p);
 }
 
 AP_DECLARE_MODULE(wsgi_lite) = {

@@ -53,6 +53,8 @@ void *wsl_config_create_dir(apr_pool_t *p, char *dir)
     conf->script_reloading = WSL_UNSET;
     conf->error_override = WSL_UNSET;
     conf->map_head_to_get = WSL_UNSET;
+    conf->group_authoritative = WSL_UNSET;
+    conf->pass_apache_request = WSL_UNSET;
     return conf;
 }
 
@@ -75,6 +77,12 @@ void *wsl_config_merge_dir(apr_pool_t *p, void *basev, void *addv)
     WSL_MERGE_INT(map_head_to_get);
     WSL_MERGE_PTR(trusted_proxy_headers);
     WSL_MERGE_PTR(trusted_proxies);
+    WSL_MERGE_PTR(access_script);
+    WSL_MERGE_PTR(auth_user_script);
+    WSL_MERGE_PTR(auth_group_script);
+    WSL_MERGE_PTR(dispatch_script);
+    WSL_MERGE_INT(group_authoritative);
+    WSL_MERGE_INT(pass_apache_request);
     if (base->handler_scripts && add->handler_scripts)
         conf->handler_scripts = apr_table_overlay(p, add->handler_scripts,
                                                   base->handler_scripts);
@@ -106,14 +114,12 @@ bad:
                         cmd->cmd->name, name);
 }
 
-static const char *parse_group(cmd_parms *cmd, const char *arg,
-                               const wsl_group_spec **out)
+const char *wsl_group_parse(apr_pool_t *p, const char *arg,
+                            wsl_group_spec *spec)
 {
-    wsl_group_spec *spec = apr_pcalloc(cmd->pool, sizeof(*spec));
-
+    memset(spec, 0, sizeof(*spec));
     if (!*arg)
-        return apr_psprintf(cmd->pool, "%s: the group name is empty",
-                            cmd->cmd->name);
+        return "the group name is empty";
     if (!strcmp(arg, "%{GLOBAL}")) {
         spec->kind = WSL_GROUP_GLOBAL;
     }
@@ -127,21 +133,31 @@ static const char *parse_group(cmd_parms *cmd, const char *arg,
         apr_size_t len = strlen(arg);
 
         if (len <= 7 || arg[len - 1] != '}')
-            return apr_psprintf(cmd->pool, "%s: malformed '%s', expected "
-                                "%%{ENV:VARIABLE}", cmd->cmd->name, arg);
+            return apr_psprintf(p, "malformed '%s', expected "
+                                "%%{ENV:VARIABLE}", arg);
         spec->kind = WSL_GROUP_ENV;
-        spec->value = apr_pstrndup(cmd->pool, arg + 6, len - 7);
+        spec->value = apr_pstrndup(p, arg + 6, len - 7);
     }
     else if (arg[0] == '%' && arg[1] == '{') {
-        return apr_psprintf(cmd->pool, "%s: unknown '%s'; expected "
-                            "%%{GLOBAL}, %%{SERVER}, %%{RESOURCE}, "
-                            "%%{ENV:VARIABLE} or a name",
-                            cmd->cmd->name, arg);
+        return apr_psprintf(p, "unknown '%s'; expected %%{GLOBAL}, "
+                            "%%{SERVER}, %%{RESOURCE}, %%{ENV:VARIABLE} or "
+                            "a name", arg);
     }
     else {
         spec->kind = WSL_GROUP_NAMED;
-        spec->value = arg;
+        spec->value = apr_pstrdup(p, arg);
     }
+    return NULL;
+}
+
+static const char *parse_group(cmd_parms *cmd, const char *arg,
+                               const wsl_group_spec **out)
+{
+    wsl_group_spec *spec = apr_pcalloc(cmd->pool, sizeof(*spec));
+    const char *err = wsl_group_parse(cmd->pool, arg, spec);
+
+    if (err)
+        return apr_psprintf(cmd->pool, "%s: %s", cmd->cmd->name, err);
     *out = spec;
     return NULL;
 }
@@ -390,6 +406,27 @@ const char *wsl_cmd_handler_script(cmd_parms *cmd, void *dconf,
     apr_table_setn(conf->handler_scripts, name, (const char *)script);
     return parse_script_options(cmd, args, &script->group,
                                 &script->callable_object);
+}
+
+/* WSGIAccessScript, WSGIAuthUserScript, WSGIAuthGroupScript and
+ * WSGIDispatchScript: a path and application-group=; cmd->info is the
+ * field's offset in the directory config. */
+const char *wsl_cmd_hook_script(cmd_parms *cmd, void *dconf,
+                                const char *args)
+{
+    const char *path = ap_getword_conf(cmd->temp_pool, &args);
+    wsl_hook_script *script;
+
+    if (!*path)
+        return apr_psprintf(cmd->pool, "%s takes a script path",
+                            cmd->cmd->name);
+    script = apr_pcalloc(cmd->pool, sizeof(*script));
+    if (!(script->path = ap_server_root_relative(cmd->pool, path)))
+        return apr_psprintf(cmd->pool, "%s: invalid file path '%s'",
+                            cmd->cmd->name, path);
+    *(const wsl_hook_script **)((char *)dconf + (apr_size_t)cmd->info) =
+        script;
+    return parse_script_options(cmd, args, &script->group, NULL);
 }
 
 const char *wsl_cmd_map_head_to_get(cmd_parms *cmd, void *dconf,

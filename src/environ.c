@@ -28,6 +28,7 @@ enum {
     K_WSGI_FILE_WRAPPER, K_WSGI_INPUT_TERMINATED,
     K_WSL_PROCESS_GROUP, K_WSL_APPLICATION_GROUP, K_WSL_SCRIPT_RELOADING,
     K_WSL_REQUEST_START, K_WSL_CALLABLE_OBJECT, K_WSL_VERSION,
+    K_APACHE_REQUEST_REC,
     K_COUNT
 };
 
@@ -45,6 +46,7 @@ static const char *const key_names[K_COUNT] = {
     "mod_wsgi_lite.process_group", "mod_wsgi_lite.application_group",
     "mod_wsgi_lite.script_reloading", "mod_wsgi_lite.request_start",
     "mod_wsgi_lite.callable_object", "mod_wsgi_lite.version",
+    "apache.request_rec",
 };
 
 /* Request header names seen, each with its HTTP_* key, capped so a client
@@ -464,7 +466,6 @@ PyObject *wsl_environ_build(request_rec *r, wsl_interp *interp,
 
     if (PyDict_SetItem(env, k[K_WSGI_VERSION], keys->wsgi_version) < 0 ||
         set_str(env, k[K_WSGI_URL_SCHEME], ap_http_scheme(r)) < 0 ||
-        PyDict_SetItem(env, k[K_WSGI_INPUT], input) < 0 ||
         PyDict_SetItem(env, k[K_WSGI_ERRORS], errors) < 0 ||
         PyDict_SetItem(env, k[K_WSGI_MULTITHREAD],
                        process_multithread ? Py_True : Py_False) < 0 ||
@@ -472,8 +473,13 @@ PyObject *wsl_environ_build(request_rec *r, wsl_interp *interp,
                        process_multiprocess ? Py_True : Py_False) < 0 ||
         PyDict_SetItem(env, k[K_WSGI_RUN_ONCE], Py_False) < 0 ||
         PyDict_SetItem(env, k[K_WSGI_FILE_WRAPPER],
-                       (PyObject *)&wsl_py_file_wrapper_type) < 0 ||
-        PyDict_SetItem(env, k[K_WSGI_INPUT_TERMINATED], Py_True) < 0)
+                       (PyObject *)&wsl_py_file_wrapper_type) < 0)
+        goto fail;
+    /* Scripts run before the handler (auth, access, dispatch) get no body:
+     * it belongs to the application. */
+    if (input && (PyDict_SetItem(env, k[K_WSGI_INPUT], input) < 0 ||
+                  PyDict_SetItem(env, k[K_WSGI_INPUT_TERMINATED],
+                                 Py_True) < 0))
         goto fail;
 
     if (set_str(env, k[K_WSL_PROCESS_GROUP], "") < 0 ||
@@ -483,8 +489,15 @@ PyObject *wsl_environ_build(request_rec *r, wsl_interp *interp,
         set_stolen(env, k[K_WSL_REQUEST_START],
                    PyUnicode_FromFormat("%lld",
                                         (long long)r->request_time)) < 0 ||
-        set_str(env, k[K_WSL_CALLABLE_OBJECT], callable) < 0 ||
+        (callable &&
+         set_str(env, k[K_WSL_CALLABLE_OBJECT], callable) < 0) ||
         PyDict_SetItem(env, k[K_WSL_VERSION], keys->wsl_version) < 0)
+        goto fail;
+    /* WSGIPassApacheRequest: the request_rec for C extensions (mod_wsgi's
+     * unnamed capsule).  Only valid while the request runs. */
+    if (wsl_config_flag(dconf->pass_apache_request, 0) &&
+        set_stolen(env, k[K_APACHE_REQUEST_REC],
+                   PyCapsule_New(r, NULL, NULL)) < 0)
         goto fail;
     if (apply_proxy_headers(env, r, dconf, k) < 0)
         goto fail;

@@ -224,6 +224,10 @@ int wsl_handler(request_rec *r)
         target.callable = wsl_config_callable(r);
     }
 
+    if (dconf->dispatch_script &&
+        (status = wsl_dispatch(r, &target.group, &target.callable)) != OK)
+        return status;
+
     status = ap_setup_client_block(r,
                                    wsl_config_flag(dconf->chunked_request, 0)
                                    ? REQUEST_CHUNKED_DECHUNK

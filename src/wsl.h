@@ -9,6 +9,10 @@
  *   config.c -> interp.c -> script.c -> environ.c -> handler.c
  *            -> response.c (start_response) -> output.c (body, file wrapper)
  *   input.c (wsgi.input) and log.c (wsgi.errors, tracebacks) on the side.
+ *
+ * Before the handler, auth.c (authn/authz providers, access check) and
+ * dispatch.c run their scripts through hookscript.c, which uses the same
+ * interp.c, script.c and environ.c.
  */
 #ifndef WSL_H
 #define WSL_H
@@ -121,12 +125,49 @@ PyObject *wsl_script_callable(request_rec *r, wsl_interp *interp,
                               const char *callable, int *status);
 
 /* ------------------------------------------------------------------ */
+/* hookscript.c: scripts run outside the content handler (auth.c,       */
+/* dispatch.c): one interpreter entry, one module, one environ.         */
+
+typedef struct {
+    request_rec *r;
+    const wsl_hook_script *script;
+    const char *directive;      /* names the script in log entries */
+    /* Set by wsl_hook_enter: */
+    wsl_interp *interp;
+    const char *group;          /* application group, "" = %{GLOBAL} */
+    PyObject *module;
+    PyObject *environ;          /* no wsgi.input: no request body */
+    PyObject *errors;           /* wsgi.errors, cut off on leave */
+} wsl_hook;
+
+/* Enter the script's interpreter (GIL held), load or reload the script
+ * and build its environ.  0, or -1 with the failure logged and nothing
+ * held (the interpreter is left). */
+int wsl_hook_enter(wsl_hook *hook);
+/* Call function(environ[, arg1[, arg2]]).  1 with *result a new
+ * reference; 0 if the script does not define it (logged when required);
+ * -1 on failure, logged with its traceback. */
+int wsl_hook_call(wsl_hook *hook, const char *function, int required,
+                  PyObject *arg1, PyObject *arg2, PyObject **result);
+/* Log that function returned something it must not. */
+void wsl_hook_bad_result(wsl_hook *hook, const char *function,
+                         PyObject *result, const char *expected);
+/* Release what wsl_hook_enter took and leave the interpreter. */
+void wsl_hook_leave(wsl_hook *hook);
+
+/* dispatch.c: WSGIDispatchScript picks the application group and the
+ * callable; OK, or the status to answer (logged). */
+int wsl_dispatch(request_rec *r, const char **group, const char **callable);
+
+/* ------------------------------------------------------------------ */
 /* environ.c                                                           */
 
 int wsl_environ_keys_init(wsl_interp *interp);
 /* wsgi.multithread / wsgi.multiprocess, from the MPM (child start-up). */
 void wsl_environ_set_process_model(int multithread, int multiprocess);
-/* Build the environ dict for r (new reference), or NULL with exception. */
+/* Build the environ dict for r (new reference), or NULL with exception.
+ * input NULL: no request body (scripts run before the handler) and no
+ * wsgi.input; callable NULL: no mod_wsgi_lite.callable_object. */
 PyObject *wsl_environ_build(request_rec *r, wsl_interp *interp,
                             const char *group, const char *callable,
                             PyObject *input, PyObject *errors);

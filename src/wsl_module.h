@@ -40,6 +40,14 @@ typedef struct {
     const wsl_group_spec *group;
 } wsl_import_script;
 
+/* A script Apache runs outside the content handler: WSGIAccessScript,
+ * WSGIAuthUserScript, WSGIAuthGroupScript, WSGIDispatchScript.  No group
+ * means %{GLOBAL}, as in mod_wsgi. */
+typedef struct {
+    const char *path;
+    const wsl_group_spec *group;
+} wsl_hook_script;
+
 /* One WSGIHandlerScript: a named handler run by a script. */
 typedef struct {
     const char *name;
@@ -84,6 +92,12 @@ typedef struct {
     apr_array_header_t *trusted_proxy_headers; /* const char *, HTTP_* */
     apr_array_header_t *trusted_proxies;       /* apr_ipsubnet_t * */
     apr_table_t *handler_scripts;   /* name -> (wsl_handler_script *) */
+    const wsl_hook_script *access_script;     /* WSGIAccessScript */
+    const wsl_hook_script *auth_user_script;  /* WSGIAuthUserScript */
+    const wsl_hook_script *auth_group_script; /* WSGIAuthGroupScript */
+    const wsl_hook_script *dispatch_script;   /* WSGIDispatchScript */
+    int group_authoritative;        /* WSGIGroupAuthoritative, default On */
+    int pass_apache_request;        /* WSGIPassApacheRequest, default Off */
 } wsl_dir_config;
 
 /* Set in translate_name when a WSGIScriptAlias matched. */
@@ -120,6 +134,8 @@ const char *wsl_cmd_import_script(cmd_parms *cmd, void *dconf,
                                   const char *args);
 const char *wsl_cmd_handler_script(cmd_parms *cmd, void *dconf,
                                    const char *args);
+const char *wsl_cmd_hook_script(cmd_parms *cmd, void *dconf,
+                                const char *args);
 const char *wsl_cmd_map_head_to_get(cmd_parms *cmd, void *dconf,
                                     const char *arg);
 const char *wsl_cmd_trusted_proxy_headers(cmd_parms *cmd, void *dconf,
@@ -139,6 +155,10 @@ const wsl_group_spec *wsl_config_group(request_rec *r);
 /* The application group name a spec gives for a request; NULL means
  * %{GLOBAL}, the main interpreter. */
 const char *wsl_group_name(request_rec *r, const wsl_group_spec *spec);
+/* Parse %{GLOBAL}, %{SERVER}, %{RESOURCE}, %{ENV:VAR} or a name into
+ * *spec; NULL, or what is wrong (for the caller to prefix). */
+const char *wsl_group_parse(apr_pool_t *p, const char *arg,
+                            wsl_group_spec *spec);
 int wsl_config_flag(int value, int dflt);
 
 /* translate.c: SCRIPT_NAME (the URI less its path info), and whether a
@@ -152,5 +172,8 @@ int wsl_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
 void wsl_child_init(apr_pool_t *pchild, server_rec *s);
 int wsl_translate_name(request_rec *r);
 int wsl_handler(request_rec *r);
+/* auth.c: the `wsgi` authn provider, the `wsgi-group` authz provider and
+ * the WSGIAccessScript access check. */
+void wsl_auth_register(apr_pool_t *p);
 
 #endif /* WSL_MODULE_H */
