@@ -109,7 +109,9 @@ static int run_application(wsl_request *req, const wsl_target *target)
             PyErr_Restore(type, value, tb);
     }
     if (rc < 0) {
-        wsl_log_python_error(r, interp, "the WSGI application");
+        wsl_log_python_error(r, interp,
+                             apr_psprintf(r->pool, "the WSGI application "
+                                          "in '%s'", target->path));
         status = failure_status(req);
     }
     else if (req->discard_body) {

@@ -292,8 +292,8 @@ static void log_exception(request_rec *r, server_rec *s, wsl_interp *interp,
 
     if (r)
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
-                      "WSL00010: %s failed for '%s' (script '%s'); "
-                      "Python traceback follows", what, r->uri, r->filename);
+                      "WSL00010: %s failed for '%s'; Python traceback "
+                      "follows", what, r->uri);
     else
         ap_log_error(APLOG_MARK, APLOG_ERR, 0, s,
                      "WSL00011: %s failed; Python traceback follows", what);

@@ -186,6 +186,8 @@ PyObject *wsl_script_callable(request_rec *r, wsl_interp *interp,
     return app;
 
 error:
-    wsl_log_python_error(r, interp, "loading the WSGI script");
+    wsl_log_python_error(r, interp,
+                         apr_psprintf(r->pool, "loading the WSGI script "
+                                      "'%s'", path));
     return NULL;
 }
