@@ -380,6 +380,12 @@ static int python_initialize(server_rec *s)
     PyPreConfig_InitPythonConfig(&preconfig);
     preconfig.use_environment = 0;
     preconfig.coerce_c_locale = 0;
+#ifdef WSL_SANITIZE
+    /* make asan: every Python object from malloc rather than pymalloc's
+     * arenas, so AddressSanitizer sees the bounds of the bytes objects the
+     * module writes into (wsgi.input) and reads from (the body). */
+    preconfig.allocator = PYMEM_ALLOCATOR_MALLOC;
+#endif
     status = Py_PreInitialize(&preconfig);
     if (PyStatus_Exception(status))
         goto fail;
