@@ -90,7 +90,7 @@ env -i PATH=/usr/bin:/bin LANG=C.UTF-8 \
     valgrind --tool=memcheck --leak-check=full --show-leak-kinds=definite \
     --errors-for-leak-kinds=definite --num-callers=50 --keep-debuginfo=yes \
     --fullpath-after= --track-origins=no \
-    $supp\
+    $supp \
     --gen-suppressions=all --log-file="$out/memcheck.log" \
     "$httpd" -X -f "$run/httpd.conf" &
 vpid=$!
