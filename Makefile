@@ -9,6 +9,9 @@
 #   make test       build, then run the Apache::Test suite (event + prefork)
 #   make bench      build, then bench/run.py: static Apache, mod_wsgi and
 #                   mod_wsgi_lite side by side under wrk (BENCH_ARGS=--quick)
+#   make asan       the suite against an ASan+UBSan build (build/asan/)
+#   make valgrind   a short load on `apache2 -X` under valgrind memcheck
+#   make fuzz       libFuzzer targets in fuzz/, FUZZ_SECONDS (60) each
 #   make clean
 #
 # The Python that Apache embeds is chosen explicitly: a pyenv python3 first
@@ -48,6 +51,52 @@ $(SO): $(SRCS) $(HDRS) Makefile
 	    $(SRCS) $(PY_LDFLAGS) >build.log 2>&1 || \
 	    { grep -E 'error|warning|undefined' build.log || cat build.log; exit 1; }
 
+# Sanitizer build: compiled straight with $(CC) into build/asan/, so the
+# normal build's objects are never touched.  Apache and Python are not
+# instrumented; scripts/asan.sh preloads the runtimes into httpd.
+ASAN_CC     ?= gcc
+ASAN_FLAGS  := -fsanitize=address,undefined -fno-omit-frame-pointer -O1 -g
+ASAN_SO     := build/asan/mod_wsgi_lite.so
+APXS_INCLUDES = -I$(shell $(APXS) -q INCLUDEDIR) -I$(shell $(APXS) -q APR_INCLUDEDIR)
+APXS_DEFS     = $(shell $(APXS) -q EXTRA_CPPFLAGS)
+
+$(ASAN_SO): $(SRCS) $(HDRS) Makefile
+	@mkdir -p build/asan
+	@echo "$(ASAN_CC) $(ASAN_FLAGS) -> $@  (log: build/asan/build.log)"
+	@$(ASAN_CC) -shared -fPIC $(ASAN_FLAGS) $(WARN) $(APXS_DEFS) \
+	    $(APXS_INCLUDES) $(PY_INCLUDES) -Isrc $(CDEFS) -DWSL_SANITIZE \
+	    $(SRCS) -o $@ $(PY_LDFLAGS) >build/asan/build.log 2>&1 || \
+	    { cat build/asan/build.log; exit 1; }
+
+asan: deps $(ASAN_SO)
+	CC=$(ASAN_CC) ./scripts/asan.sh
+
+# libFuzzer targets over src/validate.c (no Apache, no Python).  Each runs
+# FUZZ_SECONDS from its committed seed corpus fuzz/corpus/<target>/; new
+# inputs go to build/fuzz/corpus/<target>/, crashes to build/fuzz/.
+FUZZ_CC      ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS := fuzz_response fuzz_header_key fuzz_alias
+FUZZ_FLAGS   := -g -O1 -fsanitize=fuzzer,address,undefined \
+                -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+
+build/fuzz/%: fuzz/%.c src/validate.c src/validate.h Makefile
+	@mkdir -p build/fuzz
+	$(FUZZ_CC) $(FUZZ_FLAGS) -Wall -Wextra -Werror -Isrc \
+	    fuzz/$*.c src/validate.c -o $@
+
+fuzz-deps:
+	./scripts/deps.sh clang libclang-rt-14-dev
+
+fuzz: fuzz-deps $(addprefix build/fuzz/,$(FUZZ_TARGETS))
+	FUZZ_SECONDS=$(FUZZ_SECONDS) ./scripts/fuzz.sh $(FUZZ_TARGETS)
+
+valgrind-deps:
+	./scripts/deps.sh valgrind
+
+valgrind: valgrind-deps all
+	./scripts/valgrind.sh
+
 install: $(SO)
 	@libexec=$$($(APXS) -q LIBEXECDIR) && \
 	    install -d "$(DESTDIR)$$libexec" && \
@@ -78,6 +127,7 @@ bench: deps
 
 clean:
 	rm -rf .libs src/.libs build.log *.la *.lo *.slo *.o src/*.lo src/*.slo src/*.o src/*.la
-	rm -rf t/logs t/TEST t/conf/apache_test_config.pm
+	rm -rf t/logs t/TEST t/conf/apache_test_config.pm build/asan build/valgrind build/fuzz
 
-.PHONY: all install deps run test bench clean
+.PHONY: all install deps run test bench clean asan valgrind valgrind-deps \
+	fuzz fuzz-deps

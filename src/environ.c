@@ -9,6 +9,7 @@
  * sub-request costs more than any WSGI app has asked of it.
  */
 #include "wsl.h"
+#include "validate.h"
 
 #include "util_script.h"
 #include "util_filter.h"
@@ -114,35 +115,6 @@ static int set_str(PyObject *env, PyObject *key, const char *value)
                       PyUnicode_DecodeLatin1(value, strlen(value), NULL));
 }
 
-/*
- * HTTP_* from a request header name, or 0 when the header must not reach
- * the application: names with characters other than letters, digits and
- * '-' (an `X_Forwarded_For` would otherwise pose as `X-Forwarded-For`,
- * both becoming HTTP_X_FORWARDED_FOR), and `Proxy` (httpoxy: it would
- * become HTTP_PROXY, which HTTP libraries read as their proxy setting).
- */
-static apr_size_t header_key(const char *name, char *buf, apr_size_t size)
-{
-    apr_size_t n = 5;
-    const char *c;
-
-    memcpy(buf, "HTTP_", 5);
-    for (c = name; *c; c++) {
-        if (n + 1 >= size)
-            return 0;
-        if (apr_isalnum(*c))
-            buf[n++] = apr_toupper(*c);
-        else if (*c == '-')
-            buf[n++] = '_';
-        else
-            return 0;
-    }
-    buf[n] = '\0';
-    if (n == 5 || !strcmp(buf + 5, "PROXY"))
-        return 0;
-    return n;
-}
-
 /* New reference to the environ key for a request header, Py_None when
  * it must be dropped, NULL with an exception set. */
 static PyObject *header_key_object(wsl_environ_keys *keys, const char *name)
@@ -150,13 +122,13 @@ static PyObject *header_key_object(wsl_environ_keys *keys, const char *name)
     PyObject *key = apr_hash_get(keys->header_keys, name,
                                  APR_HASH_KEY_STRING);
     char buf[256];
-    apr_size_t n;
+    size_t n;
 
     if (key) {
         Py_INCREF(key);
         return key;
     }
-    if (!(n = header_key(name, buf, sizeof(buf))))
+    if (!(n = wsl_header_key(name, buf, sizeof(buf))))
         key = Py_NewRef(Py_None);
     else if (!(key = PyUnicode_FromStringAndSize(buf, (Py_ssize_t)n)))
         return NULL;

@@ -41,12 +41,18 @@ typedef struct {
     int count, cap;
 } tstate_list;
 static tstate_list *owned_tstates;   /* by interp index, under lock */
+static int owned_cap;
+/* Every thread's thread_tstates array, so child exit can free them after
+ * the workers are gone (a thread-local pointer dies with its thread). */
+static PyThreadState ***thread_arrays;
+static int nthread_arrays, thread_arrays_cap;
 
 /* This thread's state per interpreter index, and the one in use now. */
 static _Thread_local PyThreadState **thread_tstates;
 static _Thread_local int thread_ntstates;
 static _Thread_local PyThreadState *thread_active;
 static _Thread_local wsl_interp *thread_last_interp;
+static _Thread_local int thread_slot = -1;   /* in thread_arrays */
 
 /* Append to a growable pointer array; aborts only on malloc failure,
  * which an Apache child cannot recover from anyway. */
@@ -71,7 +77,6 @@ static void *grow(void *array, int *cap, int need, size_t elem)
 /* Record ts as this thread's state for interp.  Caller holds `lock`. */
 static void own_tstate(wsl_interp *interp, PyThreadState *ts)
 {
-    static int owned_cap;
     tstate_list *list;
     int thread_cap = thread_ntstates;
 
@@ -86,6 +91,37 @@ static void own_tstate(wsl_interp *interp, PyThreadState *ts)
                           sizeof(PyThreadState *));
     thread_ntstates = thread_cap;
     thread_tstates[interp->index] = ts;
+    if (thread_slot < 0) {
+        thread_arrays = grow(thread_arrays, &thread_arrays_cap,
+                             nthread_arrays + 1, sizeof(*thread_arrays));
+        thread_slot = nthread_arrays++;
+    }
+    thread_arrays[thread_slot] = thread_tstates;
+}
+
+/* Child exit, Python finalised and the workers joined: free the
+ * bookkeeping arrays (malloc'd, so no pool frees them; valgrind counted
+ * them as lost once the module was unloaded). */
+static void free_tstate_lists(void)
+{
+    int i;
+
+    for (i = 0; i < nthread_arrays; i++)
+        free(thread_arrays[i]);
+    free(thread_arrays);
+    thread_arrays = NULL;
+    nthread_arrays = thread_arrays_cap = 0;
+    for (i = 0; i < owned_cap; i++)
+        free(owned_tstates[i].states);
+    free(owned_tstates);
+    owned_tstates = NULL;
+    owned_cap = 0;
+    thread_tstates = NULL;
+    thread_ntstates = 0;
+    thread_slot = -1;
+    free(wsl_py.interps);       /* the wsl_interp themselves are pooled */
+    wsl_py.interps = NULL;
+    wsl_py.ninterps = wsl_py.capinterps = 0;
 }
 
 /* This thread's state for interp, created on first use (GIL not held). */
@@ -345,6 +381,7 @@ static apr_status_t interp_child_exit(void *data)
         ap_log_error(APLOG_MARK, APLOG_WARNING, 0, wsl_py.server,
                      "WSL00006: errors while finalising Python");
     }
+    free_tstate_lists();
     return APR_SUCCESS;
 }
 
@@ -380,6 +417,12 @@ static int python_initialize(server_rec *s)
     PyPreConfig_InitPythonConfig(&preconfig);
     preconfig.use_environment = 0;
     preconfig.coerce_c_locale = 0;
+#ifdef WSL_SANITIZE
+    /* make asan: every Python object from malloc rather than pymalloc's
+     * arenas, so AddressSanitizer sees the bounds of the bytes objects the
+     * module writes into (wsgi.input) and reads from (the body). */
+    preconfig.allocator = PYMEM_ALLOCATOR_MALLOC;
+#endif
     status = Py_PreInitialize(&preconfig);
     if (PyStatus_Exception(status))
         goto fail;

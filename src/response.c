@@ -15,24 +15,13 @@
  * "replace with exc_info before headers are sent" is a re-application.
  */
 #include "wsl.h"
+#include "validate.h"
 
 typedef struct {
     PyObject_HEAD
     wsl_request *req;       /* NULL once the request has ended */
     apr_table_t *base_headers; /* headers_out before the app's own */
 } wsl_py_start_response;
-
-/* RFC 9110 5.6.2 tchar. */
-static int is_token_char(unsigned char c)
-{
-    return apr_isalnum(c) || (c && strchr("!#$%&'*+-.^_`|~", c));
-}
-
-/* Field values and reason phrases: HTAB, SP, VCHAR, obs-text. */
-static int is_text_char(unsigned char c)
-{
-    return c == '\t' || (c >= 0x20 && c != 0x7f);
-}
 
 /*
  * The latin-1 bytes of a native string, copied into the pool, or NULL
@@ -62,50 +51,28 @@ static const char *native_string(apr_pool_t *pool, PyObject *obj,
         PyErr_Format(PyExc_ValueError, "%s is empty", what);
         return NULL;
     }
-    for (i = 0; i < len; i++) {
-        if (token ? !is_token_char(data[i]) : !is_text_char(data[i])) {
-            PyErr_Format(PyExc_ValueError, "%s %R contains a forbidden "
-                         "character (0x%02x)", what, obj, data[i]);
-            return NULL;
-        }
+    i = (Py_ssize_t)(token ? wsl_token_span(data, (size_t)len)
+                           : wsl_text_span(data, (size_t)len));
+    if (i < len) {
+        PyErr_Format(PyExc_ValueError, "%s %R contains a forbidden "
+                     "character (0x%02x)", what, obj, data[i]);
+        return NULL;
     }
     return apr_pstrmemdup(pool, (const char *)data, (apr_size_t)len);
-}
-
-/* PEP 3333 "Other HTTP Features": hop-by-hop headers are the server's. */
-static int is_hop_by_hop(const char *name)
-{
-    static const char *const names[] = {
-        "Connection", "Keep-Alive", "Proxy-Authenticate",
-        "Proxy-Authorization", "TE", "Trailer", "Trailers",
-        "Transfer-Encoding", "Upgrade", "Proxy-Connection", NULL
-    };
-    int i;
-
-    for (i = 0; names[i]; i++) {
-        if (!strcasecmp(name, names[i]))
-            return 1;
-    }
-    return 0;
 }
 
 /* "200 OK" -> 200; -1 with ValueError set. */
 static int parse_status(const char *line)
 {
-    /* PEP 3333: "a Status-Code and a Reason-Phrase, in that order and
-     * separated by a single space". */
-    if (!apr_isdigit(line[0]) || !apr_isdigit(line[1]) ||
-        !apr_isdigit(line[2]) || line[3] != ' ') {
+    int code = wsl_status_code(line);
+
+    if (code == WSL_STATUS_MALFORMED)
         PyErr_Format(PyExc_ValueError, "status '%s' is not of the form "
                      "'200 OK'", line);
-        return -1;
-    }
-    if (line[0] < '1' || line[0] > '5') {
+    else if (code == WSL_STATUS_RANGE)
         PyErr_Format(PyExc_ValueError, "status '%s' is not between 100 "
                      "and 599", line);
-        return -1;
-    }
-    return atoi(line);
+    return code < 0 ? -1 : code;
 }
 
 static PyObject *reraise(PyObject *exc_info)
@@ -153,7 +120,7 @@ static int build_headers(wsl_request *req, PyObject *headers,
             !(value = native_string(r->pool, PyTuple_GET_ITEM(item, 1),
                                     "header value", 0)))
             return -1;
-        if (is_hop_by_hop(name)) {
+        if (wsl_is_hop_by_hop(name)) {
             PyErr_Format(PyExc_ValueError, "hop-by-hop header '%s' may not "
                          "be set by a WSGI application", name);
             return -1;
@@ -163,15 +130,15 @@ static int build_headers(wsl_request *req, PyObject *headers,
             continue;
         }
         if (!strcasecmp(name, "Content-Length")) {
-            char *end;
+            long long length;
 
-            if (!apr_isdigit(*value) ||
-                apr_strtoff(content_length, value, &end, 10) != APR_SUCCESS ||
-                *end || *content_length < 0) {
+            if (wsl_content_length(value, &length) < 0 ||
+                (apr_off_t)length != length) {
                 PyErr_Format(PyExc_ValueError, "invalid Content-Length "
                              "'%s'", value);
                 return -1;
             }
+            *content_length = (apr_off_t)length;
         }
         apr_table_addn(out, name, value);
     }

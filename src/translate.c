@@ -8,34 +8,7 @@
  * sees an ordinary request for the script file.
  */
 #include "wsl.h"
-
-/*
- * mod_alias's matching rule: the alias matches when the URI starts with it
- * segment by segment, a run of '/' on either side counting as one, and the
- * match ends at a segment boundary.  Returns how many characters of the URI
- * matched (more than the alias when the URI doubles slashes), 0 for none.
- */
-static apr_size_t alias_match_length(const char *uri, const char *alias)
-{
-    const char *a = alias, *u = uri;
-
-    while (*a) {
-        if (*a == '/') {
-            if (*u != '/')
-                return 0;
-            while (*a == '/')
-                a++;
-            while (*u == '/')
-                u++;
-        }
-        else if (*u++ != *a++) {
-            return 0;
-        }
-    }
-    if (a[-1] != '/' && *u != '\0' && *u != '/')
-        return 0;
-    return (apr_size_t)(u - uri);
-}
+#include "validate.h"
 
 /* Point the request at the script: filename, path info, our handler. */
 static int map_to_script(request_rec *r, const wsl_alias *alias,
@@ -75,7 +48,7 @@ int wsl_translate_name(request_rec *r)
         const wsl_alias *alias = &aliases[i];
 
         if (!alias->regex) {
-            if ((matched = alias_match_length(r->uri, alias->location)))
+            if ((matched = wsl_alias_match_length(r->uri, alias->location)))
                 return map_to_script(r, alias,
                                      apr_pstrdup(r->pool, alias->path),
                                      matched);
