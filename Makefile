@@ -4,6 +4,10 @@
 #   make install    install it into Apache's module directory (apxs -i)
 #   make run        build, then serve the demo app on 127.0.0.1:8000
 #   make test       build, then run the Apache::Test suite (event + prefork)
+#   make soak       build, then soak/run.py: 200,000 mixed requests with the
+#                   children's RSS followed, 1,000 of each bad application,
+#                   graceful restarts and stop under load (several minutes;
+#                   SOAK_REQUESTS=20000 make soak for a smoke run)
 #   make clean
 #
 # The Python that Apache embeds is chosen explicitly: a pyenv python3 first
@@ -54,8 +58,12 @@ test: deps
 	$(MAKE) all
 	./t/run.sh
 
+soak: deps
+	$(MAKE) all
+	$(PYTHON) soak/run.py
+
 clean:
 	rm -rf .libs src/.libs build.log *.la *.lo *.slo *.o src/*.lo src/*.slo src/*.o src/*.la
 	rm -rf t/logs t/TEST t/conf/apache_test_config.pm
 
-.PHONY: all install deps run test clean
+.PHONY: all install deps run test soak clean
