@@ -676,7 +676,7 @@ def main():
         while starts != closes and time.time() < deadline:
             time.sleep(0.5)
             starts, closes = server.events_count()
-        errors_sent = soak.counts['error']
+        errors_sent = soak.counts.get('error', 0)
         logged = len(re.findall(r"WSL00010: [^\n]*'/errors/", log1))
         died = re.findall(r'.*exit signal.*', log1)
         gone = log1.count('WSL00031:')
@@ -755,7 +755,7 @@ def main():
         L(f'- request {i}: {why}')
     L(f'Streamed responses (stream + disconnect): {starts} started, '
       f'{closes} close() calls; WSL00031 (client went away) entries: '
-      f'{gone} for {soak.counts["disconnect"]} disconnecting clients. '
+      f'{gone} for {soak.counts.get("disconnect", 0)} disconnecting clients. '
       f'Error requests: {errors_sent}, WSL00010 '
       f'entries: {logged}. "exit signal" in the log: {len(died)}.')
     L('')
