@@ -12,6 +12,10 @@
 #   make asan       the suite against an ASan+UBSan build (build/asan/)
 #   make valgrind   a short load on `apache2 -X` under valgrind memcheck
 #   make fuzz       libFuzzer targets in fuzz/, FUZZ_SECONDS (60) each
+#   make soak       build, then soak/run.py: 200,000 mixed requests with the
+#                   children's RSS followed, 1,000 of each bad application,
+#                   graceful restarts and stop under load (several minutes;
+#                   SOAK_REQUESTS=20000 make soak for a smoke run)
 #   make clean
 #
 # The Python that Apache embeds is chosen explicitly: a pyenv python3 first
@@ -125,9 +129,13 @@ bench: deps
 	$(MAKE) all
 	/usr/bin/python3 bench/run.py $(BENCH_ARGS)
 
+soak: deps
+	$(MAKE) all
+	$(PYTHON) soak/run.py
+
 clean:
 	rm -rf .libs src/.libs build.log *.la *.lo *.slo *.o src/*.lo src/*.slo src/*.o src/*.la
 	rm -rf t/logs t/TEST t/conf/apache_test_config.pm build/asan build/valgrind build/fuzz
 
-.PHONY: all install deps run test bench clean asan valgrind valgrind-deps \
+.PHONY: all install deps run test bench soak clean asan valgrind valgrind-deps \
 	fuzz fuzz-deps
