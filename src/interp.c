@@ -51,6 +51,12 @@ static int nthread_arrays, thread_arrays_cap;
 static _Thread_local PyThreadState **thread_tstates;
 static _Thread_local int thread_ntstates;
 static _Thread_local PyThreadState *thread_active;
+/* Set while this thread is inside Python outside a request: child start
+ * (initialisation, WSGIImportScript) and sub-interpreter creation.  A
+ * child killed right then (Apache's SIGTERM handler exits at once while
+ * a child is still starting) must not try to finalise the interpreter it
+ * interrupted. */
+static _Thread_local int thread_in_setup;
 static _Thread_local wsl_interp *thread_last_interp;
 static _Thread_local int thread_slot = -1;   /* in thread_arrays */
 
@@ -227,11 +233,13 @@ static wsl_interp *interp_create(const char *name)
                    PyThreadState_New(wsl_py.interps[0]->istate));
     }
     main_ts = thread_tstates[0];
+    thread_in_setup++;
     PyEval_RestoreThread(main_ts);
     ts = Py_NewInterpreter();
     if (!ts) {
         PyThreadState_Swap(main_ts);
         PyEval_SaveThread();
+        thread_in_setup--;
         ap_log_error(APLOG_MARK, APLOG_ERR, 0, wsl_py.server,
                      "WSL00002: cannot create a Python sub-interpreter for "
                      "application group '%s'", name);
@@ -248,6 +256,7 @@ static wsl_interp *interp_create(const char *name)
         thread_tstates[interp->index] = NULL;
         owned_tstates[interp->index].count = 0;
         interp->istate = NULL;
+        thread_in_setup--;
         return NULL;
     }
     apr_hash_set(wsl_py.groups, interp->name, APR_HASH_KEY_STRING, interp);
@@ -255,6 +264,7 @@ static wsl_interp *interp_create(const char *name)
                  "WSL00003: created application group '%s' (pid %d)",
                  name, (int)getpid());
     PyEval_SaveThread();
+    thread_in_setup--;
     return interp;
 }
 
@@ -334,9 +344,11 @@ static void drop_owned(wsl_interp *interp, PyThreadState *keep)
 /*
  * Child exit: end every sub-interpreter (their atexit callbacks run), then
  * finalise the main one.  The MPMs destroy the child pool after joining
- * their workers, so no request is in Python here, except under prefork
- * when a signal cuts a request short in this very thread: then the process
- * is dying mid-call and finalising would deadlock on our own GIL.
+ * their workers, so no request is in Python here, except when a signal
+ * cuts this very thread short inside Python (a prefork request, or any
+ * child still starting up): then the process is dying mid-call and
+ * finalising would deadlock on our own GIL or crash in the interrupted
+ * interpreter.
  */
 static apr_status_t interp_child_exit(void *data)
 {
@@ -345,7 +357,7 @@ static apr_status_t interp_child_exit(void *data)
     wsl_server_config *sconf =
         ap_get_module_config(wsl_py.server->module_config, &wsgi_lite_module);
 
-    if (!wsl_py.ready || thread_active)
+    if (!wsl_py.ready || thread_active || thread_in_setup)
         return APR_SUCCESS;
     wsl_py.ready = 0;
     if (!wsl_config_flag(sconf->destroy_interpreter, 1))
@@ -614,7 +626,9 @@ void wsl_child_init(apr_pool_t *pchild, server_rec *s)
     wsl_py.ready = 1;
     apr_pool_cleanup_register(pchild, NULL, interp_child_exit,
                               apr_pool_cleanup_null);
+    thread_in_setup++;
     import_scripts(s);
+    thread_in_setup--;
 }
 
 /* Report a bad WSGIPythonHome or WSGIPythonPath once, from the parent,
