@@ -55,7 +55,7 @@ $(SO): $(SRCS) $(HDRS) Makefile
 	    $(SRCS) $(PY_LDFLAGS) >build.log 2>&1 || \
 	    { grep -E 'error|warning|undefined' build.log || cat build.log; exit 1; }
 
-# Sanitizer build: compiled straight with $(CC) into build/asan/, so the
+# Sanitizer build: compiled straight with $(ASAN_CC) into build/asan/, so the
 # normal build's objects are never touched.  Apache and Python are not
 # instrumented; scripts/asan.sh preloads the runtimes into httpd.
 ASAN_CC     ?= gcc
