@@ -56,6 +56,7 @@ for my $i (1 .. 30) {
         my $x = get_json("$urls{$name}?tag=$name-$token");
         next unless defined $x->{pid};
         $x->{name} = $name;
+        $x->{seq} = scalar @all;
         push @all, $x;
         push @{ $by{ $x->{pid} }{$name} }, $x;
     }
@@ -119,10 +120,10 @@ sub cross_seen {
     for my $pid (keys %by) {
         my $p = $by{$pid};
         next unless $p->{$reader} && $p->{$writer};
-        # The last response of the reader in this process, after at least
-        # one writer response: must include the writer's tag.
+        # The last response of the reader in this process, if it came
+        # after a writer response there: must include the writer's tag.
         my $last = $p->{$reader}[-1];
-        next unless @{ $p->{$reader} } > 1;
+        next unless $last->{seq} > $p->{$writer}[0]{seq};
         $n++;
         $ok++ if grep { $_ eq "$writer-$token" } @{ $last->{hits} || [] };
     }
