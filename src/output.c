@@ -306,20 +306,37 @@ static int output_sequence(wsl_request *req, PyObject *seq)
 
 /*
  * Any other iterable: stream it.  Chunks that the application produces
- * back to back are coalesced and passed on in WSL_COALESCE_MAX batches
- * (a flush per 100-byte chunk costs a system call and a chunk header
- * each), but a chunk is flushed at once when waiting for the next one
- * could hold it back: the first chunk (headers out early), a chunk whose
- * production took longer than WSL_SLOW_CHUNK (a producer that waits on
- * something, such as a server-sent event stream), and at an explicit flush
- * point, an empty bytes object, as PEP 3333 allows for a server that
- * buffers.  write() always flushes.
+ * back to back are coalesced and passed on in batches (a flush per
+ * 100-byte chunk costs a system call and a chunk header each; a pass per
+ * 64 KiB chunk, a trip through the filters and a GIL hand-off each): small
+ * ones are copied up to WSL_COALESCE_MAX, large ones are held by reference
+ * up to WSL_BORROW_MAX.  A chunk is flushed at once when waiting for the
+ * next one could hold it back: the first chunk (headers out early), a
+ * chunk whose production took longer than WSL_SLOW_CHUNK (a producer that
+ * waits on something, such as a server-sent event stream), and at an
+ * explicit flush point, an empty bytes object, as PEP 3333 allows for a
+ * server that buffers.  write() always flushes.
  */
+#define WSL_BORROW_MAX (256 * 1024)
+#define WSL_HELD_MAX 16
+
+typedef struct {
+    PyObject *item[WSL_HELD_MAX];  /* chunks the brigade points into */
+    int count;
+} held_chunks;
+
+static void release_held(held_chunks *held)
+{
+    while (held->count > 0)
+        Py_DECREF(held->item[--held->count]);
+}
+
 static int output_iterator(wsl_request *req, PyObject *result)
 {
     PyObject *iter = PyObject_GetIter(result), *item;
+    held_chunks held = { .count = 0 };
     apr_time_t before, after;
-    int first = 1;
+    int first = 1, rc;
 
     if (!iter)
         return -1;
@@ -333,23 +350,36 @@ static int output_iterator(wsl_request *req, PyObject *result)
         after = apr_time_now();
         if ((transient = append_bytes(req, item)) < 0) {
             Py_DECREF(item);
-            Py_DECREF(iter);
-            return -1;
+            break;
         }
         flush = PyBytes_GET_SIZE(item) == 0 ||
                 (first && req->pending) || after - before > WSL_SLOW_CHUNK;
         if (req->pending)
             first = 0;
-        if (transient || flush || req->pending >= WSL_COALESCE_MAX)
+        if (transient)
+            held.item[held.count++] = item;     /* the reference moves */
+        else
+            Py_DECREF(item);
+        if (flush || held.count == WSL_HELD_MAX ||
+            req->pending >= (held.count ? WSL_BORROW_MAX
+                                        : WSL_COALESCE_MAX)) {
             pass_brigade(req, flush);
-        Py_DECREF(item);
+            release_held(&held);
+        }
         if (req->aborted)
             break;
     }
     Py_DECREF(iter);
-    if (PyErr_Occurred())
+    if (PyErr_Occurred()) {
+        /* The brigade may point into held chunks: empty it first. */
+        apr_brigade_cleanup(req->bb);
+        req->bb_borrows = 0;
+        release_held(&held);
         return -1;
-    return wsl_output_finish(req);
+    }
+    rc = wsl_output_finish(req);
+    release_held(&held);
+    return rc;
 }
 
 int wsl_output_result(wsl_request *req, PyObject *result)
