@@ -377,6 +377,7 @@ class Server:
         self.dir, self.conf = server_config(kind, mpm, rundir, self.port,
                                             args)
         self.httpd = args.httpd
+        self.pin = args.server_cpus
         self.proc = None
         self.known_children = set()
         self.expected_children = (PREFORK_PROCESSES if mpm == "prefork"
@@ -395,7 +396,8 @@ class Server:
         # A session of its own: Ctrl-C in the terminal reaches run.py,
         # which stops the server itself (and so knows it is stopped).
         self.proc = subprocess.Popen(
-            [self.httpd, "-f", self.conf, "-DFOREGROUND"], env=env,
+            pinned(self.pin, [self.httpd, "-f", self.conf, "-DFOREGROUND"]),
+            env=env,
             stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
             start_new_session=True)
         out.close()
@@ -599,10 +601,17 @@ def write_lua(rundir, scenario, htdocs):
     return path
 
 
-def run_wrk(server, scenario, lua, duration, connections):
+def pinned(cpus, cmd):
+    """cmd run on the given CPUs only (taskset execs it: the pid is the
+    command's own), or as it is when cpus is None."""
+    return cmd if cpus is None else ["taskset", "-c", cpus] + cmd
+
+
+def run_wrk(server, scenario, lua, duration, connections, wrk_cpus):
     url = "http://127.0.0.1:%d%s" % (server.port, scenario.url)
-    cmd = ["wrk", "-t1", "-c%d" % connections, "-d%ds" % duration,
-           "--timeout", "30s", "--latency", "-s", lua, url]
+    cmd = pinned(wrk_cpus, ["wrk", "-t1", "-c%d" % connections,
+                            "-d%ds" % duration, "--timeout", "30s",
+                            "--latency", "-s", lua, url])
     before = server.snapshot()
     out = subprocess.run(cmd, capture_output=True, text=True,
                          timeout=duration + 60)
@@ -627,9 +636,9 @@ def run_wrk(server, scenario, lua, duration, connections):
     return stats
 
 
-def measure(server, scenario, lua, duration, connections, htdocs):
+def measure(server, scenario, lua, duration, connections, htdocs, wrk_cpus):
     """One timed wrk run, reduced to the figures the tables show."""
-    s = run_wrk(server, scenario, lua, duration, connections)
+    s = run_wrk(server, scenario, lua, duration, connections, wrk_cpus)
     seconds = s["duration_us"] / 1e6
     n = s["requests"]
     # With no request complete (a 100 MiB response in a 1 s --quick run)
@@ -796,13 +805,15 @@ def markdown(report):
         if meta["quick"] else ""))
     out.append("")
     out.append("`make bench` (bench/run.py): %s; wrk %s, -t1 -c%d, %d s "
-               "per run, %d run(s) per cell, interleaved; medians, ± half "
+               "per run, %d run(s) per cell, interleaved; pinning: %s; "
+               "medians, ± half "
                "the range of the runs. Server CPU = user+system time of "
                "the Apache parent and children (/proc: %s), per "
                "request, or per MiB the server wrote (responses) or was "
                "sent (POST)."
                % (meta["machine"], meta["wrk"], meta["connections"],
-                  meta["duration"], meta["runs"], meta.get("cpu_source")))
+                  meta["duration"], meta["runs"],
+                  meta.get("pinning", "none"), meta.get("cpu_source")))
     out.append("Module: %s (%s). mod_wsgi: %s. %s."
                % (meta["module"], meta["git"], meta["mod_wsgi"],
                   meta["apache"]))
@@ -1052,7 +1063,7 @@ def run_mpm(mpm, servers, scenarios, args, rundir, htdocs, log):
         for sc in warm:
             for srv in started:
                 run_wrk(srv, sc, luas[sc.name], args.warmup,
-                        args.connections)
+                        args.connections, args.wrk_cpus)
         log("warmed up (%d s per scenario and server)" % args.warmup)
         warm_rss = {srv.kind: srv.rss_kib() for srv in started}
         runs = {srv.kind: {sc.name: [] for sc in scenarios}
@@ -1065,7 +1076,7 @@ def run_mpm(mpm, servers, scenarios, args, rundir, htdocs, log):
                     started[:rep % len(started)]
                 for srv in order:
                     m = measure(srv, sc, luas[sc.name], args.duration,
-                                args.connections, htdocs)
+                                args.connections, htdocs, args.wrk_cpus)
                     runs[srv.kind][sc.name].append(m)
                     bad = {k: v for k, v in m["errors"].items() if v}
                     if bad.get("status") or bad.get("timeout"):
@@ -1156,6 +1167,10 @@ def parse_args(argv):
                         "(default 2)")
     p.add_argument("--connections", type=int, default=8,
                    help="wrk connections (default 8)")
+    p.add_argument("--no-pin", action="store_true",
+                   help="let the scheduler place Apache and wrk (default: "
+                        "wrk and this script on CPU 0, Apache on the "
+                        "others)")
     p.add_argument("--rss-requests", type=int, default=20000,
                    help="hello requests for the RSS growth (default 20000)")
     p.add_argument("--httpd", default=HTTPD)
@@ -1195,6 +1210,17 @@ def parse_args(argv):
             p.error("unknown scenario %r (%s)" % (s, ", ".join(
                 SCENARIO_NAMES)))
     args.with_rss = "rss" in args.only_list
+    # Pinned, the load generator and the server never take turns on one
+    # core or migrate between them: unpinned, each cell's server CPU swung
+    # by +-30-60% between runs on a 2-core VM, which is more than the
+    # differences the bars are about.
+    ncpu = len(os.sched_getaffinity(0))
+    if args.no_pin or ncpu < 2:
+        args.wrk_cpus = args.server_cpus = None
+    else:
+        cpus = sorted(os.sched_getaffinity(0))
+        args.wrk_cpus = str(cpus[0])
+        args.server_cpus = ",".join(str(c) for c in cpus[1:])
     return args
 
 
@@ -1231,6 +1257,10 @@ def main(argv):
     # SIGINT in such children: kill -INT must stop the run too.
     signal.signal(signal.SIGINT, signal.default_int_handler)
 
+    if args.wrk_cpus is not None:
+        os.sched_setaffinity(0, {int(args.wrk_cpus)})
+        log("pinned: wrk and run.py on CPU %s, Apache on CPU %s"
+            % (args.wrk_cpus, args.server_cpus))
     t0 = time.monotonic()
     rundir = tempfile.mkdtemp(prefix="wsl-bench.")
     report = None
@@ -1269,6 +1299,9 @@ def main(argv):
                 "git": git_describe(),
                 "runs": args.runs, "duration": args.duration,
                 "warmup": args.warmup, "connections": args.connections,
+                "pinning": ("wrk on CPU %s, Apache on CPU %s"
+                            % (args.wrk_cpus, args.server_cpus)
+                            if args.wrk_cpus is not None else "none"),
                 "rss_requests": args.rss_requests,
                 "scenarios": [s.name for s in scenarios],
             },
@@ -1289,6 +1322,18 @@ def main(argv):
                 "hello: lite under event at least as fast as under prefork "
                 "(req/s event/prefork >= 1)", fmt_ratio(r),
                 "n/a" if r is None else ("PASS" if r >= 1.0 else "FAIL"))]
+            # What Apache itself does under the two MPMs, for scale: no
+            # bar, the ceiling a module on top of it works under.
+            for kind in ("static", "mod_wsgi"):
+                if kind not in servers:
+                    continue
+                r = ratio(med(report["results"]["event"]["aggregate"], kind,
+                              "hello", "rate"),
+                          med(report["results"]["prefork"]["aggregate"],
+                              kind, "hello", "rate"))
+                report["cross"].append((
+                    "(for scale) %s: req/s event/prefork" % kind,
+                    fmt_ratio(r), "-"))
     finally:
         if args.keep:
             log("kept %s" % rundir)
