@@ -1167,10 +1167,10 @@ def parse_args(argv):
                         "(default 2)")
     p.add_argument("--connections", type=int, default=8,
                    help="wrk connections (default 8)")
-    p.add_argument("--no-pin", action="store_true",
-                   help="let the scheduler place Apache and wrk (default: "
-                        "wrk and this script on CPU 0, Apache on the "
-                        "others)")
+    p.add_argument("--pin", action="store_true",
+                   help="wrk and this script on CPU 0, Apache on the other "
+                        "CPUs (default: the scheduler places them, as in "
+                        "the issue's measurements)")
     p.add_argument("--rss-requests", type=int, default=20000,
                    help="hello requests for the RSS growth (default 20000)")
     p.add_argument("--httpd", default=HTTPD)
@@ -1211,11 +1211,13 @@ def parse_args(argv):
                 SCENARIO_NAMES)))
     args.with_rss = "rss" in args.only_list
     # Pinned, the load generator and the server never take turns on one
-    # core or migrate between them: unpinned, each cell's server CPU swung
-    # by +-30-60% between runs on a 2-core VM, which is more than the
-    # differences the bars are about.
+    # core or migrate between them, and the cells' spread shrinks (from
+    # +-30-60% to +-5-15% for hello on a 2-core VM).  But the server then
+    # runs on one core, where threads never run Python at the same time:
+    # an event-MPM child's GIL is not contended, which flatters mod_wsgi
+    # most.  The bars were set unpinned, so that is the default.
     ncpu = len(os.sched_getaffinity(0))
-    if args.no_pin or ncpu < 2:
+    if not args.pin or ncpu < 2:
         args.wrk_cpus = args.server_cpus = None
     else:
         cpus = sorted(os.sched_getaffinity(0))
