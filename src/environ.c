@@ -54,8 +54,18 @@ static const char *const key_names[K_COUNT] = {
  * inventing names cannot grow it without bound. */
 #define WSL_HEADER_CACHE_MAX 256
 
+/* Values longer than this are never kept for reuse. */
+#define WSL_KEPT_VALUE_MAX 256
+
+/* The last value set for a key, as text and as the str object made of it. */
+typedef struct {
+    char *text;                 /* PyMem */
+    PyObject *obj;
+} kept_value;
+
 struct wsl_environ_keys {
     PyObject *key[K_COUNT];
+    kept_value kept[K_COUNT];   /* for set_kept() */
     apr_hash_t *header_keys;    /* name -> interned key, or Py_None: drop */
     apr_pool_t *pool;
     PyObject *wsgi_version;     /* (1, 0) */
@@ -113,6 +123,49 @@ static int set_str(PyObject *env, PyObject *key, const char *value)
         value = "";
     return set_stolen(env, key,
                       PyUnicode_DecodeLatin1(value, strlen(value), NULL));
+}
+
+/*
+ * A native string for a key whose value is mostly the same from one
+ * request to the next (server name, document root, script file...): the
+ * str of the last request is reused while the text is the same, which
+ * saves an allocation and a decode per key inside the GIL, the part of a
+ * request that threads wait on each other for.  Runs with the GIL of the
+ * interpreter that owns `keys`, so no lock.
+ */
+static int set_kept(PyObject *env, wsl_environ_keys *keys, int i,
+                    const char *value)
+{
+    kept_value *kept = &keys->kept[i];
+    PyObject *obj;
+    size_t n;
+    char *text;
+
+    if (!value)
+        value = "";
+    if (kept->text && strcmp(kept->text, value) == 0)
+        return PyDict_SetItem(env, keys->key[i], kept->obj);
+    n = strlen(value);
+    if (!(obj = PyUnicode_DecodeLatin1(value, (Py_ssize_t)n, NULL)))
+        return -1;
+    if (n < WSL_KEPT_VALUE_MAX && (text = PyMem_Malloc(n + 1))) {
+        memcpy(text, value, n + 1);
+        PyMem_Free(kept->text);
+        kept->text = text;
+        Py_INCREF(obj);
+        Py_XSETREF(kept->obj, obj);
+    }
+    return set_stolen(env, keys->key[i], obj);
+}
+
+/* A decimal number as a native string, without PyUnicode_FromFormat's
+ * format parsing (three per request). */
+static int set_number(PyObject *env, PyObject *key, long long value)
+{
+    char buf[24];
+    int n = snprintf(buf, sizeof(buf), "%lld", value);
+
+    return set_stolen(env, key, PyUnicode_FromStringAndSize(buf, n));
 }
 
 /* New reference to the environ key for a request header, Py_None when
@@ -393,41 +446,47 @@ PyObject *wsl_environ_build(request_rec *r, wsl_interp *interp,
     apr_port_t remote_port = r->useragent_addr ? r->useragent_addr->port
                                                : c->client_addr->port;
     const char *remote_host = ap_get_useragent_host(r, REMOTE_HOST, NULL);
-    PyObject *env = PyDict_New();
+    char server_port[8];
+    /* Sized for the 30-odd CGI and wsgi.* keys plus a browser's headers,
+     * so that filling it never resizes it. */
+    PyObject *env = _PyDict_NewPresized(48);
 
     if (!env)
         return NULL;
+    snprintf(server_port, sizeof(server_port), "%u",
+             (unsigned)ap_get_server_port(r));
     if (add_subprocess_env(env, r) < 0 ||
         add_headers(env, r, keys,
                     wsl_config_flag(dconf->pass_authorization, 0)) < 0)
         goto fail;
 
-    if (set_str(env, k[K_REQUEST_METHOD],
-                request_method(r, wsl_config_flag(dconf->map_head_to_get,
-                                                  WSL_HEAD_AUTO))) < 0 ||
-        set_str(env, k[K_SCRIPT_NAME], wsl_request_script_name(r)) < 0 ||
+    if (set_kept(env, keys, K_REQUEST_METHOD,
+                 request_method(r, wsl_config_flag(dconf->map_head_to_get,
+                                                   WSL_HEAD_AUTO))) < 0 ||
+        set_kept(env, keys, K_SCRIPT_NAME,
+                 wsl_request_script_name(r)) < 0 ||
         set_str(env, k[K_PATH_INFO], r->path_info) < 0 ||
         set_str(env, k[K_QUERY_STRING], r->args) < 0 ||
         set_str(env, k[K_REQUEST_URI], r->unparsed_uri) < 0 ||
-        set_str(env, k[K_SERVER_NAME], ap_get_server_name_for_url(r)) < 0 ||
-        set_stolen(env, k[K_SERVER_PORT],
-                   PyUnicode_FromFormat("%u",
-                                        (unsigned)ap_get_server_port(r))) < 0 ||
-        set_str(env, k[K_SERVER_PROTOCOL], r->protocol) < 0 ||
-        set_str(env, k[K_SERVER_SOFTWARE], ap_get_server_banner()) < 0 ||
-        set_str(env, k[K_SERVER_ADDR], c->local_ip) < 0 ||
-        set_str(env, k[K_SERVER_ADMIN], r->server->server_admin) < 0 ||
-        set_str(env, k[K_SERVER_SIGNATURE], ap_psignature("", r)) < 0 ||
-        set_str(env, k[K_REMOTE_ADDR], r->useragent_ip) < 0 ||
-        set_stolen(env, k[K_REMOTE_PORT],
-                   PyUnicode_FromFormat("%u", (unsigned)remote_port)) < 0 ||
-        set_str(env, k[K_GATEWAY_INTERFACE], "CGI/1.1") < 0 ||
-        set_str(env, k[K_DOCUMENT_ROOT], ap_document_root(r)) < 0 ||
-        set_str(env, k[K_REQUEST_SCHEME], ap_http_scheme(r)) < 0 ||
-        set_str(env, k[K_CONTEXT_PREFIX], ap_context_prefix(r)) < 0 ||
-        set_str(env, k[K_CONTEXT_DOCUMENT_ROOT],
-                ap_context_document_root(r)) < 0 ||
-        set_str(env, k[K_SCRIPT_FILENAME], r->filename) < 0)
+        set_kept(env, keys, K_SERVER_NAME,
+                 ap_get_server_name_for_url(r)) < 0 ||
+        set_kept(env, keys, K_SERVER_PORT, server_port) < 0 ||
+        set_kept(env, keys, K_SERVER_PROTOCOL, r->protocol) < 0 ||
+        set_kept(env, keys, K_SERVER_SOFTWARE,
+                 ap_get_server_banner()) < 0 ||
+        set_kept(env, keys, K_SERVER_ADDR, c->local_ip) < 0 ||
+        set_kept(env, keys, K_SERVER_ADMIN, r->server->server_admin) < 0 ||
+        set_kept(env, keys, K_SERVER_SIGNATURE,
+                 ap_psignature("", r)) < 0 ||
+        set_kept(env, keys, K_REMOTE_ADDR, r->useragent_ip) < 0 ||
+        set_number(env, k[K_REMOTE_PORT], remote_port) < 0 ||
+        set_kept(env, keys, K_GATEWAY_INTERFACE, "CGI/1.1") < 0 ||
+        set_kept(env, keys, K_DOCUMENT_ROOT, ap_document_root(r)) < 0 ||
+        set_kept(env, keys, K_REQUEST_SCHEME, ap_http_scheme(r)) < 0 ||
+        set_kept(env, keys, K_CONTEXT_PREFIX, ap_context_prefix(r)) < 0 ||
+        set_kept(env, keys, K_CONTEXT_DOCUMENT_ROOT,
+                 ap_context_document_root(r)) < 0 ||
+        set_kept(env, keys, K_SCRIPT_FILENAME, r->filename) < 0)
         goto fail;
     if (remote_host && set_str(env, k[K_REMOTE_HOST], remote_host) < 0)
         goto fail;
@@ -437,7 +496,7 @@ PyObject *wsl_environ_build(request_rec *r, wsl_interp *interp,
         goto fail;
 
     if (PyDict_SetItem(env, k[K_WSGI_VERSION], keys->wsgi_version) < 0 ||
-        set_str(env, k[K_WSGI_URL_SCHEME], ap_http_scheme(r)) < 0 ||
+        set_kept(env, keys, K_WSGI_URL_SCHEME, ap_http_scheme(r)) < 0 ||
         PyDict_SetItem(env, k[K_WSGI_ERRORS], errors) < 0 ||
         PyDict_SetItem(env, k[K_WSGI_MULTITHREAD],
                        process_multithread ? Py_True : Py_False) < 0 ||
@@ -454,15 +513,14 @@ PyObject *wsl_environ_build(request_rec *r, wsl_interp *interp,
                                  Py_True) < 0))
         goto fail;
 
-    if (set_str(env, k[K_WSL_PROCESS_GROUP], "") < 0 ||
-        set_str(env, k[K_WSL_APPLICATION_GROUP], group) < 0 ||
-        set_str(env, k[K_WSL_SCRIPT_RELOADING],
-                wsl_config_flag(dconf->script_reloading, 1) ? "1" : "0") < 0 ||
-        set_stolen(env, k[K_WSL_REQUEST_START],
-                   PyUnicode_FromFormat("%lld",
-                                        (long long)r->request_time)) < 0 ||
+    if (set_kept(env, keys, K_WSL_PROCESS_GROUP, "") < 0 ||
+        set_kept(env, keys, K_WSL_APPLICATION_GROUP, group) < 0 ||
+        set_kept(env, keys, K_WSL_SCRIPT_RELOADING,
+                 wsl_config_flag(dconf->script_reloading, 1) ? "1" : "0") < 0
+        ||
+        set_number(env, k[K_WSL_REQUEST_START], r->request_time) < 0 ||
         (callable &&
-         set_str(env, k[K_WSL_CALLABLE_OBJECT], callable) < 0) ||
+         set_kept(env, keys, K_WSL_CALLABLE_OBJECT, callable) < 0) ||
         PyDict_SetItem(env, k[K_WSL_VERSION], keys->wsl_version) < 0)
         goto fail;
     /* WSGIPassApacheRequest: the request_rec for C extensions (mod_wsgi's

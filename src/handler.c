@@ -25,6 +25,10 @@ static int call_close(PyObject *result)
 {
     PyObject *close, *res;
 
+    /* The common answer, a list, has no close(): skip the lookup and the
+     * AttributeError it would build and throw away. */
+    if (PyList_CheckExact(result) || PyTuple_CheckExact(result))
+        return 0;
     if (!(close = PyObject_GetAttrString(result, "close"))) {
         if (!PyErr_ExceptionMatches(PyExc_AttributeError))
             return -1;
