@@ -30,9 +30,7 @@ typedef struct {
  * buffers are reused while still in cache: a 1 MiB POST costs 1.18x Apache's
  * own discard of it in server CPU instead of 1.32x (8 KiB: 1.43x, more
  * trips through the filters). */
-#ifndef WSL_READ_CHUNK
 #define WSL_READ_CHUNK (64 * 1024)
-#endif
 
 static int input_check(wsl_py_input *self)
 {

@@ -317,9 +317,9 @@ static int output_sequence(wsl_request *req, PyObject *seq)
  * explicit flush point, an empty bytes object, as PEP 3333 allows for a
  * server that buffers.  write() always flushes.
  */
-/* 1 MiB: 16 chunks of 64 KiB per write.  Against 256 KiB it halves the
- * system calls of a 10 MiB stream and saved some 9% of its server CPU; the
- * memory held is the application's own chunks, for one write's time. */
+/* 1 MiB: 16 chunks of 64 KiB per write.  Against 256 KiB, a 10 MiB stream
+ * takes 18 writes instead of 46 and, in two bench runs, some 9% less server
+ * CPU; the memory held is the application's own chunks, for one write. */
 #define WSL_BORROW_MAX (1024 * 1024)
 #define WSL_HELD_MAX 16
 

@@ -14,7 +14,7 @@ use Time::HiRes ();
 use WSLTest qw(t_ok get_json post_json raw_request decode_json_body log_during
                expected_mpm test_port);
 
-plan tests => 68, need_module 'mod_wsgi_lite.c';
+plan tests => 80, need_module 'mod_wsgi_lite.c';
 
 my $vars = Apache::Test::vars();
 my $port = test_port();
@@ -183,3 +183,20 @@ my $b = get_json('/environ?second')->{environ} || {};
 ok t_ok(exists $a->{HTTP_X_ONLY_FIRST} && !exists $b->{HTTP_X_ONLY_FIRST},
    'a header of one request does not leak into the next environ');
 ok t_cmp($b->{QUERY_STRING}, 'second', 'each request gets its own QUERY_STRING');
+
+# --- values reused between requests follow each request -------------------
+# /kept_one and /kept_two share one interpreter: SCRIPT_NAME and
+# REQUEST_METHOD change from request to request, and the str the module
+# keeps from the last request must not leak into the next.
+for my $step (['/kept_one', 'GET'], ['/kept_two', 'GET'],
+              ['/kept_two', 'POST'], ['/kept_one', 'POST'],
+              ['/kept_one', 'GET'], ['/kept_two', 'GET']) {
+    my ($url, $method) = @$step;
+    my $env = ($method eq 'GET' ? get_json("$url/x")
+                                : post_json("$url/x", 'body'))->{environ}
+              || {};
+    ok t_cmp($env->{SCRIPT_NAME}, $url, "$method $url: its own SCRIPT_NAME");
+    ok t_cmp("$env->{REQUEST_METHOD} $env->{'mod_wsgi_lite.application_group'}",
+             "$method wsl-kept",
+             "$method $url: its own REQUEST_METHOD, the shared group");
+}

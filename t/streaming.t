@@ -13,7 +13,7 @@ use FindBin;
 use lib "$FindBin::Bin/lib";
 use WSLTest qw(t_ok raw_connect raw_request test_port);
 
-plan tests => 7, need_module 'mod_wsgi_lite.c';
+plan tests => 9, need_module 'mod_wsgi_lite.c';
 
 my $port = test_port();
 
@@ -61,3 +61,20 @@ my $frames = () = $framing =~ /(?:^|\r\n)[0-9a-fA-F]+\r\n/g;
 ok t_ok($frames > 0 && $frames <= 20,
         "small chunks are coalesced ($frames HTTP chunks for 1,000 "
         . "application chunks)");
+
+# Large chunks, each made fresh and dropped by the generator at once: the
+# server holds them by reference until written, in batches; every byte
+# must arrive once and in order.
+my @sizes = ((65536) x 20, 1, 8192, 8193, 300000, 0, 1048576 + 3,
+             65536 * 3, 5, 2097152, (131072) x 17);
+my $expect = '';
+for my $i (0 .. $#sizes) {
+    $expect .= substr(sprintf('%07d:', $i) x (int($sizes[$i] / 8) + 1),
+                      0, $sizes[$i]);
+}
+$r = raw_request("GET /handler/stream.wsgi?large HTTP/1.1\r\n"
+                 . "Host: localhost:$port\r\nConnection: close\r\n\r\n");
+ok t_cmp(length $r->{body}, length $expect,
+         'large generator chunks: every byte arrives ('
+         . length($expect) . ')');
+ok t_ok($r->{body} eq $expect, 'large generator chunks: in order, intact');
