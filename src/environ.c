@@ -83,13 +83,11 @@ void wsl_environ_set_process_model(int multithread, int multiprocess)
 
 int wsl_environ_keys_init(wsl_interp *interp)
 {
-    wsl_environ_keys *keys = PyMem_Calloc(1, sizeof(*keys));
+    /* Pooled with the interpreter's other bookkeeping: it lives as long as
+     * the child, and the pool gives it back at exit. */
+    wsl_environ_keys *keys = apr_pcalloc(interp->pool, sizeof(*keys));
     int i;
 
-    if (!keys) {
-        PyErr_NoMemory();
-        return -1;
-    }
     interp->keys = keys;
     keys->pool = interp->pool;
     keys->header_keys = apr_hash_make(interp->pool);
