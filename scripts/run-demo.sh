@@ -13,7 +13,7 @@ set -eu
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 port=${PORT:-8000}
-httpd=${HTTPD:-/usr/sbin/apache2}
+httpd=${HTTPD:-${WSL_HTTPD:-/usr/sbin/apache2}}
 express=$top/scripts/mod_wsgi_lite-express
 
 case "$port" in

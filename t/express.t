@@ -24,7 +24,7 @@ use IO::Select ();
 use JSON::PP ();
 use POSIX ();
 use Time::HiRes ();
-use WSLTest qw(t_ok wait_until expected_mpm);
+use WSLTest qw(t_ok wait_until expected_mpm diag);
 use WSLServer ();
 
 plan tests => 79, need need_module('mod_wsgi_lite.c'),
@@ -36,6 +36,9 @@ my $EXPRESS = "$TOP/scripts/mod_wsgi_lite-express";
 my $APPS = "$FindBin::Bin/htdocs/express";
 my $PYTHON = '/usr/bin/python3';
 my $TMP = File::Temp->newdir('wsl-express-XXXXXX', TMPDIR => 1);
+# The launcher starts the same httpd as the suite (under make asan, a
+# wrapper that preloads the sanitizers), as it loads the same module.
+$ENV{WSL_HTTPD} = Apache::Test::vars()->{httpd};
 my %LIVE;    # pid => 1 for every launcher still running
 
 # --- helpers ------------------------------------------------------------------
@@ -50,7 +53,7 @@ sub launch {
         open STDIN, '<', '/dev/null';
         open STDOUT, '>', $out or POSIX::_exit(126);
         open STDERR, '>&', \*STDOUT or POSIX::_exit(126);
-        chdir $opt{cwd} || "$TMP" or POSIX::_exit(126);
+        chdir($opt{cwd} // "$TMP") or POSIX::_exit(126);
         $ENV{$_} = $opt{env}{$_} for keys %{ $opt{env} || {} };
         exec @{ $opt{cmd} } or POSIX::_exit(127);
     }

@@ -17,7 +17,7 @@ use Socket qw(SHUT_WR);
 use Time::HiRes ();
 use Encode ();
 use WSLTest qw(t_ok safe raw_request raw_connect parse_response log_during
-    test_port decode_json_body);
+    test_port decode_json_body diag);
 use WSLServer ();
 
 plan tests => 182, need_module 'mod_wsgi_lite.c';
@@ -49,9 +49,6 @@ sub exchange {
 }
 
 sub env_of { decode_json_body($_[0], $_[1]) }
-
-# Test.pm has no diag(): explain a failure on STDERR.
-sub diag { print STDERR map { "# $_\n" } split /\n/, join("", @_) }
 
 # --- response splitting: CR, LF, NUL in the status line or a header ------------
 # The app's status/headers are validated before Apache sees them: a 500,

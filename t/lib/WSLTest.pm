@@ -23,9 +23,12 @@ use Apache::TestUtil ();
 
 our @EXPORT_OK = qw(t_ok safe raw_request raw_connect parse_response get_json
     post_json decode_json_body log_during wsgi_log_entries expected_mpm
-    logs_dir wait_until random_bytes test_port);
+    logs_dir wait_until random_bytes test_port diag);
 
 my $JSON = JSON::PP->new->canonical;
+
+# Test.pm has no diag(): explain a failure on STDERR, as '# ' lines.
+sub diag { print STDERR map { "# $_\n" } split /\n/, join("", @_) }
 
 # A named boolean check.  Apache::Test's ok() is Test.pm's, whose second
 # argument is an expected value, not a name: write ok t_ok($cond, $name).
