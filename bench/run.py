@@ -1216,11 +1216,10 @@ def parse_args(argv):
     # runs on one core, where threads never run Python at the same time:
     # an event-MPM child's GIL is not contended, which flatters mod_wsgi
     # most.  The bars were set unpinned, so that is the default.
-    ncpu = len(os.sched_getaffinity(0))
-    if not args.pin or ncpu < 2:
+    cpus = sorted(os.sched_getaffinity(0))
+    if not args.pin or len(cpus) < 2:
         args.wrk_cpus = args.server_cpus = None
     else:
-        cpus = sorted(os.sched_getaffinity(0))
         args.wrk_cpus = str(cpus[0])
         args.server_cpus = ",".join(str(c) for c in cpus[1:])
     return args
@@ -1315,11 +1314,12 @@ def main(argv):
                                              rundir, htdocs, log)
         if len(report["mpms"]) == 2 and "lite" in servers and any(
                 s.name == "hello" for s in scenarios):
-            ev = med(report["results"]["event"]["aggregate"], "lite",
-                     "hello", "rate")
-            pf = med(report["results"]["prefork"]["aggregate"], "lite",
-                     "hello", "rate")
-            r = ratio(ev, pf)
+            def event_over_prefork(kind):
+                return ratio(*(med(report["results"][mpm]["aggregate"],
+                                   kind, "hello", "rate")
+                               for mpm in ("event", "prefork")))
+
+            r = event_over_prefork("lite")
             report["cross"] = [(
                 "hello: lite under event at least as fast as under prefork "
                 "(req/s event/prefork >= 1)", fmt_ratio(r),
@@ -1329,13 +1329,9 @@ def main(argv):
             for kind in ("static", "mod_wsgi"):
                 if kind not in servers:
                     continue
-                r = ratio(med(report["results"]["event"]["aggregate"], kind,
-                              "hello", "rate"),
-                          med(report["results"]["prefork"]["aggregate"],
-                              kind, "hello", "rate"))
                 report["cross"].append((
                     "(for scale) %s: req/s event/prefork" % kind,
-                    fmt_ratio(r), "-"))
+                    fmt_ratio(event_over_prefork(kind)), "-"))
     finally:
         if args.keep:
             log("kept %s" % rundir)
