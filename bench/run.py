@@ -961,12 +961,9 @@ def cross_mpm(report, servers):
              "(req/s event/prefork >= 1)", fmt_ratio(r),
              "n/a" if r is None else ("PASS" if r >= 1.0 else "FAIL"))]
     table = []
-    for kind in ("static", "mod_wsgi", "lite"):
-        if kind not in servers:
-            continue
-        cpu = [hello(kind, mpm, "cpu_per") for mpm in ("event", "prefork")]
-        sw = [hello(kind, mpm, "switches_per_req")
-              for mpm in ("event", "prefork")]
+    for kind in (k for k in SERVERS if k in servers):
+        cpu = [hello(kind, mpm, "cpu_per") for mpm in MPMS]
+        sw = [hello(kind, mpm, "switches_per_req") for mpm in MPMS]
         extra = (cpu[0] - cpu[1] if None not in cpu else None)
         table.append((kind, fmt_ratio(event_over_prefork(kind)),
                       fmt_num(cpu[0]), fmt_num(cpu[1]), fmt_num(extra),
