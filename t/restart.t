@@ -81,6 +81,14 @@ for my $sig (('USR1') x 5, ('HUP') x 5) {
                 . "Host: localhost:$port\r\nConnection: close\r\n\r\n";
             Time::HiRes::sleep(0.3);
         }
+        # A restart (SIGHUP) stops the children at once, and the event MPM
+        # then closes the sockets its workers are still on from another
+        # thread (close_worker_sockets), racing a worker that is just
+        # freeing one: Apache's own segfault, seen 2 times in 5 suite runs
+        # right after the previous iteration's /hello, with no module code
+        # on any thread's stack.  Let that connection end first; anything
+        # that does crash is still caught by the checks below.
+        Time::HiRes::sleep(0.5) if $sig eq 'HUP';
         my $want = resumed_count(error_log_text()) + 1;
         restart_and_wait(sub { kill $sig, $pid },
                          sub { resumed_count(error_log_text()) }, $want);
