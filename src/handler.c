@@ -55,8 +55,7 @@ static int failure_status(wsl_request *req)
         wsl_output_abort(req);
         return OK;
     }
-    apr_brigade_cleanup(req->bb);
-    req->send_pending = 0;
+    wsl_output_discard(req);
     r->status = HTTP_OK;
     r->status_line = NULL;
     if (req->input_error != APR_SUCCESS)
@@ -73,8 +72,25 @@ typedef struct {
     const char *callable;
 } wsl_target;
 
-/* Everything the request does in Python, GIL held.  The end of the
- * response may be left in req->bb for the caller to send. */
+/* The body is over, whatever happens next: a write() from close() (or
+ * from a thread) must not add to a response that has ended. */
+static void end_body(wsl_request *req)
+{
+    if (wsl_guard_enter(req->guard, "the response")) {
+        req->body_done = 1;
+        wsl_guard_leave(req->guard);
+    }
+}
+
+/*
+ * Everything the request does in Python, GIL held.  The end of the
+ * response may be left in req->bb for the caller to send.
+ *
+ * The objects handed to the application reach the request only through
+ * its guard, and the guard is ended before anything here touches the
+ * request again: from then on no other thread can, and no call of theirs
+ * is in progress.
+ */
 static int run_application(wsl_request *req, const wsl_target *target)
 {
     request_rec *r = req->r;
@@ -87,9 +103,14 @@ static int run_application(wsl_request *req, const wsl_target *target)
                               target->callable, &load_status);
     if (!app)
         return load_status;
+    if (!(req->guard = wsl_guard_new(r, req))) {
+        Py_DECREF(app);
+        wsl_log_python_error(r, interp, "setting up the request");
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
 
     if ((input = wsl_input_new(req)) &&
-        (errors = wsl_log_new(r, r->server, APLOG_ERR)) &&
+        (errors = wsl_log_new(req->guard, r->server, APLOG_ERR)) &&
         (sr = wsl_start_response_new(req)) &&
         (environ = wsl_environ_build(r, interp,
                                      target->group ? target->group : "",
@@ -103,6 +124,7 @@ static int run_application(wsl_request *req, const wsl_target *target)
         PyObject *type, *value, *tb;
 
         PyErr_Fetch(&type, &value, &tb);
+        end_body(req);
         if (call_close(result) < 0) {
             if (type)
                 wsl_log_python_error(r, interp, "close() of the response");
@@ -112,10 +134,15 @@ static int run_application(wsl_request *req, const wsl_target *target)
         if (type)
             PyErr_Restore(type, value, tb);
     }
-    if (rc < 0) {
+    if (rc < 0)
         wsl_log_python_error(r, interp,
                              apr_psprintf(r->pool, "the WSGI application "
                                           "in '%s'", target->path));
+    if (errors)
+        wsl_log_flush(errors);
+    wsl_guard_end(req->guard);
+
+    if (rc < 0) {
         status = failure_status(req);
     }
     else if (req->discard_body) {
@@ -125,18 +152,15 @@ static int run_application(wsl_request *req, const wsl_target *target)
         r->status_line = NULL;
     }
 
-    if (input)
-        wsl_input_detach(input);
-    if (errors)
-        wsl_log_detach(errors);
-    if (sr)
-        wsl_start_response_detach(sr);
     Py_XDECREF(result);
     Py_XDECREF(environ);
     Py_XDECREF(sr);
     Py_XDECREF(errors);
     Py_XDECREF(input);
     Py_DECREF(app);
+    wsl_output_done(req);
+    wsl_guard_unref(req->guard);
+    req->guard = NULL;
     return status;
 }
 

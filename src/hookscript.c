@@ -26,6 +26,7 @@ int wsl_hook_enter(wsl_hook *hook)
     PyObject *module;
 
     hook->module = hook->environ = hook->errors = NULL;
+    hook->guard = NULL;
     group = wsl_group_name(r, hook->script->group ? hook->script->group
                                                   : &global);
     hook->group = group ? group : "";
@@ -57,7 +58,8 @@ int wsl_hook_enter(wsl_hook *hook)
     /* Our own reference: a reload by another thread replaces the entry
      * in the script cache while we still use this one. */
     hook->module = Py_NewRef(module);
-    if (!(hook->errors = wsl_log_new(r, r->server, APLOG_ERR)) ||
+    if (!(hook->guard = wsl_guard_new(r, NULL)) ||
+        !(hook->errors = wsl_log_new(hook->guard, r->server, APLOG_ERR)) ||
         !(hook->environ = wsl_environ_build(r, hook->interp, hook->group,
                                             NULL, NULL, hook->errors))) {
         wsl_log_python_error(r, hook->interp,
@@ -120,7 +122,12 @@ void wsl_hook_leave(wsl_hook *hook)
     /* The script may keep the environ: its wsgi.errors must not outlive
      * the request it logs for. */
     if (hook->errors)
-        wsl_log_detach(hook->errors);
+        wsl_log_flush(hook->errors);
+    if (hook->guard) {
+        wsl_guard_end(hook->guard);
+        wsl_guard_unref(hook->guard);
+        hook->guard = NULL;
+    }
     Py_CLEAR(hook->environ);
     Py_CLEAR(hook->errors);
     Py_CLEAR(hook->module);

@@ -9,13 +9,18 @@
  * answer with the status it maps to (413, 400, 408) rather than a 500.
  * read() and read(n) fill the final bytes object directly; only readline()
  * needs a look-ahead buffer.
+ *
+ * Every method runs inside the request's guard (request.c): two threads
+ * reading at once take turns, and a read after the request ended (or
+ * one still blocked in Apache when it ends) never touches a freed
+ * request_rec.
  */
 #include "wsl.h"
 
 typedef struct {
     PyObject_HEAD
-    wsl_request *req;           /* NULL once the request has ended */
-    apr_bucket_brigade *bb;
+    wsl_guard *guard;
+    apr_bucket_brigade *bb;     /* r->pool: used only inside the guard */
     char *buf;                  /* look-ahead for readline, PyMem_Raw */
     size_t pos, len, cap;
     int eof;
@@ -32,14 +37,18 @@ typedef struct {
  * trips through the filters). */
 #define WSL_READ_CHUNK (64 * 1024)
 
-static int input_check(wsl_py_input *self)
+/* Enter the guard: the handler's request state, or NULL with
+ * RuntimeError set. */
+static wsl_request *input_enter(wsl_py_input *self)
 {
-    if (!self->req) {
-        PyErr_SetString(PyExc_RuntimeError,
-                        "wsgi.input used after its request has ended");
-        return -1;
-    }
-    return 0;
+    if (!wsl_guard_enter(self->guard, "wsgi.input"))
+        return NULL;
+    return wsl_guard_request(self->guard);
+}
+
+static void input_leave(wsl_py_input *self)
+{
+    wsl_guard_leave(self->guard);
 }
 
 /*
@@ -50,10 +59,10 @@ static int input_check(wsl_py_input *self)
  * some bytes are there (readline() must not wait for data the client may
  * only send after it has seen a reply).
  */
-static Py_ssize_t read_from_apache(wsl_py_input *self, char *dst,
-                                   apr_size_t want, int fill)
+static Py_ssize_t read_from_apache(wsl_py_input *self, wsl_request *req,
+                                   char *dst, apr_size_t want, int fill)
 {
-    request_rec *r = self->req->r;
+    request_rec *r = req->r;
     apr_size_t got = 0;
     apr_status_t rv;
     PyThreadState *ts;
@@ -84,8 +93,8 @@ static Py_ssize_t read_from_apache(wsl_py_input *self, char *dst,
     if (rv != APR_SUCCESS) {
         char msg[120];
 
-        if (self->req->input_error == APR_SUCCESS)
-            self->req->input_error = rv;
+        if (req->input_error == APR_SUCCESS)
+            req->input_error = rv;
         self->eof = 1;
         PyErr_Format(PyExc_OSError, "error reading the request body: %s",
                      apr_strerror(rv, msg, sizeof(msg)));
@@ -110,17 +119,16 @@ static size_t take_buffered(wsl_py_input *self, char *dst, size_t want)
 
 /* read(size=-1): all of the rest, or exactly size bytes unless the body
  * ends first. */
-static PyObject *input_read(wsl_py_input *self, PyObject *args)
+static PyObject *read_body(wsl_py_input *self, wsl_request *req,
+                           Py_ssize_t size)
 {
-    Py_ssize_t size = -1, have, got, cap;
+    Py_ssize_t have, got, cap;
     PyObject *result;
 
-    if (!PyArg_ParseTuple(args, "|n:read", &size) || input_check(self) < 0)
-        return NULL;
     if (size < 0) {
         /* Content-Length, when known, sizes the object right away; but a
          * client's say-so allocates no more than WSL_READ_TRUST up front. */
-        apr_off_t expect = self->req->r->remaining;
+        apr_off_t expect = req->r->remaining;
 
         if (expect <= 0)
             expect = WSL_READ_BLOCK;
@@ -143,7 +151,7 @@ static PyObject *input_read(wsl_py_input *self, PyObject *args)
             if (_PyBytes_Resize(&result, cap) < 0)
                 return NULL;
         }
-        got = read_from_apache(self, PyBytes_AS_STRING(result) + have,
+        got = read_from_apache(self, req, PyBytes_AS_STRING(result) + have,
                                (apr_size_t)(cap - have), 1);
         if (got < 0) {
             Py_DECREF(result);
@@ -158,8 +166,22 @@ static PyObject *input_read(wsl_py_input *self, PyObject *args)
     return result;
 }
 
+static PyObject *input_read(wsl_py_input *self, PyObject *args)
+{
+    Py_ssize_t size = -1;
+    wsl_request *req;
+    PyObject *result;
+
+    if (!PyArg_ParseTuple(args, "|n:read", &size) ||
+        !(req = input_enter(self)))
+        return NULL;
+    result = read_body(self, req, size);
+    input_leave(self);
+    return result;
+}
+
 /* Make sure the buffer holds a newline, `limit` bytes, or the end. */
-static int fill_line(wsl_py_input *self, Py_ssize_t limit)
+static int fill_line(wsl_py_input *self, wsl_request *req, Py_ssize_t limit)
 {
     for (;;) {
         size_t avail = self->len - self->pos;
@@ -184,7 +206,7 @@ static int fill_line(wsl_py_input *self, Py_ssize_t limit)
             self->buf = nbuf;
             self->cap = ncap;
         }
-        got = read_from_apache(self, self->buf + self->len,
+        got = read_from_apache(self, req, self->buf + self->len,
                                self->cap - self->len, 0);
         if (got < 0)
             return -1;
@@ -192,12 +214,14 @@ static int fill_line(wsl_py_input *self, Py_ssize_t limit)
     }
 }
 
-static PyObject *readline_limit(wsl_py_input *self, Py_ssize_t limit)
+/* One line, inside the guard. */
+static PyObject *read_line(wsl_py_input *self, wsl_request *req,
+                           Py_ssize_t limit)
 {
     const char *start, *nl;
     size_t n;
 
-    if (input_check(self) < 0 || fill_line(self, limit) < 0)
+    if (fill_line(self, req, limit) < 0)
         return NULL;
     start = self->buf + self->pos;
     n = self->len - self->pos;
@@ -207,6 +231,18 @@ static PyObject *readline_limit(wsl_py_input *self, Py_ssize_t limit)
         n = (size_t)limit;
     self->pos += n;
     return PyBytes_FromStringAndSize(n ? start : "", (Py_ssize_t)n);
+}
+
+static PyObject *readline_limit(wsl_py_input *self, Py_ssize_t limit)
+{
+    wsl_request *req = input_enter(self);
+    PyObject *line;
+
+    if (!req)
+        return NULL;
+    line = read_line(self, req, limit);
+    input_leave(self);
+    return line;
 }
 
 static PyObject *input_readline(wsl_py_input *self, PyObject *args)
@@ -222,15 +258,17 @@ static PyObject *input_readline(wsl_py_input *self, PyObject *args)
     return readline_limit(self, limit);
 }
 
-static PyObject *input_readlines(wsl_py_input *self, PyObject *args)
+/* All lines in one call, so another thread's read cannot fall between
+ * two of them. */
+static PyObject *read_lines(wsl_py_input *self, wsl_request *req,
+                            Py_ssize_t hint)
 {
-    Py_ssize_t hint = -1, total = 0;
+    Py_ssize_t total = 0;
     PyObject *lines, *line;
 
-    if (!PyArg_ParseTuple(args, "|n:readlines", &hint) ||
-        !(lines = PyList_New(0)))
+    if (!(lines = PyList_New(0)))
         return NULL;
-    while ((line = readline_limit(self, -1))) {
+    while ((line = read_line(self, req, -1))) {
         Py_ssize_t n = PyBytes_GET_SIZE(line);
 
         if (n == 0 || PyList_Append(lines, line) < 0) {
@@ -249,6 +287,20 @@ static PyObject *input_readlines(wsl_py_input *self, PyObject *args)
     return lines;
 }
 
+static PyObject *input_readlines(wsl_py_input *self, PyObject *args)
+{
+    Py_ssize_t hint = -1;
+    wsl_request *req;
+    PyObject *lines;
+
+    if (!PyArg_ParseTuple(args, "|n:readlines", &hint) ||
+        !(req = input_enter(self)))
+        return NULL;
+    lines = read_lines(self, req, hint);
+    input_leave(self);
+    return lines;
+}
+
 static PyObject *input_iternext(wsl_py_input *self)
 {
     PyObject *line = readline_limit(self, -1);
@@ -262,6 +314,7 @@ static PyObject *input_iternext(wsl_py_input *self)
 
 static void input_dealloc(wsl_py_input *self)
 {
+    wsl_guard_unref(self->guard);
     PyMem_RawFree(self->buf);
     PyObject_Free(self);
 }
@@ -294,16 +347,11 @@ PyObject *wsl_input_new(wsl_request *req)
 
     if (!self)
         return NULL;
-    self->req = req;
+    self->guard = wsl_guard_ref(req->guard);
     self->bb = apr_brigade_create(req->r->pool,
                                   req->r->connection->bucket_alloc);
     self->buf = NULL;
     self->pos = self->len = self->cap = 0;
     self->eof = 0;
     return (PyObject *)self;
-}
-
-void wsl_input_detach(PyObject *input)
-{
-    ((wsl_py_input *)input)->req = NULL;
 }

@@ -1,8 +1,10 @@
 /*
  * log.c: everything Python says goes to Apache's error log, with context.
  *
- * One file-like type serves as wsgi.errors (bound to a request, so each
- * line carries the client and the request) and as sys.stdout / sys.stderr
+ * One file-like type serves as wsgi.errors (bound to a request through its
+ * guard, so each line carries the client and the request, and a thread
+ * that writes after the request ended gets RuntimeError rather than a
+ * freed request_rec) and as sys.stdout / sys.stderr
  * (bound to the server: print() in an app must never reach the client or
  * the terminal Apache was started from).  Text is buffered until a newline,
  * and each complete line becomes one log entry.
@@ -14,10 +16,9 @@
 
 typedef struct {
     PyObject_HEAD
-    request_rec *r;         /* NULL for server scope */
+    wsl_guard *guard;       /* its request; NULL for server scope */
     server_rec *s;
     int level;
-    int detached;           /* its request has ended */
     const char *restricted; /* WSGIRestrictStdout/Stdin: refuse, saying */
     char *buf;              /* a partial line, PyMem_Raw */
     size_t len, cap;
@@ -32,63 +33,75 @@ static void log_text(request_rec *r, server_rec *s, int level,
         ap_log_error(APLOG_MARK, level, 0, s, "%.*s", (int)len, text);
 }
 
-PyObject *wsl_log_new(request_rec *r, server_rec *s, int level)
+PyObject *wsl_log_new(wsl_guard *guard, server_rec *s, int level)
 {
     wsl_py_log *self = PyObject_New(wsl_py_log, &wsl_py_log_type);
 
     if (!self)
         return NULL;
-    self->r = r;
+    self->guard = guard ? wsl_guard_ref(guard) : NULL;
     self->s = s;
     self->level = level;
-    self->detached = 0;
     self->restricted = NULL;
     self->buf = NULL;
     self->len = self->cap = 0;
     return (PyObject *)self;
 }
 
-static void log_flush_partial(wsl_py_log *self)
+static void log_flush_partial(wsl_py_log *self, request_rec *r)
 {
     if (self->len) {
-        log_text(self->r, self->s, self->level, self->buf, self->len);
+        log_text(r, self->s, self->level, self->buf, self->len);
         self->len = 0;
     }
 }
 
-void wsl_log_detach(PyObject *obj)
+/* Start a write: the request to log for (NULL for server scope), or -1
+ * with the error set.  A request-scoped object enters its guard. */
+static int log_enter(wsl_py_log *self, request_rec **r)
 {
-    wsl_py_log *self = (wsl_py_log *)obj;
-
-    log_flush_partial(self);
-    self->r = NULL;
-    self->detached = 1;
-}
-
-static void log_dealloc(wsl_py_log *self)
-{
-    if (!self->detached)
-        log_flush_partial(self);
-    PyMem_RawFree(self->buf);
-    PyObject_Free(self);
-}
-
-static int log_check(wsl_py_log *self)
-{
+    *r = NULL;
     if (self->restricted) {
         PyErr_SetString(PyExc_OSError, self->restricted);
         return -1;
     }
-    if (self->detached) {
-        PyErr_SetString(PyExc_RuntimeError,
-                        "wsgi.errors used after its request has ended");
+    if (self->guard && !(*r = wsl_guard_enter(self->guard, "wsgi.errors")))
         return -1;
-    }
     return 0;
 }
 
-/* Append text, then log every complete line. */
-static int log_append(wsl_py_log *self, const char *text, size_t len)
+static void log_leave(wsl_py_log *self)
+{
+    if (self->guard)
+        wsl_guard_leave(self->guard);
+}
+
+void wsl_log_flush(PyObject *obj)
+{
+    wsl_py_log *self = (wsl_py_log *)obj;
+    request_rec *r;
+
+    if (log_enter(self, &r) < 0) {
+        PyErr_Clear();
+        return;
+    }
+    log_flush_partial(self, r);
+    log_leave(self);
+}
+
+static void log_dealloc(wsl_py_log *self)
+{
+    /* What is left of a request's line after its end goes to the server
+     * log: the request_rec is gone. */
+    log_flush_partial(self, NULL);
+    wsl_guard_unref(self->guard);
+    PyMem_RawFree(self->buf);
+    PyObject_Free(self);
+}
+
+/* Append text, then log every complete line (for r, or the server). */
+static int log_append(wsl_py_log *self, request_rec *r, const char *text,
+                      size_t len)
 {
     const char *nl;
 
@@ -108,12 +121,11 @@ static int log_append(wsl_py_log *self, const char *text, size_t len)
                 self->cap = self->len + part;
             }
             memcpy(self->buf + self->len, text, part);
-            log_text(self->r, self->s, self->level, self->buf,
-                     self->len + part);
+            log_text(r, self->s, self->level, self->buf, self->len + part);
             self->len = 0;
         }
         else {
-            log_text(self->r, self->s, self->level, text, part);
+            log_text(r, self->s, self->level, text, part);
         }
         text += part + 1;
         len -= part + 1;
@@ -140,9 +152,9 @@ static PyObject *log_write(wsl_py_log *self, PyObject *arg)
 {
     const char *text;
     Py_ssize_t len;
+    request_rec *r;
+    int rc;
 
-    if (log_check(self) < 0)
-        return NULL;
     if (!PyUnicode_Check(arg)) {
         PyErr_Format(PyExc_TypeError, "write() argument must be str, not %s",
                      Py_TYPE(arg)->tp_name);
@@ -150,7 +162,11 @@ static PyObject *log_write(wsl_py_log *self, PyObject *arg)
     }
     if (!(text = PyUnicode_AsUTF8AndSize(arg, &len)))
         return NULL;
-    if (log_append(self, text, (size_t)len) < 0)
+    if (log_enter(self, &r) < 0)
+        return NULL;
+    rc = log_append(self, r, text, (size_t)len);
+    log_leave(self);
+    if (rc < 0)
         return NULL;
     return PyLong_FromSsize_t(PyUnicode_GET_LENGTH(arg));
 }
@@ -174,6 +190,17 @@ static PyObject *log_writelines(wsl_py_log *self, PyObject *lines)
     if (PyErr_Occurred())
         return NULL;
     Py_RETURN_NONE;
+}
+
+/* The checks of a call that does nothing else. */
+static int log_check(wsl_py_log *self)
+{
+    request_rec *r;
+
+    if (log_enter(self, &r) < 0)
+        return -1;
+    log_leave(self);
+    return 0;
 }
 
 static PyObject *log_flush(wsl_py_log *self, PyObject *unused)
@@ -206,7 +233,7 @@ static PyObject *log_true(wsl_py_log *self, PyObject *unused)
 
 static PyObject *log_get_closed(wsl_py_log *self, void *unused)
 {
-    return PyBool_FromLong(self->detached);
+    return PyBool_FromLong(self->guard && wsl_guard_ended(self->guard));
 }
 
 static PyObject *log_get_encoding(wsl_py_log *self, void *unused)

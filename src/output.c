@@ -3,10 +3,18 @@
  * Apache's output filters (PEP 3333 "Buffering and Streaming").
  *
  * One brigade per request.  Large body chunks go in as transient buckets
- * that point into the Python bytes objects, which stay referenced until
- * ap_pass_brigade returns (a filter that keeps data longer sets it aside,
- * copying it); small ones are copied.  The GIL is dropped exactly around
- * ap_pass_brigade.  The last pass of a response that no longer points
+ * that point into the Python bytes objects; small ones are copied.  Every
+ * object a bucket points into is held by a reference of the request's own
+ * (hold()) from the moment its bucket is made until ap_pass_brigade has
+ * returned and the brigade is empty (a filter that keeps data longer sets
+ * it aside, copying it); the references are dropped with the GIL held.
+ * Nothing borrowed survives a GIL release: another thread may empty the
+ * list the application returned while Apache sends it.  The GIL is dropped
+ * exactly around ap_pass_brigade.
+ *
+ * Every function here that touches the request runs inside its guard
+ * (request.c): write() from the application's threads and the handler's
+ * own iteration take turns on the brigade.  The last pass of a response that no longer points
  * into Python memory (small bodies, file buckets) waits until the handler
  * has left Python, so it needs no second GIL acquisition.
  *
@@ -27,12 +35,15 @@
 #include <unistd.h>
 
 /* Chunks smaller than this are copied (and coalesce); larger ones are
- * passed as they are. */
+ * passed as they are, held. */
 #define WSL_COPY_MAX (8 * 1024)
 /* Coalesced bytes that are passed on without waiting for more. */
 #define WSL_COALESCE_MAX (32 * 1024)
 /* A chunk that took longer than this to produce is flushed at once. */
 #define WSL_SLOW_CHUNK apr_time_from_msec(2)
+/* Large chunks held for one pass of a stream (also the held array's
+ * first size). */
+#define WSL_HELD_MAX 16
 
 /* Bytes of `len` that still fit in the app's Content-Length; logs the
  * first overrun (PEP 3333: a server must not send more than it said). */
@@ -56,12 +67,47 @@ static apr_size_t clamp_to_length(wsl_request *req, apr_size_t len)
     return room > 0 ? (apr_size_t)room : 0;
 }
 
+/* Keep `bytes` alive until the brigade that points into it has been
+ * passed (release_held); -1 with MemoryError set. */
+static int hold(wsl_request *req, PyObject *bytes)
+{
+    if (req->nheld == req->capheld) {
+        int ncap = req->capheld ? req->capheld * 2 : WSL_HELD_MAX;
+        PyObject **nheld = PyMem_Realloc(req->held,
+                                         (size_t)ncap * sizeof(*nheld));
+
+        if (!nheld) {
+            PyErr_NoMemory();
+            return -1;
+        }
+        req->held = nheld;
+        req->capheld = ncap;
+    }
+    Py_INCREF(bytes);
+    req->held[req->nheld++] = bytes;
+    return 0;
+}
+
+/* The brigade no longer points into Python memory: drop what it held.
+ * GIL held. */
+static void release_held(wsl_request *req)
+{
+    while (req->nheld > 0)
+        Py_DECREF(req->held[--req->nheld]);
+}
+
+/* Empty the brigade without sending it (a failure before the headers). */
+static void discard_brigade(wsl_request *req)
+{
+    apr_brigade_cleanup(req->bb);
+    release_held(req);
+}
+
 /*
  * Append one body chunk.  Small chunks are copied into the brigade's heap
  * buckets, where consecutive ones coalesce; a large one goes in as a
- * transient bucket pointing into the bytes object.  Returns 1 when a
- * transient bucket was added (the caller must pass the brigade before
- * `bytes` may be released), 0 otherwise, -1 with an exception set.
+ * transient bucket pointing into the bytes object, which is held until the
+ * brigade is passed.  0, or -1 with an exception set.
  */
 static int append_bytes(wsl_request *req, PyObject *bytes)
 {
@@ -82,17 +128,28 @@ static int append_bytes(wsl_request *req, PyObject *bytes)
     len = clamp_to_length(req, (apr_size_t)PyBytes_GET_SIZE(bytes));
     if (!len)
         return 0;
-    req->bytes_sent += len;
-    req->pending += len;
     if (len < WSL_COPY_MAX) {
         apr_brigade_write(req->bb, NULL, NULL, PyBytes_AS_STRING(bytes), len);
-        return 0;
     }
-    APR_BRIGADE_INSERT_TAIL(req->bb,
-        apr_bucket_transient_create(PyBytes_AS_STRING(bytes), len,
-                                    req->bb->bucket_alloc));
-    req->bb_borrows = 1;
-    return 1;
+    else {
+        if (hold(req, bytes) < 0)
+            return -1;
+        APR_BRIGADE_INSERT_TAIL(req->bb,
+            apr_bucket_transient_create(PyBytes_AS_STRING(bytes), len,
+                                        req->bb->bucket_alloc));
+    }
+    req->bytes_sent += len;
+    req->pending += len;
+    return 0;
+}
+
+/* The application's Content-Length has been sent in full: iterating on
+ * would only produce bytes to throw away (or never end: a file wrapper
+ * over /dev/zero). */
+static int length_reached(const wsl_request *req)
+{
+    return req->content_length >= 0 &&
+           req->bytes_sent >= req->content_length;
 }
 
 /* Pass the brigade on; the caller holds no GIL.  A failure means the
@@ -106,7 +163,6 @@ static void send_brigade(wsl_request *req)
     req->pending = 0;
     rv = ap_pass_brigade(req->r->output_filters, req->bb);
     apr_brigade_cleanup(req->bb);
-    req->bb_borrows = 0;
     if (rv != APR_SUCCESS && !req->aborted) {
         req->aborted = 1;
         ap_log_rerror(APLOG_MARK, APLOG_INFO, rv, req->r,
@@ -115,7 +171,8 @@ static void send_brigade(wsl_request *req)
     }
 }
 
-/* Pass the brigade on with the GIL released around it. */
+/* Pass the brigade on with the GIL released around it, then drop what it
+ * held. */
 static void pass_brigade(wsl_request *req, int flush)
 {
     PyThreadState *ts;
@@ -128,20 +185,44 @@ static void pass_brigade(wsl_request *req, int flush)
     ts = wsl_gil_release();
     send_brigade(req);
     wsl_gil_reacquire(ts);
+    release_held(req);
 }
 
-int wsl_output_write(wsl_request *req, PyObject *bytes, int flush)
+int wsl_output_write(wsl_request *req, PyObject *bytes)
 {
+    if (req->body_done) {
+        PyErr_SetString(PyExc_RuntimeError, "write() called after the "
+                        "response body ended");
+        return -1;
+    }
     if (req->aborted)
         return 0;
     if (append_bytes(req, bytes) < 0)
         return -1;
-    pass_brigade(req, flush);
+    pass_brigade(req, 1);
     return 0;
 }
 
-int wsl_output_finish(wsl_request *req)
+/* End the response so that the client sees it truncated, never complete:
+ * an error bucket stops the chunk filter from writing the last chunk (as
+ * mod_proxy does for a broken backend), and the connection is closed. */
+static void truncate_response(wsl_request *req)
 {
+    req->r->connection->keepalive = AP_CONN_CLOSE;
+    if (req->aborted)
+        return;
+    APR_BRIGADE_INSERT_TAIL(req->bb,
+        ap_bucket_error_create(HTTP_BAD_GATEWAY, NULL, req->r->pool,
+                               req->bb->bucket_alloc));
+    APR_BRIGADE_INSERT_TAIL(req->bb,
+                            apr_bucket_eos_create(req->bb->bucket_alloc));
+    pass_brigade(req, 0);
+}
+
+/* End of body: EOS, checks against Content-Length.  Inside the guard. */
+static int output_finish(wsl_request *req)
+{
+    req->body_done = 1;
     if (!req->status_set) {
         PyErr_SetString(PyExc_RuntimeError,
                         "the application never called start_response()");
@@ -151,13 +232,18 @@ int wsl_output_finish(wsl_request *req)
         return 0;
     if (req->content_length >= 0 && req->bytes_sent < req->content_length &&
         !req->r->header_only) {
-        /* The client must see a truncated response, not a complete one. */
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, req->r,
                       "WSL00032: the application for '%s' returned %"
                       APR_OFF_T_FMT " bytes, less than its Content-Length "
                       "of %" APR_OFF_T_FMT "; closing the connection",
                       req->r->uri, req->bytes_sent, req->content_length);
-        req->r->connection->keepalive = AP_CONN_CLOSE;
+        /* What was produced goes out first, without the EOS, so that
+         * Apache's content-length filter leaves the application's header
+         * alone (given the whole body in one brigade it would count it and
+         * send a consistent, complete-looking response). */
+        pass_brigade(req, 1);
+        truncate_response(req);
+        return 0;
     }
     /* Flush, or the core output filter keeps a small response back until
      * Apache has looked for a pipelined request: the client, which waits
@@ -169,7 +255,7 @@ int wsl_output_finish(wsl_request *req)
                             apr_bucket_flush_create(req->bb->bucket_alloc));
     APR_BRIGADE_INSERT_TAIL(req->bb,
                             apr_bucket_eos_create(req->bb->bucket_alloc));
-    if (req->bb_borrows)
+    if (req->nheld)
         pass_brigade(req, 0);
     else
         req->send_pending = 1;
@@ -186,20 +272,23 @@ void wsl_output_send_pending(wsl_request *req)
 
 void wsl_output_abort(wsl_request *req)
 {
-    /* An error bucket stops the chunk filter from writing the last chunk
-     * (as mod_proxy does for a broken backend), and the connection is
-     * closed: the client sees a truncated response, never one that looks
-     * complete. */
-    req->r->connection->keepalive = AP_CONN_CLOSE;
-    if (req->aborted)
-        return;
-    apr_brigade_cleanup(req->bb);
-    APR_BRIGADE_INSERT_TAIL(req->bb,
-        ap_bucket_error_create(HTTP_BAD_GATEWAY, NULL, req->r->pool,
-                               req->bb->bucket_alloc));
-    APR_BRIGADE_INSERT_TAIL(req->bb,
-                            apr_bucket_eos_create(req->bb->bucket_alloc));
-    pass_brigade(req, 0);
+    discard_brigade(req);
+    req->send_pending = 0;
+    truncate_response(req);
+}
+
+void wsl_output_discard(wsl_request *req)
+{
+    discard_brigade(req);
+    req->send_pending = 0;
+}
+
+void wsl_output_done(wsl_request *req)
+{
+    release_held(req);
+    PyMem_Free(req->held);
+    req->held = NULL;
+    req->capheld = 0;
 }
 
 static apr_status_t close_fd(void *data)
@@ -208,21 +297,28 @@ static apr_status_t close_fd(void *data)
     return APR_SUCCESS;
 }
 
-/* The file's descriptor and logical position, or -1 when the file-like
- * object is not a plain file (then it is iterated instead). */
+/*
+ * A descriptor of our own for the file (a dup, so that the application
+ * closing its file, from any thread, cannot pull it from under Apache) and
+ * its logical position; -1 when the file-like object is not a regular
+ * file (then it is iterated instead).  Calls the application's fileno()
+ * and tell(), so it runs outside the guard.
+ */
 static int real_file(PyObject *filelike, apr_off_t *offset,
                      apr_off_t *size)
 {
     PyObject *res;
     struct stat st;
     long long pos;
-    int fd;
+    int fd = -1;
 
     if (!(res = PyObject_CallMethod(filelike, "fileno", NULL)))
         goto not_a_file;
     fd = (int)PyLong_AsLong(res);
     Py_DECREF(res);
-    if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+    if (fd < 0 || (fd = dup(fd)) < 0)
+        goto not_a_file;
+    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
         goto not_a_file;
     /* tell(), not lseek(): a buffered reader's descriptor may be ahead
      * of what the application has consumed. */
@@ -238,26 +334,32 @@ static int real_file(PyObject *filelike, apr_off_t *offset,
 
 not_a_file:
     PyErr_Clear();
+    if (fd >= 0)
+        close(fd);
     return -1;
 }
 
-int wsl_output_file(wsl_request *req, PyObject *wrapper)
+/* A file bucket for real_file's descriptor, which it takes over, inside
+ * the guard: 1 if done, 0 if the wrapper must be iterated instead. */
+static int output_file(wsl_request *req, apr_os_file_t fd,
+                       apr_off_t offset, apr_off_t size)
 {
     request_rec *r = req->r;
     core_dir_config *core = ap_get_core_module_config(r->per_dir_config);
-    apr_off_t offset, size, length;
+    apr_off_t length;
     apr_file_t *file;
-    apr_os_file_t dupfd;
     apr_bucket *b;
-    int fd;
 
-    if (!req->status_set || req->aborted)
+    /* Closed with the request pool: the core output filter may still be
+     * sending (event MPM write completion) after the application has
+     * closed its file, and the EOR bucket keeps the request pool alive
+     * until then. */
+    apr_pool_cleanup_register(r->pool, (void *)(apr_uintptr_t)fd,
+                              close_fd, apr_pool_cleanup_null);
+    if (!req->status_set || req->aborted || req->body_done)
         return 0;
     if (req->discard_body)
         return 1;
-    if ((fd = real_file(wsl_file_wrapper_filelike(wrapper), &offset,
-                        &size)) < 0)
-        return 0;
     length = size - offset;
     /* Sending part of a file by setting Content-Length is legitimate
      * (PEP 3333 asks the server to honour it), so no overrun is logged. */
@@ -265,15 +367,7 @@ int wsl_output_file(wsl_request *req, PyObject *wrapper)
         length > req->content_length - req->bytes_sent)
         length = req->content_length - req->bytes_sent;
 
-    /* Our own descriptor, closed with the request pool: the core output
-     * filter may still be sending (event MPM write completion) after the
-     * application has closed its file, and the EOR bucket keeps the
-     * request pool alive until then. */
-    if ((dupfd = dup(fd)) < 0)
-        return 0;
-    apr_pool_cleanup_register(r->pool, (void *)(apr_uintptr_t)dupfd,
-                              close_fd, apr_pool_cleanup_null);
-    if (apr_os_file_put(&file, &dupfd,
+    if (apr_os_file_put(&file, &fd,
                         APR_FOPEN_READ |
                         (core->enable_sendfile == ENABLE_SENDFILE_ON
                          ? APR_FOPEN_SENDFILE_ENABLED : 0),
@@ -291,17 +385,21 @@ int wsl_output_file(wsl_request *req, PyObject *wrapper)
     return 1;
 }
 
-/* A list or tuple: every item is alive for as long as the sequence is. */
+/*
+ * A list or tuple, all in one pass with the EOS.  The sequence is walked
+ * without the GIL ever being dropped (append_bytes does not pass), and the
+ * large items it points into are held (hold()), so another thread that
+ * empties the list while Apache sends it changes nothing on the wire.
+ */
 static int output_sequence(wsl_request *req, PyObject *seq)
 {
-    Py_ssize_t i, n = PySequence_Fast_GET_SIZE(seq);
-    PyObject **items = PySequence_Fast_ITEMS(seq);
+    Py_ssize_t i;
 
-    for (i = 0; i < n; i++) {
-        if (append_bytes(req, items[i]) < 0)
+    for (i = 0; i < PySequence_Fast_GET_SIZE(seq); i++) {
+        if (append_bytes(req, PySequence_Fast_GET_ITEM(seq, i)) < 0)
             return -1;
     }
-    return wsl_output_finish(req);
+    return output_finish(req);
 }
 
 /*
@@ -316,82 +414,97 @@ static int output_sequence(wsl_request *req, PyObject *seq)
  * waits on something, such as a server-sent event stream), and at an
  * explicit flush point, an empty bytes object, as PEP 3333 allows for a
  * server that buffers.  write() always flushes.
+ *
+ * The guard is entered per chunk, never across the application's own
+ * code (next() may call write(), or hand the request to a thread).
  */
 /* 1 MiB: 16 chunks of 64 KiB per write.  Against 256 KiB, a 10 MiB stream
  * takes 18 writes instead of 46 and, in two bench runs, some 9% less server
  * CPU; the memory held is the application's own chunks, for one write. */
 #define WSL_BORROW_MAX (1024 * 1024)
-#define WSL_HELD_MAX 16
-
-typedef struct {
-    PyObject *item[WSL_HELD_MAX];  /* chunks the brigade points into */
-    int count;
-} held_chunks;
-
-static void release_held(held_chunks *held)
-{
-    while (held->count > 0)
-        Py_DECREF(held->item[--held->count]);
-}
 
 static int output_iterator(wsl_request *req, PyObject *result)
 {
     PyObject *iter = PyObject_GetIter(result), *item;
-    held_chunks held = { .count = 0 };
     apr_time_t before, after;
-    int first = 1, rc;
+    int first = 1, rc = 0, done = 0;
 
     if (!iter)
         return -1;
-    for (;;) {
-        int transient, flush;
+    while (!done) {
+        int flush;
 
         before = apr_time_now();
         item = PyIter_Next(iter);
         if (!item)
             break;
         after = apr_time_now();
-        if ((transient = append_bytes(req, item)) < 0) {
+        if (!wsl_guard_enter(req->guard, "the response iterable")) {
+            Py_DECREF(item);
+            break;
+        }
+        if (append_bytes(req, item) < 0) {
+            wsl_guard_leave(req->guard);
             Py_DECREF(item);
             break;
         }
         flush = PyBytes_GET_SIZE(item) == 0 ||
                 (first && req->pending) || after - before > WSL_SLOW_CHUNK;
+        Py_DECREF(item);
         if (req->pending)
             first = 0;
-        if (transient)
-            held.item[held.count++] = item;     /* the reference moves */
-        else
-            Py_DECREF(item);
-        if (flush || held.count == WSL_HELD_MAX ||
-            req->pending >= (held.count ? WSL_BORROW_MAX
-                                        : WSL_COALESCE_MAX)) {
+        if (flush || req->nheld >= WSL_HELD_MAX ||
+            req->pending >= (req->nheld ? WSL_BORROW_MAX
+                                        : WSL_COALESCE_MAX))
             pass_brigade(req, flush);
-            release_held(&held);
-        }
-        if (req->aborted)
-            break;
+        done = req->aborted || length_reached(req);
+        wsl_guard_leave(req->guard);
     }
     Py_DECREF(iter);
-    if (PyErr_Occurred()) {
-        /* The brigade may point into held chunks: empty it first. */
-        apr_brigade_cleanup(req->bb);
-        req->bb_borrows = 0;
-        release_held(&held);
+    if (!wsl_guard_enter(req->guard, "the response iterable"))
         return -1;
+    if (PyErr_Occurred()) {
+        /* What is in the brigade is never sent (the handler answers 500
+         * or truncates), and write() must not add to it. */
+        req->body_done = 1;
+        discard_brigade(req);
+        rc = -1;
     }
-    rc = wsl_output_finish(req);
-    release_held(&held);
+    else {
+        rc = output_finish(req);
+    }
+    wsl_guard_leave(req->guard);
     return rc;
 }
 
 int wsl_output_result(wsl_request *req, PyObject *result)
 {
-    if (PyList_CheckExact(result) || PyTuple_CheckExact(result))
-        return output_sequence(req, result);
-    if (Py_TYPE(result) == &wsl_py_file_wrapper_type &&
-        wsl_output_file(req, result) > 0)
-        return wsl_output_finish(req);
+    int rc;
+
+    if (PyList_CheckExact(result) || PyTuple_CheckExact(result)) {
+        if (!wsl_guard_enter(req->guard, "the response"))
+            return -1;
+        rc = output_sequence(req, result);
+        wsl_guard_leave(req->guard);
+        return rc;
+    }
+    if (Py_TYPE(result) == &wsl_py_file_wrapper_type) {
+        apr_off_t offset, size;
+        int fd = real_file(wsl_file_wrapper_filelike(result), &offset,
+                           &size);
+
+        if (fd >= 0) {
+            if (!wsl_guard_enter(req->guard, "the response")) {
+                close(fd);
+                return -1;
+            }
+            rc = output_file(req, fd, offset, size) > 0
+                 ? output_finish(req) : 1;
+            wsl_guard_leave(req->guard);
+            if (rc <= 0)
+                return rc;
+        }
+    }
     if (PyUnicode_Check(result) || PyBytes_Check(result)) {
         /* Iterating would send it a character or byte at a time. */
         PyErr_Format(PyExc_TypeError, "WSGI application returned %s; it "

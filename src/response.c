@@ -13,14 +13,20 @@
  * Headers are put on the request_rec at once, but Apache sends nothing
  * until the first body bytes reach its filters (output.c), so PEP 3333's
  * "replace with exc_info before headers are sent" is a re-application.
+ * A header a response may carry once (Content-Length, Location...) given
+ * twice with different values is the application's error, never two
+ * headers on the wire.
+ *
+ * Both callables may be kept by the application and called from any
+ * thread: each call runs inside the request's guard (request.c), and
+ * fails with RuntimeError once the request, or its body, has ended.
  */
 #include "wsl.h"
 #include "validate.h"
 
 typedef struct {
     PyObject_HEAD
-    wsl_request *req;       /* NULL once the request has ended */
-    apr_table_t *base_headers; /* headers_out before the app's own */
+    wsl_guard *guard;
 } wsl_py_start_response;
 
 /*
@@ -75,44 +81,73 @@ static int parse_status(const char *line)
     return code < 0 ? -1 : code;
 }
 
-static PyObject *reraise(PyObject *exc_info)
+/*
+ * The exc_info argument, checked: 0 with *triple NULL for None and for
+ * (None, None, None) (sys.exc_info() outside an except block: there is no
+ * error to report), 0 with *triple set for a real (type, value, traceback)
+ * triple as sys.exc_info() gives, -1 with TypeError for anything else.
+ */
+static int check_exc_info(PyObject *exc_info, PyObject **triple)
 {
-    if (!PyTuple_Check(exc_info) || PyTuple_GET_SIZE(exc_info) != 3) {
-        PyErr_SetString(PyExc_TypeError,
-                        "exc_info must be a (type, value, traceback) tuple");
-        return NULL;
-    }
-    /* PyErr_Restore steals, the tuple keeps its own references. */
-    Py_INCREF(PyTuple_GET_ITEM(exc_info, 0));
-    Py_INCREF(PyTuple_GET_ITEM(exc_info, 1));
-    Py_INCREF(PyTuple_GET_ITEM(exc_info, 2));
-    PyErr_Restore(PyTuple_GET_ITEM(exc_info, 0),
-                  PyTuple_GET_ITEM(exc_info, 1),
-                  PyTuple_GET_ITEM(exc_info, 2));
+    PyObject *type, *value, *tb;
+
+    *triple = NULL;
+    if (exc_info == Py_None)
+        return 0;
+    if (!PyTuple_Check(exc_info) || PyTuple_GET_SIZE(exc_info) != 3)
+        goto bad;
+    type = PyTuple_GET_ITEM(exc_info, 0);
+    value = PyTuple_GET_ITEM(exc_info, 1);
+    tb = PyTuple_GET_ITEM(exc_info, 2);
+    if (type == Py_None && value == Py_None && tb == Py_None)
+        return 0;
+    if (!PyExceptionClass_Check(type) ||
+        !PyObject_TypeCheck(value, (PyTypeObject *)type) ||
+        (tb != Py_None && !PyTraceBack_Check(tb)))
+        goto bad;
+    *triple = exc_info;
+    return 0;
+
+bad:
+    PyErr_Format(PyExc_TypeError, "exc_info must be None or the (type, "
+                 "value, traceback) of an exception, as sys.exc_info() "
+                 "gives it, not %.200s", Py_TYPE(exc_info)->tp_name);
+    return -1;
+}
+
+/* Re-raise a checked exc_info triple (PEP 3333: headers already sent). */
+static PyObject *reraise(PyObject *triple)
+{
+    PyObject *tb = PyTuple_GET_ITEM(triple, 2);
+
+    /* PyErr_Restore steals; the tuple keeps its own references. */
+    Py_INCREF(PyTuple_GET_ITEM(triple, 0));
+    Py_INCREF(PyTuple_GET_ITEM(triple, 1));
+    Py_XINCREF(tb == Py_None ? NULL : tb);
+    PyErr_Restore(PyTuple_GET_ITEM(triple, 0), PyTuple_GET_ITEM(triple, 1),
+                  tb == Py_None ? NULL : tb);
     return NULL;
 }
 
-/* Validate the headers into a fresh table; -1 with an exception set. */
-static int build_headers(wsl_request *req, PyObject *headers,
+/* Validate the headers (a tuple: the application's list, copied, so no
+ * code run while checking can change it) into a fresh table; -1 with an
+ * exception set. */
+static int build_headers(request_rec *r, PyObject *headers,
                          apr_table_t *out, const char **content_type,
                          apr_off_t *content_length)
 {
-    request_rec *r = req->r;
-    Py_ssize_t i, n;
+    const char *seen[WSL_SINGLETON_COUNT] = { NULL };
+    Py_ssize_t i, n = PyTuple_GET_SIZE(headers);
 
-    if (!PyList_Check(headers)) {
-        PyErr_Format(PyExc_TypeError, "response headers must be a list, "
-                     "not %s", Py_TYPE(headers)->tp_name);
-        return -1;
-    }
-    n = PyList_GET_SIZE(headers);
     for (i = 0; i < n; i++) {
-        PyObject *item = PyList_GET_ITEM(headers, i);
+        PyObject *item = PyTuple_GET_ITEM(headers, i);
         const char *name, *value;
+        int single;
 
         if (!PyTuple_Check(item) || PyTuple_GET_SIZE(item) != 2) {
             PyErr_Format(PyExc_TypeError, "response header %zd must be a "
-                         "(name, value) tuple, not %R", i, item);
+                         "(name, value) tuple, not %.200s", i,
+                         Py_TYPE(item)->tp_name);
             return -1;
         }
         if (!(name = native_string(r->pool, PyTuple_GET_ITEM(item, 0),
@@ -124,6 +159,18 @@ static int build_headers(wsl_request *req, PyObject *headers,
             PyErr_Format(PyExc_ValueError, "hop-by-hop header '%s' may not "
                          "be set by a WSGI application", name);
             return -1;
+        }
+        if ((single = wsl_singleton_header(name)) >= 0) {
+            if (seen[single]) {
+                if (strcmp(seen[single], value)) {
+                    PyErr_Format(PyExc_ValueError, "header '%s' given twice "
+                                 "with different values ('%s', '%s')", name,
+                                 seen[single], value);
+                    return -1;
+                }
+                continue;       /* the same value again: send it once */
+            }
+            seen[single] = value;
         }
         if (!strcasecmp(name, "Content-Type")) {
             *content_type = value;
@@ -140,8 +187,65 @@ static int build_headers(wsl_request *req, PyObject *headers,
             }
             *content_length = (apr_off_t)length;
         }
-        apr_table_addn(out, name, value);
+        /* A singleton replaces what Apache had; the others add to it. */
+        if (single >= 0)
+            apr_table_setn(out, name, value);
+        else
+            apr_table_addn(out, name, value);
     }
+    return 0;
+}
+
+/* start_response's work, inside the guard. */
+static int start_response(wsl_request *req, PyObject *status,
+                          PyObject *headers, PyObject *exc_info)
+{
+    request_rec *r = req->r;
+    const char *status_line, *content_type = NULL;
+    apr_off_t content_length = -1;
+    PyObject *triple;
+    apr_table_t *out;
+    int code;
+
+    if (check_exc_info(exc_info, &triple) < 0)
+        return -1;
+    if (req->body_done) {
+        PyErr_SetString(PyExc_RuntimeError, "start_response() called after "
+                        "the response body ended");
+        return -1;
+    }
+    if (triple) {
+        /* PEP 3333: too late to change anything once headers are out. */
+        if (req->headers_sent) {
+            reraise(triple);
+            return -1;
+        }
+    }
+    else if (req->status_set) {
+        PyErr_SetString(PyExc_RuntimeError, "start_response() called again "
+                        "without exc_info");
+        return -1;
+    }
+
+    if (!(status_line = native_string(r->pool, status, "status", 0)) ||
+        (code = parse_status(status_line)) < 0)
+        return -1;
+    if (!req->base_headers)
+        req->base_headers = apr_table_copy(r->pool, r->headers_out);
+    out = apr_table_copy(r->pool, req->base_headers);
+    if (build_headers(r, headers, out, &content_type, &content_length) < 0)
+        return -1;
+
+    r->status = code;
+    r->status_line = status_line;
+    r->headers_out = out;
+    if (content_type)
+        ap_set_content_type(r, content_type);
+    req->content_length = content_length;
+    req->status_set = 1;
+    /* WSGIErrorOverride: Apache's ErrorDocument answers instead, so the
+     * application's own error body is dropped (handler.c). */
+    req->discard_body = req->error_override && code >= 400;
     return 0;
 }
 
@@ -151,51 +255,28 @@ static PyObject *start_response_call(wsl_py_start_response *self,
     static char *kwlist[] = { "status", "response_headers", "exc_info",
                               NULL };
     PyObject *status, *headers, *exc_info = Py_None;
-    wsl_request *req = self->req;
-    const char *status_line, *content_type = NULL;
-    apr_off_t content_length = -1;
-    apr_table_t *out;
-    int code;
+    int rc;
 
     if (!PyArg_ParseTupleAndKeywords(args, kwds, "OO|O:start_response",
                                      kwlist, &status, &headers, &exc_info))
         return NULL;
-    if (!req) {
-        PyErr_SetString(PyExc_RuntimeError,
-                        "start_response() called after its request ended");
+    if (!PyList_Check(headers)) {
+        PyErr_Format(PyExc_TypeError, "response headers must be a list, "
+                     "not %.200s", Py_TYPE(headers)->tp_name);
         return NULL;
     }
-    if (exc_info != Py_None) {
-        /* PEP 3333: too late to change anything once headers are out. */
-        if (req->headers_sent)
-            return reraise(exc_info);
-    }
-    else if (req->status_set) {
-        PyErr_SetString(PyExc_RuntimeError, "start_response() called again "
-                        "without exc_info");
+    if (!(headers = PyList_AsTuple(headers)))
+        return NULL;
+    if (!wsl_guard_enter(self->guard, "start_response()")) {
+        Py_DECREF(headers);
         return NULL;
     }
-
-    if (!(status_line = native_string(req->r->pool, status, "status", 0)) ||
-        (code = parse_status(status_line)) < 0)
+    rc = start_response(wsl_guard_request(self->guard), status, headers,
+                        exc_info);
+    wsl_guard_leave(self->guard);
+    Py_DECREF(headers);
+    if (rc < 0)
         return NULL;
-    if (!self->base_headers)
-        self->base_headers = apr_table_copy(req->r->pool,
-                                            req->r->headers_out);
-    out = apr_table_copy(req->r->pool, self->base_headers);
-    if (build_headers(req, headers, out, &content_type, &content_length) < 0)
-        return NULL;
-
-    req->r->status = code;
-    req->r->status_line = status_line;
-    req->r->headers_out = out;
-    if (content_type)
-        ap_set_content_type(req->r, content_type);
-    req->content_length = content_length;
-    req->status_set = 1;
-    /* WSGIErrorOverride: Apache's ErrorDocument answers instead, so the
-     * application's own error body is dropped (handler.c). */
-    req->discard_body = req->error_override && code >= 400;
     return PyObject_GetAttrString((PyObject *)self, "write");
 }
 
@@ -203,34 +284,33 @@ static PyObject *start_response_call(wsl_py_start_response *self,
 static PyObject *start_response_write(wsl_py_start_response *self,
                                       PyObject *data)
 {
-    wsl_request *req = self->req;
+    wsl_request *req;
+    int rc = -1;
 
-    if (!req) {
-        PyErr_SetString(PyExc_RuntimeError,
-                        "write() called after its request ended");
-        return NULL;
-    }
-    if (!req->status_set) {
-        PyErr_SetString(PyExc_RuntimeError,
-                        "write() called before start_response()");
-        return NULL;
-    }
     if (!PyBytes_Check(data)) {
         PyErr_Format(PyExc_TypeError, "write() argument must be bytes, "
-                     "not %s", Py_TYPE(data)->tp_name);
+                     "not %.200s", Py_TYPE(data)->tp_name);
         return NULL;
     }
-    if (wsl_output_write(req, data, 1) < 0)
+    if (!wsl_guard_enter(self->guard, "write()"))
         return NULL;
-    if (req->aborted) {
+    req = wsl_guard_request(self->guard);
+    if (!req->status_set)
+        PyErr_SetString(PyExc_RuntimeError,
+                        "write() called before start_response()");
+    else if ((rc = wsl_output_write(req, data)) == 0 && req->aborted) {
         PyErr_SetString(PyExc_OSError, "client connection closed");
-        return NULL;
+        rc = -1;
     }
+    wsl_guard_leave(self->guard);
+    if (rc < 0)
+        return NULL;
     Py_RETURN_NONE;
 }
 
 static void start_response_dealloc(wsl_py_start_response *self)
 {
+    wsl_guard_unref(self->guard);
     PyObject_Free(self);
 }
 
@@ -258,12 +338,6 @@ PyObject *wsl_start_response_new(wsl_request *req)
 
     if (!self)
         return NULL;
-    self->req = req;
-    self->base_headers = NULL;
+    self->guard = wsl_guard_ref(req->guard);
     return (PyObject *)self;
-}
-
-void wsl_start_response_detach(PyObject *sr)
-{
-    ((wsl_py_start_response *)sr)->req = NULL;
 }

@@ -74,6 +74,22 @@ int wsl_is_hop_by_hop(const char *name)
     return 0;
 }
 
+int wsl_singleton_header(const char *name)
+{
+    static const char *const names[WSL_SINGLETON_COUNT] = {
+        "Content-Length", "Content-Type", "Location", "Content-Location",
+        "Content-Range", "Content-Disposition", "ETag", "Last-Modified",
+        "Expires", "Retry-After", "Age"
+    };
+    int i;
+
+    for (i = 0; i < WSL_SINGLETON_COUNT; i++) {
+        if (!strcasecmp(name, names[i]))
+            return i;
+    }
+    return -1;
+}
+
 int wsl_content_length(const char *value, long long *length)
 {
     const long long max = 0x7fffffffffffffffLL;

@@ -32,6 +32,12 @@ int wsl_status_code(const char *line);
  * HTTP Features")?  Case-insensitive. */
 int wsl_is_hop_by_hop(const char *name);
 
+/* The index of a header that a response may carry once (RFC 9110: not a
+ * list; two different Location or Content-Length values are a smuggling
+ * shape), below WSL_SINGLETON_COUNT; -1 for any other.  Case-insensitive. */
+#define WSL_SINGLETON_COUNT 11
+int wsl_singleton_header(const char *name);
+
 /* A Content-Length value: decimal digits only, no sign or space, no
  * overflow.  0 and *length set, or -1. */
 int wsl_content_length(const char *value, long long *length);

@@ -52,6 +52,9 @@ extern module AP_MODULE_DECLARE_DATA wsgi_lite_module;
 
 typedef struct wsl_interp wsl_interp;
 
+/* The guard of a request's Python objects (request.c). */
+typedef struct wsl_guard wsl_guard;
+
 /* Keys of the environ dict, interned once per interpreter (environ.c). */
 typedef struct wsl_environ_keys wsl_environ_keys;
 
@@ -90,10 +93,11 @@ void wsl_gil_reacquire(PyThreadState *tstate);
 
 extern PyTypeObject wsl_py_log_type;
 
-/* A file-like object that logs lines; r may be NULL (server scope). */
-PyObject *wsl_log_new(request_rec *r, server_rec *s, int level);
-/* Cut a request-scoped log object off from its request (flushes first). */
-void wsl_log_detach(PyObject *log);
+/* A file-like object that logs lines, for the request behind `guard`
+ * (wsgi.errors), or for the server when guard is NULL. */
+PyObject *wsl_log_new(wsl_guard *guard, server_rec *s, int level);
+/* Log a request-scoped object's partial line before its request ends. */
+void wsl_log_flush(PyObject *log);
 
 /*
  * Log the pending Python exception, with its traceback, as one error entry
@@ -137,7 +141,8 @@ typedef struct {
     const char *group;          /* application group, "" = %{GLOBAL} */
     PyObject *module;
     PyObject *environ;          /* no wsgi.input: no request body */
-    PyObject *errors;           /* wsgi.errors, cut off on leave */
+    wsl_guard *guard;           /* of wsgi.errors, ended on leave */
+    PyObject *errors;
 } wsl_hook;
 
 /* Enter the script's interpreter (GIL held), load or reload the script
@@ -173,33 +178,71 @@ PyObject *wsl_environ_build(request_rec *r, wsl_interp *interp,
                             PyObject *input, PyObject *errors);
 
 /* ------------------------------------------------------------------ */
-/* The per-request state shared by handler, response, output, input.   */
+/* request.c: the guard of the request-scoped Python objects.          */
 
-typedef struct wsl_request {
+/*
+ * wsgi.input, wsgi.errors, start_response and write() may be called from
+ * any thread, at any time, even after their request ended.  Each call
+ * enters the request's guard: calls are serialised across threads, the
+ * end of the request waits for the call in progress, and calls after the
+ * end fail.  Heap memory, reference counted with the GIL held by the
+ * handler and each object, so it outlives the request.
+ */
+typedef struct wsl_request wsl_request;
+
+/* A guard for r (and the handler's req, NULL for hook scripts), with one
+ * reference for the caller; NULL with MemoryError set. */
+wsl_guard *wsl_guard_new(request_rec *r, wsl_request *req);
+wsl_guard *wsl_guard_ref(wsl_guard *guard);
+void wsl_guard_unref(wsl_guard *guard);
+/* Start a call (GIL held; the GIL may be dropped while waiting for a call
+ * of another thread): the request, or NULL with RuntimeError set when it
+ * has ended or this thread is already inside a call on it.  `what` names
+ * the caller in the error. */
+request_rec *wsl_guard_enter(wsl_guard *guard, const char *what);
+void wsl_guard_leave(wsl_guard *guard);
+/* The handler's state, inside a call (NULL for hook scripts). */
+wsl_request *wsl_guard_request(wsl_guard *guard);
+/* Has the request ended?  GIL held. */
+int wsl_guard_ended(const wsl_guard *guard);
+/* The request is over: waits for the call in progress; every later call
+ * fails.  GIL held. */
+void wsl_guard_end(wsl_guard *guard);
+
+/* ------------------------------------------------------------------ */
+/* The handler's per-request state, used by response, output, input.   */
+/* Every field is touched only inside the guard (or by the handler once  */
+/* the guard has ended).                                                 */
+
+struct wsl_request {
     request_rec *r;
     wsl_interp *interp;
+    wsl_guard *guard;
     apr_bucket_brigade *bb;     /* the one brigade for the body */
+    PyObject **held;            /* objects bb points into (output.c) */
+    int nheld, capheld;
+    apr_table_t *base_headers;  /* headers_out before the app's own */
     apr_off_t content_length;   /* from the app's header, -1 if none */
     apr_off_t bytes_sent;       /* body bytes accepted so far */
     apr_size_t pending;         /* of those, still in bb, not passed on */
-    int bb_borrows;             /* bb points into Python bytes objects */
     int send_pending;           /* bb ends the response; it is passed
                                  * after the GIL is dropped */
     int status_set;             /* start_response has been called */
     int headers_sent;           /* a body byte has gone to the filters */
+    int body_done;              /* the body has ended (or failed): no
+                                 * more write() */
     int overflow_logged;        /* Content-Length overrun reported once */
     int error_override;         /* WSGIErrorOverride for this request */
     int discard_body;           /* error status under WSGIErrorOverride */
     int aborted;                /* the client went away */
     apr_status_t input_error;   /* first failure reading the body */
-} wsl_request;
+};
 
 /* ------------------------------------------------------------------ */
 /* response.c: start_response and write().                             */
 
 extern PyTypeObject wsl_py_start_response_type;
 PyObject *wsl_start_response_new(wsl_request *req);
-void wsl_start_response_detach(PyObject *sr);
 
 /* ------------------------------------------------------------------ */
 /* output.c: the body, through Apache's output filters.                */
@@ -208,31 +251,30 @@ extern PyTypeObject wsl_py_file_wrapper_type;
 /* filewrapper.c: the wrapped file-like object (borrowed). */
 PyObject *wsl_file_wrapper_filelike(PyObject *wrapper);
 
-/* Pass one body chunk (a bytes object, borrowed) on; -1 with exception
- * set on a Python-level error, 0 otherwise (a client abort sets
- * req->aborted and returns 0). */
-int wsl_output_write(wsl_request *req, PyObject *bytes, int flush);
-/* Send a wsgi.file_wrapper over a real file with a file bucket.
- * Returns 1 if done, 0 if the wrapper must be iterated instead, -1 on
- * a Python error. */
-int wsl_output_file(wsl_request *req, PyObject *wrapper);
-/* End of body: EOS, checks against Content-Length.  When the brigade
- * no longer needs Python objects it is left for wsl_output_send_pending,
- * so that a small response costs one GIL acquisition in all. */
-int wsl_output_finish(wsl_request *req);
-/* Pass what wsl_output_finish left, without the GIL (handler.c). */
-void wsl_output_send_pending(wsl_request *req);
-/* The application failed after the headers went out: end the response
- * so the client sees it truncated, and close the connection. */
-void wsl_output_abort(wsl_request *req);
-/* The whole response from the application's return value. */
+/* write(): pass one body chunk (bytes) on and flush, inside the guard;
+ * -1 with exception set on a Python-level error (including a write after
+ * the body ended), 0 otherwise (a client abort sets req->aborted). */
+int wsl_output_write(wsl_request *req, PyObject *bytes);
+/* The whole response from the application's return value; enters the
+ * guard around each step that is not the application's own code.  When
+ * the brigade no longer needs Python objects, its end is left for
+ * wsl_output_send_pending, so that a small response costs one GIL
+ * acquisition in all. */
 int wsl_output_result(wsl_request *req, PyObject *result);
+/* Pass what the end of the response left, without the GIL (handler.c). */
+void wsl_output_send_pending(wsl_request *req);
+/* After the guard ended, the application failed.  Before the headers:
+ * drop what was not sent; after: end the response so the client sees it
+ * truncated, and close the connection. */
+void wsl_output_discard(wsl_request *req);
+void wsl_output_abort(wsl_request *req);
+/* Drop the last references the request held (GIL held). */
+void wsl_output_done(wsl_request *req);
 
 /* ------------------------------------------------------------------ */
 /* input.c: wsgi.input.                                                */
 
 extern PyTypeObject wsl_py_input_type;
 PyObject *wsl_input_new(wsl_request *req);
-void wsl_input_detach(PyObject *input);
 
 #endif /* WSL_H */
