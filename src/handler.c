@@ -119,18 +119,15 @@ static int run_application(wsl_request *req, const wsl_target *target)
         rc = wsl_output_result(req, result);
 
     if (result) {
-        /* close() runs even when iterating failed; the first failure is
-         * the one reported. */
+        /* close() runs even when iterating failed.  Its own failure is
+         * logged, but a body that was complete stays complete: the
+         * response is right, only the application's clean-up went wrong. */
         PyObject *type, *value, *tb;
 
         PyErr_Fetch(&type, &value, &tb);
         end_body(req);
-        if (call_close(result) < 0) {
-            if (type)
-                wsl_log_python_error(r, interp, "close() of the response");
-            else
-                rc = -1;
-        }
+        if (call_close(result) < 0)
+            wsl_log_python_error(r, interp, "close() of the response");
         if (type)
             PyErr_Restore(type, value, tb);
     }
