@@ -13,7 +13,7 @@
 package HostileTest;
 
 use strict;
-use warnings FATAL => 'all';
+use warnings;
 
 use Exporter 'import';
 use IO::Socket::INET ();
@@ -88,8 +88,8 @@ sub ka_read {
     my $deadline = Time::HiRes::time() + $timeout;
     my $buf = \${*$sock}{hostile_buf};
     $$buf //= '';
-    my %r = (headers => [], h => {}, body => '', complete => 0, closed => 0,
-             timeout => 0, raw => '');
+    my %r = (status => 0, reason => '', headers => [], h => {}, body => '',
+             complete => 0, closed => 0, timeout => 0, raw => '');
     my $sel = IO::Select->new($sock);
     my $fill = sub {
         my ($max) = @_;
@@ -138,7 +138,7 @@ sub ka_read {
             }
             my $line = substr($$buf, 0, $eol + 2, '');
             $raw .= $line;
-            my ($hex) = $line =~ /^([0-9a-fA-F]+)/ or last;
+            my ($hex) = $line =~ /^([0-9a-fA-F]{1,12})(?:;[^\r\n]*)?\r\n\z/ or last;
             my $size = hex $hex;
             if ($size == 0) {
                 # Trailers (none expected) up to the blank line.

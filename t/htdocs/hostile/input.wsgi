@@ -1,7 +1,7 @@
 # wsgi.input used from threads.  QUERY_STRING: case=...&token=T
 #   late_list  a thread reads wsgi.input 0.2 s after the app returned a
 #              small list (the request is over by then)
-#   late_send  the app returns a 2 MiB list (for a slow reader: Apache is
+#   late_send  the app returns an 8 MiB list (for a slow reader: Apache is
 #              still sending it); a thread calls read() 50 ms after the
 #              return
 #   late_line  as late_send, with readline()
@@ -22,7 +22,7 @@ from urllib.parse import parse_qs
 sys.path.insert(0, os.path.dirname(__file__))
 from record import record, outcome  # noqa: E402
 
-BIG = [bytes([0x41 + i]) * (256 * 1024) for i in range(8)]
+BIG = [bytes([0x41 + i]) * (1024 * 1024) for i in range(8)]
 LINE = re.compile(rb'line-(\d{5})\n\Z')
 
 

@@ -6,7 +6,7 @@
 #            thread and sleeps 0.15 s: the thread calls write() every 5 ms
 #            for 0.3 s (during close() and after the request ended), and
 #            start_response with and without exc_info.
-#   biglist  returns a 2 MiB list body (for a slow reader: Apache is still
+#   biglist  returns an 8 MiB list body (more than the 4 MiB socket buffer) (for a slow reader: Apache is still
 #            sending it after the app returned); a thread calls write()
 #            every 5 ms for 0.4 s from 20 ms after the return.
 # The thread records each call's outcome ("write RuntimeError", "sr ok",
@@ -22,7 +22,7 @@ sys.path.insert(0, os.path.dirname(__file__))
 from record import record, outcome  # noqa: E402
 
 REC = 1024
-BIG = [bytes([0x30 + i]) * (256 * 1024) for i in range(8)]
+BIG = [bytes([0x30 + i]) * (1024 * 1024) for i in range(8)]
 
 
 def late_writer(environ, token, write, start_response, go, delay, secs):
