@@ -28,6 +28,9 @@ use Apache::TestUtil qw(t_cmp t_debug);
 our @EXPORT_OK = qw(ka_connect ka_send ka_read ka_get log_mark log_since
     crash_lines pid_on finish_checks FINISH_TESTS stamp host_header);
 
+# A server that dies mid-request must fail a test, not kill it.
+$SIG{PIPE} = 'IGNORE';
+
 my $T0 = Time::HiRes::time();
 sub stamp { t_debug(sprintf '%.1f s: %s', Time::HiRes::time() - $T0, $_[0]) }
 
@@ -59,11 +62,11 @@ sub ka_connect {
     return $sock;
 }
 
-# Write all of $data (bounded: 30 s).
+# Write all of $data (bounded: 10 s).
 sub ka_send {
     my ($sock, $data) = @_;
     my $sel = IO::Select->new($sock);
-    my $deadline = Time::HiRes::time() + 30;
+    my $deadline = Time::HiRes::time() + 10;
     while (length $data) {
         my $left = $deadline - Time::HiRes::time();
         return 0 if $left <= 0 || !$sel->can_write($left);

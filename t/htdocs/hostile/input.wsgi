@@ -9,7 +9,8 @@
 #              slowly; the app returns after 0.1 s without waiting for it
 #   twolines   two threads call readline() until the end of the body, at
 #              once; joined before the app returns a JSON summary of what
-#              they got (lines are b'line-%05d\n')
+#              they got (lines are b'line-%05d\n'); threads=1 for a
+#              control with one thread
 # The late/blocked threads record "<method> <outcome>" in hostile-T.log.
 import json
 import os
@@ -76,7 +77,9 @@ def application(environ, start_response):
         except Exception as e:
             errors.append(type(e).__name__)
 
-    threads = [threading.Thread(target=liner, args=(k,)) for k in (0, 1)]
+    nthreads = int(q.get('threads', ['2'])[0])
+    threads = [threading.Thread(target=liner, args=(k,))
+               for k in range(nthreads)]
     for t in threads:
         t.start()
     for t in threads:
