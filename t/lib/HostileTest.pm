@@ -84,7 +84,9 @@ sub ka_send {
 # correctly), closed (the server closed the connection), timeout (the
 # deadline passed first), head_raw.
 # Options: head => 1 (a HEAD: no body), slow_start => seconds to wait
-# before reading anything after the header block (a slow reader).
+# before reading anything after the header block (a slow reader),
+# after_head => code called with the response hash (headers parsed) before
+# the body is read.
 sub ka_read {
     my ($sock, %opt) = @_;
     my $timeout = $opt{timeout} // 15;
@@ -127,6 +129,7 @@ sub ka_read {
         push @{ $r{h}{lc $n} }, $v;
     }
     Time::HiRes::sleep($opt{slow_start}) if $opt{slow_start};
+    $opt{after_head}->(\%r) if $opt{after_head};
     my $te = join ',', @{ $r{h}{'transfer-encoding'} || [] };
     my $cl = $r{h}{'content-length'};
     if ($opt{head} || $r{status} =~ /^(?:1\d\d|204|304)$/) {

@@ -11,12 +11,28 @@
 #                       as above; answers with its pid
 # The list responses carry X-Body-SHA256 and X-Body-Length of what was
 # returned, computed before returning, and X-Pid.
+#
+# The child's malloc is told to give every allocation of 1 MiB or more its
+# own mapping, for good (glibc otherwise raises that threshold after the
+# first such free, and a freed item's memory then lingers unchanged in a
+# thread's arena): an item let go is unmapped at once, and the new objects
+# are mapped, often at the same addresses.  A server that still points
+# into a released item then sends other bytes, or fails with EFAULT,
+# every time rather than once in a while.  (Only the test's own server
+# loads this script.)
+import ctypes
 import gc
 import hashlib
 import os
 import threading
 import time
 from urllib.parse import parse_qs
+
+M_MMAP_THRESHOLD = -3
+try:
+    ctypes.CDLL(None).mallopt(M_MMAP_THRESHOLD, 1024 * 1024)
+except (OSError, AttributeError):
+    pass
 
 SIZE = 4 * 1024 * 1024
 COUNT = 8
