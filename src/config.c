@@ -21,6 +21,7 @@ void *wsl_config_create_server(apr_pool_t *p, server_rec *s)
     conf->lazy_initialization = WSL_UNSET;
     conf->restrict_stdout = WSL_UNSET;
     conf->restrict_stdin = WSL_UNSET;
+    conf->restrict_signal = WSL_UNSET;
     conf->destroy_interpreter = WSL_UNSET;
     conf->import_scripts = apr_array_make(p, 2, sizeof(wsl_import_script));
     conf->daemons = apr_array_make(p, 2, sizeof(const char *));

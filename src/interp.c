@@ -18,6 +18,7 @@
  * Not here: loading scripts (script.c), building the environ (environ.c).
  */
 #include "wsl.h"
+#include "guard.h"
 
 #include "ap_mpm.h"
 
@@ -174,6 +175,9 @@ static int interp_setup(wsl_interp *interp)
     if (wsl_log_redirect_std(wsl_py.server,
                              wsl_config_flag(sconf->restrict_stdout, 0),
                              wsl_config_flag(sconf->restrict_stdin, 1)) < 0)
+        goto fail;
+    if (wsl_guard_install(wsl_py.server,
+                          wsl_config_flag(sconf->restrict_signal, 1)) < 0)
         goto fail;
 
     /* WSGIPythonPath: site.addsitedir, so .pth files there count too. */
