@@ -26,6 +26,7 @@ use JSON::PP ();
 use Time::HiRes ();
 use WSLTest qw(t_ok wait_until expected_mpm);
 use WSLServer ();
+use WSLProc qw(bget children);
 
 plan tests => 17, need_module 'mod_wsgi_lite.c';
 
@@ -36,15 +37,10 @@ my $app = "$docroot/proc/signals.wsgi";
 
 sub sj {
     my ($srv, $path) = @_;
-    my ($code, $body) = $srv ? $srv->get($path, 10) : (0, '');
+    my ($code, $body) = $srv ? bget($srv, $path, 10) : (0, '');
     return eval { $json->decode($body) } || { code => $code, body => $body };
 }
 
-sub children {
-    my ($srv) = @_;
-    my $parent = $srv->pid // -1;
-    return grep { $_ != $parent } $srv->processes;
-}
 
 # Every request on a fresh connection, so every child serves some.
 sub take_signals_everywhere {
@@ -94,7 +90,7 @@ my $t0 = Time::HiRes::time();
 my $gone = wait_until(sub { !grep { kill 0, $_ } @old }, 6);
 my $took = Time::HiRes::time() - $t0;
 ok t_ok($gone, sprintf('every old child is gone after a graceful restart (%.2f s)', $took));
-ok t_ok($srv && wait_until(sub { ($srv->get('/sig', 5))[0] == 200 }, 15),
+ok t_ok($srv && wait_until(sub { (bget($srv, '/sig', 5))[0] == 200 }, 15),
         'the server serves after the graceful restart');
 ($n, $npids, $bad) = $srv ? take_signals_everywhere($srv) : (0, 0, ['no server']);
 ok t_cmp(join('; ', @$bad), '', 'the new children ignore signal.signal() too');
