@@ -10,6 +10,14 @@
  * SIGTERM, SIGHUP or SIGUSR1 handler: a stop would then wait for Apache's
  * SIGKILL and an old child would outlive a graceful restart.  The call is
  * logged and returns the handler it was given, as mod_wsgi's does.
+ *
+ * os.fork and os.forkpty (always): CPython 3.11 cannot fork a
+ * sub-interpreter, nor the main interpreter of a process that has
+ * sub-interpreters (PyOS_AfterFork_Child dies with "not main interpreter",
+ * or the forked child hangs).  In either case they raise RuntimeError in
+ * the parent, before anything is forked; subprocess, which does not use
+ * os.fork, keeps working.  In a process with only the main interpreter
+ * they fork as in plain Python.
  */
 #include "guard.h"
 
@@ -34,6 +42,55 @@ static PyMethodDef restricted_signal_def = {
     "signal", (PyCFunction)restricted_signal, METH_VARARGS,
     "signal(signalnum, handler): ignored, signals belong to Apache "
     "(WSGIRestrictSignal On); returns handler."
+};
+
+/* os.fork() and os.forkpty(): refused where the child could not survive.
+ * GIL held, so no sub-interpreter can be made while we look or fork. */
+static PyObject *guarded_fork(PyObject *orig, const char *name)
+{
+    PyInterpreterState *istate = PyInterpreterState_Get();
+    int subs;
+
+    if (istate != PyInterpreterState_Main()) {
+        const char *group = wsl_interp_group_of(istate);
+
+        PyErr_Format(PyExc_RuntimeError, "os.%s() is not supported in a "
+                     "sub-interpreter of an Apache child (application "
+                     "group '%s'); use subprocess", name,
+                     group ? group : "?");
+        return NULL;
+    }
+    if ((subs = wsl_interp_subinterpreters()) > 0) {
+        PyErr_Format(PyExc_RuntimeError, "os.%s() is not supported in the "
+                     "main interpreter of an Apache child that has "
+                     "sub-interpreters (application group '%%{GLOBAL}', %d "
+                     "sub-interpreter%s beside it); use subprocess", name,
+                     subs, subs > 1 ? "s" : "");
+        return NULL;
+    }
+    return PyObject_CallNoArgs(orig);
+}
+
+static PyObject *guarded_os_fork(PyObject *orig, PyObject *unused)
+{
+    return guarded_fork(orig, "fork");
+}
+
+static PyObject *guarded_os_forkpty(PyObject *orig, PyObject *unused)
+{
+    return guarded_fork(orig, "forkpty");
+}
+
+static PyMethodDef guarded_fork_def = {
+    "fork", (PyCFunction)guarded_os_fork, METH_NOARGS,
+    "fork(): as os.fork, but RuntimeError in a sub-interpreter or beside "
+    "one (mod_wsgi_lite); use subprocess."
+};
+
+static PyMethodDef guarded_forkpty_def = {
+    "forkpty", (PyCFunction)guarded_os_forkpty, METH_NOARGS,
+    "forkpty(): as os.forkpty, but RuntimeError in a sub-interpreter or "
+    "beside one (mod_wsgi_lite); use subprocess."
 };
 
 /* Replace module.name with a C function of def whose self is the
@@ -67,6 +124,12 @@ static int replace(const char *module, const char *name, PyMethodDef *def)
 int wsl_guard_install(server_rec *s, int restrict_signal)
 {
     guard_server = s;
+    /* os re-exports posix's functions: both, as for signal. */
+    if (replace("os", "fork", &guarded_fork_def) < 0 ||
+        replace("posix", "fork", &guarded_fork_def) < 0 ||
+        replace("os", "forkpty", &guarded_forkpty_def) < 0 ||
+        replace("posix", "forkpty", &guarded_forkpty_def) < 0)
+        return -1;
     if (restrict_signal) {
         /* signal.py's signal() calls _signal.signal(): both, so neither
          * way round reaches the real one. */

@@ -10,7 +10,7 @@
 
 /* Install the guards in the current interpreter (GIL held): signal.signal
  * as a logged no-op when restrict_signal.  0, or -1 with a Python error
- * set. */
+ * set.  os.fork and os.forkpty always (see guard.c). */
 int wsl_guard_install(server_rec *s, int restrict_signal);
 
 /* interp.c, GIL held: the application group of an interpreter of this

@@ -293,6 +293,30 @@ static wsl_interp *interp_find(const char *group)
     return interp;
 }
 
+/* guard.h: for os.fork's RuntimeError.  GIL held: interpreters are
+ * registered, and ended, with it held. */
+const char *wsl_interp_group_of(PyInterpreterState *istate)
+{
+    int i;
+
+    for (i = 0; i < wsl_py.ninterps; i++) {
+        if (wsl_py.interps[i]->istate == istate)
+            return i ? wsl_py.interps[i]->name : "%{GLOBAL}";
+    }
+    return NULL;
+}
+
+int wsl_interp_subinterpreters(void)
+{
+    int i, n = 0;
+
+    for (i = 1; i < wsl_py.ninterps; i++) {
+        if (wsl_py.interps[i]->istate)
+            n++;
+    }
+    return n;
+}
+
 wsl_interp *wsl_interp_enter(request_rec *r, const char *group)
 {
     wsl_interp *interp;
