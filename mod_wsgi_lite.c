@@ -107,6 +107,10 @@ static const command_rec wsl_commands[] = {
     AP_INIT_FLAG("WSGIRestrictStdin", wsl_cmd_global_flag,
                  WSL_GLOBAL(restrict_stdin), RSRC_CONF,
                  "On: reading sys.stdin raises an error"),
+    AP_INIT_FLAG("WSGIRestrictSignal", wsl_cmd_global_flag,
+                 WSL_GLOBAL(restrict_signal), RSRC_CONF,
+                 "On: signal.signal() from an application is ignored "
+                 "(logged); signals belong to Apache"),
     AP_INIT_FLAG("WSGIDestroyInterpreter", wsl_cmd_global_flag,
                  WSL_GLOBAL(destroy_interpreter), RSRC_CONF,
                  "On: finalise Python when a child exits"),

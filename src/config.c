@@ -21,6 +21,7 @@ void *wsl_config_create_server(apr_pool_t *p, server_rec *s)
     conf->lazy_initialization = WSL_UNSET;
     conf->restrict_stdout = WSL_UNSET;
     conf->restrict_stdin = WSL_UNSET;
+    conf->restrict_signal = WSL_UNSET;
     conf->destroy_interpreter = WSL_UNSET;
     conf->import_scripts = apr_array_make(p, 2, sizeof(wsl_import_script));
     conf->daemons = apr_array_make(p, 2, sizeof(const char *));
@@ -599,12 +600,21 @@ const wsl_group_spec *wsl_config_group(request_rec *r)
 }
 
 /* host, plus :port when it is not the scheme's default, as mod_wsgi
- * names %{SERVER} and the first half of %{RESOURCE}. */
+ * names %{SERVER} and the first half of %{RESOURCE}.  Both come from the
+ * server's own configuration, never from the request: the virtual host
+ * that matched, and its configured port or else the port of the socket
+ * the connection arrived on (which only Listen decides).  With
+ * UseCanonicalName Off ap_get_server_port() follows the client's Host
+ * header, and every port a client named would make a new interpreter. */
 static const char *server_part(request_rec *r)
 {
-    apr_port_t port = ap_get_server_port(r);
+    apr_port_t port = r->server->port;
     const char *host = r->server->server_hostname;
 
+    if (!port && r->connection->local_addr)
+        port = r->connection->local_addr->port;
+    if (!port)
+        port = ap_default_port(r);
     if (!host)
         host = "";
     if (port != ap_default_port(r))

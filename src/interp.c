@@ -18,6 +18,7 @@
  * Not here: loading scripts (script.c), building the environ (environ.c).
  */
 #include "wsl.h"
+#include "guard.h"
 
 #include "ap_mpm.h"
 
@@ -175,6 +176,9 @@ static int interp_setup(wsl_interp *interp)
                              wsl_config_flag(sconf->restrict_stdout, 0),
                              wsl_config_flag(sconf->restrict_stdin, 1)) < 0)
         goto fail;
+    if (wsl_guard_install(wsl_py.server,
+                          wsl_config_flag(sconf->restrict_signal, 1)) < 0)
+        goto fail;
 
     /* WSGIPythonPath: site.addsitedir, so .pth files there count too. */
     if (sconf->python_path->nelts) {
@@ -289,6 +293,30 @@ static wsl_interp *interp_find(const char *group)
     return interp;
 }
 
+/* guard.h: for os.fork's RuntimeError.  GIL held: interpreters are
+ * registered, and ended, with it held. */
+const char *wsl_interp_group_of(PyInterpreterState *istate)
+{
+    int i;
+
+    for (i = 0; i < wsl_py.ninterps; i++) {
+        if (wsl_py.interps[i]->istate == istate)
+            return i ? wsl_py.interps[i]->name : "%{GLOBAL}";
+    }
+    return NULL;
+}
+
+int wsl_interp_subinterpreters(void)
+{
+    int i, n = 0;
+
+    for (i = 1; i < wsl_py.ninterps; i++) {
+        if (wsl_py.interps[i]->istate)
+            n++;
+    }
+    return n;
+}
+
 wsl_interp *wsl_interp_enter(request_rec *r, const char *group)
 {
     wsl_interp *interp;
@@ -341,6 +369,119 @@ static void drop_owned(wsl_interp *interp, PyThreadState *keep)
     list->count = 0;
 }
 
+/* Child exit: how long application threads get to finish, in all, and
+ * how often we look (with the GIL released in between, so they can run).
+ * Well inside the 3 s after which Apache signals a child again. */
+#define WSL_EXIT_GRACE_MS 1000
+#define WSL_EXIT_POLL_MS 20
+
+/* Is ts one of the thread states we made for interp? */
+static int owned_by_us(wsl_interp *interp, PyThreadState *ts)
+{
+    tstate_list *list;
+    int i;
+
+    if (!owned_tstates || interp->index >= owned_cap)
+        return 0;
+    list = &owned_tstates[interp->index];
+    for (i = 0; i < list->count; i++) {
+        if (list->states[i] == ts)
+            return 1;
+    }
+    return 0;
+}
+
+/* The thread states of interp that are not ours: the application's
+ * threads.  GIL held (the GIL is the whole process's in 3.11, and a
+ * thread's state is made and deleted with it held). */
+static int foreign_threads(wsl_interp *interp, PyThreadState *also_ours)
+{
+    PyThreadState *ts;
+    int n = 0;
+
+    for (ts = PyInterpreterState_ThreadHead(interp->istate); ts;
+         ts = PyThreadState_Next(ts)) {
+        if (ts != also_ours && !owned_by_us(interp, ts))
+            n++;
+    }
+    return n;
+}
+
+/* Live non-daemon threads of the main interpreter (current, GIL held),
+ * other than threading's main thread: what Py_FinalizeEx would wait for
+ * forever in threading._shutdown().  Daemon threads do not count: Python
+ * finalises with them. */
+static int main_nondaemon_threads(void)
+{
+    PyObject *name, *threading, *all = NULL, *main_thread = NULL;
+    Py_ssize_t i;
+    int n = 0;
+
+    if (!(name = PyUnicode_FromString("threading")))
+        goto done;
+    threading = PyImport_GetModule(name);
+    Py_DECREF(name);
+    if (!threading)
+        goto done;          /* never imported: no threading threads */
+    all = PyObject_CallMethod(threading, "enumerate", NULL);
+    main_thread = PyObject_CallMethod(threading, "main_thread", NULL);
+    Py_DECREF(threading);
+    if (!all || !main_thread || !PyList_Check(all))
+        goto done;
+    for (i = 0; i < PyList_GET_SIZE(all); i++) {
+        PyObject *t = PyList_GET_ITEM(all, i), *v;
+        int daemon, alive;
+
+        if (t == main_thread)
+            continue;
+        if (!(v = PyObject_GetAttrString(t, "daemon")))
+            break;
+        daemon = PyObject_IsTrue(v);
+        Py_DECREF(v);
+        if (daemon)
+            continue;
+        if (!(v = PyObject_CallMethod(t, "is_alive", NULL)))
+            break;
+        alive = PyObject_IsTrue(v);
+        Py_DECREF(v);
+        if (alive > 0)
+            n++;
+    }
+done:
+    PyErr_Clear();
+    Py_XDECREF(all);
+    Py_XDECREF(main_thread);
+    return n;
+}
+
+/* Would finalising have to wait for (or crash on) an application thread?
+ * GIL held, main interpreter current. */
+static int exit_blocked(void)
+{
+    int i;
+
+    for (i = 1; i < wsl_py.ninterps; i++) {
+        if (wsl_py.interps[i]->istate &&
+            foreign_threads(wsl_py.interps[i], NULL))
+            return 1;
+    }
+    return main_nondaemon_threads() > 0;
+}
+
+/* Append to the WSL00014 list (a fixed buffer: the child pool is being
+ * destroyed). */
+static void left_append(char *buf, apr_size_t size, const char *fmt, ...)
+{
+    apr_size_t len = strlen(buf);
+    va_list ap;
+
+    if (len + 1 >= size)
+        return;
+    va_start(ap, fmt);
+    apr_vsnprintf(buf + len, size - len, fmt, ap);
+    va_end(ap);
+}
+
 /*
  * Child exit: end every sub-interpreter (their atexit callbacks run), then
  * finalise the main one.  The MPMs destroy the child pool after joining
@@ -349,10 +490,20 @@ static void drop_owned(wsl_interp *interp, PyThreadState *keep)
  * child still starting up): then the process is dying mid-call and
  * finalising would deadlock on our own GIL or crash in the interrupted
  * interpreter.
+ *
+ * Threads the application started get WSL_EXIT_GRACE_MS to finish.  A
+ * sub-interpreter that still has one cannot be ended (Py_EndInterpreter
+ * requires its last thread; a non-daemon one it would wait for forever),
+ * and with one left Py_FinalizeEx aborts ("remaining subinterpreters"); a
+ * non-daemon thread in the main interpreter would make Py_FinalizeEx wait
+ * forever.  Then the interpreters that can be ended are, Python is not
+ * finalised, WSL00014 names what was left, and we return with the GIL
+ * held: the remaining threads stay frozen while the process exits.
  */
 static apr_status_t interp_child_exit(void *data)
 {
-    int i;
+    int i, waited = 0, left = 0, main_threads, main_nondaemon;
+    char what[1024] = "";
 
     wsl_server_config *sconf =
         ap_get_module_config(wsl_py.server->module_config, &wsgi_lite_module);
@@ -363,12 +514,25 @@ static apr_status_t interp_child_exit(void *data)
     if (!wsl_config_flag(sconf->destroy_interpreter, 1))
         return APR_SUCCESS;
     PyEval_RestoreThread(wsl_py.init_tstate);
+    while (waited < WSL_EXIT_GRACE_MS && exit_blocked()) {
+        Py_BEGIN_ALLOW_THREADS
+        apr_sleep(apr_time_from_msec(WSL_EXIT_POLL_MS));
+        Py_END_ALLOW_THREADS
+        waited += WSL_EXIT_POLL_MS;
+    }
     for (i = wsl_py.ninterps - 1; i > 0; i--) {
         wsl_interp *interp = wsl_py.interps[i];
         PyThreadState *ts;
+        int n;
 
         if (!interp->istate)
             continue;
+        if ((n = foreign_threads(interp, NULL)) > 0) {
+            left_append(what, sizeof(what), "%sapplication group '%s' "
+                        "(%d thread%s)", left++ ? ", " : "", interp->name,
+                        n, n > 1 ? "s" : "");
+            continue;
+        }
         /* End it from a state of our own: every worker's state goes first,
          * because threading._shutdown() waits for the thread that first
          * imported threading (a worker, long idle) until its state is
@@ -379,14 +543,32 @@ static apr_status_t interp_child_exit(void *data)
         if (PyInterpreterState_ThreadHead(interp->istate) == ts &&
             PyThreadState_Next(ts) == NULL) {
             Py_EndInterpreter(ts);
+            interp->istate = NULL;
         }
         else {
-            ap_log_error(APLOG_MARK, APLOG_WARNING, 0, wsl_py.server,
-                         "WSL00005: application group '%s' still has "
-                         "Python threads running; not finalising it",
-                         interp->name);
+            /* A state that is neither ours nor an application thread's
+             * (a C extension's): it cannot be ended either. */
+            left_append(what, sizeof(what), "%sapplication group '%s' "
+                        "(a foreign thread state)", left++ ? ", " : "",
+                        interp->name);
         }
         PyThreadState_Swap(wsl_py.init_tstate);
+    }
+    main_threads = foreign_threads(wsl_py.interps[0], NULL);
+    main_nondaemon = main_nondaemon_threads();
+    if (left || main_nondaemon) {
+        if (main_threads || main_nondaemon)
+            left_append(what, sizeof(what), "%s%%{GLOBAL} (%d thread%s, "
+                        "%d non-daemon)", left ? ", " : "",
+                        main_threads > main_nondaemon ? main_threads
+                                                      : main_nondaemon,
+                        main_threads > 1 || main_nondaemon > 1 ? "s" : "",
+                        main_nondaemon);
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, wsl_py.server,
+                     "WSL00014: Python threads still running %d ms after "
+                     "child exit began; not finalising Python (pid %d), "
+                     "left: %s", waited, (int)getpid(), what);
+        return APR_SUCCESS;     /* the GIL stays ours */
     }
     drop_owned(wsl_py.interps[0], wsl_py.init_tstate);
     if (Py_FinalizeEx() < 0) {

@@ -69,6 +69,7 @@ typedef struct {
     int lazy_initialization;        /* default On */
     int restrict_stdout;            /* default Off */
     int restrict_stdin;             /* default On */
+    int restrict_signal;            /* default On */
     int destroy_interpreter;        /* default On */
     apr_array_header_t *import_scripts; /* wsl_import_script */
     apr_array_header_t *daemons;    /* const char *: WSGIDaemonProcess */
