@@ -18,7 +18,7 @@
  * Not here: loading scripts (script.c), building the environ (environ.c).
  */
 #include "wsl.h"
-#include "guard.h"
+#include "restrict.h"
 
 #include "ap_mpm.h"
 
@@ -176,7 +176,7 @@ static int interp_setup(wsl_interp *interp)
                              wsl_config_flag(sconf->restrict_stdout, 0),
                              wsl_config_flag(sconf->restrict_stdin, 1)) < 0)
         goto fail;
-    if (wsl_guard_install(wsl_py.server,
+    if (wsl_restrict_install(wsl_py.server,
                           wsl_config_flag(sconf->restrict_signal, 1)) < 0)
         goto fail;
 
@@ -293,7 +293,7 @@ static wsl_interp *interp_find(const char *group)
     return interp;
 }
 
-/* guard.h: for os.fork's RuntimeError.  GIL held: interpreters are
+/* restrict.h: for os.fork's RuntimeError.  GIL held: interpreters are
  * registered, and ended, with it held. */
 const char *wsl_interp_group_of(PyInterpreterState *istate)
 {

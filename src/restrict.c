@@ -1,5 +1,5 @@
 /*
- * guard.c: Python functions an application must not use as it would in a
+ * restrict.c: Python functions an application must not use as it would in a
  * process of its own, replaced in every interpreter (main and sub) when
  * interp.c sets it up.  Each replacement is a C function whose `self` is
  * the original.
@@ -19,9 +19,9 @@
  * os.fork, keeps working.  In a process with only the main interpreter
  * they fork as in plain Python.
  */
-#include "guard.h"
+#include "restrict.h"
 
-static server_rec *guard_server;
+static server_rec *restrict_server;
 
 /* signal.signal(signalnum, handler) and _signal.signal: a logged no-op. */
 static PyObject *restricted_signal(PyObject *orig, PyObject *args)
@@ -31,7 +31,7 @@ static PyObject *restricted_signal(PyObject *orig, PyObject *args)
 
     if (!PyArg_ParseTuple(args, "iO:signal", &signum, &handler))
         return NULL;
-    ap_log_error(APLOG_MARK, APLOG_WARNING, 0, guard_server,
+    ap_log_error(APLOG_MARK, APLOG_WARNING, 0, restrict_server,
                  "WSL00013: signal.signal(%d) by the application ignored "
                  "(WSGIRestrictSignal On)", signum);
     Py_INCREF(handler);
@@ -121,9 +121,9 @@ static int replace(const char *module, const char *name, PyMethodDef *def)
     return rc;
 }
 
-int wsl_guard_install(server_rec *s, int restrict_signal)
+int wsl_restrict_install(server_rec *s, int restrict_signal)
 {
-    guard_server = s;
+    restrict_server = s;
     /* os re-exports posix's functions: both, as for signal. */
     if (replace("os", "fork", &guarded_fork_def) < 0 ||
         replace("posix", "fork", &guarded_fork_def) < 0 ||

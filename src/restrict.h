@@ -1,17 +1,17 @@
 /*
- * guard.h: the Python-level guards each interpreter gets at set-up
- * (guard.c), and what they need to know from interp.c.  Kept out of wsl.h
- * so that only interp.c and guard.c see it.
+ * restrict.h: the Python-level restrictions each interpreter gets at set-up
+ * (restrict.c), and what they need to know from interp.c.  Kept out of wsl.h
+ * so that only interp.c and restrict.c see it.
  */
-#ifndef WSL_GUARD_H
-#define WSL_GUARD_H
+#ifndef WSL_RESTRICT_H
+#define WSL_RESTRICT_H
 
 #include "wsl.h"
 
 /* Install the guards in the current interpreter (GIL held): signal.signal
  * as a logged no-op when restrict_signal.  0, or -1 with a Python error
- * set.  os.fork and os.forkpty always (see guard.c). */
-int wsl_guard_install(server_rec *s, int restrict_signal);
+ * set.  os.fork and os.forkpty always (see restrict.c). */
+int wsl_restrict_install(server_rec *s, int restrict_signal);
 
 /* interp.c, GIL held: the application group of an interpreter of this
  * process (NULL if it is none of ours), and how many sub-interpreters
@@ -19,4 +19,4 @@ int wsl_guard_install(server_rec *s, int restrict_signal);
 const char *wsl_interp_group_of(PyInterpreterState *istate);
 int wsl_interp_subinterpreters(void);
 
-#endif /* WSL_GUARD_H */
+#endif /* WSL_RESTRICT_H */
