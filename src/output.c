@@ -310,13 +310,15 @@ static int real_file(PyObject *filelike, apr_off_t *offset,
     PyObject *res;
     struct stat st;
     long long pos;
+    long value;
     int fd = -1;
 
     if (!(res = PyObject_CallMethod(filelike, "fileno", NULL)))
         goto not_a_file;
-    fd = (int)PyLong_AsLong(res);
+    value = PyLong_Check(res) ? PyLong_AsLong(res) : -1;
     Py_DECREF(res);
-    if (fd < 0 || (fd = dup(fd)) < 0)
+    /* Checked before the cast: 2**32 + 3 must not become descriptor 3. */
+    if (value < 0 || value > INT_MAX || (fd = dup((int)value)) < 0)
         goto not_a_file;
     if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
         goto not_a_file;
