@@ -4,7 +4,9 @@
 # traceback with RuntimeError is logged) and none of those bytes reaches
 # the connection.  On one keep-alive connection: GET the app, then GET
 # /hello: the second response is the real hello, and "forged" is nowhere
-# on the wire.  Two forms: a list subclass and a generator-like iterable.
+# on the wire.  Three forms: a list subclass (an exact list has no close()
+# to call), a generator-like iterable, and the list subclass with the
+# application's own Content-Length (framed by it, not chunked).
 use strict;
 use warnings;
 
@@ -18,7 +20,7 @@ use HostileTest qw(ka_connect ka_get ka_extra log_mark finish_checks
                    FINISH_TESTS pid_on);
 
 my $ROUNDS = 5;
-plan tests => 2 * 8 + 2 + FINISH_TESTS, need_module 'mod_wsgi_lite.c';
+plan tests => 3 * 8 + 2 + FINISH_TESTS, need_module 'mod_wsgi_lite.c';
 
 my $mark = log_mark();
 my $logs = logs_dir();
@@ -32,7 +34,7 @@ sub recorded {
     return $t;
 }
 
-for my $mode (qw(list gen)) {
+for my $mode (qw(list gen clen)) {
     my (@first_ok, @hello_ok, @same_pid, @raised, $wire, @logs);
     for my $i (1 .. $ROUNDS) {
         my $token = "forge-$mode-$$-$i";

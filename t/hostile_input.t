@@ -55,20 +55,9 @@ sub post_head {
          . "Content-Length: $length\r\n\r\n";
 }
 
-# A keep-alive connection with its child's pid; a new one after a close.
-my ($sock, $pid, $pid_changes) = (undef, 0, 0);
-sub conn {
-    return $sock if $sock;
-    $sock = ka_connect(@_);
-    $pid = pid_on($sock, timeout => 5);
-    return $sock;
-}
-sub drop { close $sock if $sock; undef $sock }
-sub check_pid {
-    my $now = $sock ? pid_on($sock, timeout => 5) : 0;
-    $pid_changes++ unless $pid && $now == $pid;
-    drop() unless $now;
-}
+# Keep-alive connections, reopened when the server ends one; the child's
+# pid is compared after each round.
+my $c;
 
 # --- (a) reads after the application returned ---------------------------------
 for my $c (['late_list', $LATE_LIST, 'read'],
@@ -77,15 +66,14 @@ for my $c (['late_list', $LATE_LIST, 'read'],
     my ($case, $rounds, $method) = @$c;
     stamp($case);
     my ($raised, $answered) = (0, 0);
-    $pid_changes = 0;
     my $slow = $case ne 'late_list';
-    drop();
+    $c = HostileTest::Conn->new($slow ? (rcvbuf => 8192) : ());
     my $over = budget($case);
     for my $i (1 .. $rounds) {
         last if $over->();
         my $token = "input-$case-$$-$i";
         my $body = "line one\nline two\n" x 50;
-        my $s = conn($slow ? (rcvbuf => 8192) : ());
+        my $s = $c->sock;
         ka_send($s, post_head("case=$case&token=$token", length $body) . $body);
         my $r = ka_read($s, timeout => 8,
                         $slow ? (slow_start => 0.3) : ());
@@ -97,27 +85,27 @@ for my $c (['late_list', $LATE_LIST, 'read'],
         t_debug("round $i: $method gave " . ($got // 'nothing') . ", answer "
                 . "$r->{status}, " . length($r->{body}) . ' bytes')
             unless ($got // '') eq 'RuntimeError';
-        drop() if $r->{closed} || $r->{timeout};
-        check_pid();
+        $c->check_pid;
     }
+    my $pid_changes = $c->changes;
+    $c->drop;
     ok t_cmp($raised, $rounds,
              "$case: $method() after the application returned raises RuntimeError ($rounds rounds)");
     ok t_ok($answered == $rounds && $pid_changes == 0,
             "$case: every answer complete, the same child before and after")
         or t_debug("answered $answered, pid changes $pid_changes");
 }
-drop();
 
 # --- (b) a thread blocked in read() as the application returns ---------------
 stamp('blocked');
 {
     my ($answered, %outcomes) = (0);
-    $pid_changes = 0;
+    $c = HostileTest::Conn->new;
     my $over = budget('blocked');
     for my $i (1 .. $BLOCKED) {
         last if $over->();
         my $token = "input-blocked-$$-$i";
-        my $s = conn();
+        my $s = $c->sock;
         ka_send($s, post_head("case=blocked&token=$token", 100000)
                     . 'x' x 10);
         Time::HiRes::sleep(0.3);    # the application has returned
@@ -130,9 +118,10 @@ stamp('blocked');
         wait_until(sub { recorded($token) =~ /^read /m }, 2);
         my ($got) = recorded($token) =~ /^read (\S+)/m;
         $outcomes{$got // 'nothing'}++;
-        drop() if $r->{closed} || $r->{timeout};
-        check_pid();
+        $c->check_pid;
     }
+    my $pid_changes = $c->changes;
+    $c->drop;
     t_debug('the blocked thread\'s read(): '
             . join ', ', map { "$_ x $outcomes{$_}" } sort keys %outcomes);
     ok t_cmp($answered, $BLOCKED, "blocked: $BLOCKED answers are the application's, complete");
@@ -140,7 +129,6 @@ stamp('blocked');
     ok t_cmp(HostileTest::crash_lines(HostileTest::log_since($mark)), '',
              'blocked: no child crashed so far');
 }
-drop();
 
 # --- (c) two threads in readline() at once ------------------------------------
 stamp('twolines');
@@ -149,7 +137,7 @@ my $lines = join '', map { sprintf "line-%05d\n", $_ } 0 .. 1999;
 # One round as the client sends it: the decoded JSON summary.
 sub two_lines {
     my ($threads) = @_;
-    my $s = conn();
+    my $s = $c->sock;
     ka_send($s, post_head("case=twolines&lines=2000&threads=$threads",
                           length $lines));
     for (my $off = 0; $off < length $lines; $off += 1000) {
@@ -162,18 +150,19 @@ sub two_lines {
 }
 
 # The control: one thread reading the same body line by line.
+$c = HostileTest::Conn->new;
 {
     my ($r, $j) = two_lines(1);
     ok t_ok($r->{status} == 200 && ($j->{counts} || [0])->[0] == 2000
             && defined $j->{torn} && !$j->{torn} && !$j->{missing}
             && !$j->{dup}, 'twolines control: one thread gets the 2000 lines')
         or t_debug("status $r->{status}: $r->{body}");
-    drop();
+    $c->drop;
 }
 
 {
     my ($exact, $answered, @bad) = (0, 0);
-    $pid_changes = 0;
+    $c = HostileTest::Conn->new;
     my $over = budget('twolines');
     for my $i (1 .. $TWOLINES) {
         last if $over->();
@@ -191,15 +180,15 @@ sub two_lines {
                 . join(' ', map { "$_=" . (ref $j->{$_} ? "@{$j->{$_}}" : $j->{$_} // '?') }
                        qw(counts torn missing dup extra errors));
         }
-        drop() if $r->{closed} || $r->{timeout};
-        check_pid();
+        $c->check_pid;
     }
+    my $pid_changes = $c->changes;
+    $c->drop;
     t_debug($_) for @bad[0 .. ($#bad < 9 ? $#bad : 9)];
     ok t_cmp($exact, $TWOLINES,
              "twolines: $TWOLINES rounds, every line read exactly once in all, none torn");
     ok t_cmp($answered, $TWOLINES, 'twolines: every answer complete');
     ok t_cmp($pid_changes, 0, 'twolines: the same child before and after each');
 }
-drop();
 
 ok $_ for finish_checks($mark, 'wsgi.input from threads');

@@ -44,31 +44,19 @@ sub recorded {
     return $t;
 }
 
-# A connection and its child's pid; a new one when the old is gone.
-my ($sock, $pid, $pid_changes) = (undef, 0, 0);
-sub conn {
-    return $sock if $sock;
-    $sock = ka_connect();
-    $pid = pid_on($sock, timeout => 10);
-    return $sock;
-}
-sub check_pid {
-    my $now = pid_on(conn(), timeout => 10);
-    $pid_changes++ unless $pid && $now == $pid;
-    drop() unless $now;
-}
-sub drop { close $sock if $sock; undef $sock }
+# Keep-alive connections, reopened when the server ends one; the child's
+# pid is compared after each round.
+my $c;
 
 # --- many -------------------------------------------------------------------
 stamp('many');
 {
     my ($whole, $bad_len, $errs) = (0, 0, 0);
-    $pid_changes = 0;
+    $c = HostileTest::Conn->new;
     for my $i (1 .. $MANY) {
         my $token = "write-many-$$-$i";
-        my $r = ka_get(conn(), "/hostile/write?case=many&token=$token",
+        my $r = ka_get($c->sock, "/hostile/write?case=many&token=$token",
                        timeout => 20);
-        drop() if $r->{closed} || $r->{timeout};
         my $body = $r->{body};
         my %count;
         my $uniform = $r->{status} == 200 && $r->{complete};
@@ -89,8 +77,10 @@ stamp('many');
         $errs++ if recorded($token) ne '';
         t_debug("round $i: status $r->{status}, " . length($body)
                 . " bytes, $counts " . recorded($token)) unless $uniform;
-        check_pid();
+        $c->check_pid;
     }
+    my $pid_changes = $c->changes;
+    $c->drop;
     ok t_cmp($whole, $MANY, "many: $MANY bodies made of whole 1 KiB records, 200 per writer");
     ok t_cmp($errs, 0, 'many: no write() raised');
     ok t_cmp($pid_changes, 0, 'many: the same child before and after');
@@ -101,10 +91,10 @@ stamp('close');
 {
     my ($body_ok, $next_ok, $clean_wire, $all_raise, $sr_raise, $pids) =
         (0, 0, 0, 0, 0, 0);
-    $pid_changes = 0;
+    $c = HostileTest::Conn->new;
     for my $i (1 .. $CLOSE) {
         my $token = "write-close-$$-$i";
-        my $s = conn();
+        my $s = $c->sock;
         my $r = ka_get($s, "/hostile/write?case=close&token=$token",
                        timeout => 10);
         $body_ok++ if $r->{status} == 200 && $r->{complete}
@@ -125,9 +115,10 @@ stamp('close');
         t_debug("round $i: body '$r->{body}', next $h->{status} '$h->{body}',"
                 . " recorded: " . join(', ', grep !/ RuntimeError$/, @lines))
             if grep !/ RuntimeError$/, @lines;
-        drop() if $h->{closed} || $h->{timeout};
-        check_pid();
+        $c->check_pid;
     }
+    my $pid_changes = $c->changes;
+    $c->drop;
     ok t_cmp($body_ok, $CLOSE, 'close: the response is exactly the real body, complete');
     ok t_cmp($next_ok, $CLOSE, 'close: the next request on the connection gets its own answer');
     ok t_cmp($clean_wire, $CLOSE, 'close: none of the late write()s reaches the wire');
@@ -140,9 +131,7 @@ stamp('close');
 # --- biglist: write() while Apache still sends the list -----------------------
 stamp('biglist');
 {
-    my ($body_ok, $next_ok, $all_raise) = (0, 0, 0);
-    $pid_changes = 0;
-    drop();
+    my ($body_ok, $next_ok, $all_raise, $pid_changes) = (0, 0, 0, 0);
     for my $i (1 .. $BIG) {
         my $token = "write-big-$$-$i";
         my $s = ka_connect(rcvbuf => 8192);
@@ -172,6 +161,5 @@ stamp('biglist');
     ok t_cmp($pid_changes, 0, 'biglist: the same child before and after');
     ok t_ok(1, 'biglist: done');
 }
-drop();
 
 ok $_ for finish_checks($mark, 'write() from threads');

@@ -113,7 +113,12 @@ sub ka_read {
     };
     my $end;
     while (($end = index($$buf, "\r\n\r\n")) < 0) {
-        $fill->(4096) or do { $r{raw} = $$buf; $$buf = ''; return \%r };
+        $fill->(4096) or do {
+            $r{raw} = $$buf;
+            $$buf = '';
+            ${*$sock}{hostile_closed} = 'eof';
+            return \%r;
+        };
     }
     my $block = substr($$buf, 0, $end);
     my $raw = substr($$buf, 0, $end + 4, '');
@@ -185,8 +190,24 @@ sub ka_read {
         $r{complete} = $r{closed};
     }
     $r{raw} = $raw;
+    # The server ends the connection after this response (a 500, the
+    # MaxKeepAliveRequests-th request): the next one needs a new one.
+    my $announced = grep /\bclose\b/i, @{ $r{h}{connection} || [] };
+    $r{closed} = 1 if $announced;
+    ${*$sock}{hostile_closed} = $announced && $r{complete} ? 'announced'
+                              : 'eof' if $r{closed} || $r{timeout};
     return \%r;
 }
+
+# Is $sock done for?  'announced' when the server ended it in good order
+# after a complete response (Connection: close), 'eof' when it closed it
+# otherwise or a response timed out, '' while it is usable.
+sub ka_closed {
+    my ($sock) = @_;
+    return 'eof' unless $sock;
+    return ${*$sock}{hostile_closed} || '';
+}
+push @EXPORT_OK, 'ka_closed';
 
 # Whatever the server sends within $secs (default 0.5) on an idle
 # connection: '' when nothing (or only a close) came.
@@ -213,9 +234,11 @@ sub ka_get {
     my $req = "$method $path HTTP/1.1\r\n" . ($opt{host} || host_header())
             . "\r\n" . ($opt{close} ? "Connection: close\r\n" : '')
             . ($opt{headers} || '') . "\r\n";
-    ka_send($sock, $req) or return { status => 0, closed => 1, body => '',
-                                     h => {}, headers => [], raw => '',
-                                     complete => 0, timeout => 0 };
+    unless (ka_send($sock, $req)) {
+        ${*$sock}{hostile_closed} = 'eof';
+        return { status => 0, closed => 1, body => '', h => {}, headers => [],
+                 raw => '', complete => 0, timeout => 0 };
+    }
     return ka_read($sock, %opt, head => $method eq 'HEAD');
 }
 
@@ -224,6 +247,61 @@ sub pid_on {
     my ($sock, %opt) = @_;
     my $r = ka_get($sock, '/hostile/pid', %opt);
     return $r->{status} == 200 && $r->{body} =~ /^(\d+)$/ ? $1 : 0;
+}
+
+# A keep-alive connection that is opened again when the server ended it,
+# with the pid of the child serving it (asked when it is opened):
+#   my $c = HostileTest::Conn->new(%connect_options);
+#   ka_get($c->sock, ...);  ...;  $c->check_pid;   # same child still?
+#   $c->changes: the checks that failed.
+{
+    package HostileTest::Conn;
+
+    sub new {
+        my ($class, %opt) = @_;
+        return bless { opt => \%opt, changes => 0 }, $class;
+    }
+
+    sub sock {
+        my $self = shift;
+        if (!$self->{sock} || HostileTest::ka_closed($self->{sock})) {
+            $self->drop;
+            $self->{sock} = HostileTest::ka_connect(%{ $self->{opt} });
+            $self->{pid} = HostileTest::pid_on($self->{sock},
+                                               %{ $self->{opt} },
+                                               timeout => 5);
+        }
+        return $self->{sock};
+    }
+
+    sub drop {
+        my $self = shift;
+        close $self->{sock} if $self->{sock};
+        delete $self->{sock};
+    }
+
+    # Is the child that served this connection when it was opened still
+    # the one serving it?  A connection the server ended in good order
+    # (Connection: close after a complete response) counts as yes: there
+    # is nothing to ask on.  One that broke off counts as no.
+    sub check_pid {
+        my $self = shift;
+        my $state = HostileTest::ka_closed($self->{sock});
+        if ($state eq 'announced') {
+            $self->drop;
+            return 1;
+        }
+        my $now = $state ? 0 : HostileTest::pid_on($self->{sock},
+                                                   %{ $self->{opt} },
+                                                   timeout => 5);
+        my $same = $self->{pid} && $now && $now == $self->{pid};
+        $self->{changes}++ unless $same;
+        $self->drop if !$now || HostileTest::ka_closed($self->{sock});
+        return $same;
+    }
+
+    sub changes { $_[0]{changes} }
+    sub reset_changes { $_[0]{changes} = 0 }
 }
 
 sub error_log_file {

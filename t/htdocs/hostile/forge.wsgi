@@ -2,9 +2,11 @@
 # a whole HTTP response.  The body has ended by then, so write() must raise
 # RuntimeError and nothing of it may reach the connection (where a client
 # on a keep-alive connection would take it as the answer to its next
-# request).  QUERY_STRING: mode=list|gen&token=T
-#   list: a list subclass (a sequence, one chunk)
+# request).  QUERY_STRING: mode=list|gen|clen&token=T
+#   list: a list subclass (one chunk; an exact list has no close() to call)
 #   gen:  a generator-like iterable of two chunks (chunked)
+#   clen: the list subclass with the application's own Content-Length: 9
+#         (the response is framed by it)
 # close() records what write() did in hostile-T.log, then lets the
 # exception propagate (so it is logged).
 import os
@@ -55,7 +57,10 @@ def application(environ, start_response):
     q = parse_qs(environ.get('QUERY_STRING', ''))
     mode = q.get('mode', ['gen'])[0]
     token = q.get('token', ['forge'])[0]
-    write = start_response('200 OK', [('Content-Type', 'text/plain')])
-    if mode == 'list':
+    headers = [('Content-Type', 'text/plain')]
+    if mode == 'clen':
+        headers.append(('Content-Length', '9'))
+    write = start_response('200 OK', headers)
+    if mode in ('list', 'clen'):
         return ListBody([b'real body'], write, environ, token)
     return GenBody(write, environ, token)
