@@ -31,10 +31,12 @@ Environment: SOAK_REQUESTS, SOAK_WARMUP, SOAK_SAMPLE, SOAK_CONCURRENCY,
 SOAK_MIX, SOAK_FAULT_REPEAT, SOAK_MAX_SECONDS (bound of phase 1, default 1500),
 SOAK_HOSTILE (the hostile applications to cycle through, default all of
 HOSTILE: cached_list,close_write,...), SOAK_HOSTILE_TIMEOUT (bound of one
-hostile request with its follow-up, default 20 s),
+hostile request with its follow-up, default 15 s; one that times out
+is not asked again, and the server is restarted before phase 2),
 SOAK_KEEP=1 (keep the temporary directory), SOAK_RESULTS (the
-results file), APACHE (default
-/usr/sbin/apache2).
+results file), SOAK_MODULE (another build of the module, e.g.
+build/tsan/mod_wsgi_lite.so), APACHE (default
+/usr/sbin/apache2; or a wrapper that execs it).
 """
 import asyncio
 import datetime
@@ -52,7 +54,8 @@ import time
 TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 APPS = os.path.join(TOP, 'soak', 'apps')
 ERRORS = os.path.join(TOP, 't', 'htdocs', 'errors')
-SO = os.path.join(TOP, '.libs', 'mod_wsgi_lite.so')
+SO = os.environ.get('SOAK_MODULE') or os.path.join(TOP, '.libs',
+                                                 'mod_wsgi_lite.so')
 MODULES = '/usr/lib/apache2/modules'
 APACHE = os.environ.get('APACHE', '/usr/sbin/apache2')
 
@@ -133,7 +136,7 @@ for _h in HOSTILE_RUN:
     if _h not in HOSTILE:
         raise SystemExit(f'SOAK_HOSTILE: no hostile application {_h!r} '
                          f'(known: {", ".join(HOSTILE)})')
-HOSTILE_TIMEOUT = env_int('SOAK_HOSTILE_TIMEOUT', 20)
+HOSTILE_TIMEOUT = env_int('SOAK_HOSTILE_TIMEOUT', 15)
 HOSTILE_ITEM = 128 * 1024                        # hostile.wsgi's CONTENT
 HOSTILE_CACHED_SHA = hashlib.sha256(b''.join(
     bytes([(k * 37 + j) & 0xff for j in range(256)]) * (HOSTILE_ITEM // 256)
@@ -492,15 +495,33 @@ async def one_request(conn, kind, i):
             c.close()
         return None if st == 200 else f'disconnect: {st}'
     if kind == 'hostile':
-        name = HOSTILE_RUN[next(HOSTILE_NEXT) % len(HOSTILE_RUN)]
+        # One request of each hostile application in flight at a time, and
+        # none after one went unanswered: an application that wedges its
+        # worker thread (today: file_wrapper over /dev/zero) then holds one
+        # thread, not all 50, and the run stays bounded.
+        name = None
+        for _ in range(len(HOSTILE_RUN)):
+            cand = HOSTILE_RUN[next(HOSTILE_NEXT) % len(HOSTILE_RUN)]
+            if cand not in HOSTILE_INFLIGHT and cand not in HOSTILE_TRIPPED:
+                name = cand
+                break
+        if name is None:
+            HOSTILE_COUNTS['(none free: hello instead)'] = \
+                HOSTILE_COUNTS.get('(none free: hello instead)', 0) + 1
+            return await one_request(conn, 'hello', i)
         HOSTILE_COUNTS[name] = HOSTILE_COUNTS.get(name, 0) + 1
+        HOSTILE_INFLIGHT.add(name)
         try:
             why = await asyncio.wait_for(hostile_request(conn, name, i),
                                          HOSTILE_TIMEOUT)
         except asyncio.TimeoutError:
-            why = f'no complete answer in {HOSTILE_TIMEOUT} s'
+            HOSTILE_TRIPPED[name] = i
+            why = (f'no complete answer in {HOSTILE_TIMEOUT} s (not asked '
+                   f'again in this run)')
         except (Failure, OSError, asyncio.IncompleteReadError) as e:
             why = f'{type(e).__name__}: {e}'
+        finally:
+            HOSTILE_INFLIGHT.discard(name)
         if why:
             conn.close()
             return f'hostile {name}: {why}'
@@ -510,6 +531,8 @@ async def one_request(conn, kind, i):
 
 HOSTILE_NEXT = __import__('itertools').count()
 HOSTILE_COUNTS = {}                 # requests made of each
+HOSTILE_INFLIGHT = set()            # names with a request in flight
+HOSTILE_TRIPPED = {}                # name: request that went unanswered
 CLOSE_BODY = b'close_write: the real body'
 THREAD_BODY = b'thread_io: the response'
 EXC_BODY = b'exc_info: the body'
@@ -893,6 +916,18 @@ def main():
                     f'{k} {v}' for k, v in sorted(threads.items())))
             for line in crashes[:5]:
                 print('    crash:', line.strip()[:200])
+        restarted = False
+        if HOSTILE_TRIPPED:
+            # Worker threads the hostile apps hold would be in the way of
+            # the later phases (graceful restart and stop wait for them).
+            print(f'  hostile: {", ".join(sorted(HOSTILE_TRIPPED))} left '
+                  f'unanswered; restarting the server before phase 2')
+            server.stop()
+            server.pid = None
+            server.start()
+            restarted = True
+            print(f'  new apache pid {server.pid}; children '
+                  f'{server.children()}')
 
         print(f'phase 2: app faults, {FAULT_REPEAT} each')
         rows, f_before, f_after, p2, f_secs = asyncio.run(app_faults(server))
@@ -974,6 +1009,17 @@ def main():
                                           sorted(threads.items())) + '.')
         for line in crashes[:5]:
             L(f'- crash: `{line.strip()[:200]}`')
+        if HOSTILE_TRIPPED:
+            L(f'Unanswered within {HOSTILE_TIMEOUT} s, and not asked again: '
+              + ', '.join(f'{n} (request {i})' for n, i in
+                          sorted(HOSTILE_TRIPPED.items()))
+              + '; the server was restarted (by its pid) before phase 2'
+              + ('' if restarted else ' (failed)') + '.')
+        other = {k: v for k, v in HOSTILE_COUNTS.items() if k not in HOSTILE}
+        if other:
+            L('Hostile turns with every application in flight or '
+              'unanswered, made as hello requests: '
+              + ', '.join(f'{v}' for v in other.values()) + '.')
         L('')
     L(f'RSS of the children (VmRSS, kB), sampled every {SAMPLE} requests '
       f'after a warm-up of {WARMUP}:')

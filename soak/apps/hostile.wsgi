@@ -108,8 +108,7 @@ def close_write(environ, start_response):
     return CloseWrites(write, token)
 
 
-def record(line):
-    path = os.environ.get('SOAK_HOSTILE_EVENTS')
+def record(path, line):
     if not path:
         return
     fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o666)
@@ -119,7 +118,7 @@ def record(line):
         os.close(fd)
 
 
-def _late_io(stream, write):
+def _late_io(path, stream, write):
     time.sleep(random.uniform(0.0, 0.03))
     for what, call in (('read', lambda: stream.read(4096)),
                        ('write', lambda: write(b'LATE WRITE '))):
@@ -128,18 +127,20 @@ def _late_io(stream, write):
             outcome = 'no error'
         except Exception as e:                   # noqa: BLE001
             outcome = type(e).__name__
-        record(f'{what} {outcome}')
+        record(path, f'{what} {outcome}')
 
 
 THREAD_BODY = b'thread_io: the response'
 
 
 def thread_io(environ, start_response):
-    record('started')
+    path = environ.get('SOAK_HOSTILE_EVENTS')     # SetEnv: in environ
+    record(path, 'started')
     write = start_response('200 OK', [
         ('Content-Type', 'text/plain'),
         ('Content-Length', str(len(THREAD_BODY)))])
-    threading.Thread(target=_late_io, args=(environ['wsgi.input'], write),
+    threading.Thread(target=_late_io,
+                     args=(path, environ['wsgi.input'], write),
                      daemon=True).start()
     return [THREAD_BODY]
 
