@@ -12,6 +12,7 @@
 #   make asan       the suite against an ASan+UBSan build (build/asan/)
 #   make tsan       the suite (event MPM) against a ThreadSanitizer build
 #                   (build/tsan/); TSAN_ARGS=t/concurrency.t for some tests
+#   make tsan-soak  a short soak/run.py (hostile-heavy) against that build
 #   make valgrind   a short load on `apache2 -X` under valgrind memcheck
 #   make fuzz       libFuzzer targets in fuzz/, FUZZ_SECONDS (60) each
 #   make soak       build, then soak/run.py: 200,000 mixed requests with the
@@ -99,6 +100,11 @@ tsan-deps:
 tsan: deps tsan-deps $(TSAN_SO)
 	CC=$(TSAN_CC) ./scripts/tsan.sh $(TSAN_ARGS)
 
+# The same wrapper under a short soak/run.py weighted to the hostile
+# applications (threads that outlive their requests).
+tsan-soak: deps tsan-deps $(TSAN_SO)
+	CC=$(TSAN_CC) ./scripts/tsan.sh --soak
+
 # libFuzzer targets over src/validate.c (no Apache, no Python).  Each runs
 # FUZZ_SECONDS from its committed seed corpus fuzz/corpus/<target>/; new
 # inputs go to build/fuzz/corpus/<target>/, crashes to build/fuzz/.
@@ -161,5 +167,5 @@ clean:
 	rm -rf .libs src/.libs build.log *.la *.lo *.slo *.o src/*.lo src/*.slo src/*.o src/*.la
 	rm -rf t/logs t/TEST t/conf/apache_test_config.pm build/asan build/tsan build/valgrind build/fuzz
 
-.PHONY: all install deps run test bench soak clean asan tsan tsan-deps valgrind \
+.PHONY: all install deps run test bench soak clean asan tsan tsan-deps tsan-soak valgrind \
 	valgrind-deps fuzz fuzz-deps

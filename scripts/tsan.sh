@@ -25,10 +25,19 @@
 # Other reports are listed by kind but do not fail the run.
 #
 #   scripts/tsan.sh [t/concurrency.t ...]   (arguments go to t/run.sh)
+#   scripts/tsan.sh --soak                  soak/run.py instead of the suite,
+#       against the same wrapper: a short run (SOAK_REQUESTS 3000) weighted
+#       to the hostile applications, whose threads outlive their requests
+#       (the suite has few of those); SOAK_* variables pass through.
 #   WSL_MPMS="event prefork"                both MPMs (default: event)
 #   TSAN_TIMEOUT=1080                       bound on the suite, seconds
 #   CC=gcc (default): the compiler the .so was built with
 set -u
+mode=suite
+if [ "${1:-}" = --soak ]; then
+    mode=soak
+    shift
+fi
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 so=$top/build/tsan/mod_wsgi_lite.so
@@ -93,15 +102,25 @@ chmod 755 "$logs/httpd"
 WSL_MODULE_SO=$so
 export WSL_MODULE_SO
 echo "tsan.sh: $so, $httpd with $tsan preloaded${setarch:+ under $setarch}"
-echo "tsan.sh: MPM(s) $WSL_MPMS, suite bounded to ${limit}s"
 start=$(date +%s)
-{ timeout -k 30 "$limit" "$top/t/run.sh" -httpd "$logs/httpd" "$@"
-  echo $? >"$logs/suite.rc"; } 2>&1 | tee "$logs/suite.log"
+if [ "$mode" = soak ]; then
+    echo "tsan.sh: soak/run.py (event MPM), bounded to ${limit}s"
+    { SOAK_MODULE=$so APACHE=$logs/httpd SOAK_RESULTS=$logs/soak.md \
+      SOAK_REQUESTS=${SOAK_REQUESTS:-3000} \
+      SOAK_MIX=${SOAK_MIX:-hello=25,post=15,stream=5,error=5,disconnect=5,hostile=45} \
+      SOAK_FAULT_REPEAT=${SOAK_FAULT_REPEAT:-40} \
+      timeout -k 30 "$limit" /usr/bin/python3 "$top/soak/run.py"
+      echo $? >"$logs/suite.rc"; } 2>&1 | tee "$logs/suite.log"
+else
+    echo "tsan.sh: MPM(s) $WSL_MPMS, suite bounded to ${limit}s"
+    { timeout -k 30 "$limit" "$top/t/run.sh" -httpd "$logs/httpd" "$@"
+      echo $? >"$logs/suite.rc"; } 2>&1 | tee "$logs/suite.log"
+fi
 suite=$(cat "$logs/suite.rc")
 secs=$(( $(date +%s) - start ))
 [ "$suite" -eq 124 ] && echo "tsan.sh: the suite ran out of time (${limit}s)"
 echo "tsan.sh: suite took ${secs}s, exit $suite"
-grep -E '^(=== mod_wsgi_lite tests|Files=|Result:|# Failed test|t/[a-z0-9_]+\.t +\(Wstat)' \
+grep -E '^(=== mod_wsgi_lite tests|Files=|Result:|# Failed test|t/[a-z0-9_]+\.t +\(Wstat|phase [0-9]|  [0-9]+ requests|  hostile:|  RSS|  [0-9]/[0-9]+ streams|soak: )' \
     "$logs/suite.log" | sed 's/^/tsan.sh: /'
 
 rm -rf "$out"
@@ -109,6 +128,7 @@ mkdir -p "$out"
 cp -p "$logs"/tsan.* "$out"/ 2>/dev/null
 rm -f "$out/tsan.supp"
 cp -p "$logs/suite.log" "$out/suite.log"
+[ -f "$logs/soak.md" ] && cp "$logs/soak.md" "$out/soak.md"
 
 # One report: from "WARNING: ThreadSanitizer:" to the "=====" line.  Its
 # sections start at lines that are not stack frames; "Location is",

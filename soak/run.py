@@ -910,7 +910,8 @@ def main():
                 bad = h_bad.get(name, [])
                 print(f'    {name}: {HOSTILE_COUNTS.get(name, 0)} requests, '
                       f'{len(bad)} unexpected ({HOSTILE[name]})'
-                      + (f'; first: {bad[0][1]}' if bad else ''))
+                      + (f'; first (request {bad[0][0]}): {bad[0][1]}'
+                         if bad else ''))
             if 'thread_io' in HOSTILE_RUN:
                 print('    thread_io threads: ' + ', '.join(
                     f'{k} {v}' for k, v in sorted(threads.items())))
@@ -999,7 +1000,8 @@ def main():
         L('|---|---|---:|---:|---|')
         for name in HOSTILE_RUN:
             bad = h_bad.get(name, [])
-            first_bad = bad[0][1].replace('|', '/') if bad else ''
+            first_bad = (f'request {bad[0][0]}: '
+                         + bad[0][1].replace('|', '/')) if bad else ''
             L(f'| {name} | {HOSTILE[name]} | {HOSTILE_COUNTS.get(name, 0)} '
               f'| {len(bad)} | {first_bad} |')
         L('')

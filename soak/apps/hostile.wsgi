@@ -10,9 +10,10 @@
 #   /close_write?t=<token>   an iterable whose close() calls write(); the
 #                  outcome (the exception's name, or 'no error') is kept
 #                  under the token.  /close_write?check=<token> answers it.
-#   /thread_io     starts a thread that, after the response, calls
+#   /thread_io     starts a thread that, after the response (once the
+#                  server has called the body's close()), calls
 #                  wsgi.input.read() and write(); outcomes go to
-#                  $SOAK_HOSTILE_EVENTS, one line per call.
+#                  environ's SOAK_HOSTILE_EVENTS, one line per call.
 #   /exc_info_none start_response(..., exc_info=(None, None, None))
 #   /exc_info_ints start_response(..., exc_info=(1, 2, 3))
 #   /dup_cl        two conflicting Content-Length headers (5 and 7)
@@ -118,7 +119,11 @@ def record(path, line):
         os.close(fd)
 
 
-def _late_io(path, stream, write):
+def _late_io(path, stream, write, done):
+    # After the response: the server calls close() once it has sent it.
+    if not done.wait(30):
+        record(path, 'close() never called')
+        return
     time.sleep(random.uniform(0.0, 0.03))
     for what, call in (('read', lambda: stream.read(4096)),
                        ('write', lambda: write(b'LATE WRITE '))):
@@ -133,16 +138,30 @@ def _late_io(path, stream, write):
 THREAD_BODY = b'thread_io: the response'
 
 
+class Done:
+    """The response body, with a close() that lets the thread go."""
+
+    def __init__(self, done):
+        self.done = done
+
+    def __iter__(self):
+        yield THREAD_BODY
+
+    def close(self):
+        self.done.set()
+
+
 def thread_io(environ, start_response):
     path = environ.get('SOAK_HOSTILE_EVENTS')     # SetEnv: in environ
     record(path, 'started')
     write = start_response('200 OK', [
         ('Content-Type', 'text/plain'),
         ('Content-Length', str(len(THREAD_BODY)))])
+    done = threading.Event()
     threading.Thread(target=_late_io,
-                     args=(path, environ['wsgi.input'], write),
+                     args=(path, environ['wsgi.input'], write, done),
                      daemon=True).start()
-    return [THREAD_BODY]
+    return Done(done)
 
 
 EXC_BODY = b'exc_info: the body'
