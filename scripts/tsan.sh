@@ -31,6 +31,8 @@
 #       (the suite has few of those); SOAK_* variables pass through.
 #   WSL_MPMS="event prefork"                both MPMs (default: event)
 #   TSAN_TIMEOUT=1080                       bound on the suite, seconds
+#   TSAN_SETARCH=1                          httpd under setarch -R always
+#   TSAN_SIGNAL_UNSAFE=1                    report signal-unsafe calls too
 #   CC=gcc (default): the compiler the .so was built with
 set -u
 mode=suite
@@ -53,17 +55,24 @@ export WSL_MPMS
 [ -f "$so" ] || { echo "tsan.sh: $so not built (make tsan)" >&2; exit 2; }
 [ -f "$supp_src" ] || { echo "tsan.sh: $supp_src missing" >&2; exit 2; }
 
-# The runtime the .so was linked against (what gcc links), as a real path.
-tsan=$(ldd "$so" | awk '$1 ~ /libtsan/ { print $3 }')
-[ -n "$tsan" ] || tsan=$($cc -print-file-name=libtsan.so)
-tsan=$(readlink -f "$tsan")
+# The runtime gcc links (the .so's own, as ldd resolves it, if they differ),
+# as a real path.
+tsan=$(readlink -f "$($cc -print-file-name=libtsan.so)")
+linked=$(ldd "$so" | awk '$1 ~ /libtsan/ { print $3 }')
+[ -n "$linked" ] && linked=$(readlink -f "$linked")
+if [ -n "$linked" ] && [ "$linked" != "$tsan" ]; then
+    echo "tsan.sh: $so links $linked, not $cc's $tsan: using $linked"
+    tsan=$linked
+fi
 [ -f "$tsan" ] || { echo "tsan.sh: libtsan not found ($tsan); make tsan-deps" >&2; exit 2; }
 
 # TSan of gcc 12 maps its shadow at fixed addresses and dies ("unexpected
 # memory mapping") when the kernel randomises mmap with more entropy than
 # it expects; then httpd runs with ASLR off (setarch -R).
+# TSAN_SETARCH=1 forces it.
 setarch=""
-probe=$(LD_PRELOAD=$tsan "$httpd" -v 2>&1)
+[ -n "${TSAN_SETARCH:-}" ] && setarch="setarch $(uname -m) -R"
+probe=$(LD_PRELOAD=$tsan $setarch "$httpd" -v 2>&1)
 if ! printf '%s\n' "$probe" | grep -q '^Server version'; then
     if printf '%s\n' "$probe" | grep -q 'unexpected memory mapping' &&
         setarch "$(uname -m)" -R true 2>/dev/null; then
@@ -89,7 +98,13 @@ cp "$supp_src" "$logs/tsan.supp" && chmod 644 "$logs/tsan.supp"
 # an application may fork from a threaded child (subprocess).
 opts="log_path=$logs/tsan halt_on_error=0 exitcode=0 die_after_fork=0"
 opts="$opts suppressions=$logs/tsan.supp second_deadlock_stack=1"
-opts="$opts history_size=4 report_signal_unsafe=1"
+# report_signal_unsafe=0 (TSAN_SIGNAL_UNSAFE=1 turns it on): a prefork
+# child told to stop hard exits from Apache's signal handler (just_die ->
+# clean_child_exit -> apr_pool_destroy), so the child's pool cleanups, the
+# module's Python finalisation among them, run in signal context by
+# Apache's design, and every free() there is a report: 887,953 of them
+# (421 MB of logs) in one prefork run.
+opts="$opts history_size=4 report_signal_unsafe=${TSAN_SIGNAL_UNSAFE:-0}"
 cat >"$logs/httpd" <<WRAPPER
 #!/bin/sh
 LD_PRELOAD=$tsan
