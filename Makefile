@@ -10,6 +10,9 @@
 #   make bench      build, then bench/run.py: static Apache, mod_wsgi and
 #                   mod_wsgi_lite side by side under wrk (BENCH_ARGS=--quick)
 #   make asan       the suite against an ASan+UBSan build (build/asan/)
+#   make tsan       the suite (event MPM) against a ThreadSanitizer build
+#                   (build/tsan/); TSAN_ARGS=t/concurrency.t for some tests
+#   make tsan-soak  a short soak/run.py (hostile-heavy) against that build
 #   make valgrind   a short load on `apache2 -X` under valgrind memcheck
 #   make fuzz       libFuzzer targets in fuzz/, FUZZ_SECONDS (60) each
 #   make soak       build, then soak/run.py: 200,000 mixed requests with the
@@ -75,6 +78,33 @@ $(ASAN_SO): $(SRCS) $(HDRS) Makefile
 asan: deps $(ASAN_SO)
 	CC=$(ASAN_CC) ./scripts/asan.sh
 
+# ThreadSanitizer build, the same way: gcc straight into build/tsan/, Python
+# on malloc (-DWSL_SANITIZE); scripts/tsan.sh preloads libtsan into httpd
+# and runs the suite under the event MPM (worker threads are the point).
+TSAN_CC     ?= gcc
+TSAN_FLAGS  := -fsanitize=thread -fno-omit-frame-pointer -O1 -g
+TSAN_SO     := build/tsan/mod_wsgi_lite.so
+TSAN_ARGS   ?=
+
+$(TSAN_SO): $(SRCS) $(HDRS) Makefile
+	@mkdir -p build/tsan
+	@echo "$(TSAN_CC) $(TSAN_FLAGS) -> $@  (log: build/tsan/build.log)"
+	@$(TSAN_CC) -shared -fPIC $(TSAN_FLAGS) $(WARN) $(APXS_DEFS) \
+	    $(APXS_INCLUDES) $(PY_INCLUDES) -Isrc $(CDEFS) -DWSL_SANITIZE \
+	    $(SRCS) -o $@ $(PY_LDFLAGS) >build/tsan/build.log 2>&1 || \
+	    { cat build/tsan/build.log; exit 1; }
+
+tsan-deps:
+	./scripts/deps.sh libtsan2
+
+tsan: deps tsan-deps $(TSAN_SO)
+	CC=$(TSAN_CC) ./scripts/tsan.sh $(TSAN_ARGS)
+
+# The same wrapper under a short soak/run.py weighted to the hostile
+# applications (threads that outlive their requests).
+tsan-soak: deps tsan-deps $(TSAN_SO)
+	CC=$(TSAN_CC) ./scripts/tsan.sh --soak
+
 # libFuzzer targets over src/validate.c (no Apache, no Python).  Each runs
 # FUZZ_SECONDS from its committed seed corpus fuzz/corpus/<target>/; new
 # inputs go to build/fuzz/corpus/<target>/, crashes to build/fuzz/.
@@ -135,7 +165,7 @@ soak: deps
 
 clean:
 	rm -rf .libs src/.libs build.log *.la *.lo *.slo *.o src/*.lo src/*.slo src/*.o src/*.la
-	rm -rf t/logs t/TEST t/conf/apache_test_config.pm build/asan build/valgrind build/fuzz
+	rm -rf t/logs t/TEST t/conf/apache_test_config.pm build/asan build/tsan build/valgrind build/fuzz
 
-.PHONY: all install deps run test bench soak clean asan valgrind valgrind-deps \
-	fuzz fuzz-deps
+.PHONY: all install deps run test bench soak clean asan tsan tsan-deps tsan-soak valgrind \
+	valgrind-deps fuzz fuzz-deps

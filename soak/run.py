@@ -8,10 +8,13 @@ each checking every response it gets:
 1. soak: SOAK_REQUESTS (default 200,000) requests of mixed kinds (hello,
    1 MiB responses, POSTs whose bodies the app reads, 1 MiB POSTs,
    streamed responses, applications that fail with a 500, clients that
-   disconnect mid-response).  The children's VmRSS is sampled every
-   SOAK_SAMPLE requests after SOAK_WARMUP; pass: RSS growth below 2 MB per
-   100,000 requests, zero unexpected outcomes, every streamed response's
-   close() ran, every failure logged once, no child died.
+   disconnect mid-response, hostile applications: see HOSTILE).  The
+   children's VmRSS is sampled every SOAK_SAMPLE requests after
+   SOAK_WARMUP; pass: RSS growth below 2 MB per 100,000 requests, zero
+   unexpected outcomes, every streamed response's close() ran, every
+   failure logged once, no child died.  The hostile kind is judged on its
+   own line (every response as expected, no crash in the log), so its
+   failures never hide in, or change, the other kinds' verdict.
 2. app faults: each bad application of t/htdocs/errors/ SOAK_FAULT_REPEAT
    (default 1,000) times, 8 clients at a time; pass: each answered as
    expected and logged once, RSS flat (< 2 MB over the phase), no child died.
@@ -26,9 +29,14 @@ Python 3 standard library only; run with /usr/bin/python3.
 
 Environment: SOAK_REQUESTS, SOAK_WARMUP, SOAK_SAMPLE, SOAK_CONCURRENCY,
 SOAK_MIX, SOAK_FAULT_REPEAT, SOAK_MAX_SECONDS (bound of phase 1, default 1500),
+SOAK_HOSTILE (the hostile applications to cycle through, default all of
+HOSTILE: cached_list,close_write,...), SOAK_HOSTILE_TIMEOUT (bound of one
+hostile request with its follow-up, default 15 s; one that times out
+is not asked again, and the server is restarted before phase 2),
 SOAK_KEEP=1 (keep the temporary directory), SOAK_RESULTS (the
-results file), APACHE (default
-/usr/sbin/apache2).
+results file), SOAK_MODULE (another build of the module, e.g.
+build/tsan/mod_wsgi_lite.so), APACHE (default
+/usr/sbin/apache2; or a wrapper that execs it).
 """
 import asyncio
 import datetime
@@ -46,7 +54,8 @@ import time
 TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 APPS = os.path.join(TOP, 'soak', 'apps')
 ERRORS = os.path.join(TOP, 't', 'htdocs', 'errors')
-SO = os.path.join(TOP, '.libs', 'mod_wsgi_lite.so')
+SO = os.environ.get('SOAK_MODULE') or os.path.join(TOP, '.libs',
+                                                 'mod_wsgi_lite.so')
 MODULES = '/usr/lib/apache2/modules'
 APACHE = os.environ.get('APACHE', '/usr/sbin/apache2')
 
@@ -90,6 +99,52 @@ BAD_APPS = [
 ]
 SOAK_ERRORS = [u for u, want in BAD_APPS if want == 500]
 
+# The hostile kind cycles through these applications of apps/hostile.wsgi,
+# each with what the client expects (some of it is the behaviour of fixes
+# under way, so today's module may fail them: they are reported as
+# failures on the hostile line of phase 1).
+HOSTILE = {
+    # A module-level list of 8 x 128 KiB bytes objects whose items a
+    # background thread keeps replacing (equal content, new objects; the
+    # old ones freed): 200, the body's SHA-256 that the app computed before
+    # returning (X-Body-SHA256), and that is the list's known content.
+    'cached_list': 'cached list: 200, body SHA-256 = X-Body-SHA256',
+    # close() of the iterable calls write(): the body is the real one,
+    # write() raised RuntimeError (asked on the same connection, which
+    # must still be open and in step).
+    'close_write': 'write() in close(): RuntimeError, connection in step',
+    # A thread calls wsgi.input.read() and write() after the response: the
+    # response is complete (and the next requests on the connection are
+    # the other kinds', checked as usual); outcomes reported, not judged.
+    'thread_io': 'read()/write() from a thread after the response: 200',
+    # start_response(..., exc_info=(None, None, None)) on the first call:
+    # nothing was raised, nothing is sent yet: a normal 200.
+    'exc_info_none': 'exc_info=(None, None, None): 200',
+    # exc_info=(1, 2, 3) on the first call: a 200 (nothing to re-raise
+    # before headers are sent) or a 500, never a crash.
+    'exc_info_ints': 'exc_info=(1, 2, 3): 200 or 500',
+    # Content-Length 5 and Content-Length 7: 500.
+    'dup_cl': 'two conflicting Content-Lengths: 500',
+    # wsgi.file_wrapper over /dev/zero with Content-Length 1 MiB: exactly
+    # 1 MiB of zeros, then a /hello on the same connection.
+    'devzero': 'file_wrapper(/dev/zero), Content-Length 1 MiB: 1 MiB, '
+               'connection reusable',
+}
+HOSTILE_RUN = [h for h in (os.environ.get('SOAK_HOSTILE') or
+                           ','.join(HOSTILE)).split(',') if h]
+for _h in HOSTILE_RUN:
+    if _h not in HOSTILE:
+        raise SystemExit(f'SOAK_HOSTILE: no hostile application {_h!r} '
+                         f'(known: {", ".join(HOSTILE)})')
+HOSTILE_TIMEOUT = env_int('SOAK_HOSTILE_TIMEOUT', 15)
+HOSTILE_ITEM = 128 * 1024                        # hostile.wsgi's CONTENT
+HOSTILE_CACHED_SHA = hashlib.sha256(b''.join(
+    bytes([(k * 37 + j) & 0xff for j in range(256)]) * (HOSTILE_ITEM // 256)
+    for k in range(8))).hexdigest()
+# Where a child crashed: the judgement of the hostile line.
+CRASH_RE = re.compile(r'.*(?:exit signal|Segmentation fault|'
+                      r'Fatal Python error).*')
+
 
 # --- the server -----------------------------------------------------------
 class Server:
@@ -97,6 +152,7 @@ class Server:
         self.dir = tempfile.mkdtemp(prefix='wsl-soak-')
         os.chmod(self.dir, 0o777)
         self.events = os.path.join(self.dir, 'events')
+        self.hostile_events = os.path.join(self.dir, 'hostile_events')
         self.log = os.path.join(self.dir, 'error_log')
         self.pidfile = os.path.join(self.dir, 'httpd.pid')
         self.conf = os.path.join(self.dir, 'httpd.conf')
@@ -108,8 +164,9 @@ class Server:
             # be able to write the events file.
             pw = pwd.getpwnam('www-data')
             user = 'User www-data\nGroup www-data\n'
-            open(self.events, 'wb').close()
-            os.chown(self.events, pw.pw_uid, pw.pw_gid)
+            for path in (self.events, self.hostile_events):
+                open(path, 'wb').close()
+                os.chown(path, pw.pw_uid, pw.pw_gid)
         with open(self.conf, 'w') as f:
             f.write(f"""# generated by soak/run.py
 ServerRoot "{self.dir}"
@@ -144,12 +201,14 @@ WSGIScriptAlias /hello "{APPS}/hello.wsgi"
 WSGIScriptAlias /big "{APPS}/big.wsgi"
 WSGIScriptAlias /echo "{APPS}/echo.wsgi"
 WSGIScriptAlias /stream "{APPS}/stream.wsgi"
+WSGIScriptAlias /hostile "{APPS}/hostile.wsgi"
 Alias /errors/ "{ERRORS}/"
 <Directory "{ERRORS}">
     Options +ExecCGI
     SetHandler wsgi-script
 </Directory>
 SetEnv SOAK_EVENTS "{self.events}"
+SetEnv SOAK_HOSTILE_EVENTS "{self.hostile_events}"
 """)
 
     def start(self):
@@ -221,6 +280,17 @@ SetEnv SOAK_EVENTS "{self.events}"
             return 0, 0
         return data.count(b's'), data.count(b'c')
 
+    def hostile_outcomes(self):
+        """thread_io's lines: {'started': n, 'read NameError': n, ...}"""
+        out = {}
+        try:
+            with open(self.hostile_events, 'rb') as f:
+                for line in f.read().decode('utf-8', 'replace').splitlines():
+                    out[line] = out.get(line, 0) + 1
+        except OSError:
+            pass
+        return out
+
     def alive(self):
         try:
             os.kill(self.pid, 0)
@@ -266,6 +336,8 @@ class Conn:
     def __init__(self, port):
         self.port = port
         self.reader = self.writer = None
+        # Header names the last response repeated: {name: [values]}.
+        self.repeated = {}
 
     async def open(self):
         self.reader, self.writer = await asyncio.open_connection(
@@ -301,10 +373,15 @@ class Conn:
             raise Failure(f'bad status line {lines[0]!r}')
         status = int(m.group(1))
         headers = {}
+        self.repeated = {}
         for line in lines[1:]:
             if ':' in line:
                 k, v = line.split(':', 1)
-                headers[k.strip().lower()] = v.strip()
+                k = k.strip().lower()
+                if k in headers:
+                    self.repeated.setdefault(k, [headers[k]]).append(
+                        v.strip())
+                headers[k] = v.strip()
         if abandon_after is not None:
             got = 0
             while got < abandon_after:
@@ -333,7 +410,12 @@ class Conn:
             except (asyncio.IncompleteReadError, ValueError):
                 pass
         elif 'content-length' in headers:
-            n = int(headers['content-length'])
+            try:
+                n = int(headers['content-length'])
+            except ValueError:
+                self.close()
+                raise Failure(f'bad Content-Length '
+                              f'{headers["content-length"]!r}')
             try:
                 chunks.append(await r.readexactly(n))
             except asyncio.IncompleteReadError as e:
@@ -354,8 +436,8 @@ def stream_expect(chunks, size):
 
 # The soak mix, per 100 requests; SOAK_MIX=hello=90,error=10 (summing to
 # 100) runs another, to find which kind a growth comes from.
-MIX = ([('hello', 62), ('big', 4), ('post', 15), ('post1m', 1),
-        ('stream', 3), ('error', 10), ('disconnect', 5)])
+MIX = ([('hello', 57), ('big', 4), ('post', 15), ('post1m', 1),
+        ('stream', 3), ('error', 10), ('disconnect', 5), ('hostile', 5)])
 if os.environ.get('SOAK_MIX'):
     MIX = [(k, int(v)) for k, v in
            (item.split('=') for item in os.environ['SOAK_MIX'].split(','))]
@@ -412,7 +494,115 @@ async def one_request(conn, kind, i):
         finally:
             c.close()
         return None if st == 200 else f'disconnect: {st}'
+    if kind == 'hostile':
+        # One request of each hostile application in flight at a time, and
+        # none after one went unanswered: an application that wedges its
+        # worker thread (today: file_wrapper over /dev/zero) then holds one
+        # thread, not all 50, and the run stays bounded.
+        name = None
+        for _ in range(len(HOSTILE_RUN)):
+            cand = HOSTILE_RUN[next(HOSTILE_NEXT) % len(HOSTILE_RUN)]
+            if cand not in HOSTILE_INFLIGHT and cand not in HOSTILE_TRIPPED:
+                name = cand
+                break
+        if name is None:
+            HOSTILE_COUNTS['(none free: hello instead)'] = \
+                HOSTILE_COUNTS.get('(none free: hello instead)', 0) + 1
+            return await one_request(conn, 'hello', i)
+        HOSTILE_COUNTS[name] = HOSTILE_COUNTS.get(name, 0) + 1
+        HOSTILE_INFLIGHT.add(name)
+        try:
+            why = await asyncio.wait_for(hostile_request(conn, name, i),
+                                         HOSTILE_TIMEOUT)
+        except asyncio.TimeoutError:
+            HOSTILE_TRIPPED[name] = i
+            why = (f'no complete answer in {HOSTILE_TIMEOUT} s (not asked '
+                   f'again in this run)')
+        except (Failure, OSError, asyncio.IncompleteReadError) as e:
+            why = f'{type(e).__name__}: {e}'
+        finally:
+            HOSTILE_INFLIGHT.discard(name)
+        if why:
+            conn.close()
+            return f'hostile {name}: {why}'
+        return None
     raise ValueError(kind)
+
+
+HOSTILE_NEXT = __import__('itertools').count()
+HOSTILE_COUNTS = {}                 # requests made of each
+HOSTILE_INFLIGHT = set()            # names with a request in flight
+HOSTILE_TRIPPED = {}                # name: request that went unanswered
+CLOSE_BODY = b'close_write: the real body'
+THREAD_BODY = b'thread_io: the response'
+EXC_BODY = b'exc_info: the body'
+
+
+async def hostile_request(conn, name, i):
+    """One request to apps/hostile.wsgi's `name` (with its follow-up on
+    the same connection): None if as HOSTILE says, else why not."""
+    path = '/hostile/' + name
+    if name == 'cached_list':
+        st, h, body, ok = await conn.request('GET', path)
+        got = hashlib.sha256(body).hexdigest()
+        if st != 200 or not ok:
+            return f'{st}, {len(body)} bytes, complete {ok}'
+        if h.get('x-body-sha256') != HOSTILE_CACHED_SHA:
+            return f'the app hashed its list as {h.get("x-body-sha256")}'
+        if got != h['x-body-sha256']:
+            return (f'body ({len(body)} bytes) differs from what the app '
+                    f'returned: {body.count(0xee)} bytes of the junk '
+                    f'pattern 0xee')
+        return None
+    if name == 'close_write':
+        st, h, body, ok = await conn.request('GET', f'{path}?t={i}')
+        if (st, body, ok) != (200, CLOSE_BODY, True):
+            return f'{st} {body[:60]!r} complete {ok}'
+        if not conn.writer:
+            return 'the server closed the connection after the response'
+        st, h, body, ok = await conn.request('GET', f'{path}?check={i}')
+        if (st, ok) != (200, True):
+            return f'the next response on the connection: {st} {body[:60]!r}'
+        if body != b'RuntimeError':
+            return f'write() in close(): {body.decode("latin-1")!r}, ' \
+                   f'not RuntimeError'
+        return None
+    if name == 'thread_io':
+        st, h, body, ok = await conn.request('GET', path)
+        return None if (st, body, ok) == (200, THREAD_BODY, True) else \
+            f'{st} {body[:60]!r} complete {ok}'
+    if name in ('exc_info_none', 'exc_info_ints'):
+        st, h, body, ok = await conn.request('GET', path)
+        if (st, body, ok) == (200, EXC_BODY, True):
+            return None
+        if name == 'exc_info_ints' and st == 500:
+            return None
+        return f'{st} {body[:60]!r} complete {ok}'
+    if name == 'dup_cl':
+        try:
+            st, h, body, ok = await conn.request('GET', path)
+            repeated = conn.repeated.get('content-length')
+        finally:
+            conn.close()            # its framing cannot be trusted
+        if st == 500:
+            return None
+        return (f'{st} {body[:20]!r}' + (f', Content-Length sent as '
+                                         f'{repeated}' if repeated else
+                                         f', Content-Length '
+                                         f'{h.get("content-length")}'))
+    if name == 'devzero':
+        st, h, body, ok = await conn.request('GET', path)
+        if st != 200 or not ok or len(body) != 1 << 20 or body.count(0) != \
+                len(body):
+            return (f'{st}, {len(body)} bytes (of them {body.count(0)} '
+                    f'zeros), complete {ok}, Content-Length '
+                    f'{h.get("content-length")}')
+        if not conn.writer:
+            return 'the server closed the connection after the response'
+        st, h, body, ok = await conn.request('GET', '/hello')
+        return None if (st, body, ok) == (200, b'Hello World', True) else \
+            f'the next response on the connection: {st} {body[:60]!r}'
+    raise ValueError(name)
 
 
 class Soak:
@@ -421,6 +611,7 @@ class Soak:
         self.next = 0
         self.done = 0
         self.failures = []
+        self.hostile_failures = []
         self.counts = {k: 0 for k, _ in MIX}
         self.samples = []          # (requests done, {pid: rss kB}, secs)
         self.t0 = None
@@ -444,7 +635,8 @@ class Soak:
                 why = f'{kind}: {type(e).__name__}: {e}'
             if why:
                 conn.close()
-                self.failures.append((i, why))
+                (self.hostile_failures if kind == 'hostile'
+                 else self.failures).append((i, why))
             self.counts[kind] += 1
             self.done += 1
             if self.done >= self.next_sample:
@@ -699,6 +891,44 @@ def main():
               f'{"PASS" if p1 else "FAIL"}')
         for i, why in soak.failures[:10]:
             print(f'  request {i}: {why}')
+        # The hostile kind: its own verdict (every response as HOSTILE
+        # says, no crash anywhere in the log).
+        crashes = CRASH_RE.findall(log1)
+        hostile_on = soak.counts.get('hostile', 0) > 0
+        h_bad = {}
+        for i, why in soak.hostile_failures:
+            name = why.split(':')[0].split()[-1]
+            h_bad.setdefault(name, []).append((i, why))
+        ph = not soak.hostile_failures and not crashes
+        threads = server.hostile_outcomes()
+        if hostile_on:
+            passed &= ph
+            print(f'  hostile: {soak.counts["hostile"]} requests, '
+                  f'{len(soak.hostile_failures)} unexpected; crash lines in '
+                  f'the log: {len(crashes)}; {"PASS" if ph else "FAIL"}')
+            for name in HOSTILE_RUN:
+                bad = h_bad.get(name, [])
+                print(f'    {name}: {HOSTILE_COUNTS.get(name, 0)} requests, '
+                      f'{len(bad)} unexpected ({HOSTILE[name]})'
+                      + (f'; first (request {bad[0][0]}): {bad[0][1]}'
+                         if bad else ''))
+            if 'thread_io' in HOSTILE_RUN:
+                print('    thread_io threads: ' + ', '.join(
+                    f'{k} {v}' for k, v in sorted(threads.items())))
+            for line in crashes[:5]:
+                print('    crash:', line.strip()[:200])
+        restarted = False
+        if HOSTILE_TRIPPED:
+            # Worker threads the hostile apps hold would be in the way of
+            # the later phases (graceful restart and stop wait for them).
+            print(f'  hostile: {", ".join(sorted(HOSTILE_TRIPPED))} left '
+                  f'unanswered; restarting the server before phase 2')
+            server.stop()
+            server.pid = None
+            server.start()
+            restarted = True
+            print(f'  new apache pid {server.pid}; children '
+                  f'{server.children()}')
 
         print(f'phase 2: app faults, {FAULT_REPEAT} each')
         rows, f_before, f_after, p2, f_secs = asyncio.run(app_faults(server))
@@ -759,6 +989,40 @@ def main():
       f'Error requests: {errors_sent}, WSL00010 '
       f'entries: {logged}. "exit signal" in the log: {len(died)}.')
     L('')
+    if hostile_on:
+        L(f'Hostile applications (soak/apps/hostile.wsgi, judged on their '
+          f'own: {"PASS" if ph else "FAIL"}): {soak.counts["hostile"]} '
+          f'requests, **{len(soak.hostile_failures)} unexpected**; lines '
+          f'with "exit signal", "Segmentation fault" or "Fatal Python error" '
+          f'in the log: {len(crashes)}.')
+        L('')
+        L('| application | expected | requests | unexpected | first unexpected |')
+        L('|---|---|---:|---:|---|')
+        for name in HOSTILE_RUN:
+            bad = h_bad.get(name, [])
+            first_bad = (f'request {bad[0][0]}: '
+                         + bad[0][1].replace('|', '/')) if bad else ''
+            L(f'| {name} | {HOSTILE[name]} | {HOSTILE_COUNTS.get(name, 0)} '
+              f'| {len(bad)} | {first_bad} |')
+        L('')
+        if 'thread_io' in HOSTILE_RUN:
+            L('thread_io threads (read() and write() after the response, '
+              'not judged): ' + ', '.join(f'{k} {v}' for k, v in
+                                          sorted(threads.items())) + '.')
+        for line in crashes[:5]:
+            L(f'- crash: `{line.strip()[:200]}`')
+        if HOSTILE_TRIPPED:
+            L(f'Unanswered within {HOSTILE_TIMEOUT} s, and not asked again: '
+              + ', '.join(f'{n} (request {i})' for n, i in
+                          sorted(HOSTILE_TRIPPED.items()))
+              + '; the server was restarted (by its pid) before phase 2'
+              + ('' if restarted else ' (failed)') + '.')
+        other = {k: v for k, v in HOSTILE_COUNTS.items() if k not in HOSTILE}
+        if other:
+            L('Hostile turns with every application in flight or '
+              'unanswered, made as hello requests: '
+              + ', '.join(f'{v}' for v in other.values()) + '.')
+        L('')
     L(f'RSS of the children (VmRSS, kB), sampled every {SAMPLE} requests '
       f'after a warm-up of {WARMUP}:')
     L('')
