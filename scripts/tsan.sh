@@ -124,6 +124,7 @@ if [ "$mode" = soak ]; then
       SOAK_REQUESTS=${SOAK_REQUESTS:-3000} \
       SOAK_MIX=${SOAK_MIX:-hello=25,post=15,stream=5,error=5,disconnect=5,hostile=45} \
       SOAK_FAULT_REPEAT=${SOAK_FAULT_REPEAT:-40} \
+      SOAK_HOSTILE_REQUESTS=${SOAK_HOSTILE_REQUESTS:-0} \
       timeout -k 30 "$limit" /usr/bin/python3 "$top/soak/run.py"
       echo $? >"$logs/suite.rc"; } 2>&1 | tee "$logs/suite.log"
 else

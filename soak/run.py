@@ -2,19 +2,27 @@
 """soak/run.py: long, bounded reliability runs of mod_wsgi_lite (make soak).
 
 Starts a private Apache (event MPM, .libs/mod_wsgi_lite.so, a generated
-config in a temporary directory, stopped by its pid) and runs four phases,
-each checking every response it gets:
+config in a temporary directory, stopped by its pid) and runs these
+phases, each checking every response it gets:
 
 1. soak: SOAK_REQUESTS (default 200,000) requests of mixed kinds (hello,
    1 MiB responses, POSTs whose bodies the app reads, 1 MiB POSTs,
    streamed responses, applications that fail with a 500, clients that
-   disconnect mid-response, hostile applications: see HOSTILE).  The
+   disconnect mid-response).  The
    children's VmRSS is sampled every SOAK_SAMPLE requests after
    SOAK_WARMUP; pass: RSS growth below 2 MB per 100,000 requests, zero
    unexpected outcomes, every streamed response's close() ran, every
-   failure logged once, no child died.  The hostile kind is judged on its
-   own line (every response as expected, no crash in the log), so its
-   failures never hide in, or change, the other kinds' verdict.
+   failure logged once, no child died.
+1b. hostile: SOAK_HOSTILE_REQUESTS (default half of SOAK_REQUESTS) of the
+   same mix with the 'hostile' kind in it (5 per 100, from hello; see
+   HOSTILE and HOSTILE_MIX), judged on its own, so that phase 1's verdict
+   is what it was before: every response as expected (the hostile ones as
+   HOSTILE says), no "exit signal", "Segmentation fault" or "Fatal Python
+   error" in the log, same children, RSS growth below the same bar (judged
+   from 50,000 requests after its warm-up, as in phase 1).  A hostile
+   application that leaves a request unanswered is not asked again, and
+   the server is restarted before phase 2.  'hostile' can also be put in
+   SOAK_MIX: phase 1 then judges it on a line of its own as well.
 2. app faults: each bad application of t/htdocs/errors/ SOAK_FAULT_REPEAT
    (default 1,000) times, 8 clients at a time; pass: each answered as
    expected and logged once, RSS flat (< 2 MB over the phase), no child died.
@@ -28,7 +36,8 @@ Writes soak/results/<UTC date>.md and exits non-zero if a check failed.
 Python 3 standard library only; run with /usr/bin/python3.
 
 Environment: SOAK_REQUESTS, SOAK_WARMUP, SOAK_SAMPLE, SOAK_CONCURRENCY,
-SOAK_MIX, SOAK_FAULT_REPEAT, SOAK_MAX_SECONDS (bound of phase 1, default 1500),
+SOAK_MIX, SOAK_FAULT_REPEAT, SOAK_MAX_SECONDS (bound of phase 1 and of 1b,
+default 1500), SOAK_HOSTILE_REQUESTS, SOAK_HOSTILE_MIX,
 SOAK_HOSTILE (the hostile applications to cycle through, default all of
 HOSTILE: cached_list,close_write,...), SOAK_HOSTILE_TIMEOUT (bound of one
 hostile request with its follow-up, default 15 s; one that times out
@@ -436,13 +445,31 @@ def stream_expect(chunks, size):
 
 # The soak mix, per 100 requests; SOAK_MIX=hello=90,error=10 (summing to
 # 100) runs another, to find which kind a growth comes from.
-MIX = ([('hello', 57), ('big', 4), ('post', 15), ('post1m', 1),
-        ('stream', 3), ('error', 10), ('disconnect', 5), ('hostile', 5)])
+MIX = ([('hello', 62), ('big', 4), ('post', 15), ('post1m', 1),
+        ('stream', 3), ('error', 10), ('disconnect', 5)])
+
+
+def parse_mix(text):
+    return [(k, int(v)) for k, v in (item.split('=')
+                                     for item in text.split(','))]
+
+
 if os.environ.get('SOAK_MIX'):
-    MIX = [(k, int(v)) for k, v in
-           (item.split('=') for item in os.environ['SOAK_MIX'].split(','))]
+    MIX = parse_mix(os.environ['SOAK_MIX'])
+# Phase 1b: the same mix with the hostile kind in it (5 per 100, taken from
+# hello), SOAK_HOSTILE_REQUESTS (default half of SOAK_REQUESTS) requests,
+# judged on its own so that phase 1's verdict on the other kinds is what it
+# always was.  SOAK_HOSTILE_MIX changes it, SOAK_HOSTILE_REQUESTS=0 skips it;
+# 'hostile' may also be put in SOAK_MIX.
+HOSTILE_MIX = ([('hello', 57), ('big', 4), ('post', 15), ('post1m', 1),
+                ('stream', 3), ('error', 10), ('disconnect', 5),
+                ('hostile', 5)])
+if os.environ.get('SOAK_HOSTILE_MIX'):
+    HOSTILE_MIX = parse_mix(os.environ['SOAK_HOSTILE_MIX'])
+HOSTILE_REQUESTS = env_int('SOAK_HOSTILE_REQUESTS', REQUESTS // 2)
+for _mix in (MIX, HOSTILE_MIX):
+    assert sum(n for _k, n in _mix) == 100, _mix
 SCHEDULE = [kind for kind, n in MIX for _ in range(n)]
-assert len(SCHEDULE) == 100
 # Spread the kinds: request i gets SCHEDULE[(i * 37) % 100].
 STREAM_SMALL = (4, 65536, 0)                    # 256 KiB, chunked
 # More than loopback's socket buffers hold, so the server does see the
@@ -606,16 +633,23 @@ async def hostile_request(conn, name, i):
 
 
 class Soak:
-    def __init__(self, server):
+    def __init__(self, server, requests=REQUESTS, mix=None, warmup=WARMUP,
+                 sample=SAMPLE):
         self.server = server
+        self.requests = requests
+        self.mix = mix or MIX
+        self.schedule = [kind for kind, n in self.mix for _ in range(n)]
+        self.warmup = warmup
+        self.sample_every = sample
         self.next = 0
         self.done = 0
         self.failures = []
         self.hostile_failures = []
-        self.counts = {k: 0 for k, _ in MIX}
+        self.hostile_counts = {}
+        self.counts = {k: 0 for k, _ in self.mix}
         self.samples = []          # (requests done, {pid: rss kB}, secs)
         self.t0 = None
-        self.next_sample = WARMUP
+        self.next_sample = warmup
 
     def sample(self):
         self.samples.append((self.done, self.server.rss(),
@@ -624,10 +658,10 @@ class Soak:
     async def worker(self):
         conn = Conn(self.server.port)
         deadline = self.t0 + MAX_SECONDS
-        while self.next < REQUESTS and time.time() < deadline:
+        while self.next < self.requests and time.time() < deadline:
             i = self.next
             self.next += 1
-            kind = SCHEDULE[(i * 37) % 100]
+            kind = self.schedule[(i * 37) % 100]
             try:
                 why = await asyncio.wait_for(one_request(conn, kind, i), 120)
             except (Failure, OSError, asyncio.TimeoutError,
@@ -640,14 +674,16 @@ class Soak:
             self.counts[kind] += 1
             self.done += 1
             if self.done >= self.next_sample:
-                self.next_sample += SAMPLE
+                self.next_sample += self.sample_every
                 self.sample()
         conn.close()
 
     async def run(self):
+        HOSTILE_COUNTS.clear()
         self.t0 = time.time()
         await asyncio.gather(*(self.worker() for _ in range(CONCURRENCY)))
         self.elapsed = time.time() - self.t0
+        self.hostile_counts = dict(HOSTILE_COUNTS)
         if not self.samples or self.samples[-1][0] != self.done:
             self.sample()
 
@@ -843,6 +879,90 @@ async def graceful_stop(server, streams=6):
     return results, drained, exited, time.time() - t0
 
 
+# --- the hostile kind's verdict --------------------------------------------------
+def hostile_verdict(soak, log_text, threads, indent='  '):
+    """Print the hostile line of a run; (passed, crash lines, {name:
+    [(request, why)]}).  Passed: every hostile response as HOSTILE says,
+    and no crash line in log_text."""
+    crashes = CRASH_RE.findall(log_text)
+    h_bad = {}
+    for i, why in soak.hostile_failures:
+        name = why.split(':')[0].split()[-1]
+        h_bad.setdefault(name, []).append((i, why))
+    ok = not soak.hostile_failures and not crashes
+    print(f'{indent}hostile: {soak.counts.get("hostile", 0)} requests, '
+          f'{len(soak.hostile_failures)} unexpected; crash lines in the '
+          f'log: {len(crashes)}; {"PASS" if ok else "FAIL"}')
+    for name in HOSTILE_RUN:
+        bad = h_bad.get(name, [])
+        print(f'{indent}  {name}: {soak.hostile_counts.get(name, 0)} '
+              f'requests, {len(bad)} unexpected ({HOSTILE[name]})'
+              + (f'; first (request {bad[0][0]}): {bad[0][1]}' if bad
+                 else ''))
+    if 'thread_io' in HOSTILE_RUN:
+        print(f'{indent}  thread_io threads: ' + ', '.join(
+            f'{k} {v}' for k, v in sorted(threads.items())))
+    for line in crashes[:5]:
+        print(f'{indent}  crash:', line.strip()[:200])
+    return ok, crashes, h_bad
+
+
+def hostile_md(L, soak, ok, crashes, h_bad, threads, tripped, restarted):
+    L(f'Hostile applications (soak/apps/hostile.wsgi, judged on their '
+      f'own: {"PASS" if ok else "FAIL"}): {soak.counts.get("hostile", 0)} '
+      f'requests, **{len(soak.hostile_failures)} unexpected**; lines '
+      f'with "exit signal", "Segmentation fault" or "Fatal Python error" '
+      f'in the log: {len(crashes)}.')
+    L('')
+    L('| application | expected | requests | unexpected | first unexpected |')
+    L('|---|---|---:|---:|---|')
+    for name in HOSTILE_RUN:
+        bad = h_bad.get(name, [])
+        first_bad = (f'request {bad[0][0]}: '
+                     + bad[0][1].replace('|', '/')) if bad else ''
+        L(f'| {name} | {HOSTILE[name]} | {soak.hostile_counts.get(name, 0)} '
+          f'| {len(bad)} | {first_bad} |')
+    L('')
+    if 'thread_io' in HOSTILE_RUN:
+        L('thread_io threads (read() and write() after the response, '
+          'not judged): ' + ', '.join(f'{k} {v}' for k, v in
+                                      sorted(threads.items())) + '.')
+    for line in crashes[:5]:
+        L(f'- crash: `{line.strip()[:200]}`')
+    if tripped:
+        L(f'Unanswered within {HOSTILE_TIMEOUT} s, and not asked again: '
+          + ', '.join(f'{n} (request {i})' for n, i in sorted(tripped.items()))
+          + '; the server was restarted (by its pid) before phase 2'
+          + ('' if restarted else ' (failed)') + '.')
+    other = {k: v for k, v in soak.hostile_counts.items() if k not in HOSTILE}
+    if other:
+        L('Hostile turns with every application in flight or '
+          'unanswered, made as hello requests: '
+          + ', '.join(f'{v}' for v in other.values()) + '.')
+    L('')
+
+
+def rss_md(L, soak):
+    pids = sorted({p for n, r, _s in soak.samples if n >= soak.warmup
+                   for p in r})
+    L(f'RSS of the children (VmRSS, kB), sampled every {soak.sample_every} '
+      f'requests after a warm-up of {soak.warmup}:')
+    L('')
+    L('| requests | seconds | ' + ' | '.join(f'child {p}' for p in pids)
+      + ' | total kB | total vs first, kB |')
+    L('|---:|---:|' + '---:|' * len(pids) + '---:|---:|')
+    base = None
+    for n, r, secs in soak.samples:
+        if n < soak.warmup:
+            continue
+        total = sum(r.values())
+        base = total if base is None else base
+        L(f'| {n} | {secs:.0f} | ' + ' | '.join(str(r.get(p, '-'))
+                                                for p in pids)
+          + f' | {total} | {total - base:+d} |')
+    L('')
+
+
 # --- report ---------------------------------------------------------------------
 def main():
     if not os.path.exists(SO):
@@ -891,32 +1011,52 @@ def main():
               f'{"PASS" if p1 else "FAIL"}')
         for i, why in soak.failures[:10]:
             print(f'  request {i}: {why}')
-        # The hostile kind: its own verdict (every response as HOSTILE
-        # says, no crash anywhere in the log).
-        crashes = CRASH_RE.findall(log1)
-        hostile_on = soak.counts.get('hostile', 0) > 0
-        h_bad = {}
-        for i, why in soak.hostile_failures:
-            name = why.split(':')[0].split()[-1]
-            h_bad.setdefault(name, []).append((i, why))
-        ph = not soak.hostile_failures and not crashes
+        # The hostile kind, when SOAK_MIX has it: its own line.
         threads = server.hostile_outcomes()
+        hostile_on = soak.counts.get('hostile', 0) > 0
+        ph, crashes, h_bad = True, [], {}
         if hostile_on:
+            ph, crashes, h_bad = hostile_verdict(soak, log1, threads)
             passed &= ph
-            print(f'  hostile: {soak.counts["hostile"]} requests, '
-                  f'{len(soak.hostile_failures)} unexpected; crash lines in '
-                  f'the log: {len(crashes)}; {"PASS" if ph else "FAIL"}')
-            for name in HOSTILE_RUN:
-                bad = h_bad.get(name, [])
-                print(f'    {name}: {HOSTILE_COUNTS.get(name, 0)} requests, '
-                      f'{len(bad)} unexpected ({HOSTILE[name]})'
-                      + (f'; first (request {bad[0][0]}): {bad[0][1]}'
-                         if bad else ''))
-            if 'thread_io' in HOSTILE_RUN:
-                print('    thread_io threads: ' + ', '.join(
-                    f'{k} {v}' for k, v in sorted(threads.items())))
-            for line in crashes[:5]:
-                print('    crash:', line.strip()[:200])
+        tripped1 = dict(HOSTILE_TRIPPED)
+
+        # Phase 1b: the mix with the hostile kind in it, judged on its own
+        # (responses, crashes, the children's RSS growth by the same bar).
+        soak_b = None
+        if HOSTILE_REQUESTS > 0:
+            warm_b = max(1, HOSTILE_REQUESTS // 10)
+            samp_b = max(1, HOSTILE_REQUESTS // 40)
+            print(f'phase 1b: {HOSTILE_REQUESTS} mixed requests with hostile '
+                  f'applications, {CONCURRENCY} clients')
+            log_b0 = server.log_size()
+            soak_b = Soak(server, HOSTILE_REQUESTS, HOSTILE_MIX, warm_b,
+                          samp_b)
+            asyncio.run(soak_b.run())
+            log_b = server.log_text(log_b0)
+            slope_b, ends_b = growth([x for x in soak_b.samples
+                                      if x[0] >= warm_b])
+            pids_b = sorted({p for n, r, _s in soak_b.samples if n >= warm_b
+                             for p in r})
+            stable_b = all(sorted(r) == pids_b for n, r, _ in soak_b.samples
+                           if n >= warm_b)
+            judged_b = soak_b.done - warm_b >= GROWTH_MIN_SPAN
+            rss_ok_b = not judged_b or (slope_b < GROWTH_LIMIT_MB and
+                                        ends_b < GROWTH_LIMIT_MB)
+            print(f'  {soak_b.done} requests in {soak_b.elapsed:.0f} s; '
+                  f'{len(soak_b.failures)} unexpected of the other kinds; '
+                  f'RSS growth {slope_b:.3f} MB/100k (fit), {ends_b:.3f} '
+                  f'(ends)' + ('' if judged_b else ' (not judged: fewer than '
+                               f'{GROWTH_MIN_SPAN} after warm-up)')
+                  + f'; same children {stable_b}')
+            for i, why in soak_b.failures[:10]:
+                print(f'  request {i}: {why}')
+            threads_b = {k: v - threads.get(k, 0) for k, v in
+                         server.hostile_outcomes().items()}
+            hb, crashes_b, h_bad_b = hostile_verdict(soak_b, log_b, threads_b)
+            p1b = (hb and rss_ok_b and stable_b and not soak_b.failures
+                   and soak_b.done == HOSTILE_REQUESTS)
+            passed &= p1b
+            print(f'  phase 1b: {"PASS" if p1b else "FAIL"}')
         restarted = False
         if HOSTILE_TRIPPED:
             # Worker threads the hostile apps hold would be in the way of
@@ -990,55 +1130,9 @@ def main():
       f'entries: {logged}. "exit signal" in the log: {len(died)}.')
     L('')
     if hostile_on:
-        L(f'Hostile applications (soak/apps/hostile.wsgi, judged on their '
-          f'own: {"PASS" if ph else "FAIL"}): {soak.counts["hostile"]} '
-          f'requests, **{len(soak.hostile_failures)} unexpected**; lines '
-          f'with "exit signal", "Segmentation fault" or "Fatal Python error" '
-          f'in the log: {len(crashes)}.')
-        L('')
-        L('| application | expected | requests | unexpected | first unexpected |')
-        L('|---|---|---:|---:|---|')
-        for name in HOSTILE_RUN:
-            bad = h_bad.get(name, [])
-            first_bad = (f'request {bad[0][0]}: '
-                         + bad[0][1].replace('|', '/')) if bad else ''
-            L(f'| {name} | {HOSTILE[name]} | {HOSTILE_COUNTS.get(name, 0)} '
-              f'| {len(bad)} | {first_bad} |')
-        L('')
-        if 'thread_io' in HOSTILE_RUN:
-            L('thread_io threads (read() and write() after the response, '
-              'not judged): ' + ', '.join(f'{k} {v}' for k, v in
-                                          sorted(threads.items())) + '.')
-        for line in crashes[:5]:
-            L(f'- crash: `{line.strip()[:200]}`')
-        if HOSTILE_TRIPPED:
-            L(f'Unanswered within {HOSTILE_TIMEOUT} s, and not asked again: '
-              + ', '.join(f'{n} (request {i})' for n, i in
-                          sorted(HOSTILE_TRIPPED.items()))
-              + '; the server was restarted (by its pid) before phase 2'
-              + ('' if restarted else ' (failed)') + '.')
-        other = {k: v for k, v in HOSTILE_COUNTS.items() if k not in HOSTILE}
-        if other:
-            L('Hostile turns with every application in flight or '
-              'unanswered, made as hello requests: '
-              + ', '.join(f'{v}' for v in other.values()) + '.')
-        L('')
-    L(f'RSS of the children (VmRSS, kB), sampled every {SAMPLE} requests '
-      f'after a warm-up of {WARMUP}:')
-    L('')
-    L('| requests | seconds | ' + ' | '.join(f'child {p}' for p in pids)
-      + ' | total kB | total vs first, kB |')
-    L('|---:|---:|' + '---:|' * len(pids) + '---:|---:|')
-    base = None
-    for n, r, secs in soak.samples:
-        if n < WARMUP:
-            continue
-        total = sum(r.values())
-        base = total if base is None else base
-        L(f'| {n} | {secs:.0f} | ' + ' | '.join(str(r.get(p, '-'))
-                                                for p in pids)
-          + f' | {total} | {total - base:+d} |')
-    L('')
+        hostile_md(L, soak, ph, crashes, h_bad, threads, tripped1,
+                   restarted)
+    rss_md(L, soak)
     L(f'Growth: **{slope:.3f} MB per 100,000 requests** (least-squares fit), '
       f'{endpoints:.3f} MB per 100,000 (first to last sample); limit '
       f'{GROWTH_LIMIT_MB} MB'
@@ -1046,6 +1140,27 @@ def main():
                            'requests after warm-up)')
       + f'. Same children throughout: {stable}.')
     L('')
+    if soak_b:
+        L(f'## 1b. Hostile applications in the mix: {soak_b.done} requests, '
+          f'{CONCURRENCY} clients ({"PASS" if p1b else "FAIL"})')
+        L('')
+        L(f'{soak_b.elapsed:.0f} s. Mix per 100: '
+          + ', '.join(f'{k} {n}' for k, n in HOSTILE_MIX) + '. Counts: '
+          + ', '.join(f'{k} {v}' for k, v in soak_b.counts.items())
+          + f'. Unexpected outcomes of the other kinds: '
+          f'**{len(soak_b.failures)}**.')
+        for i, why in soak_b.failures[:10]:
+            L(f'- request {i}: {why}')
+        L('')
+        hostile_md(L, soak_b, hb, crashes_b, h_bad_b, threads_b,
+                   HOSTILE_TRIPPED, restarted)
+        rss_md(L, soak_b)
+        L(f'Growth: **{slope_b:.3f} MB per 100,000 requests** (fit), '
+          f'{ends_b:.3f} (first to last sample); limit {GROWTH_LIMIT_MB} MB'
+          + ('' if judged_b else f' (not judged: fewer than '
+                                 f'{GROWTH_MIN_SPAN} requests after warm-up)')
+          + f'. Same children throughout: {stable_b}.')
+        L('')
     L(f'## 2. Application faults: {FAULT_REPEAT} requests each, 8 clients '
       f'({"PASS" if p2 else "FAIL"})')
     L('')
