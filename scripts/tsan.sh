@@ -120,7 +120,10 @@ echo "tsan.sh: $so, $httpd with $tsan preloaded${setarch:+ under $setarch}"
 start=$(date +%s)
 if [ "$mode" = soak ]; then
     echo "tsan.sh: soak/run.py (event MPM), bounded to ${limit}s"
+    # RSS is not judged here: TSan's shadow memory grows with every page
+    # touched (the normal make soak judges it).
     { SOAK_MODULE=$so APACHE=$logs/httpd SOAK_RESULTS=$logs/soak.md \
+      SOAK_GROWTH_LIMIT_MB=${SOAK_GROWTH_LIMIT_MB:-1000000} \
       SOAK_REQUESTS=${SOAK_REQUESTS:-3000} \
       SOAK_MIX=${SOAK_MIX:-hello=25,post=15,stream=5,error=5,disconnect=5,hostile=45} \
       SOAK_FAULT_REPEAT=${SOAK_FAULT_REPEAT:-40} \
@@ -149,12 +152,30 @@ cp -p "$logs/suite.log" "$out/suite.log"
 # One report: from "WARNING: ThreadSanitizer:" to the "=====" line.  Its
 # sections start at lines that are not stack frames; "Location is",
 # "Thread T.. created by" and "Mutex M.. created at" ones are context.
+# A report whose two accesses are both libc calls that APR makes (read,
+# writev, memcpy, pthread_mutex_destroy: #0 the interceptor, its caller in
+# libapr or libaprutil) on memory of Apache worker threads, with no thread of the
+# application in it, is the event MPM recycling a memory pool from one
+# worker to the next through atomics inside APR, which TSan cannot see: the
+# module's frame is only the caller of Apache's own I/O.  Counted apart.
 awk -v summary="$out/summary.txt" -v modrep="$out/module-reports.txt" \
+    -v recrep="$out/recycling-reports.txt" \
     -v firsts="$out/module-first.txt" '
+function recycled(   i) {
+    if (nacc < 2 || text ~ /PyThread_start_new_thread/) return 0
+    for (i = 1; i <= 2; i++)
+        if (fn0[i] !~ /^(read|readv|writev|write|memcpy|memmove|memset|pthread_mutex_destroy)$/ || !apr1[i])
+            return 0
+    return 1
+}
 function flush(   key) {
     if (!inrep) return
     kinds[kind]++
-    if (hit) {
+    if (hit && recycled()) {
+        nrec++
+        printf "=== %s (APR pool recycling)\n%s\n", FILENAME, text > recrep
+    }
+    else if (hit) {
         nmod++
         key = kind " | " sig
         sigs[key]++
@@ -168,7 +189,7 @@ function flush(   key) {
 }
 /WARNING: ThreadSanitizer:/ {
     flush()
-    inrep = 1; hit = 0; ctx = 0; sig = ""; text = $0
+    inrep = 1; hit = 0; ctx = 0; sig = ""; text = $0; nacc = 0; acc = 0
     kind = $0; sub(/.*WARNING: ThreadSanitizer: /, "", kind)
     sub(/ \(pid=.*/, "", kind); sub(/ in .*/, "", kind)
     next
@@ -177,6 +198,11 @@ function flush(   key) {
 /^==================/ { flush(); next }
 { text = text "\n" $0 }
 /^ *#[0-9]+ / {
+    if (acc && $1 == "#0") { fn0[acc] = $2; apr1[acc] = 0; called[acc] = 0 }
+    else if (acc && !called[acc] && $0 !~ /libtsan\.so/) {
+        called[acc] = 1     # the first frame past the interceptor
+        apr1[acc] = ($0 ~ /libapr(util)?-1\.so/)
+    }
     if (!ctx && $0 ~ /mod_wsgi_lite\.so\+0x/) {
         if (!hit || !seen_in_section) {
             f = $0; sub(/^ *#[0-9]+ /, "", f); sub(/ \(mod_wsgi_lite\.so.*/, "", f)
@@ -189,6 +215,9 @@ function flush(   key) {
 }
 /^[^ ]/ || /^  [A-Z]/ {
     seen_in_section = 0
+    acc = 0
+    if ($0 ~ /^  (Previous )?([Aa]tomic )?([Ww]rite|[Rr]ead) of size/ && nacc < 2)
+        acc = ++nacc
     ctx = ($0 ~ /^ *(Location is|Thread T[0-9]+ .*created|Mutex M[0-9]+ .*created|Mutex M[0-9]+ \(.*created)/)
 }
 END {
@@ -196,6 +225,7 @@ END {
     printf "" > summary
     for (k in kinds) printf "%6d  %s\n", kinds[k], k >> summary
     printf "module reports: %d\n", nmod + 0 >> summary
+    printf "APR pool recycling reports: %d\n", nrec + 0 >> summary
     for (i = 1; i <= nkeys; i++)
         printf "%6d  %s   (first in %s)\n", sigs[order[i]], order[i], first[order[i]] >> summary
 }' $(ls "$out"/tsan.* 2>/dev/null) /dev/null
@@ -205,7 +235,9 @@ all=$(cat "$out"/tsan.* 2>/dev/null | grep -c 'WARNING: ThreadSanitizer:')
 mod=$(sed -n 's/^module reports: //p' "$out/summary.txt")
 mod=${mod:-0}
 echo "tsan.sh: $all TSan report(s) in $files log file(s) in $out, by kind:"
-grep -v -e '^module reports:' -e '|' "$out/summary.txt" | sed 's/^/tsan.sh:   /'
+grep -v -e '^module reports:' -e '^APR pool' -e '|' "$out/summary.txt" | sed 's/^/tsan.sh:   /'
+rec=$(sed -n 's/^APR pool recycling reports: //p' "$out/summary.txt")
+echo "tsan.sh: ${rec:-0} report(s) of APR pool memory handed between MPM workers (both accesses APR's own libc calls, no application thread; not judged): $out/recycling-reports.txt"
 echo "tsan.sh: $mod report(s) with mod_wsgi_lite code in an access stack, by kind | module frames:"
 grep '|' "$out/summary.txt" | sed 's/^/tsan.sh:   /'
 if [ "$mod" -gt 0 ]; then
