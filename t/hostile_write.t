@@ -104,7 +104,7 @@ stamp('close');
         my $h = ka_get($s, '/hello', timeout => 10);
         $next_ok++ if $h->{status} == 200 && $h->{body} eq 'Hello World'
                       && $h->{complete};
-        wait_until(sub { recorded($token) =~ /^done$/m }, 5);
+        wait_until(sub { recorded($token) =~ /^done$/m }, 8);
         my $extra = ka_extra($s, 0.1);
         $clean_wire++ if "$r->{raw}$h->{raw}$extra" !~ /WWW/;
         my @lines = grep /^(?:write|sr|sr_exc) /, split /\n/, recorded($token);
@@ -142,7 +142,7 @@ stamp('biglist');
         $body_ok++ if $r->{status} == 200 && $r->{complete}
                       && length($r->{body}) == 8 * 1024 * 1024
                       && sha256_hex($r->{body}) eq $want;
-        wait_until(sub { recorded($token) =~ /^done$/m }, 5);
+        wait_until(sub { recorded($token) =~ /^done$/m }, 8);
         my $h = ka_get($s, '/hello', timeout => 10);
         $next_ok++ if $h->{status} == 200 && $h->{body} eq 'Hello World'
                       && $h->{complete} && "$r->{raw}$h->{raw}" !~ /WWW/;
