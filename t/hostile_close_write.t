@@ -48,7 +48,7 @@ for my $mode (qw(list gen clen)) {
             $pid2 = pid_on($sock, timeout => 5);
             $wire = join '', $r->{raw}, $h->{raw}, ka_extra($sock, 0.3);
             close $sock;
-        }, want => qr/RuntimeError/, settle => 3);
+        }, want => qr/RuntimeError/, settle => 2);
         push @logs, join '', @log;
         push @first_ok, $r->{status} == 200 && $r->{body} eq 'real body'
                         && $r->{complete};

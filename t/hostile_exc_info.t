@@ -75,7 +75,7 @@ for my $c (@cases) {
         $r = ka_get($sock, "/hostile/excinfo?$case", close => 1,
                     timeout => 10);
         close $sock;
-    }, want => $logged || qr/\A\z/, settle => $logged ? 3 : 0.5);
+    }, want => $logged || qr/\A\z/, settle => $logged ? 2 : 0.5);
     ok t_ok(answered($r, $want), "$case: answered with $want")
         or t_debug("got $r->{status} complete=$r->{complete} body='$r->{body}'");
     if ($logged) {

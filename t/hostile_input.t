@@ -79,7 +79,7 @@ for my $c (['late_list', $LATE_LIST, 'read'],
                         $slow ? (slow_start => 0.3) : ());
         $answered++ if $r->{status} == 200 && $r->{complete}
                        && length($r->{body}) == ($slow ? 8 << 20 : 8);
-        wait_until(sub { recorded($token) =~ /^\Q$method\E /m }, 3);
+        wait_until(sub { recorded($token) =~ /^\Q$method\E /m }, 6);
         my ($got) = recorded($token) =~ /^\Q$method\E (\S+)/m;
         $raised++ if ($got // '') eq 'RuntimeError';
         t_debug("round $i: $method gave " . ($got // 'nothing') . ", answer "

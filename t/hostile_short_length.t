@@ -13,7 +13,7 @@ use lib "$FindBin::Bin/lib";
 use Apache::Test;
 use Apache::TestUtil;
 use WSLTest qw(t_ok log_during);
-use HostileTest qw(ka_connect ka_get log_mark finish_checks FINISH_TESTS);
+use HostileTest qw(ka_connect ka_get ka_eof log_mark finish_checks FINISH_TESTS);
 
 plan tests => 2 * 6 + 4 + FINISH_TESTS, need_module 'mod_wsgi_lite.c';
 
@@ -25,6 +25,7 @@ for my $form (qw(list gen)) {
         my $sock = ka_connect();
         # No "Connection: close": the server must close it itself.
         $r = ka_get($sock, "/hostile/shortcl?$form", timeout => 10);
+        $r->{eof} = ka_eof($sock, 5);
         close $sock;
     }, want => qr/WSL00032/, settle => 3);
     ok t_cmp($r->{status}, 200, "$form: status 200");
@@ -33,7 +34,7 @@ for my $form (qw(list gen)) {
         or t_debug("headers:\n$r->{head_raw}");
     ok t_cmp($r->{body}, '12345', "$form: the 5 body bytes arrive");
     ok t_ok(!$r->{complete}, "$form: the response is not complete");
-    ok t_ok($r->{closed} && !$r->{timeout},
+    ok t_ok($r->{eof} && !$r->{timeout},
             "$form: the server closes the connection (no wait for a timeout)");
     ok t_cmp(join('', @log), qr/WSL00032/, "$form: WSL00032 is logged");
 }

@@ -104,13 +104,13 @@ stamp('close');
         my $h = ka_get($s, '/hello', timeout => 10);
         $next_ok++ if $h->{status} == 200 && $h->{body} eq 'Hello World'
                       && $h->{complete};
-        wait_until(sub { recorded($token) =~ /^done$/m }, 5);
+        wait_until(sub { recorded($token) =~ /^done$/m }, 8);
         my $extra = ka_extra($s, 0.1);
         $clean_wire++ if "$r->{raw}$h->{raw}$extra" !~ /WWW/;
         my @lines = grep /^(?:write|sr|sr_exc) /, split /\n/, recorded($token);
         my @writes = grep /^write /, @lines;
         my @srs = grep /^sr/, @lines;
-        $all_raise++ if @writes >= 10 && !grep !/ RuntimeError$/, @writes;
+        $all_raise++ if @writes >= 2 && !grep !/ RuntimeError$/, @writes;
         $sr_raise++ if @srs == 4 && !grep !/ RuntimeError$/, @srs;
         t_debug("round $i: body '$r->{body}', next $h->{status} '$h->{body}',"
                 . " recorded: " . join(', ', grep !/ RuntimeError$/, @lines))
@@ -142,12 +142,15 @@ stamp('biglist');
         $body_ok++ if $r->{status} == 200 && $r->{complete}
                       && length($r->{body}) == 8 * 1024 * 1024
                       && sha256_hex($r->{body}) eq $want;
-        wait_until(sub { recorded($token) =~ /^done$/m }, 5);
+        wait_until(sub { recorded($token) =~ /^done$/m }, 8);
         my $h = ka_get($s, '/hello', timeout => 10);
         $next_ok++ if $h->{status} == 200 && $h->{body} eq 'Hello World'
                       && $h->{complete} && "$r->{raw}$h->{raw}" !~ /WWW/;
+        # A write() may wait for the whole send (the server may hold the
+        # request while it passes the list on): at least the loop's first
+        # call and the last one.
         my @writes = grep /^write /, split /\n/, recorded($token);
-        $all_raise++ if @writes >= 10 && !grep !/ RuntimeError$/, @writes;
+        $all_raise++ if @writes >= 2 && !grep !/ RuntimeError$/, @writes;
         t_debug("round $i: " . length($r->{body}) . " bytes, next "
                 . "$h->{status}; writes: " . join(', ', grep !/ RuntimeError$/, @writes))
             if grep !/ RuntimeError$/, @writes;

@@ -228,6 +228,18 @@ sub ka_extra {
 }
 push @EXPORT_OK, 'ka_extra';
 
+# Does the server close $sock within $secs (default 5), with nothing more
+# sent on it?
+sub ka_eof {
+    my ($sock, $secs) = @_;
+    return 0 if length(${*$sock}{hostile_buf} // '');
+    my $sel = IO::Select->new($sock);
+    return 0 unless $sel->can_read($secs // 5);
+    my $n = sysread($sock, my $chunk, 65536);
+    return defined $n && $n == 0 ? 1 : 0;
+}
+push @EXPORT_OK, 'ka_eof';
+
 sub ka_get {
     my ($sock, $path, %opt) = @_;
     my $method = $opt{method} || 'GET';

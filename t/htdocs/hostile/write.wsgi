@@ -38,7 +38,7 @@ def late_writer(environ, token, write, start_response, go, delay, secs):
     while time.monotonic() < end:
         results.append('write ' + outcome(write, b'W' * 100))
         n += 1
-        if n == 10:
+        if n == 1:
             results.append('sr ' + outcome(start_response, '200 OK', []))
             results.append('sr_exc ' + outcome(start_response, '500 Late',
                                                [], exc))
