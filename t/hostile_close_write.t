@@ -15,24 +15,14 @@ use lib "$FindBin::Bin/lib";
 
 use Apache::Test;
 use Apache::TestUtil;
-use WSLTest qw(t_ok log_during wait_until logs_dir);
-use HostileTest qw(ka_connect ka_get ka_extra log_mark finish_checks
+use WSLTest qw(t_ok log_during wait_until);
+use HostileTest qw(recorded ka_connect ka_get ka_extra log_mark finish_checks
                    FINISH_TESTS pid_on);
 
 my $ROUNDS = 5;
 plan tests => 3 * 8 + 2 + FINISH_TESTS, need_module 'mod_wsgi_lite.c';
 
 my $mark = log_mark();
-my $logs = logs_dir();
-
-sub recorded {
-    my ($token) = @_;
-    open my $fh, '<', "$logs/hostile-$token.log" or return '';
-    local $/;
-    my $t = <$fh> // '';
-    close $fh;
-    return $t;
-}
 
 for my $mode (qw(list gen clen)) {
     my (@first_ok, @hello_ok, @same_pid, @raised, $wire, @logs);

@@ -22,8 +22,8 @@ use lib "$FindBin::Bin/lib";
 use Apache::Test;
 use Apache::TestUtil;
 use Time::HiRes ();
-use WSLTest qw(t_ok wait_until logs_dir decode_json_body);
-use HostileTest qw(ka_connect ka_get ka_send ka_read log_mark finish_checks
+use WSLTest qw(t_ok wait_until decode_json_body);
+use HostileTest qw(recorded ka_connect ka_get ka_send ka_read log_mark finish_checks
                    FINISH_TESTS pid_on stamp host_header);
 
 my ($LATE_LIST, $LATE_SEND, $BLOCKED, $TWOLINES) = (15, 10, 12, 100);
@@ -36,17 +36,7 @@ sub budget { my $end = Time::HiRes::time() + $BUDGET{$_[0]};
 plan tests => 3 * 2 + 3 + 1 + 3 + FINISH_TESTS, need_module 'mod_wsgi_lite.c';
 
 my $mark = log_mark();
-my $logs = logs_dir();
 my $host = host_header();
-
-sub recorded {
-    my ($token) = @_;
-    open my $fh, '<', "$logs/hostile-$token.log" or return '';
-    local $/;
-    my $t = <$fh> // '';
-    close $fh;
-    return $t;
-}
 
 sub post_head {
     my ($query, $length) = @_;

@@ -25,24 +25,14 @@ use Apache::Test;
 use Apache::TestUtil;
 use Digest::SHA qw(sha256_hex);
 use Time::HiRes ();
-use WSLTest qw(t_ok wait_until logs_dir);
-use HostileTest qw(ka_connect ka_get ka_extra log_mark finish_checks
+use WSLTest qw(t_ok wait_until);
+use HostileTest qw(recorded ka_connect ka_get ka_extra log_mark finish_checks
                    FINISH_TESTS pid_on stamp);
 
 my ($MANY, $CLOSE, $BIG) = (20, 10, 8);
 plan tests => 3 + 6 + 5 + FINISH_TESTS, need_module 'mod_wsgi_lite.c';
 
 my $mark = log_mark();
-my $logs = logs_dir();
-
-sub recorded {
-    my ($token) = @_;
-    open my $fh, '<', "$logs/hostile-$token.log" or return '';
-    local $/;
-    my $t = <$fh> // '';
-    close $fh;
-    return $t;
-}
 
 # Keep-alive connections, reopened when the server ends one; the child's
 # pid is compared after each round.

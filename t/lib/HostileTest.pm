@@ -26,7 +26,7 @@ use Apache::TestRequest ();
 use Apache::TestUtil qw(t_cmp t_debug);
 
 our @EXPORT_OK = qw(ka_connect ka_send ka_read ka_get log_mark log_since
-    crash_lines pid_on finish_checks FINISH_TESTS stamp host_header);
+    crash_lines pid_on finish_checks FINISH_TESTS stamp host_header recorded);
 
 # A server that dies mid-request must fail a test, not kill it.
 $SIG{PIPE} = 'IGNORE';
@@ -35,6 +35,17 @@ my $T0 = Time::HiRes::time();
 sub stamp { t_debug(sprintf '%.1f s: %s', Time::HiRes::time() - $T0, $_[0]) }
 
 sub host_header { 'Host: ' . Apache::TestRequest::hostport() }
+
+# What the apps' threads wrote to t/logs/hostile-<token>.log ('' if none).
+sub recorded {
+    my ($token) = @_;
+    my $logs = Apache::Test::vars('t_logs');
+    open my $fh, '<', "$logs/hostile-$token.log" or return '';
+    local $/;
+    my $t = <$fh> // '';
+    close $fh;
+    return $t;
+}
 
 # A connection to the suite's server (or to 127.0.0.1:$opt{port}); with
 # rcvbuf => N a small receive buffer, set before connecting so the window
