@@ -57,8 +57,7 @@ sub read_file {
 
 sub children {
     my ($srv) = @_;
-    my $parent = $srv->pid // -1;
-    return grep { $_ != $parent && !zombie($_) } $srv->processes;
+    return grep { !zombie($_) } $srv->children;
 }
 
 sub zombie {

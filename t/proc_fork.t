@@ -26,7 +26,6 @@ use File::Spec ();
 use JSON::PP ();
 use WSLTest qw(t_ok get_json log_during logs_dir);
 use WSLServer ();
-use WSLProc qw(bget);
 
 plan tests => 15, need_module 'mod_wsgi_lite.c';
 
@@ -71,7 +70,7 @@ WSGIScriptAlias /fork "$app" application-group=%{GLOBAL}
 CONF
 };
 ok t_ok($srv, '(setup) a server with only %{GLOBAL} apps starts') or t_debug($@);
-my ($code, $body) = $srv ? bget($srv, '/fork?do=fork', 15) : (0, '');
+my ($code, $body) = $srv ? $srv->get('/fork?do=fork', 15) : (0, '');
 my $g = eval { $json->decode($body) } || { result => "$code $body" };
 ok t_cmp($g->{result} // '', 'exited 0',
          'os.fork() from %{GLOBAL} with no sub-interpreters: the child ran and exited 0');
@@ -92,7 +91,7 @@ WSGIScriptAlias /fork "$app" application-group=%{GLOBAL}
 CONF
 };
 ok t_ok($srv2, '(setup) a server whose children preload a sub-interpreter starts') or t_debug($@);
-($code, $body) = $srv2 ? bget($srv2, '/fork?do=fork', 15) : (0, '');
+($code, $body) = $srv2 ? $srv2->get('/fork?do=fork', 15) : (0, '');
 $g = eval { $json->decode($body) } || { result => "$code $body" };
 ok t_cmp($g->{result} // '', qr/^RuntimeError: os\.fork\(\) is not supported in the main interpreter of an Apache child that has sub-interpreters .*use subprocess/,
          'os.fork() from %{GLOBAL} while the child has a sub-interpreter: RuntimeError');

@@ -26,7 +26,6 @@ use JSON::PP ();
 use Time::HiRes ();
 use WSLTest qw(t_ok wait_until expected_mpm);
 use WSLServer ();
-use WSLProc qw(bget children);
 
 plan tests => 17, need_module 'mod_wsgi_lite.c';
 
@@ -37,7 +36,7 @@ my $app = "$docroot/proc/signals.wsgi";
 
 sub sj {
     my ($srv, $path) = @_;
-    my ($code, $body) = $srv ? bget($srv, $path, 10) : (0, '');
+    my ($code, $body) = $srv ? $srv->get($path, 10) : (0, '');
     return eval { $json->decode($body) } || { code => $code, body => $body };
 }
 
@@ -83,20 +82,20 @@ ok t_ok(scalar($log =~ /WSL00013: signal\.signal\(10\) by the application ignore
         'so is SIGUSR1\'s');
 
 # A graceful restart replaces every old child.
-my @old = $srv ? children($srv) : ();
+my @old = $srv ? $srv->children : ();
 ok t_ok(scalar(@old), '(setup) the children were seen');
 $srv->signal('USR1') if $srv;
 my $t0 = Time::HiRes::time();
 my $gone = wait_until(sub { !grep { kill 0, $_ } @old }, 6);
 my $took = Time::HiRes::time() - $t0;
 ok t_ok($gone, sprintf('every old child is gone after a graceful restart (%.2f s)', $took));
-ok t_ok($srv && wait_until(sub { (bget($srv, '/sig', 5))[0] == 200 }, 15),
+ok t_ok($srv && wait_until(sub { ($srv->get('/sig', 5))[0] == 200 }, 15),
         'the server serves after the graceful restart');
 ($n, $npids, $bad) = $srv ? take_signals_everywhere($srv) : (0, 0, ['no server']);
 ok t_cmp(join('; ', @$bad), '', 'the new children ignore signal.signal() too');
 
 # A stop is prompt: no child kept a Python handler for SIGTERM.
-my @kids = $srv ? children($srv) : ();
+my @kids = $srv ? $srv->children : ();
 my $secs = $srv ? $srv->stop(15) : undef;
 ok t_ok(defined $secs && $secs <= 2.5,
         sprintf('every process is gone well before Apache would re-signal (took %s s)',

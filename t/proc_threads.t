@@ -27,7 +27,6 @@ use Apache::TestUtil;
 use Time::HiRes ();
 use WSLTest qw(t_ok wait_until);
 use WSLServer ();
-use WSLProc qw(bget children);
 
 plan tests => 21, need_module 'mod_wsgi_lite.c';
 
@@ -48,7 +47,7 @@ sub populate {
     my (%served, $n);
     for (1 .. 6) {
         for my $p (@paths) {
-            my ($code, $body) = bget($srv, $p, 5);
+            my ($code, $body) = $srv->get($p, 5);
             # A server that stopped answering fails the count at once.
             return ($n // 0, \%served)
                 unless $code == 200 && $body =~ /^pid=(\d+) group=(\S+) kind=(\w+)/;
@@ -123,14 +122,14 @@ ok t_ok($srv, '(setup) server M starts') or t_debug($@);
 # --- graceful restart with threads running -------------------------------------
 my ($n, $served) = $srv ? populate($srv, @mixed) : (0, {});
 ok t_cmp($n, 30, '(setup) server M: all 30 requests answered');
-my @old = $srv ? children($srv) : ();
+my @old = $srv ? $srv->children : ();
 $srv->signal('USR1') if $srv;
 my $t0 = Time::HiRes::time();
 my $gone = wait_until(sub { !grep { kill 0, $_ } @old }, 8);
 my $took = Time::HiRes::time() - $t0;
 ok t_ok(@old && $gone && $took <= 4,
         sprintf('graceful restart: every old child is gone (%.2f s)', $took));
-ok t_ok($srv && wait_until(sub { (bget($srv, '/sub_short', 5))[0] == 200 }, 15),
+ok t_ok($srv && wait_until(sub { ($srv->get('/sub_short', 5))[0] == 200 }, 15),
         'server M serves after the graceful restart');
 my $log = $srv ? $srv->log_text : '';
 ok t_cmp(lines_matching($log, $crash), '', 'graceful restart: no crash, no Fatal Python error');
@@ -146,7 +145,7 @@ ok t_cmp(join(',', grep { $ran->{"$_ wsl-thr-daemon"} || $ran->{"$_ %{GLOBAL}"} 
 # --- stop with threads running ----------------------------------------------------
 ($n, $served) = $srv ? populate($srv, @mixed) : (0, {});
 ok t_cmp($n, 30, '(setup) server M after the restart: all 30 requests answered');
-my @kids = $srv ? children($srv) : ();
+my @kids = $srv ? $srv->children : ();
 my $secs = $srv ? $srv->stop(15) : undef;
 ok t_ok(defined $secs && $secs <= 2.5,
         sprintf('stop: every process is gone within 2.5 s of SIGTERM (took %s s)',

@@ -16,6 +16,7 @@ use strict;
 use warnings FATAL => 'all';
 
 use File::Temp ();
+use IO::Select ();
 use IO::Socket::INET ();
 use Time::HiRes ();
 use POSIX ();
@@ -147,15 +148,21 @@ sub log_text {
 }
 
 # One GET on a fresh connection: (status, body, raw headers).
+# One GET on a fresh connection, at most $timeout (default 30) seconds in
+# all, every read bounded by that deadline (a server whose children hang
+# fails the test instead of hanging it): (status, body, raw headers),
+# status 0 if none came in time.
 sub get {
     my ($self, $path, $timeout) = @_;
+    my $deadline = Time::HiRes::time() + ($timeout || 30);
     my $sock = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
                                      PeerPort => $self->{port},
                                      Timeout => 10) or return (0, '', '');
     print $sock "GET $path HTTP/1.0\r\nHost: localhost:$self->{port}\r\n\r\n";
+    my $sel = IO::Select->new($sock);
     my $data = '';
-    my $deadline = time + ($timeout || 30);
-    while (time < $deadline) {
+    while ((my $left = $deadline - Time::HiRes::time()) > 0) {
+        last unless $sel->can_read($left);
         my $n = sysread($sock, my $buf, 65536);
         last unless $n;
         $data .= $buf;
@@ -184,6 +191,13 @@ sub signal {
 
 # Every live process started from this server's config (parent and
 # children share its command line).
+# The server's child processes (zombies included: not gone yet either).
+sub children {
+    my $self = shift;
+    my $parent = $self->{pid} // -1;
+    return grep { $_ != $parent } $self->processes;
+}
+
 sub processes {
     my $self = shift;
     my @pids;
