@@ -270,17 +270,16 @@ void wsl_output_send_pending(wsl_request *req)
     send_brigade(req);
 }
 
-void wsl_output_abort(wsl_request *req)
-{
-    discard_brigade(req);
-    req->send_pending = 0;
-    truncate_response(req);
-}
-
 void wsl_output_discard(wsl_request *req)
 {
     discard_brigade(req);
     req->send_pending = 0;
+}
+
+void wsl_output_abort(wsl_request *req)
+{
+    wsl_output_discard(req);
+    truncate_response(req);
 }
 
 void wsl_output_done(wsl_request *req)
