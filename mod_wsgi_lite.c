@@ -84,6 +84,13 @@ static const command_rec wsl_commands[] = {
                  WSL_FIELD(pass_apache_request), RSRC_CONF | ACCESS_CONF,
                  "On: environ['apache.request_rec'] holds the request_rec "
                  "as a capsule"),
+    AP_INIT_FLAG("WSGIEnableSendfile", ap_set_flag_slot,
+                 WSL_FIELD(enable_sendfile), OR_FILEINFO,
+                 "On: wsgi.file_wrapper files may go out by sendfile()"),
+    AP_INIT_FLAG("WSGIIgnoreActivity", ap_set_flag_slot,
+                 WSL_FIELD(ignore_activity), OR_FILEINFO,
+                 "On: these requests do not reset a daemon's "
+                 "inactivity-timeout"),
 
     /* The embedded interpreter (process-wide) */
     AP_INIT_ITERATE("WSGIPythonPath", wsl_cmd_python_path, NULL, RSRC_CONF,
@@ -114,6 +121,9 @@ static const command_rec wsl_commands[] = {
     AP_INIT_FLAG("WSGIDestroyInterpreter", wsl_cmd_global_flag,
                  WSL_GLOBAL(destroy_interpreter), RSRC_CONF,
                  "On: finalise Python when a child exits"),
+    AP_INIT_FLAG("WSGIServerMetrics", wsl_cmd_global_flag,
+                 WSL_GLOBAL(server_metrics), RSRC_CONF,
+                 "On: mod_wsgi.server_metrics() reads Apache's scoreboard"),
 
     /* Daemon mode: parsed for compatibility, not supported yet */
     AP_INIT_RAW_ARGS("WSGIDaemonProcess", wsl_cmd_daemon_process, NULL,

@@ -26,6 +26,7 @@ void *wsl_config_create_server(apr_pool_t *p, server_rec *s)
     conf->import_scripts = apr_array_make(p, 2, sizeof(wsl_import_script));
     conf->daemons = apr_array_make(p, 2, sizeof(const char *));
     conf->case_sensitivity = WSL_UNSET;
+    conf->server_metrics = WSL_UNSET;
     return conf;
 }
 
@@ -56,6 +57,8 @@ void *wsl_config_create_dir(apr_pool_t *p, char *dir)
     conf->map_head_to_get = WSL_UNSET;
     conf->group_authoritative = WSL_UNSET;
     conf->pass_apache_request = WSL_UNSET;
+    conf->enable_sendfile = WSL_UNSET;
+    conf->ignore_activity = WSL_UNSET;
     return conf;
 }
 
@@ -84,6 +87,8 @@ void *wsl_config_merge_dir(apr_pool_t *p, void *basev, void *addv)
     WSL_MERGE_PTR(dispatch_script);
     WSL_MERGE_INT(group_authoritative);
     WSL_MERGE_INT(pass_apache_request);
+    WSL_MERGE_INT(enable_sendfile);
+    WSL_MERGE_INT(ignore_activity);
     if (base->handler_scripts && add->handler_scripts)
         conf->handler_scripts = apr_table_overlay(p, add->handler_scripts,
                                                   base->handler_scripts);

@@ -74,6 +74,7 @@ typedef struct {
     apr_array_header_t *import_scripts; /* wsl_import_script */
     apr_array_header_t *daemons;    /* const char *: WSGIDaemonProcess */
     int case_sensitivity;           /* default On */
+    int server_metrics;             /* WSGIServerMetrics, default Off */
 } wsl_server_config;
 
 /* Per-directory settings; WSL_UNSET / NULL inherit from the parent. */
@@ -99,6 +100,8 @@ typedef struct {
     const wsl_hook_script *dispatch_script;   /* WSGIDispatchScript */
     int group_authoritative;        /* WSGIGroupAuthoritative, default On */
     int pass_apache_request;        /* WSGIPassApacheRequest, default Off */
+    int enable_sendfile;            /* WSGIEnableSendfile, default Off */
+    int ignore_activity;            /* WSGIIgnoreActivity, default Off */
 } wsl_dir_config;
 
 /* Set in translate_name when a WSGIScriptAlias matched. */
