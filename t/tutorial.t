@@ -12,7 +12,7 @@ use lib "$FindBin::Bin/lib";
 use Apache::Test;
 use Apache::TestRequest;
 use Apache::TestUtil;
-use WSLTest qw(test_port);
+use WSLTest qw(t_ok test_port);
 
 plan tests => 26, need_module 'mod_wsgi_lite.c';
 
@@ -47,7 +47,9 @@ ok t_cmp($body, qr/^REQUEST_METHOD = 'GET'$/m, 'demo_app: REQUEST_METHOD line');
 ok t_cmp($body, qr/^HTTP_USER_AGENT = 'wsl-tutorial'$/m, 'demo_app: HTTP_USER_AGENT line');
 ok t_cmp($body, qr/^wsgi\.version = \(1, 0\)$/m, 'demo_app: wsgi.version = (1, 0)');
 my @keys = $body =~ /^(\S+) = /mg;
-ok t_cmp("@keys", join(' ', sort @keys), 'demo_app: keys are listed sorted');
+ok t_ok(@keys >= 20 && "@keys" eq join(' ', sort @keys),
+        'demo_app: the environ\'s keys (' . scalar(@keys) . ') are listed, sorted')
+    or t_debug("keys: @keys");
 
 # The tutorial's commands, with curl itself.
 my $curl = -x '/usr/bin/curl' ? '/usr/bin/curl' : undef;
