@@ -90,7 +90,7 @@ my @bad_configs = (
         'WSGISocketRotation Off'),
 );
 
-plan tests => 77 + 3 * @bad_configs, need_module 'mod_wsgi_lite.c';
+plan tests => 83 + 3 * @bad_configs, need_module 'mod_wsgi_lite.c';
 
 my $docroot = Apache::Test::vars('documentroot');
 my $apps = "$docroot/directives_mw";
@@ -312,6 +312,15 @@ WSGIScriptAlias /rp "$probe"
 <Location /rp/unrestricted>
     WSGIProcessGroup bob:1
 </Location>
+<Location /rp/dispatch_global>
+    WSGIProcessGroup bob:1
+    WSGIDispatchScript "$apps/dispatch_pg.wsgi"
+</Location>
+<Location /rp/dispatch_refused>
+    WSGIProcessGroup bob:1
+    WSGIRestrictProcess bob:1
+    WSGIDispatchScript "$apps/dispatch_pg.wsgi"
+</Location>
 <Location /rp_alias>
     WSGIProcessGroup bob:1
     WSGIRestrictProcess %{GLOBAL}
@@ -349,9 +358,9 @@ CONF
              'WSL00165 logs the agent initialised');
     ok t_cmp(scalar(log_lines($srv, qr/WSL00166: Python's GIL switch interval set to 0\.002000 s/)) > 0,
              1, 'WSL00166 logs the switch interval set');
-    ok t_ok(log_lines($srv, qr/WSL00164: thread \d+: new Python thread state for application group '%\{GLOBAL\}'/),
+    ok t_ok(scalar log_lines($srv, qr/WSL00164: thread \d+: new Python thread state for application group '%\{GLOBAL\}'/),
             'WSGIVerboseDebugging On: thread states of %{GLOBAL} are logged (WSL00164)');
-    ok t_ok(log_lines($srv, qr/WSL00164: thread \d+: new Python thread state for application group 'wsl-named'/),
+    ok t_ok(scalar log_lines($srv, qr/WSL00164: thread \d+: new Python thread state for application group 'wsl-named'/),
             'and those of a named group');
     my @mutex = log_lines($srv, qr/WSL00163: WSGIAcceptMutex/);
     ok t_cmp(scalar(@mutex), 1, 'the start-up log notes WSGIAcceptMutex once');
@@ -373,6 +382,9 @@ CONF
         'env_allowed'    => [500, qr/WSL00051: WSGIProcessGroup bob:1: daemon mode is not supported yet \(for '\/rp\/env_allowed'\)/,
                              'a listed daemon group passes the restriction, then meets daemon mode (WSL00051)'],
         'env_global'     => [200, undef, 'WSGIProcessGroup %{ENV:VAR} that is %{GLOBAL}: runs here'],
+        'dispatch_global' => [200, undef, 'a dispatch script\'s process_group() of \'\' overrides WSGIProcessGroup'],
+        'dispatch_refused' => [500, qr/WSL00160: process group '%\{GLOBAL\}' .* \(for '\/rp\/dispatch_refused'\)/,
+                             'and WSGIRestrictProcess checks what the dispatch script chose'],
         'unrestricted'   => [500, qr/WSL00051: WSGIProcessGroup bob:1: daemon mode is not supported yet \(for '\/rp\/unrestricted'\)/,
                              'no WSGIRestrictProcess: a daemon group gets WSL00051, as before'],
     );
@@ -381,7 +393,7 @@ CONF
         my ($got) = $srv ? $srv->get("/rp/$name") : (0);
         if ($re) {
             ok t_cmp($got, $want, "$what (status)");
-            ok t_ok(log_lines($srv, $re), "$what (logged)");
+            ok t_ok(scalar log_lines($srv, $re), "$what (logged)");
         }
         else {
             ok t_cmp($got, $want, $what);
@@ -418,7 +430,7 @@ CONF
             '(setup) no newrelic package on this path');
     my @fail = log_lines($srv, qr/WSL00011: WSGINewRelicConfigFile '\Q$lib\E\/newrelic\.ini': newrelic\.agent\.initialize\(\) in application group '(?:%\{GLOBAL\}|wsl-named)' failed/);
     ok t_ok(scalar(@fail), 'a newrelic.agent that cannot be imported is logged (WSL00011) per interpreter');
-    ok t_ok(log_lines($srv, qr/No module named 'newrelic'/), 'with the traceback saying why');
+    ok t_ok(scalar log_lines($srv, qr/No module named 'newrelic'/), 'with the traceback saying why');
     ok t_cmp(scalar(log_lines($srv, qr/WSL0016[346]/)), 0,
              'no verbose thread-state lines, no daemon-only notes, no switch interval set');
     ok t_ok(started_markers("$lib") >= 1, '(control) Python started in the children (the .pth marker)');
@@ -428,10 +440,18 @@ CONF
 # --- (b) WSGIRestrictEmbedded On -----------------------------------------
 {
     my $lib = python_lib(marker => 1);
+    mkdir "$lib/ht" or die "$lib/ht: $!";
+    write_file("$lib/ht/.htaccess", "WSGIAccessScript \"$hooks\"\n");
+    write_file("$lib/ht/page.txt", "static\n");
     my $srv = start_server('WSGIRestrictEmbedded On', <<"CONF");
 WSGIRestrictEmbedded On
 WSGIPythonPath "$lib"
 WSGIScriptAlias /probe "$probe"
+Alias /ht "$lib/ht"
+<Directory "$lib/ht">
+    AllowOverride AuthConfig
+    Require all granted
+</Directory>
 CONF
     my ($code) = $srv ? $srv->get('/probe') : (0);
     ok t_cmp($code, 500, 'WSGIRestrictEmbedded On: a WSGI request gets 500');
@@ -443,6 +463,10 @@ CONF
     my @note = log_lines($srv, qr/WSL00162/);
     ok t_cmp(scalar(@note), 1, 'the start-up log says so once (WSL00162)');
     ok t_cmp($note[0] // '', qr/Python is not started in Apache's children/, 'WSL00162 wording');
+    ($code) = $srv ? $srv->get('/ht/page.txt') : (0);
+    ok t_cmp($code, 500, 'a WSGIAccessScript in .htaccess cannot run: 500');
+    ok t_ok(scalar log_lines($srv, qr/WSL00004: Python is not started in this process: WSGIRestrictEmbedded On.*\.htaccess/),
+            'WSL00004 says why (.htaccess is read too late to start Python)');
     stop_server($srv, 'WSGIRestrictEmbedded On');
 }
 
@@ -461,9 +485,9 @@ CONF
     ok t_cmp($code, 500, 'WSGIRestrictEmbedded On with an access script: the WSGI request still gets 500');
     ok t_cmp(scalar(log_lines($srv, qr/wsl-access-script-ran/)), 1,
              'the access script ran (Python started for it, as in mod_wsgi)');
-    ok t_ok(log_lines($srv, qr/WSL00161.*\(for '\/probe'\)/), 'then the content handler refused (WSL00161)');
+    ok t_ok(scalar log_lines($srv, qr/WSL00161.*\(for '\/probe'\)/), 'then the content handler refused (WSL00161)');
     ok t_ok(started_markers("$lib") >= 1, 'Python started in the children');
-    ok t_ok(log_lines($srv, qr/WSL00162: .*only for the import, access, auth and dispatch scripts/),
+    ok t_ok(scalar log_lines($srv, qr/WSL00162: .*only for the import, access, auth and dispatch scripts/),
             'WSL00162 says Python starts only for those scripts');
     stop_server($srv, 'WSGIRestrictEmbedded On and WSGIAccessScript');
 }
