@@ -1,6 +1,7 @@
 /*
- * handler.c: the content handler.  Checks the target, enters the
- * application group's interpreter, builds the environ, calls the
+ * handler.c: the content handler.  Checks the target and which process
+ * may run it (WSGIRestrictProcess, daemon groups, WSGIRestrictEmbedded),
+ * enters the application group's interpreter, builds the environ, calls the
  * application, streams its result, calls close(), and turns any Python
  * failure into one logged traceback plus a 500 (or, once the headers have
  * gone, a closed connection so the client sees a truncated response).

@@ -4,7 +4,9 @@
  *
  * Python is initialised in each child (lazy initialisation, mod_wsgi's
  * default), never in the parent: the parent forks and unloads modules on
- * restart, neither of which an initialised interpreter survives.
+ * restart, neither of which an initialised interpreter survives.  With
+ * WSGIRestrictEmbedded On it is not initialised at all unless a script
+ * directive needs it (config.c decides, as mod_wsgi does).
  *
  * Thread states: every worker thread keeps one PyThreadState per
  * interpreter, created on its first request for that interpreter and reused
@@ -884,6 +886,8 @@ static void parent_initialize(apr_pool_t *pconf, server_rec *s)
 
 void wsl_child_init(apr_pool_t *pchild, server_rec *s)
 {
+    const wsl_server_config *sconf =
+        ap_get_module_config(s->module_config, &wsgi_lite_module);
     wsl_interp *main_interp;
     int threaded = 0, threads = 1, daemons = 1;
 
@@ -893,10 +897,7 @@ void wsl_child_init(apr_pool_t *pchild, server_rec *s)
     if (apr_thread_mutex_create(&wsl_py.lock, APR_THREAD_MUTEX_DEFAULT,
                                 pchild) != APR_SUCCESS)
         return;
-    wsl_py.verbose = wsl_config_flag(
-        ((wsl_server_config *)ap_get_module_config(s->module_config,
-                                                   &wsgi_lite_module))
-            ->verbose_debugging, 0);
+    wsl_py.verbose = wsl_config_flag(sconf->verbose_debugging, 0);
     if (!wsl_config_python_required(s)) {
         /* WSGIRestrictEmbedded On: no Python in Apache's children (the
          * start-up log says so once, from the parent). */
