@@ -820,10 +820,12 @@ static const char *process_group_name(request_rec *r, const char *value)
         return value;
     var = apr_pstrndup(r->pool, value + 6, len - 7);
     if (!(found = apr_table_get(r->notes, var)) &&
-        !(found = apr_table_get(r->subprocess_env, var)))
-        found = getenv(var);
-    if (!found)
-        return value;
+        !(found = apr_table_get(r->subprocess_env, var))) {
+        /* Copied: an application's os.environ may change it meanwhile. */
+        if (!(found = getenv(var)))
+            return value;
+        found = apr_pstrdup(r->pool, found);
+    }
     /* Not %{ENV:..} again (as in mod_wsgi), so this cannot loop. */
     if (found[0] == '%' && strncmp(found, "%{ENV:", 6))
         return process_group_name(r, found);
