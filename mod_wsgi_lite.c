@@ -124,6 +124,28 @@ static const command_rec wsl_commands[] = {
     AP_INIT_FLAG("WSGIServerMetrics", wsl_cmd_global_flag,
                  WSL_GLOBAL(server_metrics), RSRC_CONF,
                  "On: mod_wsgi.server_metrics() reads Apache's scoreboard"),
+    AP_INIT_FLAG("WSGIDontWriteBytecode", wsl_cmd_global_flag,
+                 WSL_GLOBAL(dont_write_bytecode), RSRC_CONF,
+                 "On: imported modules write no .pyc files"),
+    AP_INIT_TAKE1("WSGIPythonEggs", wsl_cmd_global_string,
+                  WSL_GLOBAL(python_eggs), RSRC_CONF,
+                  "Python eggs cache directory (PYTHON_EGG_CACHE)"),
+    AP_INIT_TAKE1("WSGISwitchInterval", wsl_cmd_switch_interval, NULL,
+                  RSRC_CONF, "Python's GIL switch interval, in seconds "
+                  "(sys.setswitchinterval)"),
+    AP_INIT_FLAG("WSGIVerboseDebugging", wsl_cmd_global_flag,
+                 WSL_GLOBAL(verbose_debugging), RSRC_CONF,
+                 "On: log each Python thread state made (at debug level)"),
+    AP_INIT_FLAG("WSGIRestrictEmbedded", wsl_cmd_global_flag,
+                 WSL_GLOBAL(restrict_embedded), RSRC_CONF,
+                 "On: embedded mode is disabled; WSGI requests fail"),
+    AP_INIT_TAKE1("WSGINewRelicConfigFile", wsl_cmd_global_string,
+                  WSL_GLOBAL(newrelic_config_file), RSRC_CONF,
+                  "New Relic agent configuration file, for "
+                  "newrelic.agent.initialize() in every interpreter"),
+    AP_INIT_TAKE1("WSGINewRelicEnvironment", wsl_cmd_global_string,
+                  WSL_GLOBAL(newrelic_environment), RSRC_CONF,
+                  "New Relic agent environment (section of its file)"),
 
     /* Daemon mode: parsed for compatibility, not supported yet */
     AP_INIT_RAW_ARGS("WSGIDaemonProcess", wsl_cmd_daemon_process, NULL,
@@ -133,6 +155,27 @@ static const command_rec wsl_commands[] = {
                   "Process group (daemon mode: not supported yet)"),
     AP_INIT_TAKE1("WSGISocketPrefix", wsl_cmd_socket_prefix, NULL,
                   RSRC_CONF, "Daemon socket prefix (not supported yet)"),
+    AP_INIT_FLAG("WSGISocketRotation", wsl_cmd_global_flag,
+                 WSL_GLOBAL(socket_rotation), RSRC_CONF,
+                 "Daemon sockets renamed on each restart (not supported "
+                 "yet)"),
+    AP_INIT_TAKE1("WSGIAcceptMutex", wsl_cmd_accept_mutex, NULL, RSRC_CONF,
+                  "Daemon processes' accept mutex (not supported yet)"),
+    AP_INIT_RAW_ARGS("WSGIRestrictProcess", wsl_cmd_restrict_process, NULL,
+                     RSRC_CONF | ACCESS_CONF,
+                     "Process groups WSGIProcessGroup may select here"),
+
+    /* mod_wsgi 4.9.4 leaves these out of an Apache 2.4, Python 3 build:
+     * refused, saying why, rather than as unknown commands. */
+    AP_INIT_RAW_ARGS("WSGIUserAuthoritative", wsl_cmd_unavailable,
+                     "not available with Apache 2.4 (mod_wsgi leaves it out "
+                     "there too): an unknown user (None from check_password) "
+                     "already lets the next AuthBasicProvider decide",
+                     RSRC_CONF | ACCESS_CONF | OR_AUTHCFG,
+                     "Not available with Apache 2.4"),
+    AP_INIT_RAW_ARGS("WSGIPy3kWarningFlag", wsl_cmd_unavailable,
+                     "Python 2 only (mod_wsgi leaves it out for Python 3)",
+                     RSRC_CONF, "Python 2 only"),
     { NULL }
 };
 

@@ -27,6 +27,10 @@ void *wsl_config_create_server(apr_pool_t *p, server_rec *s)
     conf->daemons = apr_array_make(p, 2, sizeof(const char *));
     conf->case_sensitivity = WSL_UNSET;
     conf->server_metrics = WSL_UNSET;
+    conf->dont_write_bytecode = WSL_UNSET;
+    conf->verbose_debugging = WSL_UNSET;
+    conf->restrict_embedded = WSL_UNSET;
+    conf->socket_rotation = WSL_UNSET;
     return conf;
 }
 
@@ -43,6 +47,7 @@ void *wsl_config_merge_server(apr_pool_t *p, void *basev, void *addv)
                                             add->import_scripts);
     if (add->case_sensitivity != WSL_UNSET)
         conf->case_sensitivity = add->case_sensitivity;
+    conf->python_required = base->python_required || add->python_required;
     return conf;
 }
 
@@ -89,6 +94,7 @@ void *wsl_config_merge_dir(apr_pool_t *p, void *basev, void *addv)
     WSL_MERGE_INT(pass_apache_request);
     WSL_MERGE_INT(enable_sendfile);
     WSL_MERGE_INT(ignore_activity);
+    WSL_MERGE_PTR(restrict_process);
     if (base->handler_scripts && add->handler_scripts)
         conf->handler_scripts = apr_table_overlay(p, add->handler_scripts,
                                                   base->handler_scripts);
@@ -174,7 +180,8 @@ static const char *parse_group(cmd_parms *cmd, const char *arg,
  */
 static const char *parse_script_options(cmd_parms *cmd, const char *args,
                                         const wsl_group_spec **group,
-                                        const char **callable_object)
+                                        const char **callable_object,
+                                        const char **process_group)
 {
     const char *err;
 
@@ -208,6 +215,8 @@ static const char *parse_script_options(cmd_parms *cmd, const char *args,
                 return apr_psprintf(cmd->pool, "%s: process-group=%s: "
                                     "daemon mode is not supported yet",
                                     cmd->cmd->name, value);
+            if (process_group)
+                *process_group = value;
         }
         else {
             return apr_psprintf(cmd->pool, "%s: unknown option '%s'",
@@ -247,7 +256,8 @@ static const char *add_alias(cmd_parms *cmd, const char *args, int regex)
                             cmd->cmd->name, path);
     }
     return parse_script_options(cmd, args, &alias->group,
-                                &alias->callable_object);
+                                &alias->callable_object,
+                                &alias->process_group);
 }
 
 const char *wsl_cmd_script_alias(cmd_parms *cmd, void *dconf,
@@ -362,6 +372,23 @@ const char *wsl_cmd_python_warnings(cmd_parms *cmd, void *dconf,
     return NULL;
 }
 
+/*
+ * The script directives that run Python outside the content handler
+ * (WSGIImportScript, the access, auth and dispatch scripts): with
+ * WSGIRestrictEmbedded On, Apache's children start Python only when one
+ * of them is configured, as in mod_wsgi.  An .htaccess file is read while
+ * a request runs, too late to start Python for it (and the server record
+ * is shared by the worker threads then), so it is not counted.
+ */
+static void note_python_required(cmd_parms *cmd)
+{
+    wsl_server_config *sconf =
+        ap_get_module_config(cmd->server->module_config, &wsgi_lite_module);
+
+    if (ap_state_query(AP_SQ_MAIN_STATE) != AP_SQ_MS_RUN_MPM)
+        sconf->python_required = 1;
+}
+
 const char *wsl_cmd_import_script(cmd_parms *cmd, void *dconf,
                                   const char *args)
 {
@@ -379,8 +406,9 @@ const char *wsl_cmd_import_script(cmd_parms *cmd, void *dconf,
     if (!(script->path = ap_server_root_relative(cmd->pool, path)))
         return apr_psprintf(cmd->pool, "%s: invalid file path '%s'",
                             cmd->cmd->name, path);
-    if ((err = parse_script_options(cmd, args, &script->group, NULL)))
+    if ((err = parse_script_options(cmd, args, &script->group, NULL, NULL)))
         return err;
+    note_python_required(cmd);
     /* At child start there is no request to name a resource after. */
     if (script->group && (script->group->kind == WSL_GROUP_RESOURCE ||
                           script->group->kind == WSL_GROUP_ENV))
@@ -411,7 +439,8 @@ const char *wsl_cmd_handler_script(cmd_parms *cmd, void *dconf,
     /* The table holds strings; the record's address travels as one. */
     apr_table_setn(conf->handler_scripts, name, (const char *)script);
     return parse_script_options(cmd, args, &script->group,
-                                &script->callable_object);
+                                &script->callable_object,
+                                &script->process_group);
 }
 
 /* WSGIAccessScript, WSGIAuthUserScript, WSGIAuthGroupScript and
@@ -432,7 +461,8 @@ const char *wsl_cmd_hook_script(cmd_parms *cmd, void *dconf,
                             cmd->cmd->name, path);
     *(const wsl_hook_script **)((char *)dconf + (apr_size_t)cmd->info) =
         script;
-    return parse_script_options(cmd, args, &script->group, NULL);
+    note_python_required(cmd);
+    return parse_script_options(cmd, args, &script->group, NULL, NULL);
 }
 
 const char *wsl_cmd_map_head_to_get(cmd_parms *cmd, void *dconf,
@@ -550,6 +580,110 @@ const char *wsl_cmd_socket_prefix(cmd_parms *cmd, void *dconf,
     return err;
 }
 
+/* WSGIAcceptMutex: the mechanisms Apache's AcceptMutex knows that this
+ * APR has, as mod_wsgi lists them.  Kept for the start-up note only until
+ * daemon processes exist to share one. */
+const char *wsl_cmd_accept_mutex(cmd_parms *cmd, void *dconf,
+                                 const char *arg)
+{
+    static const char *const known[] = {
+        "default",
+#if APR_HAS_FLOCK_SERIALIZE
+        "flock",
+#endif
+#if APR_HAS_FCNTL_SERIALIZE
+        "fcntl",
+#endif
+#if APR_HAS_SYSVSEM_SERIALIZE
+        "sysvsem",
+#endif
+#if APR_HAS_POSIXSEM_SERIALIZE
+        "posixsem",
+#endif
+#if APR_HAS_PROC_PTHREAD_SERIALIZE
+        "pthread",
+#endif
+        NULL
+    };
+    const char *err, *valid = NULL;
+    wsl_server_config *sconf = global_config(cmd, &err);
+    int i;
+
+    if (err)
+        return err;
+    for (i = 0; known[i]; i++) {
+        if (!strcasecmp(arg, known[i])) {
+            sconf->accept_mutex = known[i];
+            return NULL;
+        }
+        valid = valid ? apr_pstrcat(cmd->temp_pool, valid, ", ", known[i],
+                                    NULL)
+                      : known[i];
+    }
+    return apr_psprintf(cmd->pool, "%s: '%s' is not a lock mechanism of "
+                        "this platform (%s)", cmd->cmd->name, arg, valid);
+}
+
+/* WSGIRestrictProcess: the process groups WSGIProcessGroup (and the
+ * options and dispatch script that override it) may select here, by name;
+ * %{GLOBAL} is this process, which mod_wsgi names "". */
+const char *wsl_cmd_restrict_process(cmd_parms *cmd, void *dconf,
+                                     const char *args)
+{
+    wsl_dir_config *conf = dconf;
+    apr_table_t *allowed = apr_table_make(cmd->pool, 4);
+
+    while (*args) {
+        const char *name = ap_getword_conf(cmd->pool, &args);
+
+        if (!*name)
+            break;
+        if (!strcmp(name, "%{GLOBAL}"))
+            name = "";
+        apr_table_setn(allowed, name, name);
+    }
+    /* mod_wsgi takes an empty list as "no group at all", which refuses
+     * every request, embedded ones too: more likely a mistake. */
+    if (apr_is_empty_table(allowed))
+        return apr_psprintf(cmd->pool, "%s takes one or more process group "
+                            "names (%%{GLOBAL} for this process)",
+                            cmd->cmd->name);
+    conf->restrict_process = allowed;
+    return NULL;
+}
+
+/* WSGISwitchInterval (mod_wsgi 5): seconds, for sys.setswitchinterval.
+ * Bounded above so the microseconds CPython stores it as cannot
+ * overflow. */
+const char *wsl_cmd_switch_interval(cmd_parms *cmd, void *dconf,
+                                    const char *arg)
+{
+    const char *err;
+    wsl_server_config *sconf = global_config(cmd, &err);
+    char *end;
+    double seconds;
+
+    if (err)
+        return err;
+    seconds = strtod(arg, &end);
+    /* !(a && b) also refuses NaN. */
+    if (end == arg || *end || !(seconds > 0.0 && seconds <= 86400.0))
+        return apr_psprintf(cmd->pool, "%s: '%s' is not a positive number "
+                            "of seconds (at most 86400)", cmd->cmd->name,
+                            arg);
+    sconf->switch_interval = seconds;
+    return NULL;
+}
+
+/* A mod_wsgi directive that mod_wsgi itself leaves out of this build
+ * (Apache 2.4, Python 3); cmd->info says why and what to use. */
+const char *wsl_cmd_unavailable(cmd_parms *cmd, void *dconf,
+                                const char *args)
+{
+    return apr_psprintf(cmd->pool, "%s: %s", cmd->cmd->name,
+                        (const char *)cmd->info);
+}
+
 const char *wsl_cmd_application_group(cmd_parms *cmd, void *dconf,
                                       const char *arg)
 {
@@ -611,10 +745,9 @@ const wsl_group_spec *wsl_config_group(request_rec *r)
  * the connection arrived on (which only Listen decides).  With
  * UseCanonicalName Off ap_get_server_port() follows the client's Host
  * header, and every port a client named would make a new interpreter. */
-static const char *server_part(request_rec *r)
+static const char *with_port(request_rec *r, const char *host)
 {
     apr_port_t port = r->server->port;
-    const char *host = r->server->server_hostname;
 
     if (!port && r->connection->local_addr)
         port = r->connection->local_addr->port;
@@ -625,6 +758,11 @@ static const char *server_part(request_rec *r)
     if (port != ap_default_port(r))
         return apr_psprintf(r->pool, "%s:%u", host, (unsigned)port);
     return host;
+}
+
+static const char *server_part(request_rec *r)
+{
+    return with_port(r, r->server->server_hostname);
 }
 
 const char *wsl_group_name(request_rec *r, const wsl_group_spec *spec)
@@ -651,4 +789,91 @@ const char *wsl_group_name(request_rec *r, const wsl_group_spec *spec)
     }
     return apr_pstrcat(r->pool, server_part(r), "|",
                        wsl_request_script_name(r), NULL);
+}
+
+/*
+ * A WSGIProcessGroup value for this request, expanded as mod_wsgi does:
+ * %{GLOBAL} is this process (""), %{SERVER} and %{RESOURCE} are named as
+ * for application groups, %{HOST} after the request's Host, and
+ * %{ENV:VAR} takes the variable (a value that is itself one of the other
+ * forms is expanded in turn; an unset one leaves the text as written).
+ */
+static const char *process_group_name(request_rec *r, const char *value)
+{
+    const char *var, *found;
+    apr_size_t len;
+
+    if (!value || !strcmp(value, "%{GLOBAL}"))
+        return "";
+    if (value[0] != '%')
+        return value;
+    if (!strcmp(value, "%{SERVER}"))
+        return server_part(r);
+    if (!strcmp(value, "%{RESOURCE}"))
+        return apr_pstrcat(r->pool, server_part(r), "|",
+                           wsl_request_script_name(r), NULL);
+    if (!strcmp(value, "%{HOST}"))
+        return with_port(r, r->hostname && *r->hostname
+                            ? r->hostname : r->server->server_hostname);
+    len = strlen(value);
+    if (strncmp(value, "%{ENV:", 6) || len <= 7 || value[len - 1] != '}')
+        return value;
+    var = apr_pstrndup(r->pool, value + 6, len - 7);
+    if (!(found = apr_table_get(r->notes, var)) &&
+        !(found = apr_table_get(r->subprocess_env, var))) {
+        /* Copied: an application's os.environ may change it meanwhile. */
+        if (!(found = getenv(var)))
+            return value;
+        found = apr_pstrdup(r->pool, found);
+    }
+    /* Not %{ENV:..} again (as in mod_wsgi), so this cannot loop. */
+    if (found[0] == '%' && strncmp(found, "%{ENV:", 6))
+        return process_group_name(r, found);
+    return found;
+}
+
+const char *wsl_config_process_group(request_rec *r,
+                                     const wsl_handler_script *hs)
+{
+    const wsl_dir_config *dconf =
+        ap_get_module_config(r->per_dir_config, &wsgi_lite_module);
+    const wsl_alias *alias = request_alias(r);
+    const char *value = dconf->process_group;
+
+    /* An option of the alias, or of the handler script that runs the
+     * request, overrides the directive. */
+    if (hs) {
+        if (hs->process_group)
+            value = hs->process_group;
+    }
+    else if (alias && alias->process_group) {
+        value = alias->process_group;
+    }
+    return process_group_name(r, value);
+}
+
+int wsl_config_process_allowed(request_rec *r, const char *process_group)
+{
+    const wsl_dir_config *dconf =
+        ap_get_module_config(r->per_dir_config, &wsgi_lite_module);
+
+    /* Names compare as mod_wsgi's apr_table does: without case. */
+    return !dconf->restrict_process ||
+           apr_table_get(dconf->restrict_process, process_group) != NULL;
+}
+
+int wsl_config_python_required(server_rec *main_server)
+{
+    wsl_server_config *sconf =
+        ap_get_module_config(main_server->module_config, &wsgi_lite_module);
+    server_rec *s;
+
+    if (!wsl_config_flag(sconf->restrict_embedded, 0))
+        return 1;
+    for (s = main_server; s; s = s->next) {
+        sconf = ap_get_module_config(s->module_config, &wsgi_lite_module);
+        if (sconf->python_required)
+            return 1;
+    }
+    return 0;
 }

@@ -8,7 +8,10 @@
  *                               '' is %{GLOBAL}, as in mod_wsgi)
  *   callable_object(environ)    the name of the callable in the script
  *   process_group(environ)      daemon mode is not supported: anything but
- *                               None, '' or %{GLOBAL} fails the request
+ *                               None, '' or %{GLOBAL} fails the request;
+ *                               those two pick this process, whatever
+ *                               WSGIProcessGroup says (WSGIRestrictProcess
+ *                               still applies)
  *
  * None keeps what the configuration says.  As in mod_wsgi the script runs
  * in %{GLOBAL} unless its application-group= says otherwise.  A failure or
@@ -55,7 +58,8 @@ static int ask(wsl_hook *hook, const char *function, const char **value)
     return rc;
 }
 
-int wsl_dispatch(request_rec *r, const char **group, const char **callable)
+int wsl_dispatch(request_rec *r, const char **group, const char **callable,
+                 const char **process_group)
 {
     const wsl_dir_config *dconf =
         ap_get_module_config(r->per_dir_config, &wsgi_lite_module);
@@ -87,6 +91,8 @@ int wsl_dispatch(request_rec *r, const char **group, const char **callable)
                       r->uri);
         return HTTP_INTERNAL_SERVER_ERROR;
     }
+    if (process)
+        *process_group = "";
     if (new_group && !*new_group) {
         /* mod_wsgi's name for the main interpreter. */
         *group = NULL;

@@ -1,6 +1,7 @@
 /*
- * handler.c: the content handler.  Checks the target, enters the
- * application group's interpreter, builds the environ, calls the
+ * handler.c: the content handler.  Checks the target and which process
+ * may run it (WSGIRestrictProcess, daemon groups, WSGIRestrictEmbedded),
+ * enters the application group's interpreter, builds the environ, calls the
  * application, streams its result, calls close(), and turns any Python
  * failure into one logged traceback plus a 500 (or, once the headers have
  * gone, a closed connection so the client sees a truncated response).
@@ -199,12 +200,49 @@ static int check_target(request_rec *r, int by_handler_script)
     return OK;
 }
 
+/*
+ * Which process runs the request, checked as mod_wsgi checks it: first
+ * WSGIRestrictProcess, whatever the group, then daemon mode (not
+ * supported yet), then WSGIRestrictEmbedded for this process.  OK or the
+ * status to answer (logged).
+ */
+static int check_process(request_rec *r, const char *process_group,
+                         const char *script)
+{
+    const wsl_server_config *sconf =
+        ap_get_module_config(r->server->module_config, &wsgi_lite_module);
+
+    if (!wsl_config_process_allowed(r, process_group)) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
+                      "WSL00160: process group '%s' is not one that "
+                      "WSGIRestrictProcess allows here (for '%s')",
+                      *process_group ? process_group : "%{GLOBAL}", r->uri);
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    if (*process_group) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
+                      "WSL00051: WSGIProcessGroup %s: daemon mode is not "
+                      "supported yet (for '%s')", process_group, r->uri);
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    if (wsl_config_flag(sconf->restrict_embedded, 0)) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
+                      "WSL00161: embedded mode is disabled "
+                      "(WSGIRestrictEmbedded On) and no daemon process "
+                      "group serves the request: '%s' is not run (for '%s')",
+                      script, r->uri);
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    return OK;
+}
+
 int wsl_handler(request_rec *r)
 {
     const wsl_dir_config *dconf;
     const wsl_handler_script *hs = NULL;
     apr_finfo_t hs_finfo;
     wsl_target target;
+    const char *process_group;
     wsl_interp *interp;
     wsl_request req;
     apr_status_t rv;
@@ -218,15 +256,6 @@ int wsl_handler(request_rec *r)
         return DECLINED;
     if ((status = check_target(r, hs != NULL)) != OK)
         return status;
-
-    if (dconf->process_group && *dconf->process_group &&
-        strcmp(dconf->process_group, "%{GLOBAL}")) {
-        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
-                      "WSL00051: WSGIProcessGroup %s: daemon mode is not "
-                      "supported yet (for '%s')", dconf->process_group,
-                      r->uri);
-        return HTTP_INTERNAL_SERVER_ERROR;
-    }
 
     if (hs) {
         rv = apr_stat(&hs_finfo, hs->path, APR_FINFO_MTIME | APR_FINFO_SIZE,
@@ -251,8 +280,12 @@ int wsl_handler(request_rec *r)
         target.callable = wsl_config_callable(r);
     }
 
+    process_group = wsl_config_process_group(r, hs);
     if (dconf->dispatch_script &&
-        (status = wsl_dispatch(r, &target.group, &target.callable)) != OK)
+        (status = wsl_dispatch(r, &target.group, &target.callable,
+                               &process_group)) != OK)
+        return status;
+    if ((status = check_process(r, process_group, target.path)) != OK)
         return status;
 
     status = ap_setup_client_block(r,

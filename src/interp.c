@@ -4,7 +4,9 @@
  *
  * Python is initialised in each child (lazy initialisation, mod_wsgi's
  * default), never in the parent: the parent forks and unloads modules on
- * restart, neither of which an initialised interpreter survives.
+ * restart, neither of which an initialised interpreter survives.  With
+ * WSGIRestrictEmbedded On it is not initialised at all unless a script
+ * directive needs it (config.c decides, as mod_wsgi does).
  *
  * Thread states: every worker thread keeps one PyThreadState per
  * interpreter, created on its first request for that interpreter and reused
@@ -34,6 +36,9 @@ static struct {
     int ninterps, capinterps;
     PyThreadState *init_tstate;  /* the child main thread's, from init */
     int ready;                   /* Python is initialised and usable */
+    int not_required;            /* WSGIRestrictEmbedded On and nothing
+                                    else needs Python: never started */
+    int verbose;                 /* WSGIVerboseDebugging */
 } wsl_py;
 
 /* Thread states we created, per interpreter, to delete at child exit. */
@@ -104,6 +109,13 @@ static void own_tstate(wsl_interp *interp, PyThreadState *ts)
         thread_slot = nthread_arrays++;
     }
     thread_arrays[thread_slot] = thread_tstates;
+    /* What mod_wsgi's WSGIVerboseDebugging logs in embedded mode. */
+    if (wsl_py.verbose)
+        ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, wsl_py.server,
+                     "WSL00164: thread %d: new Python thread state for "
+                     "application group '%s' (pid %d)", thread_slot,
+                     interp->index ? interp->name : "%{GLOBAL}",
+                     (int)getpid());
 }
 
 /* Child exit, Python finalised and the workers joined: free the
@@ -152,6 +164,68 @@ static PyThreadState *thread_tstate(wsl_interp *interp)
     return ts;
 }
 
+/* WSGIPythonEggs: PYTHON_EGG_CACHE in os.environ, which a
+ * sub-interpreter has its own copy of.  0, or -1 with the exception set. */
+static int set_egg_cache(const char *dir)
+{
+    PyObject *os, *environ = NULL, *value = NULL;
+    int rc = -1;
+
+    if (!(os = PyImport_ImportModule("os")))
+        return -1;
+    if ((environ = PyObject_GetAttrString(os, "environ")) &&
+        (value = PyUnicode_DecodeFSDefault(dir)))
+        rc = PyMapping_SetItemString(environ, "PYTHON_EGG_CACHE", value);
+    Py_XDECREF(value);
+    Py_XDECREF(environ);
+    Py_DECREF(os);
+    return rc;
+}
+
+/*
+ * WSGINewRelicConfigFile: newrelic.agent.initialize(file, environment) in
+ * every interpreter, as mod_wsgi does.  The agent is the site's add-on: if
+ * it is missing or fails, that is logged (with its traceback) and the
+ * interpreter serves anyway.
+ */
+static void newrelic_initialize(wsl_interp *interp,
+                                const wsl_server_config *sconf)
+{
+    PyObject *agent, *file = NULL, *env = NULL, *res = NULL;
+    const char *group = interp->index ? interp->name : "%{GLOBAL}";
+
+    if (!(agent = PyImport_ImportModule("newrelic.agent")))
+        goto fail;
+    if (!(file = PyUnicode_DecodeFSDefault(sconf->newrelic_config_file)))
+        goto fail;
+    if (sconf->newrelic_environment)
+        env = PyUnicode_DecodeFSDefault(sconf->newrelic_environment);
+    else
+        env = Py_NewRef(Py_None);
+    if (!env)
+        goto fail;
+    if (!(res = PyObject_CallMethod(agent, "initialize", "OO", file, env)))
+        goto fail;
+    ap_log_error(APLOG_MARK, APLOG_INFO, 0, wsl_py.server,
+                 "WSL00165: newrelic.agent initialised with '%s' in "
+                 "application group '%s' (pid %d)",
+                 sconf->newrelic_config_file, group, (int)getpid());
+    goto done;
+fail:
+    wsl_log_python_error_server(wsl_py.server, interp,
+                                apr_psprintf(wsl_py.pool,
+                                             "WSGINewRelicConfigFile '%s': "
+                                             "newrelic.agent.initialize() "
+                                             "in application group '%s'",
+                                             sconf->newrelic_config_file,
+                                             group));
+done:
+    Py_XDECREF(res);
+    Py_XDECREF(env);
+    Py_XDECREF(file);
+    Py_XDECREF(agent);
+}
+
 /* Set up what every interpreter needs; GIL held, interp current. */
 static int interp_setup(wsl_interp *interp)
 {
@@ -179,6 +253,9 @@ static int interp_setup(wsl_interp *interp)
     if (wsl_restrict_install(wsl_py.server,
                           wsl_config_flag(sconf->restrict_signal, 1)) < 0)
         goto fail;
+    /* Before the path: a .pth file there may already use the cache. */
+    if (sconf->python_eggs && set_egg_cache(sconf->python_eggs) < 0)
+        goto fail;
 
     /* WSGIPythonPath: site.addsitedir, so .pth files there count too. */
     if (sconf->python_path->nelts) {
@@ -192,6 +269,9 @@ static int interp_setup(wsl_interp *interp)
         }
         Py_CLEAR(mod);
     }
+    /* Last, as in mod_wsgi: the agent may live on WSGIPythonPath. */
+    if (sconf->newrelic_config_file)
+        newrelic_initialize(interp, sconf);
     if (apr_thread_mutex_create(&interp->load_lock, APR_THREAD_MUTEX_DEFAULT,
                                 wsl_py.pool) != APR_SUCCESS) {
         PyErr_SetString(PyExc_RuntimeError, "cannot create the load lock");
@@ -322,9 +402,16 @@ wsl_interp *wsl_interp_enter(request_rec *r, const char *group)
     wsl_interp *interp;
 
     if (!wsl_py.ready) {
-        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
-                      "WSL00004: Python is not available in this process "
-                      "(see the start-up errors above)");
+        if (wsl_py.not_required)
+            ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
+                          "WSL00004: Python is not started in this process: "
+                          "WSGIRestrictEmbedded On, and no script directive "
+                          "of the server configuration needs it (one in "
+                          ".htaccess cannot start it)");
+        else
+            ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
+                          "WSL00004: Python is not available in this "
+                          "process (see the start-up errors above)");
         return NULL;
     }
     if (!(interp = interp_find(group)))
@@ -593,6 +680,31 @@ static PyStatus append_wide(PyConfig *config, PyWideStringList *list,
     return status;
 }
 
+/* WSGISwitchInterval: the GIL is the whole process's in 3.11, so once,
+ * from the main interpreter (GIL held).  A failure is logged and Python's
+ * default stays. */
+static void set_switch_interval(server_rec *s, double seconds)
+{
+    PyObject *sys = PyImport_ImportModule("sys"), *res = NULL;
+
+    if (sys)
+        res = PyObject_CallMethod(sys, "setswitchinterval", "d", seconds);
+    if (res) {
+        ap_log_error(APLOG_MARK, APLOG_INFO, 0, s,
+                     "WSL00166: Python's GIL switch interval set to %.6f s "
+                     "(WSGISwitchInterval, pid %d)", seconds, (int)getpid());
+    }
+    else {
+        PyErr_Clear();
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s,
+                     "WSL00166: cannot set Python's GIL switch interval to "
+                     "%.6f s (WSGISwitchInterval, pid %d)", seconds,
+                     (int)getpid());
+    }
+    Py_XDECREF(res);
+    Py_XDECREF(sys);
+}
+
 static int python_initialize(server_rec *s)
 {
     wsl_server_config *sconf =
@@ -626,6 +738,8 @@ static int python_initialize(server_rec *s)
     config.install_signal_handlers = 0;   /* signals belong to Apache */
     config.parse_argv = 0;
     config.user_site_directory = 0;
+    if (wsl_config_flag(sconf->dont_write_bytecode, 0))
+        config.write_bytecode = 0;     /* sys.dont_write_bytecode */
     if (sconf->python_optimize != WSL_UNSET)
         config.optimization_level = sconf->python_optimize;
     if (sconf->python_hash_seed) {
@@ -648,6 +762,8 @@ static int python_initialize(server_rec *s)
     PyConfig_Clear(&config);
     if (PyStatus_Exception(status))
         goto fail;
+    if (sconf->switch_interval > 0.0)
+        set_switch_interval(s, sconf->switch_interval);
     return 0;
 
 fail:
@@ -770,6 +886,8 @@ static void parent_initialize(apr_pool_t *pconf, server_rec *s)
 
 void wsl_child_init(apr_pool_t *pchild, server_rec *s)
 {
+    const wsl_server_config *sconf =
+        ap_get_module_config(s->module_config, &wsgi_lite_module);
     wsl_interp *main_interp;
     int threaded = 0, threads = 1, daemons = 1;
 
@@ -779,6 +897,13 @@ void wsl_child_init(apr_pool_t *pchild, server_rec *s)
     if (apr_thread_mutex_create(&wsl_py.lock, APR_THREAD_MUTEX_DEFAULT,
                                 pchild) != APR_SUCCESS)
         return;
+    wsl_py.verbose = wsl_config_flag(sconf->verbose_debugging, 0);
+    if (!wsl_config_python_required(s)) {
+        /* WSGIRestrictEmbedded On: no Python in Apache's children (the
+         * start-up log says so once, from the parent). */
+        wsl_py.not_required = 1;
+        return;
+    }
     if (parent_tstate) {
         /* Inherited from the parent: make it this process's own. */
         PyEval_RestoreThread(parent_tstate);
@@ -838,6 +963,37 @@ static void check_python_paths(apr_pool_t *ptemp, server_rec *s)
     }
 }
 
+/*
+ * Once per configuration, from the parent: what a setting that changes
+ * how the module runs, or that does nothing yet, does here.  Never a
+ * directive silently ignored.
+ */
+static void report_settings(server_rec *s)
+{
+    wsl_server_config *sconf =
+        ap_get_module_config(s->module_config, &wsgi_lite_module);
+
+    if (wsl_config_flag(sconf->restrict_embedded, 0))
+        ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, s,
+                     "WSL00162: WSGIRestrictEmbedded On: embedded mode is "
+                     "disabled, every WSGI request fails with a 500; %s",
+                     wsl_config_python_required(s)
+                     ? "Python is started in Apache's children only for "
+                       "the import, access, auth and dispatch scripts"
+                     : "Python is not started in Apache's children");
+    if (sconf->accept_mutex)
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s,
+                     "WSL00163: WSGIAcceptMutex %s: no effect, it applies "
+                     "to daemon processes, which are not supported yet",
+                     sconf->accept_mutex);
+    if (sconf->socket_rotation != WSL_UNSET)
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s,
+                     "WSL00163: WSGISocketRotation %s: no effect, it "
+                     "applies to daemon processes' sockets, which are not "
+                     "supported yet",
+                     sconf->socket_rotation ? "On" : "Off");
+}
+
 int wsl_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
                     server_rec *s)
 {
@@ -847,7 +1003,9 @@ int wsl_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
     /* post_config runs twice at start-up; act on the real pass only. */
     if (ap_state_query(AP_SQ_MAIN_STATE) != AP_SQ_MS_CREATE_PRE_CONFIG) {
         check_python_paths(ptemp, s);
-        if (!wsl_config_flag(sconf->lazy_initialization, 1))
+        report_settings(s);
+        if (!wsl_config_flag(sconf->lazy_initialization, 1) &&
+            wsl_config_python_required(s))
             parent_initialize(pconf, s);
     }
 

@@ -160,9 +160,11 @@ void wsl_hook_bad_result(wsl_hook *hook, const char *function,
 /* Release what wsl_hook_enter took and leave the interpreter. */
 void wsl_hook_leave(wsl_hook *hook);
 
-/* dispatch.c: WSGIDispatchScript picks the application group and the
- * callable; OK, or the status to answer (logged). */
-int wsl_dispatch(request_rec *r, const char **group, const char **callable);
+/* dispatch.c: WSGIDispatchScript picks the application group, the
+ * callable and (this process only, "") the process group; OK, or the
+ * status to answer (logged). */
+int wsl_dispatch(request_rec *r, const char **group, const char **callable,
+                 const char **process_group);
 
 /* ------------------------------------------------------------------ */
 /* environ.c                                                           */

@@ -32,6 +32,7 @@ typedef struct {
     const char *path;               /* script file ($1..$9 for a regex) */
     const wsl_group_spec *group;    /* application-group=, or NULL */
     const char *callable_object;    /* callable-object=, or NULL */
+    const char *process_group;      /* process-group=, or NULL */
 } wsl_alias;
 
 /* One WSGIImportScript: run at child start-up. */
@@ -54,6 +55,7 @@ typedef struct {
     const char *path;
     const wsl_group_spec *group;
     const char *callable_object;
+    const char *process_group;      /* process-group=, or NULL */
 } wsl_handler_script;
 
 typedef struct {
@@ -75,6 +77,18 @@ typedef struct {
     apr_array_header_t *daemons;    /* const char *: WSGIDaemonProcess */
     int case_sensitivity;           /* default On */
     int server_metrics;             /* WSGIServerMetrics, default Off */
+    int dont_write_bytecode;        /* WSGIDontWriteBytecode, default Off */
+    const char *python_eggs;        /* WSGIPythonEggs: PYTHON_EGG_CACHE */
+    double switch_interval;         /* WSGISwitchInterval, 0 = Python's */
+    int verbose_debugging;          /* WSGIVerboseDebugging, default Off */
+    int restrict_embedded;          /* WSGIRestrictEmbedded, default Off */
+    int python_required;            /* a script directive here needs
+                                       Python even without embedded mode */
+    const char *newrelic_config_file;   /* WSGINewRelicConfigFile */
+    const char *newrelic_environment;   /* WSGINewRelicEnvironment */
+    /* Daemon mode's, checked and reported at start-up, no effect yet. */
+    const char *accept_mutex;       /* WSGIAcceptMutex, as written */
+    int socket_rotation;            /* WSGISocketRotation, default On */
 } wsl_server_config;
 
 /* Per-directory settings; WSL_UNSET / NULL inherit from the parent. */
@@ -102,6 +116,8 @@ typedef struct {
     int pass_apache_request;        /* WSGIPassApacheRequest, default Off */
     int enable_sendfile;            /* WSGIEnableSendfile, default Off */
     int ignore_activity;            /* WSGIIgnoreActivity, default Off */
+    apr_table_t *restrict_process;  /* WSGIRestrictProcess: the process
+                                       groups allowed, %{GLOBAL} as "" */
 } wsl_dir_config;
 
 /* Set in translate_name when a WSGIScriptAlias matched. */
@@ -152,9 +168,27 @@ const char *wsl_cmd_process_group(cmd_parms *cmd, void *dconf,
                                   const char *arg);
 const char *wsl_cmd_socket_prefix(cmd_parms *cmd, void *dconf,
                                   const char *arg);
+const char *wsl_cmd_switch_interval(cmd_parms *cmd, void *dconf,
+                                    const char *arg);
+const char *wsl_cmd_restrict_process(cmd_parms *cmd, void *dconf,
+                                     const char *args);
+const char *wsl_cmd_accept_mutex(cmd_parms *cmd, void *dconf,
+                                 const char *arg);
+const char *wsl_cmd_unavailable(cmd_parms *cmd, void *dconf,
+                                const char *args);
 
 /* Effective values for a request (directory config, then alias options). */
 const char *wsl_config_callable(request_rec *r);
+/* The process group a request selects (WSGIProcessGroup, expanded as
+ * mod_wsgi does, then a process-group= option of the alias or of the
+ * handler script hs), "" for this process (embedded). */
+const char *wsl_config_process_group(request_rec *r,
+                                     const wsl_handler_script *hs);
+/* May the request use that process group (WSGIRestrictProcess)? */
+int wsl_config_process_allowed(request_rec *r, const char *process_group);
+/* Does this configuration run Python in Apache's children: embedded mode
+ * is on, or a script directive needs it (WSGIRestrictEmbedded). */
+int wsl_config_python_required(server_rec *main_server);
 const wsl_group_spec *wsl_config_group(request_rec *r);
 /* The application group name a spec gives for a request; NULL means
  * %{GLOBAL}, the main interpreter. */

@@ -76,13 +76,16 @@ my $MPM_CONF = <<'CONF';
 CONF
 
 sub write_conf {
-    my ($dir, $port, $snippet) = @_;
+    my ($dir, $port, $snippet, $module_so) = @_;
     my $conf = "$dir/httpd.conf";
+    my $modules = load_module_lines();
+    $modules =~ s/^LoadModule\s+wsgi_lite_module\s.*$/LoadModule wsgi_module $module_so/m
+        if $module_so;
     open my $fh, '>', $conf or die "$conf: $!";
     print $fh "ServerRoot \"$dir\"\n", "DefaultRuntimeDir \"$dir\"\n",
         "PidFile \"$dir/httpd.pid\"\n", "ErrorLog \"$dir/error_log\"\n",
         "LogLevel info\n", "ServerName localhost\n",
-        "Listen 127.0.0.1:$port\n", load_module_lines(), $MPM_CONF,
+        "Listen 127.0.0.1:$port\n", $modules, $MPM_CONF,
         "<IfModule mime_module>\n    TypesConfig /etc/mime.types\n</IfModule>\n",
         "DocumentRoot \"", Apache::Test::vars('documentroot'), "\"\n",
         $snippet, "\n";
@@ -91,10 +94,12 @@ sub write_conf {
 }
 
 # httpd -t on a configuration made of the snippet: (exit code, output).
+# module_so => FILE loads that module as wsgi_module instead of
+# mod_wsgi_lite (Debian's mod_wsgi: is the configuration valid there too?).
 sub configtest {
-    my ($class, $snippet) = @_;
+    my ($class, $snippet, %opt) = @_;
     my $dir = File::Temp->newdir('wsl-configtest-XXXXXX', TMPDIR => 1);
-    my $conf = write_conf("$dir", free_port(), $snippet);
+    my $conf = write_conf("$dir", free_port(), $snippet, $opt{module_so});
     my $httpd = httpd();
     my $out = `"$httpd" -t -f "$conf" 2>&1`;
     return ($? >> 8, $out);
