@@ -6,7 +6,10 @@
  * Everything the application says is validated before Apache sees any of
  * it: the status line and every header are str, latin-1, free of CR, LF,
  * NUL and other controls (response splitting), names are HTTP tokens, and
- * hop-by-hop headers, which only the server may set, are refused.  Values
+ * hop-by-hop headers, which only the server may set, are refused, except
+ * `Connection: close`, which asks for no more than Apache can do itself
+ * (Mercurial's hgweb sends it): it closes the connection after this
+ * response and Apache writes its own Connection header.  Values
  * are copied into r->pool while the GIL is held: nothing handed to Apache
  * points into a Python object (mod_wsgi's CVE-2014-0242).
  *
@@ -129,12 +132,24 @@ static PyObject *reraise(PyObject *triple)
     return NULL;
 }
 
+/* Is a Connection value `close` (any case, optional whitespace)? */
+static int is_close(const char *value)
+{
+    while (apr_isspace(*value))
+        value++;
+    if (strncasecmp(value, "close", 5))
+        return 0;
+    for (value += 5; apr_isspace(*value); value++)
+        ;
+    return *value == '\0';
+}
+
 /* Validate the headers (a tuple: the application's list, copied, so no
  * code run while checking can change it) into a fresh table; -1 with an
  * exception set. */
 static int build_headers(request_rec *r, PyObject *headers,
                          apr_table_t *out, const char **content_type,
-                         apr_off_t *content_length)
+                         apr_off_t *content_length, int *close_connection)
 {
     const char *seen[WSL_SINGLETON_COUNT] = { NULL };
     Py_ssize_t i, n = PyTuple_GET_SIZE(headers);
@@ -155,6 +170,10 @@ static int build_headers(request_rec *r, PyObject *headers,
             !(value = native_string(r->pool, PyTuple_GET_ITEM(item, 1),
                                     "header value", 0)))
             return -1;
+        if (!strcasecmp(name, "Connection") && is_close(value)) {
+            *close_connection = 1;
+            continue;
+        }
         if (wsl_is_hop_by_hop(name)) {
             PyErr_Format(PyExc_ValueError, "hop-by-hop header '%s' may not "
                          "be set by a WSGI application", name);
@@ -205,7 +224,7 @@ static int start_response(wsl_request *req, PyObject *status,
     apr_off_t content_length = -1;
     PyObject *triple;
     apr_table_t *out;
-    int code;
+    int code, close_connection = 0;
 
     if (check_exc_info(exc_info, &triple) < 0)
         return -1;
@@ -233,7 +252,8 @@ static int start_response(wsl_request *req, PyObject *status,
     if (!req->base_headers)
         req->base_headers = apr_table_copy(r->pool, r->headers_out);
     out = apr_table_copy(r->pool, req->base_headers);
-    if (build_headers(r, headers, out, &content_type, &content_length) < 0)
+    if (build_headers(r, headers, out, &content_type, &content_length,
+                      &close_connection) < 0)
         return -1;
 
     r->status = code;
@@ -242,6 +262,8 @@ static int start_response(wsl_request *req, PyObject *status,
     if (content_type)
         ap_set_content_type(r, content_type);
     req->content_length = content_length;
+    if (close_connection)
+        r->connection->keepalive = AP_CONN_CLOSE;
     req->status_set = 1;
     /* WSGIErrorOverride: Apache's ErrorDocument answers instead, so the
      * application's own error body is dropped (handler.c). */

@@ -20,7 +20,7 @@ use WSLTest qw(t_ok safe raw_request raw_connect parse_response log_during
     test_port decode_json_body diag);
 use WSLServer ();
 
-plan tests => 182, need_module 'mod_wsgi_lite.c';
+plan tests => 184, need_module 'mod_wsgi_lite.c';
 
 Apache::TestRequest::module('default');
 my $port = test_port();
@@ -101,6 +101,33 @@ for my $case (@bad_responses) {
             && @wsl == 1, $name)
         or diag("status $res->{status}, WSL entries: " . scalar(@wsl)
                 . "\n$res->{raw}");
+}
+
+# `Connection: close` is the one hop-by-hop header an app may give
+# (Mercurial's hgweb does): Apache closes the connection after the
+# response and writes the header itself, once.  Two pipelined requests:
+# the second is answered only when the first did not ask to close.
+my $host = "Host: " . Apache::TestRequest::hostport() . "\r\n";
+for my $case (['/errors/header.wsgi?connection_close', 1],
+              ['/hello', 0]) {
+    my ($path, $closes) = @$case;
+    my $r = raw_request("GET $path HTTP/1.1\r\n$host\r\n"
+                        . "GET /hello HTTP/1.1\r\n${host}Connection: close\r\n\r\n",
+                        timeout => 20);
+    my $answers = () = $r->{raw} =~ m{HTTP/1\.1 \d{3} }g;
+    if ($closes) {
+        ok t_ok(($r->{status} // 0) == 200 && $r->{body} eq 'sent'
+                && join('|', @{ $r->{h}{connection} || [] }) eq 'close'
+                && $answers == 1,
+                'an app\'s Connection: close is honoured: 200, one Connection: close '
+                . 'header, and the connection ends after the response')
+            or diag($r->{raw});
+    }
+    else {
+        ok t_cmp($answers, 2, '(control) without it, the pipelined second '
+                 . 'request is answered on the same connection')
+            or diag($r->{raw});
+    }
 }
 
 # --- request headers: underscores, httpoxy ------------------------------------------

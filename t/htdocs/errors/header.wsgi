@@ -15,7 +15,7 @@ HEADERS = {
     'crlf_value': [('X-A', 'a\r\nX-Injected: 1')],
     'nul_value': [('X-A', 'a\x00b')],
     'non_latin1': [('X-A', 'snowman \u2603')],
-    'hop_connection': [('Connection', 'close')],
+    'hop_connection': [('Connection', 'keep-alive')],
     'hop_keep_alive': [('Keep-Alive', 'timeout=5')],
     'hop_transfer_encoding': [('Transfer-Encoding', 'chunked')],
     'hop_upgrade': [('Upgrade', 'websocket')],
@@ -23,10 +23,13 @@ HEADERS = {
     'hop_trailer': [('Trailer', 'X-Foo')],
     'hop_proxy_authenticate': [('Proxy-Authenticate', 'Basic')],
     'hop_proxy_authorization': [('Proxy-Authorization', 'Basic eA==')],
-    'hop_lower_case': [('connection', 'close')],
+    'hop_lower_case': [('connection', 'Upgrade')],
+    'connection_close': [('Connection', 'Close')],
 }
 
 
 def application(environ, start_response):
-    start_response('200 OK', HEADERS[environ['QUERY_STRING']])
-    return [b'should not be sent']
+    case = environ['QUERY_STRING']
+    start_response('200 OK', HEADERS[case])
+    # The one case that is valid (security.t) says so.
+    return [b'sent' if case == 'connection_close' else b'should not be sent']

@@ -42,7 +42,7 @@ HEADERS = {
     'name_leading_space': [(' X-Injected', '1')],
     'name_nul': [('X-Injected\x00', '1')],
     'name_del': [('X-Injected\x7f', '1')],
-    'hop_connection': [('Connection', 'close')],
+    'hop_connection': [('Connection', 'keep-alive')],
     'hop_keep_alive': [('Keep-Alive', 'timeout=5, max=1000')],
     'hop_transfer_encoding': [('Transfer-Encoding', 'chunked')],
     'hop_upgrade': [('Upgrade', 'h2c')],
