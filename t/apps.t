@@ -13,7 +13,7 @@
 #
 # The applications' data lives in t/logs/apps/ (the test tree), made fresh
 # by each run before the first request.  Every client command is bounded
-# by timeout(1).
+# by timeout(1), each request by LWP's timeout, the file by alarm().
 use strict;
 use warnings;
 
@@ -34,6 +34,10 @@ use MIME::Base64 ();
 use WSLTest qw(t_ok diag random_bytes);
 
 plan tests => 46, need_module 'mod_wsgi_lite.c';
+
+# Each request and command has its own timeout; this bounds the file.
+$SIG{ALRM} = sub { diag('apps.t: 100 s deadline passed'); exit 1 };
+alarm 100;
 
 my $T = $FindBin::Bin;
 my $DATA = File::Spec->catdir(Apache::Test::vars('t_logs'), 'apps');
@@ -76,7 +80,7 @@ sub run_cmd {
     if (!$pid) {
         open STDERR, '>&', \*STDOUT or die "dup: $!";
         open STDIN, '<', '/dev/null' or die "/dev/null: $!";
-        exec 'timeout', '-k', '5', '60', @cmd or die "exec @cmd: $!";
+        exec 'timeout', '-k', '5', '30', @cmd or die "exec @cmd: $!";
     }
     local $/;
     my $output = <$out> // '';
@@ -98,8 +102,8 @@ sub base_url {
 }
 
 # One request (any method: WebDAV's too) to the application's vhost, on a
-# fresh connection, redirects not followed, at most 60 seconds.
-my $UA = LWP::UserAgent->new(keep_alive => 0, timeout => 60,
+# fresh connection, redirects not followed, at most 20 seconds.
+my $UA = LWP::UserAgent->new(keep_alive => 0, timeout => 20,
                              max_redirect => 0);
 my $BASE;
 sub request {
@@ -119,7 +123,7 @@ sub request {
          "[ui]\nusername = WSL Tester <wsl\@example.invalid>\n");
     my %hgenv = (HGRCPATH => "$hg_dir/client.hgrc", HGPLAIN => '1',
                  HGENCODING => 'utf-8');
-    my $hg = sub { run_cmd(\%hgenv, 'hg', @_) };
+    my $hg = sub { run_cmd(\%hgenv, '/usr/bin/hg', @_) };
 
     # The served repository: two files, one of them 1 MiB of binary, so a
     # clone and a push move more than one buffer each way.
@@ -320,7 +324,7 @@ XML
                 PYTHONPATH => "$T/htdocs/apps/graphite");
 
     # The sqlite database, as Debian's README.Debian says (graphite-manage).
-    my ($rc, $out) = run_cmd(\%genv, 'graphite-manage', 'migrate',
+    my ($rc, $out) = run_cmd(\%genv, '/usr/bin/graphite-manage', 'migrate',
                              '--run-syncdb', '-v', '0');
     diag("graphite-manage migrate: exit $rc: $out") if $rc;
 
@@ -333,8 +337,8 @@ XML
     for ([requests => \%requests], [errors => \%errors]) {
         my ($name, $points) = @$_;
         my $wsp = "$gr/whisper/wsl/test/$name.wsp";
-        ($rc, $out) = run_cmd({}, 'whisper-create', $wsp, "${step}s:1d");
-        ($rc, $out) = run_cmd({}, 'whisper-update', $wsp,
+        ($rc, $out) = run_cmd({}, '/usr/bin/whisper-create', $wsp, "${step}s:1d");
+        ($rc, $out) = run_cmd({}, '/usr/bin/whisper-update', $wsp,
             map { "$_:$points->{$_}" } sort keys %$points) unless $rc;
         diag("whisper $name: exit $rc: $out") if $rc;
     }
