@@ -75,7 +75,7 @@ $(ASAN_SO): $(SRCS) $(HDRS) Makefile
 	    $(SRCS) -o $@ $(PY_LDFLAGS) >build/asan/build.log 2>&1 || \
 	    { cat build/asan/build.log; exit 1; }
 
-asan: deps $(ASAN_SO)
+asan: test-deps $(ASAN_SO)
 	CC=$(ASAN_CC) ./scripts/asan.sh
 
 # ThreadSanitizer build, the same way: gcc straight into build/tsan/, Python
@@ -97,7 +97,7 @@ $(TSAN_SO): $(SRCS) $(HDRS) Makefile
 tsan-deps:
 	./scripts/deps.sh libtsan2
 
-tsan: deps tsan-deps $(TSAN_SO)
+tsan: test-deps tsan-deps $(TSAN_SO)
 	CC=$(TSAN_CC) ./scripts/tsan.sh $(TSAN_ARGS)
 
 # The same wrapper under a short soak/run.py weighted to the hostile
@@ -145,11 +145,15 @@ install: $(SO)
 deps:
 	./scripts/deps.sh
 
+# The suite also needs the applications and clients of t/apps.t.
+test-deps:
+	./scripts/deps.sh --tests
+
 run: deps
 	$(MAKE) all
 	./scripts/run-demo.sh
 
-test: deps
+test: test-deps
 	$(MAKE) all
 	./t/run.sh
 
@@ -167,5 +171,5 @@ clean:
 	rm -rf .libs src/.libs build.log *.la *.lo *.slo *.o src/*.lo src/*.slo src/*.o src/*.la
 	rm -rf t/logs t/TEST t/conf/apache_test_config.pm build/asan build/tsan build/valgrind build/fuzz
 
-.PHONY: all install deps run test bench soak clean asan tsan tsan-deps tsan-soak valgrind \
+.PHONY: all install deps test-deps run test bench soak clean asan tsan tsan-deps tsan-soak valgrind \
 	valgrind-deps fuzz fuzz-deps

@@ -2,10 +2,24 @@
 # Installs the Debian packages that building, running and testing
 # mod_wsgi_lite need, but only those that are missing, so that a second run
 # costs one dpkg query.  Used by `make run`, `make test` and .ci/run.
+#
+#   scripts/deps.sh                 what building and `make run` need
+#   scripts/deps.sh --tests         that, plus what only the test suite needs
+#   scripts/deps.sh [--tests] PKG.. that, plus the named packages
 set -eu
 
 packages="apache2 apache2-dev python3 python3-dev libapache2-mod-perl2
 libwww-perl python3-flask python3-django curl openssl make gcc"
+
+# Only the suite needs these: t/apps.t serves third-party applications
+# that Debian packages (hgweb, Radicale, graphite-web) and drives them with
+# their real clients (hg, python3-caldav).
+test_packages="mercurial python3-radicale graphite-web python3-caldav"
+
+if [ "${1:-}" = --tests ]; then
+    shift
+    packages="$packages $test_packages"
+fi
 [ "$#" -gt 0 ] && packages="$packages $*"
 
 missing=""

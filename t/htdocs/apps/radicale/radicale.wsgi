@@ -1,0 +1,6 @@
+"""
+Radicale WSGI file (mod_wsgi and uWSGI compliant).
+
+"""
+
+from radicale import application
