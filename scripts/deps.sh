@@ -6,6 +6,11 @@ set -eu
 
 packages="apache2 apache2-dev python3 python3-dev libapache2-mod-perl2
 libwww-perl python3-flask python3-django curl openssl make gcc"
+# Tests only: Debian's mod_wsgi 4.9.4, the reference that t/compat.t
+# compares with, loaded only by that test's own Apache (never beside
+# mod_wsgi_lite, never by the system's Apache: see below).
+mod_wsgi_pkg=libapache2-mod-wsgi-py3
+packages="$packages $mod_wsgi_pkg"
 [ "$#" -gt 0 ] && packages="$packages $*"
 
 missing=""
@@ -33,4 +38,15 @@ if [ ! -e "$policy" ]; then
 fi
 apt-get install -y -q --no-install-recommends $missing
 [ "$created_policy" = yes ] && rm -f "$policy"
+# mod_wsgi's package scripts enable it in /etc/apache2 (mods-enabled/
+# wsgi.load); give the system Apache back the modules it had, so that a
+# system config loading mod_wsgi_lite never gets mod_wsgi beside it.
+case " $missing " in
+*" $mod_wsgi_pkg "*)
+    if [ -e /etc/apache2/mods-enabled/wsgi.load ] && \
+       command -v a2dismod >/dev/null 2>&1; then
+        a2dismod -q wsgi >/dev/null || true
+    fi
+    ;;
+esac
 exit 0
