@@ -13,8 +13,12 @@ libwww-perl python3-flask python3-django curl openssl make gcc"
 
 # Only the suite needs these: t/apps.t serves third-party applications
 # that Debian packages (hgweb, Radicale, graphite-web) and drives them with
-# their real clients (hg, python3-caldav).
-test_packages="mercurial python3-radicale graphite-web python3-caldav"
+# their real clients (hg, python3-caldav); t/compat.t compares with
+# Debian's mod_wsgi 4.9.4, loaded only by that test's own Apache (never
+# beside mod_wsgi_lite, never by the system's Apache: see below).
+mod_wsgi_pkg=libapache2-mod-wsgi-py3
+test_packages="mercurial python3-radicale graphite-web python3-caldav
+$mod_wsgi_pkg"
 
 if [ "${1:-}" = --tests ]; then
     shift
@@ -47,4 +51,15 @@ if [ ! -e "$policy" ]; then
 fi
 apt-get install -y -q --no-install-recommends $missing
 [ "$created_policy" = yes ] && rm -f "$policy"
+# mod_wsgi's package scripts enable it in /etc/apache2 (mods-enabled/
+# wsgi.load); give the system Apache back the modules it had, so that a
+# system config loading mod_wsgi_lite never gets mod_wsgi beside it.
+case " $missing " in
+*" $mod_wsgi_pkg "*)
+    if [ -e /etc/apache2/mods-enabled/wsgi.load ] && \
+       command -v a2dismod >/dev/null 2>&1; then
+        a2dismod -q wsgi >/dev/null || true
+    fi
+    ;;
+esac
 exit 0

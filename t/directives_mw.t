@@ -242,7 +242,7 @@ CONF
         close $fh;
         my @unknown = grep { index($so, "\0$_\0") < 0 } @MW494;
         ok t_cmp("@unknown", '', '(setup) each of them is a name in Debian\'s mod_wsgi.so');
-        my ($rc, $out) = WSLServer->configtest($conf, module_so => $MOD_WSGI_SO);
+        my ($rc, $out) = WSLServer->configtest($conf, module => 'mod_wsgi');
         ok t_cmp($rc, 0, 'the configuration passes configtest with Debian\'s mod_wsgi 4.9.4')
             or t_debug($out);
     }

@@ -5,11 +5,18 @@
 #
 #   my $srv = WSLServer->start(conf => $snippet);   # dies if it won't start
 #   my ($code, $body) = $srv->get('/path');
+#   my ($code, $body, $head) = $srv->request(POST => '/path',
+#       headers => ['Content-Type' => 'text/plain'], body => 'x=1');
 #   $srv->signal('USR1'); $srv->wait_ready;
 #   my $secs = $srv->stop;                          # time until all gone
 #
 # The server gets the suite's LoadModule lines (same MPM, same module),
 # a free port on 127.0.0.1, and a directory of its own under TMPDIR.
+# With module => 'mod_wsgi' it loads Debian's mod_wsgi (the reference,
+# compat.t) in place of the module under test, everything else the same:
+#
+#   my $ref = WSLServer->start(conf => $snippet, module => 'mod_wsgi')
+#       if WSLServer::mod_wsgi_so();
 package WSLServer;
 
 use strict;
@@ -25,18 +32,36 @@ use Apache::Test ();
 
 sub httpd { Apache::Test::vars('httpd') }
 
+# Debian's mod_wsgi (libapache2-mod-wsgi-py3, a test-only package of
+# scripts/deps.sh), or undef when it is not installed.
+my $MOD_WSGI_SO = '/usr/lib/apache2/modules/mod_wsgi.so';
+sub mod_wsgi_so { -f $MOD_WSGI_SO ? $MOD_WSGI_SO : undef }
+
 # The LoadModule lines of the suite's generated httpd.conf, each module
-# once, the MPM first.
+# once, the MPM first; for module => 'mod_wsgi', Debian's mod_wsgi takes
+# the place of the module under test (both embed libpython: never both).
 sub load_module_lines {
+    my ($module) = @_;
+    $module //= 'mod_wsgi_lite';
+    die "WSLServer: module must be mod_wsgi_lite or mod_wsgi, not $module\n"
+        unless $module =~ /^mod_wsgi(?:_lite)?$/;
     my $conf = Apache::Test::vars('t_conf_file');
     open my $fh, '<', $conf or die "$conf: $!";
     my (%seen, @lines);
     while (my $line = <$fh>) {
         next unless $line =~ /^\s*LoadModule\s+(\S+)\s+(.+?)\s*$/;
         next if $seen{$1}++;
+        if ($1 eq 'wsgi_lite_module' && $module eq 'mod_wsgi') {
+            my $so = mod_wsgi_so() or die "WSLServer: $MOD_WSGI_SO not "
+                . "installed (libapache2-mod-wsgi-py3)\n";
+            push @lines, "LoadModule wsgi_module $so";
+            next;
+        }
         push @lines, "LoadModule $1 $2";
     }
     close $fh;
+    die "WSLServer: no wsgi_lite_module line in $conf to replace\n"
+        if $module eq 'mod_wsgi' && !grep /^LoadModule wsgi_module /, @lines;
     my @mpm = grep /\bmpm_\w+_module\b/, @lines;
     return join "\n", @mpm, grep(!/\bmpm_\w+_module\b/, @lines), '';
 }
@@ -76,16 +101,13 @@ my $MPM_CONF = <<'CONF';
 CONF
 
 sub write_conf {
-    my ($dir, $port, $snippet, $module_so) = @_;
+    my ($dir, $port, $snippet, $module) = @_;
     my $conf = "$dir/httpd.conf";
-    my $modules = load_module_lines();
-    $modules =~ s/^LoadModule\s+wsgi_lite_module\s.*$/LoadModule wsgi_module $module_so/m
-        if $module_so;
     open my $fh, '>', $conf or die "$conf: $!";
     print $fh "ServerRoot \"$dir\"\n", "DefaultRuntimeDir \"$dir\"\n",
         "PidFile \"$dir/httpd.pid\"\n", "ErrorLog \"$dir/error_log\"\n",
         "LogLevel info\n", "ServerName localhost\n",
-        "Listen 127.0.0.1:$port\n", $modules, $MPM_CONF,
+        "Listen 127.0.0.1:$port\n", load_module_lines($module), $MPM_CONF,
         "<IfModule mime_module>\n    TypesConfig /etc/mime.types\n</IfModule>\n",
         "DocumentRoot \"", Apache::Test::vars('documentroot'), "\"\n",
         $snippet, "\n";
@@ -94,12 +116,12 @@ sub write_conf {
 }
 
 # httpd -t on a configuration made of the snippet: (exit code, output).
-# module_so => FILE loads that module as wsgi_module instead of
-# mod_wsgi_lite (Debian's mod_wsgi: is the configuration valid there too?).
+# module => 'mod_wsgi' checks it with Debian's mod_wsgi instead (is the
+# configuration valid there too?).
 sub configtest {
     my ($class, $snippet, %opt) = @_;
     my $dir = File::Temp->newdir('wsl-configtest-XXXXXX', TMPDIR => 1);
-    my $conf = write_conf("$dir", free_port(), $snippet, $opt{module_so});
+    my $conf = write_conf("$dir", free_port(), $snippet, $opt{module});
     my $httpd = httpd();
     my $out = `"$httpd" -t -f "$conf" 2>&1`;
     return ($? >> 8, $out);
@@ -114,7 +136,8 @@ sub start {
                        log => "$dir/error_log" }, $class;
     my $snippet = $opt{conf};
     $snippet =~ s/\@TMPDIR\@/$dir/g;
-    $self->{conf} = write_conf($dir, $port, $snippet);
+    $self->{module} = $opt{module} // 'mod_wsgi_lite';
+    $self->{conf} = write_conf($dir, $port, $snippet, $self->{module});
     my $httpd = httpd();
     my $out = `"$httpd" -f "$self->{conf}" -k start 2>&1`;
     die "cannot start $httpd -f $self->{conf}: $out " . $self->log_text
@@ -132,8 +155,9 @@ sub start {
     return $self;
 }
 
-sub dir  { $_[0]{dir} }
-sub port { $_[0]{port} }
+sub dir    { $_[0]{dir} }
+sub port   { $_[0]{port} }
+sub module { $_[0]{module} }
 
 sub pid {
     my $self = shift;
@@ -152,18 +176,37 @@ sub log_text {
     return $t;
 }
 
-# One GET on a fresh connection: (status, body, raw headers).
 # One GET on a fresh connection, at most $timeout (default 30) seconds in
 # all, every read bounded by that deadline (a server whose children hang
 # fails the test instead of hanging it): (status, body, raw headers),
 # status 0 if none came in time.
 sub get {
     my ($self, $path, $timeout) = @_;
-    my $deadline = Time::HiRes::time() + ($timeout || 30);
+    return $self->request(GET => $path, timeout => $timeout, http10 => 1);
+}
+
+# Any request, on a fresh connection, bounded like get(): HTTP/1.1 with
+# "Connection: close" (HTTP/1.0 with http10 => 1), the Host header, then
+# headers => [name => value, ...] in order, and body => bytes with its
+# Content-Length.  (status, body, raw headers); a HEAD's body is empty.
+sub request {
+    my ($self, $method, $path, %opt) = @_;
+    my $deadline = Time::HiRes::time() + ($opt{timeout} || 30);
     my $sock = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
                                      PeerPort => $self->{port},
                                      Timeout => 10) or return (0, '', '');
-    print $sock "GET $path HTTP/1.0\r\nHost: localhost:$self->{port}\r\n\r\n";
+    binmode $sock;
+    my $req = "$method $path HTTP/1." . ($opt{http10} ? 0 : 1) . "\r\n"
+        . "Host: localhost:$self->{port}\r\n";
+    $req .= "Connection: close\r\n" unless $opt{http10};
+    my @headers = @{ $opt{headers} || [] };
+    while (my ($name, $value) = splice @headers, 0, 2) {
+        $req .= "$name: $value\r\n";
+    }
+    $req .= "Content-Length: " . length($opt{body}) . "\r\n"
+        if defined $opt{body};
+    $req .= "\r\n" . ($opt{body} // '');
+    print $sock $req;
     my $sel = IO::Select->new($sock);
     my $data = '';
     while ((my $left = $deadline - Time::HiRes::time()) > 0) {
@@ -175,7 +218,21 @@ sub get {
     close $sock;
     my ($head, $body) = split /\r\n\r\n/, $data, 2;
     my ($code) = ($head // '') =~ m{^HTTP/\d\.\d (\d{3})};
+    $body = dechunk($body) if ($head // '') =~ /^Transfer-Encoding:.*chunked/mi;
     return ($code || 0, $body // '', $head // '');
+}
+
+# A chunked body's data (as much as came).
+sub dechunk {
+    my ($rest) = @_;
+    my $body = '';
+    while (defined $rest && $rest =~ s/^([0-9a-fA-F]+)[^\r\n]*\r\n//) {
+        my $size = hex $1;
+        last if $size == 0 || length($rest) < $size;
+        $body .= substr($rest, 0, $size, '');
+        $rest =~ s/^\r\n//;
+    }
+    return $body;
 }
 
 sub wait_ready {
