@@ -72,6 +72,11 @@ static const char *const key_names[K_COUNT] = {
  * inventing names cannot grow it without bound. */
 #define WSL_HEADER_CACHE_MAX 256
 
+/* Sized for the 60-odd CGI, wsgi.*, mod_wsgi.* and mod_wsgi_lite.* keys
+ * plus a browser's headers (room for 85 in all), so that filling an
+ * environ does not resize it. */
+#define WSL_ENVIRON_PRESIZE 64
+
 /* Values longer than this are never kept for reuse. */
 #define WSL_KEPT_VALUE_MAX 256
 
@@ -90,6 +95,9 @@ struct wsl_environ_keys {
     PyObject *wsl_version;      /* (major, minor, micro) */
     PyObject *mod_wsgi_version; /* the mod_wsgi API provided: (4, 9, 4) */
     PyObject *apache_version;   /* the running Apache's */
+    PyObject *constants;        /* the keys whose values never change in
+                                 * this process, presized: each environ
+                                 * starts as a copy of it */
 };
 
 /* Fixed for the life of the child (set from the MPM at start-up). */
@@ -99,6 +107,54 @@ void wsl_environ_set_process_model(int multithread, int multiprocess)
 {
     process_multithread = multithread;
     process_multiprocess = multiprocess;
+}
+
+/*
+ * The environ's constant part.  CPython copies a dict like this one with
+ * one memcpy of its table (PyDict_Copy's fast path for a compact dict),
+ * where setting its dozen keys one by one cost some 3,000 instructions a
+ * request.  Presized like a full environ, so that the copy has room for
+ * the rest without a resize.  Set at child start-up, after the MPM is
+ * known (wsgi.multithread) and before the first request.
+ */
+static int make_constants(wsl_environ_keys *keys)
+{
+    PyObject **k = keys->key, *d, *empty, *gateway, *software;
+    const char *banner = ap_get_server_banner();
+    int rc;
+
+    if (!(d = _PyDict_NewPresized(WSL_ENVIRON_PRESIZE)))
+        return -1;
+    empty = PyUnicode_FromString("");
+    gateway = PyUnicode_FromString("CGI/1.1");
+    software = PyUnicode_DecodeLatin1(banner, strlen(banner), NULL);
+    rc = (!empty || !gateway || !software ||
+          PyDict_SetItem(d, k[K_GATEWAY_INTERFACE], gateway) < 0 ||
+          PyDict_SetItem(d, k[K_SERVER_SOFTWARE], software) < 0 ||
+          PyDict_SetItem(d, k[K_WSGI_VERSION], keys->wsgi_version) < 0 ||
+          PyDict_SetItem(d, k[K_WSGI_MULTITHREAD],
+                         process_multithread ? Py_True : Py_False) < 0 ||
+          PyDict_SetItem(d, k[K_WSGI_MULTIPROCESS],
+                         process_multiprocess ? Py_True : Py_False) < 0 ||
+          PyDict_SetItem(d, k[K_WSGI_RUN_ONCE], Py_False) < 0 ||
+          PyDict_SetItem(d, k[K_WSGI_FILE_WRAPPER],
+                         (PyObject *)&wsl_py_file_wrapper_type) < 0 ||
+          /* embedded mode: no process group */
+          PyDict_SetItem(d, k[K_WSL_PROCESS_GROUP], empty) < 0 ||
+          PyDict_SetItem(d, k[K_MW_PROCESS_GROUP], empty) < 0 ||
+          PyDict_SetItem(d, k[K_WSL_VERSION], keys->wsl_version) < 0 ||
+          PyDict_SetItem(d, k[K_MW_VERSION], keys->mod_wsgi_version) < 0 ||
+          PyDict_SetItem(d, k[K_APACHE_VERSION], keys->apache_version) < 0)
+         ? -1 : 0;
+    Py_XDECREF(empty);
+    Py_XDECREF(gateway);
+    Py_XDECREF(software);
+    if (rc < 0) {
+        Py_DECREF(d);
+        return -1;
+    }
+    keys->constants = d;
+    return 0;
 }
 
 int wsl_environ_keys_init(wsl_interp *interp)
@@ -125,7 +181,7 @@ int wsl_environ_keys_init(wsl_interp *interp)
     if (!keys->wsgi_version || !keys->wsl_version ||
         !keys->mod_wsgi_version || !keys->apache_version)
         return -1;
-    return 0;
+    return make_constants(keys);
 }
 
 /* environ[key] = value; `value` is stolen (NULL means an error is set). */
@@ -325,11 +381,12 @@ static int add_headers(PyObject *env, request_rec *r, wsl_environ_keys *keys,
 /* SetEnv, mod_rewrite's E=, mod_ssl's HTTPS, UNIQUE_ID ...: added first,
  * so the CGI variables computed below win over a SetEnv of the same name,
  * as in a CGI environment. */
-static int add_subprocess_env(PyObject *env, request_rec *r)
+static int add_subprocess_env(PyObject *env, request_rec *r,
+                              PyObject *constants)
 {
     const apr_array_header_t *arr = apr_table_elts(r->subprocess_env);
     const apr_table_entry_t *e = (const apr_table_entry_t *)arr->elts;
-    int i;
+    int i, overwritten = 0;
 
     for (i = 0; i < arr->nelts; i++) {
         PyObject *key;
@@ -340,12 +397,19 @@ static int add_subprocess_env(PyObject *env, request_rec *r)
         if (!(key = PyUnicode_DecodeLatin1(e[i].key, strlen(e[i].key),
                                            NULL)))
             return -1;
+        if (!overwritten && (overwritten = PyDict_Contains(constants, key))
+            < 0) {
+            Py_DECREF(key);
+            return -1;
+        }
         rc = set_str(env, key, e[i].val);
         Py_DECREF(key);
         if (rc < 0)
             return -1;
     }
-    return 0;
+    /* The environ started as a copy of the constants; a SetEnv of one of
+     * their names (GATEWAY_INTERFACE, wsgi.run_once ...) loses to it. */
+    return overwritten ? PyDict_Update(env, constants) : 0;
 }
 
 /*
@@ -524,14 +588,11 @@ PyObject *wsl_environ_build(request_rec *r, wsl_interp *interp,
                                                : c->client_addr->port;
     const char *remote_host = ap_get_useragent_host(r, REMOTE_HOST, NULL);
     char port_buf[WSL_DECIMAL_SIZE];
-    /* Sized for the 60-odd CGI, wsgi.*, mod_wsgi.* and mod_wsgi_lite.*
-     * keys plus a browser's headers (room for 85 in all), so that filling
-     * it does not resize it. */
-    PyObject *env = _PyDict_NewPresized(64);
+    PyObject *env = PyDict_Copy(keys->constants);
 
     if (!env)
         return NULL;
-    if (add_subprocess_env(env, r) < 0 ||
+    if (add_subprocess_env(env, r, keys->constants) < 0 ||
         add_headers(env, r, keys,
                     wsl_config_flag(dconf->pass_authorization, 0)) < 0)
         goto fail;
@@ -552,15 +613,12 @@ PyObject *wsl_environ_build(request_rec *r, wsl_interp *interp,
         set_kept(env, keys, K_SERVER_PORT,
                  format_decimal(port_buf, ap_get_server_port(r))) < 0 ||
         set_kept(env, keys, K_SERVER_PROTOCOL, r->protocol) < 0 ||
-        set_kept(env, keys, K_SERVER_SOFTWARE,
-                 ap_get_server_banner()) < 0 ||
         set_kept(env, keys, K_SERVER_ADDR, c->local_ip) < 0 ||
         set_kept(env, keys, K_SERVER_ADMIN, r->server->server_admin) < 0 ||
         set_kept(env, keys, K_SERVER_SIGNATURE,
                  ap_psignature("", r)) < 0 ||
         set_kept(env, keys, K_REMOTE_ADDR, r->useragent_ip) < 0 ||
         set_number(env, k[K_REMOTE_PORT], remote_port) < 0 ||
-        set_kept(env, keys, K_GATEWAY_INTERFACE, "CGI/1.1") < 0 ||
         set_kept(env, keys, K_DOCUMENT_ROOT, ap_document_root(r)) < 0 ||
         set_kept(env, keys, K_REQUEST_SCHEME, ap_http_scheme(r)) < 0 ||
         set_kept(env, keys, K_CONTEXT_PREFIX, ap_context_prefix(r)) < 0 ||
@@ -575,16 +633,8 @@ PyObject *wsl_environ_build(request_rec *r, wsl_interp *interp,
     if (r->ap_auth_type && set_str(env, k[K_AUTH_TYPE], r->ap_auth_type) < 0)
         goto fail;
 
-    if (PyDict_SetItem(env, k[K_WSGI_VERSION], keys->wsgi_version) < 0 ||
-        set_kept(env, keys, K_WSGI_URL_SCHEME, ap_http_scheme(r)) < 0 ||
-        PyDict_SetItem(env, k[K_WSGI_ERRORS], errors) < 0 ||
-        PyDict_SetItem(env, k[K_WSGI_MULTITHREAD],
-                       process_multithread ? Py_True : Py_False) < 0 ||
-        PyDict_SetItem(env, k[K_WSGI_MULTIPROCESS],
-                       process_multiprocess ? Py_True : Py_False) < 0 ||
-        PyDict_SetItem(env, k[K_WSGI_RUN_ONCE], Py_False) < 0 ||
-        PyDict_SetItem(env, k[K_WSGI_FILE_WRAPPER],
-                       (PyObject *)&wsl_py_file_wrapper_type) < 0)
+    if (set_kept(env, keys, K_WSGI_URL_SCHEME, ap_http_scheme(r)) < 0 ||
+        PyDict_SetItem(env, k[K_WSGI_ERRORS], errors) < 0)
         goto fail;
     /* Scripts run before the handler (auth, access, dispatch) get no body:
      * it belongs to the application. */
@@ -594,9 +644,7 @@ PyObject *wsl_environ_build(request_rec *r, wsl_interp *interp,
         goto fail;
 
     /* mod_wsgi.* beside mod_wsgi_lite.*: one object for both names. */
-    if (set_kept_as(env, keys, K_WSL_PROCESS_GROUP, K_MW_PROCESS_GROUP,
-                    "") < 0 ||
-        set_kept_as(env, keys, K_WSL_APPLICATION_GROUP,
+    if (set_kept_as(env, keys, K_WSL_APPLICATION_GROUP,
                     K_MW_APPLICATION_GROUP, group) < 0 ||
         set_kept_as(env, keys, K_WSL_SCRIPT_RELOADING, K_MW_SCRIPT_RELOADING,
                     wsl_config_flag(dconf->script_reloading, 1) ? "1" : "0")
@@ -605,8 +653,7 @@ PyObject *wsl_environ_build(request_rec *r, wsl_interp *interp,
                       r->request_time) < 0 ||
         (callable &&
          set_kept_as(env, keys, K_WSL_CALLABLE_OBJECT, K_MW_CALLABLE_OBJECT,
-                     callable) < 0) ||
-        PyDict_SetItem(env, k[K_WSL_VERSION], keys->wsl_version) < 0)
+                     callable) < 0))
         goto fail;
     /* mod_wsgi's own (its strings of digits, as it gives them).  The
      * handler's request_id is the request's shared object
@@ -662,9 +709,5 @@ int wsl_environ_add_handler_keys(PyObject *env, const wsl_request *req,
                            wsl_metrics_thread_requests(req->thread))) < 0 ||
             set_stolen(env, k[K_MW_TOTAL_REQUESTS],
                        PyLong_FromUnsignedLongLong(
-                           wsl_metrics_total_requests())) < 0 ||
-            PyDict_SetItem(env, k[K_MW_VERSION],
-                           keys->mod_wsgi_version) < 0 ||
-            PyDict_SetItem(env, k[K_APACHE_VERSION],
-                           keys->apache_version) < 0) ? -1 : 0;
+                           wsl_metrics_total_requests())) < 0) ? -1 : 0;
 }

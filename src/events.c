@@ -108,11 +108,8 @@ void wsl_events_request_started(wsl_request *req, PyObject **app,
                                 PyObject *environ)
 {
     wsl_interp *interp = req->interp;
-    PyObject **k, *event, *obj;
+    PyObject **k = interp->pymodule->key, *event, *obj;
 
-    if (!wsl_events_subscribed(interp))
-        return;
-    k = interp->pymodule->key;
     wsl_metrics_thread_cpu(&req->cpu_user, &req->cpu_system);
     if (!(event = PyDict_New()) ||
         set(event, k[PM_REQUEST_ID], Py_NewRef(req->request_id)) < 0 ||

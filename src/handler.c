@@ -143,8 +143,8 @@ static int run_application(wsl_request *req, const wsl_target *target)
     }
     if (environ) {
         /* Set before any callback can hand the environ to a thread. */
-        req->timed = wsl_events_subscribed(interp);
-        wsl_events_request_started(req, &app, environ);
+        if ((req->timed = wsl_events_subscribed(interp)))
+            wsl_events_request_started(req, &app, environ);
         wsl_metrics_application_called(req);
         if ((result = PyObject_CallFunctionObjArgs(app, environ, sr, NULL)))
             rc = wsl_output_result(req, result);

@@ -122,11 +122,10 @@ void wsl_metrics_child_init(apr_pool_t *pchild, server_rec *s)
 
 /* mod_wsgi's utilisation: busy time is the integral of the number of
  * running requests over time.  `adjust` requests start (+1) or end (-1)
- * now; returns the busy time so far and, in *count, the requests done. */
-static double utilization(int adjust, apr_uint64_t *count)
+ * at `now`; returns the busy time so far and, in *count, the requests
+ * done. */
+static double utilization(apr_time_t now, int adjust, apr_uint64_t *count)
 {
-    apr_time_t now = apr_time_now();
-
     if (proc.busy_last && now > proc.busy_last)
         proc.busy += proc.active * seconds(now - proc.busy_last);
     proc.busy_last = now;
@@ -207,7 +206,7 @@ int wsl_metrics_request_begin(wsl_request *req)
                              "mod_wsgi.active_requests");
     req->thread = t;
     t->request_data = req->request_data;
-    utilization(1, NULL);
+    utilization(apr_time_now(), 1, NULL);
     return 0;
 }
 
@@ -264,7 +263,7 @@ void wsl_metrics_request_end(wsl_request *req, apr_time_t finish)
         record_times(req->r->request_time, req->app_start, finish);
     if (sample.thread_buckets && t->thread_id <= sample.threads_max)
         sample.thread_buckets[t->thread_id - 1]++;
-    utilization(-1, NULL);
+    utilization(finish, -1, NULL);
     req->thread = NULL;
 }
 
@@ -364,8 +363,8 @@ static PyObject *thread_list(void)
 PyObject *wsl_py_process_metrics(PyObject *module, PyObject *unused)
 {
     apr_uint64_t count;
-    double busy = utilization(0, &count), user, system;
     apr_time_t now = apr_time_now();
+    double busy = utilization(now, 0, &count), user, system;
 
     process_cpu(&user, &system);
     return Py_BuildValue("{s:i,s:d,s:K,s:L,s:L,s:d,s:d,s:d,s:d,s:L,s:i,"
@@ -518,7 +517,8 @@ static PyObject *int_list(int *values, int n, int *nonzero)
 PyObject *wsl_py_request_metrics(PyObject *module, PyObject *unused)
 {
     apr_uint64_t count, requests, samples;
-    double busy = utilization(0, &count), now = seconds(apr_time_now());
+    apr_time_t clock = apr_time_now();
+    double busy = utilization(clock, 0, &count), now = seconds(clock);
     double user, system, period, server_avg = 0, app_avg = 0;
     int threads_active = 0;
     PyObject *server_buckets, *app_buckets, *zeros, *zeros2, *thread_buckets;

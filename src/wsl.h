@@ -196,8 +196,9 @@ PyObject *wsl_environ_build(request_rec *r, wsl_interp *interp,
                             const char *group, const char *callable,
                             PyObject *input, PyObject *errors);
 /* The keys mod_wsgi sets only for the application itself: handler_script
- * ("" unless WSGIHandlerScript), script_start, the thread and request
- * counts, the version tuples.  0, or -1 with an exception set. */
+ * ("" unless WSGIHandlerScript), script_start, request_id (the request's
+ * own object), the thread and request counts.  0, or -1 with an
+ * exception set. */
 int wsl_environ_add_handler_keys(PyObject *env, const wsl_request *req,
                                  const char *handler_script);
 
@@ -345,7 +346,8 @@ void wsl_metrics_thread_cpu(double *user, double *system);
 
 /* Has anyone subscribed in this interpreter?  GIL held; no exception. */
 int wsl_events_subscribed(wsl_interp *interp);
-/* request_started; a callback may replace *app (a new reference). */
+/* request_started, when wsl_events_subscribed said so; a callback may
+ * replace *app (a new reference). */
 void wsl_events_request_started(wsl_request *req, PyObject **app,
                                 PyObject *environ);
 /* start_response succeeded; from any thread, outside the guard (so a

@@ -36,7 +36,7 @@ use WSLTest qw(t_ok get_json post_json test_port expected_mpm logs_dir
                log_during wait_until diag);
 use WSLServer ();
 
-plan tests => 150, need_module 'mod_wsgi_lite.c';
+plan tests => 152, need_module 'mod_wsgi_lite.c';
 
 my $mpm = expected_mpm();
 my $port = test_port();
@@ -278,6 +278,10 @@ ok t_cmp(join('|', map { $eon->{keys}{"mod_wsgi.$_"}[1] // '?' }
          'WSGIEnableSendfile On, WSGIIgnoreActivity On, WSGIScriptReloading Off: mod_wsgi.* says 1, 1, 0');
 ok t_cmp($eon->{lite}{'mod_wsgi_lite.script_reloading'} // '?', '0',
          '(mod_wsgi_lite.script_reloading agrees)');
+ok t_cmp(join('|', map { $eon->{$_} // '?' } qw(GATEWAY_INTERFACE run_once)),
+         'CGI/1.1|False',
+         'a SetEnv of a constant key (GATEWAY_INTERFACE, wsgi.run_once) loses to it');
+ok t_cmp($eon->{plain} // '?', 'kept', '... while another SetEnv of the same request passes');
 
 # WSGIHandlerScript: handler_script names the script, request_handler the handler.
 my $hs = get_json('/modwsgi/hs/data.mwh');

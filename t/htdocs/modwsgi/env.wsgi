@@ -23,6 +23,9 @@ def application(environ, start_response):
         'SCRIPT_NAME': environ['SCRIPT_NAME'],
         'PATH_INFO': environ['PATH_INFO'],
         'SCRIPT_FILENAME': environ['SCRIPT_FILENAME'],
+        'GATEWAY_INTERFACE': environ['GATEWAY_INTERFACE'],
+        'run_once': repr(environ['wsgi.run_once']),
+        'plain': environ.get('WSL_MW_PLAIN'),
         'lite': {k: environ[k] for k in environ
                  if k.startswith('mod_wsgi_lite.') and
                  isinstance(environ[k], str)},
