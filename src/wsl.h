@@ -8,7 +8,10 @@
  *
  *   config.c -> interp.c -> script.c -> environ.c -> handler.c
  *            -> response.c (start_response) -> output.c (body, file wrapper)
- *   input.c (wsgi.input) and log.c (wsgi.errors, tracebacks) on the side.
+ *   input.c (wsgi.input) and log.c (wsgi.errors, tracebacks) on the side;
+ *   pymodule.c (import mod_wsgi, import apache), events.c (their event
+ *   callbacks) and metrics.c (request ids and data, counters) beside the
+ *   handler.
  *
  * Before the handler, auth.c (authn/authz providers, access check) and
  * dispatch.c run their scripts through hookscript.c, which uses the same
