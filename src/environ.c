@@ -174,8 +174,9 @@ int wsl_environ_keys_init(wsl_interp *interp)
     }
     ap_get_server_revision(&apache);
     keys->wsgi_version = Py_BuildValue("(ii)", 1, 0);
-    keys->wsl_version = Py_BuildValue("(iii)", 0, 1, 0);
-    keys->mod_wsgi_version = Py_BuildValue("(iii)", 4, 9, 4);
+    keys->wsl_version = Py_BuildValue("(iii)", WSL_VERSION_TUPLE);
+    keys->mod_wsgi_version = Py_BuildValue("(iii)",
+                                           WSL_MOD_WSGI_VERSION_TUPLE);
     keys->apache_version = Py_BuildValue("(iii)", apache.major,
                                          apache.minor, apache.patch);
     if (!keys->wsgi_version || !keys->wsl_version ||

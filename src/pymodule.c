@@ -17,10 +17,6 @@
 #include "ap_mpm.h"
 #include "http_config.h"
 
-/* The mod_wsgi API this module provides, and what `version` says: apps
- * test `mod_wsgi.version >= (4, x)` before using a 4.x feature. */
-#define WSL_MOD_WSGI_VERSION 4, 9, 4
-
 static const char *const key_names[PM_KEY_COUNT] = {
     "event_callbacks", "shutdown_callbacks", "active_requests",
     "request_id", "thread_id", "daemon_connects", "daemon_restarts",
@@ -137,8 +133,10 @@ static PyObject *latin1(const char *text)
 
 static int fill_mod_wsgi(PyObject *m, const char *group)
 {
-    return (add(m, "version", Py_BuildValue("(iii)", WSL_MOD_WSGI_VERSION))
-            || add(m, "lite_version", Py_BuildValue("(iii)", 0, 1, 0))
+    return (add(m, "version",
+                Py_BuildValue("(iii)", WSL_MOD_WSGI_VERSION_TUPLE))
+            || add(m, "lite_version",
+                   Py_BuildValue("(iii)", WSL_VERSION_TUPLE))
             || add(m, "process_group", latin1(""))
             || add(m, "application_group", latin1(group))
             || add(m, "maximum_processes",

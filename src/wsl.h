@@ -42,6 +42,11 @@ APLOG_USE_MODULE(wsgi_lite);
 extern module AP_MODULE_DECLARE_DATA wsgi_lite_module;
 
 #define WSL_VERSION_STRING "0.1.0"
+#define WSL_VERSION_TUPLE 0, 1, 0
+/* The mod_wsgi API provided, as mod_wsgi.version and the environ's
+ * mod_wsgi.version give it: applications compare it before using a
+ * feature of mod_wsgi 4.x. */
+#define WSL_MOD_WSGI_VERSION_TUPLE 4, 9, 4
 #define WSL_HANDLER "wsgi-script"
 /* The Makefile passes the embedded interpreter's path unquoted (libtool
  * strips quotes); this makes it a string. */
