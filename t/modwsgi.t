@@ -36,7 +36,7 @@ use WSLTest qw(t_ok get_json post_json test_port expected_mpm logs_dir
                log_during wait_until diag);
 use WSLServer ();
 
-plan tests => 152, need_module 'mod_wsgi_lite.c';
+plan tests => 156, need_module 'mod_wsgi_lite.c';
 
 my $mpm = expected_mpm();
 my $port = test_port();
@@ -78,6 +78,11 @@ for my $case (['main', '/modwsgi/attrs_main', ''],
     ok t_cmp(JSON::PP->new->canonical->encode($m->{version} || []),
              '["tuple",[["int",4],["int",9],["int",4]]]',
              "$where: mod_wsgi.version is the tuple (4, 9, 4), the mod_wsgi API provided");
+    ok t_cmp(JSON::PP->new->canonical->encode($j->{lite_version} || []),
+             '["tuple",[["int",0],["int",1],["int",0]]]',
+             "$where: mod_wsgi.lite_version is this module's own version, (0, 1, 0)");
+    ok t_ok($j->{lite_version_is_environs},
+            "$where: mod_wsgi.lite_version is environ['mod_wsgi_lite.version']");
     ok t_cmp("@{ $m->{process_group} || [] }", 'str ',
              "$where: mod_wsgi.process_group is '' (embedded mode)");
     ok t_cmp(join('|', @{ $m->{application_group} || [] }), "str|$group",

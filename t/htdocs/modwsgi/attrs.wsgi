@@ -85,6 +85,11 @@ def application(environ, start_response):
         'mod': {n: describe(getattr(mod_wsgi, n)) for n in MOD_NAMES
                 if hasattr(mod_wsgi, n)},
         'mod_missing': [n for n in MOD_NAMES if not hasattr(mod_wsgi, n)],
+        # This module's own version, beside mod_wsgi's API version.
+        'lite_version': describe(getattr(mod_wsgi, 'lite_version', None)),
+        'lite_version_is_environs':
+            getattr(mod_wsgi, 'lite_version', None)
+            == environ['mod_wsgi_lite.version'],
         'apache': {n: describe(getattr(apache, n)) for n in APACHE_NAMES
                    if hasattr(apache, n)},
         'apache_missing': [n for n in APACHE_NAMES if not hasattr(apache, n)],
