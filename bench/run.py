@@ -281,6 +281,11 @@ def server_config(kind, mpm, rundir, port, args):
                 lines.append('Alias %s "%s/%s"' % (s.url, htdocs, s.static))
     else:
         lines.append("WSGIApplicationGroup %{GLOBAL}")
+        # wsgi.file_wrapper goes out by sendfile() only under this, in
+        # mod_wsgi and in mod_wsgi_lite alike (EnableSendfile is for the
+        # files Apache opens itself): the filewrapper scenario compares
+        # the sendfile paths.
+        lines.append("WSGIEnableSendfile On")
         for app in apps_used:
             script = os.path.join(apps, app + ".wsgi")
             lines.append('WSGIScriptAlias /%s "%s"' % (app, script))

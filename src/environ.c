@@ -30,6 +30,14 @@ enum {
     K_WSL_PROCESS_GROUP, K_WSL_APPLICATION_GROUP, K_WSL_SCRIPT_RELOADING,
     K_WSL_REQUEST_START, K_WSL_CALLABLE_OBJECT, K_WSL_VERSION,
     K_APACHE_REQUEST_REC,
+    /* mod_wsgi 4.9.4's, with its names, types and formats */
+    K_MW_PROCESS_GROUP, K_MW_APPLICATION_GROUP, K_MW_CALLABLE_OBJECT,
+    K_MW_REQUEST_HANDLER, K_MW_HANDLER_SCRIPT, K_MW_SCRIPT_RELOADING,
+    K_MW_ENABLE_SENDFILE, K_MW_IGNORE_ACTIVITY, K_MW_LISTENER_HOST,
+    K_MW_LISTENER_PORT, K_MW_REQUEST_START, K_MW_SCRIPT_START,
+    K_MW_REQUEST_ID, K_MW_CONNECTION_ID, K_MW_THREAD_ID,
+    K_MW_THREAD_REQUESTS, K_MW_TOTAL_REQUESTS, K_MW_SCRIPT_NAME,
+    K_MW_PATH_INFO, K_MW_VERSION, K_APACHE_VERSION,
     K_COUNT
 };
 
@@ -48,11 +56,26 @@ static const char *const key_names[K_COUNT] = {
     "mod_wsgi_lite.script_reloading", "mod_wsgi_lite.request_start",
     "mod_wsgi_lite.callable_object", "mod_wsgi_lite.version",
     "apache.request_rec",
+    "mod_wsgi.process_group", "mod_wsgi.application_group",
+    "mod_wsgi.callable_object", "mod_wsgi.request_handler",
+    "mod_wsgi.handler_script", "mod_wsgi.script_reloading",
+    "mod_wsgi.enable_sendfile", "mod_wsgi.ignore_activity",
+    "mod_wsgi.listener_host", "mod_wsgi.listener_port",
+    "mod_wsgi.request_start", "mod_wsgi.script_start",
+    "mod_wsgi.request_id", "mod_wsgi.connection_id", "mod_wsgi.thread_id",
+    "mod_wsgi.thread_requests", "mod_wsgi.total_requests",
+    "mod_wsgi.script_name", "mod_wsgi.path_info", "mod_wsgi.version",
+    "apache.version",
 };
 
 /* Request header names seen, each with its HTTP_* key, capped so a client
  * inventing names cannot grow it without bound. */
 #define WSL_HEADER_CACHE_MAX 256
+
+/* Sized for the 60-odd CGI, wsgi.*, mod_wsgi.* and mod_wsgi_lite.* keys
+ * plus a browser's headers (room for 85 in all), so that filling an
+ * environ does not resize it. */
+#define WSL_ENVIRON_PRESIZE 64
 
 /* Values longer than this are never kept for reuse. */
 #define WSL_KEPT_VALUE_MAX 256
@@ -70,6 +93,11 @@ struct wsl_environ_keys {
     apr_pool_t *pool;
     PyObject *wsgi_version;     /* (1, 0) */
     PyObject *wsl_version;      /* (major, minor, micro) */
+    PyObject *mod_wsgi_version; /* the mod_wsgi API provided: (4, 9, 4) */
+    PyObject *apache_version;   /* the running Apache's */
+    PyObject *constants;        /* the keys whose values never change in
+                                 * this process, presized: each environ
+                                 * starts as a copy of it */
 };
 
 /* Fixed for the life of the child (set from the MPM at start-up). */
@@ -81,11 +109,60 @@ void wsl_environ_set_process_model(int multithread, int multiprocess)
     process_multiprocess = multiprocess;
 }
 
+/*
+ * The environ's constant part.  CPython copies a dict like this one with
+ * one memcpy of its table (PyDict_Copy's fast path for a compact dict),
+ * where setting its dozen keys one by one cost some 3,000 instructions a
+ * request.  Presized like a full environ, so that the copy has room for
+ * the rest without a resize.  Set at child start-up, after the MPM is
+ * known (wsgi.multithread) and before the first request.
+ */
+static int make_constants(wsl_environ_keys *keys)
+{
+    PyObject **k = keys->key, *d, *empty, *gateway, *software;
+    const char *banner = ap_get_server_banner();
+    int rc;
+
+    if (!(d = _PyDict_NewPresized(WSL_ENVIRON_PRESIZE)))
+        return -1;
+    empty = PyUnicode_FromString("");
+    gateway = PyUnicode_FromString("CGI/1.1");
+    software = PyUnicode_DecodeLatin1(banner, strlen(banner), NULL);
+    rc = (!empty || !gateway || !software ||
+          PyDict_SetItem(d, k[K_GATEWAY_INTERFACE], gateway) < 0 ||
+          PyDict_SetItem(d, k[K_SERVER_SOFTWARE], software) < 0 ||
+          PyDict_SetItem(d, k[K_WSGI_VERSION], keys->wsgi_version) < 0 ||
+          PyDict_SetItem(d, k[K_WSGI_MULTITHREAD],
+                         process_multithread ? Py_True : Py_False) < 0 ||
+          PyDict_SetItem(d, k[K_WSGI_MULTIPROCESS],
+                         process_multiprocess ? Py_True : Py_False) < 0 ||
+          PyDict_SetItem(d, k[K_WSGI_RUN_ONCE], Py_False) < 0 ||
+          PyDict_SetItem(d, k[K_WSGI_FILE_WRAPPER],
+                         (PyObject *)&wsl_py_file_wrapper_type) < 0 ||
+          /* embedded mode: no process group */
+          PyDict_SetItem(d, k[K_WSL_PROCESS_GROUP], empty) < 0 ||
+          PyDict_SetItem(d, k[K_MW_PROCESS_GROUP], empty) < 0 ||
+          PyDict_SetItem(d, k[K_WSL_VERSION], keys->wsl_version) < 0 ||
+          PyDict_SetItem(d, k[K_MW_VERSION], keys->mod_wsgi_version) < 0 ||
+          PyDict_SetItem(d, k[K_APACHE_VERSION], keys->apache_version) < 0)
+         ? -1 : 0;
+    Py_XDECREF(empty);
+    Py_XDECREF(gateway);
+    Py_XDECREF(software);
+    if (rc < 0) {
+        Py_DECREF(d);
+        return -1;
+    }
+    keys->constants = d;
+    return 0;
+}
+
 int wsl_environ_keys_init(wsl_interp *interp)
 {
     /* Pooled with the interpreter's other bookkeeping: it lives as long as
      * the child, and the pool gives it back at exit. */
     wsl_environ_keys *keys = apr_pcalloc(interp->pool, sizeof(*keys));
+    ap_version_t apache;
     int i;
 
     interp->keys = keys;
@@ -95,11 +172,17 @@ int wsl_environ_keys_init(wsl_interp *interp)
         if (!(keys->key[i] = PyUnicode_InternFromString(key_names[i])))
             return -1;
     }
+    ap_get_server_revision(&apache);
     keys->wsgi_version = Py_BuildValue("(ii)", 1, 0);
-    keys->wsl_version = Py_BuildValue("(iii)", 0, 1, 0);
-    if (!keys->wsgi_version || !keys->wsl_version)
+    keys->wsl_version = Py_BuildValue("(iii)", WSL_VERSION_TUPLE);
+    keys->mod_wsgi_version = Py_BuildValue("(iii)",
+                                           WSL_MOD_WSGI_VERSION_TUPLE);
+    keys->apache_version = Py_BuildValue("(iii)", apache.major,
+                                         apache.minor, apache.patch);
+    if (!keys->wsgi_version || !keys->wsl_version ||
+        !keys->mod_wsgi_version || !keys->apache_version)
         return -1;
-    return 0;
+    return make_constants(keys);
 }
 
 /* environ[key] = value; `value` is stolen (NULL means an error is set). */
@@ -114,13 +197,24 @@ static int set_stolen(PyObject *env, PyObject *key, PyObject *value)
     return rc;
 }
 
-/* A native string (PEP 3333: latin-1 decoded bytes). */
-static int set_str(PyObject *env, PyObject *key, const char *value)
+/* A native string (PEP 3333: latin-1 decoded bytes), under one key or
+ * two. */
+static int set_str_as(PyObject *env, PyObject *key, PyObject *alias,
+                      const char *value)
 {
+    PyObject *obj;
+
     if (!value)
         value = "";
-    return set_stolen(env, key,
-                      PyUnicode_DecodeLatin1(value, strlen(value), NULL));
+    obj = PyUnicode_DecodeLatin1(value, strlen(value), NULL);
+    if (obj && alias && PyDict_SetItem(env, alias, obj) < 0)
+        Py_CLEAR(obj);
+    return set_stolen(env, key, obj);
+}
+
+static int set_str(PyObject *env, PyObject *key, const char *value)
+{
+    return set_str_as(env, key, NULL, value);
 }
 
 /*
@@ -129,31 +223,46 @@ static int set_str(PyObject *env, PyObject *key, const char *value)
  * str of the last request is reused while the text is the same, which
  * saves an allocation and a decode per key inside the GIL, the part of a
  * request that threads wait on each other for.  Runs with the GIL of the
- * interpreter that owns `keys`, so no lock.
+ * interpreter that owns `keys`, so no lock.  With `alias` >= 0 the same
+ * object goes under that key too (mod_wsgi.* beside mod_wsgi_lite.*).
  */
-static int set_kept(PyObject *env, wsl_environ_keys *keys, int i,
-                    const char *value)
+static int set_kept_as(PyObject *env, wsl_environ_keys *keys, int i,
+                       int alias, const char *value)
 {
     kept_value *kept = &keys->kept[i];
     PyObject *obj;
     size_t n;
     char *text;
+    int rc;
 
     if (!value)
         value = "";
-    if (kept->text && strcmp(kept->text, value) == 0)
-        return PyDict_SetItem(env, keys->key[i], kept->obj);
-    n = strlen(value);
-    if (!(obj = PyUnicode_DecodeLatin1(value, (Py_ssize_t)n, NULL)))
-        return -1;
-    if (n < WSL_KEPT_VALUE_MAX && (text = PyMem_Malloc(n + 1))) {
-        memcpy(text, value, n + 1);
-        PyMem_Free(kept->text);
-        kept->text = text;
-        Py_INCREF(obj);
-        Py_XSETREF(kept->obj, obj);
+    if (kept->text && strcmp(kept->text, value) == 0) {
+        obj = Py_NewRef(kept->obj);
     }
-    return set_stolen(env, keys->key[i], obj);
+    else {
+        n = strlen(value);
+        if (!(obj = PyUnicode_DecodeLatin1(value, (Py_ssize_t)n, NULL)))
+            return -1;
+        if (n < WSL_KEPT_VALUE_MAX && (text = PyMem_Malloc(n + 1))) {
+            memcpy(text, value, n + 1);
+            PyMem_Free(kept->text);
+            kept->text = text;
+            Py_INCREF(obj);
+            Py_XSETREF(kept->obj, obj);
+        }
+    }
+    rc = PyDict_SetItem(env, keys->key[i], obj);
+    if (rc == 0 && alias >= 0)
+        rc = PyDict_SetItem(env, keys->key[alias], obj);
+    Py_DECREF(obj);
+    return rc;
+}
+
+static int set_kept(PyObject *env, wsl_environ_keys *keys, int i,
+                    const char *value)
+{
+    return set_kept_as(env, keys, i, -1, value);
 }
 
 /* `value` in decimal at the end of buf, NUL-terminated: digits written by
@@ -176,13 +285,21 @@ static const char *format_decimal(char *buf, apr_int64_t value)
     return p;
 }
 
-/* A decimal number as a native string. */
-static int set_number(PyObject *env, PyObject *key, apr_int64_t value)
+/* A decimal number as a native string, under one key or two. */
+static int set_number_as(PyObject *env, PyObject *key, PyObject *alias,
+                         apr_int64_t value)
 {
     char buf[WSL_DECIMAL_SIZE];
+    PyObject *obj = PyUnicode_FromString(format_decimal(buf, value));
 
-    return set_stolen(env, key,
-                      PyUnicode_FromString(format_decimal(buf, value)));
+    if (obj && alias && PyDict_SetItem(env, alias, obj) < 0)
+        Py_CLEAR(obj);
+    return set_stolen(env, key, obj);
+}
+
+static int set_number(PyObject *env, PyObject *key, apr_int64_t value)
+{
+    return set_number_as(env, key, NULL, value);
 }
 
 /* New reference to the environ key for a request header, Py_None when
@@ -265,11 +382,12 @@ static int add_headers(PyObject *env, request_rec *r, wsl_environ_keys *keys,
 /* SetEnv, mod_rewrite's E=, mod_ssl's HTTPS, UNIQUE_ID ...: added first,
  * so the CGI variables computed below win over a SetEnv of the same name,
  * as in a CGI environment. */
-static int add_subprocess_env(PyObject *env, request_rec *r)
+static int add_subprocess_env(PyObject *env, request_rec *r,
+                              PyObject *constants)
 {
     const apr_array_header_t *arr = apr_table_elts(r->subprocess_env);
     const apr_table_entry_t *e = (const apr_table_entry_t *)arr->elts;
-    int i;
+    int i, overwritten = 0;
 
     for (i = 0; i < arr->nelts; i++) {
         PyObject *key;
@@ -280,12 +398,19 @@ static int add_subprocess_env(PyObject *env, request_rec *r)
         if (!(key = PyUnicode_DecodeLatin1(e[i].key, strlen(e[i].key),
                                            NULL)))
             return -1;
+        if (!overwritten && (overwritten = PyDict_Contains(constants, key))
+            < 0) {
+            Py_DECREF(key);
+            return -1;
+        }
         rc = set_str(env, key, e[i].val);
         Py_DECREF(key);
         if (rc < 0)
             return -1;
     }
-    return 0;
+    /* The environ started as a copy of the constants; a SetEnv of one of
+     * their names (GATEWAY_INTERFACE, wsgi.run_once ...) loses to it. */
+    return overwritten ? PyDict_Update(env, constants) : 0;
 }
 
 /*
@@ -464,13 +589,11 @@ PyObject *wsl_environ_build(request_rec *r, wsl_interp *interp,
                                                : c->client_addr->port;
     const char *remote_host = ap_get_useragent_host(r, REMOTE_HOST, NULL);
     char port_buf[WSL_DECIMAL_SIZE];
-    /* Sized for the 30-odd CGI and wsgi.* keys plus a browser's headers,
-     * so that filling it never resizes it. */
-    PyObject *env = _PyDict_NewPresized(48);
+    PyObject *env = PyDict_Copy(keys->constants);
 
     if (!env)
         return NULL;
-    if (add_subprocess_env(env, r) < 0 ||
+    if (add_subprocess_env(env, r, keys->constants) < 0 ||
         add_headers(env, r, keys,
                     wsl_config_flag(dconf->pass_authorization, 0)) < 0)
         goto fail;
@@ -478,9 +601,12 @@ PyObject *wsl_environ_build(request_rec *r, wsl_interp *interp,
     if (set_kept(env, keys, K_REQUEST_METHOD,
                  request_method(r, wsl_config_flag(dconf->map_head_to_get,
                                                    WSL_HEAD_AUTO))) < 0 ||
-        set_kept(env, keys, K_SCRIPT_NAME,
-                 wsl_request_script_name(r)) < 0 ||
-        set_str(env, k[K_PATH_INFO], r->path_info) < 0 ||
+        /* mod_wsgi.script_name and path_info keep what they were before
+         * trusted proxy headers rewrote them, as in mod_wsgi. */
+        set_kept_as(env, keys, K_SCRIPT_NAME, K_MW_SCRIPT_NAME,
+                    wsl_request_script_name(r)) < 0 ||
+        set_str_as(env, k[K_PATH_INFO], k[K_MW_PATH_INFO],
+                   r->path_info) < 0 ||
         set_str(env, k[K_QUERY_STRING], r->args) < 0 ||
         set_str(env, k[K_REQUEST_URI], r->unparsed_uri) < 0 ||
         set_kept(env, keys, K_SERVER_NAME,
@@ -488,15 +614,12 @@ PyObject *wsl_environ_build(request_rec *r, wsl_interp *interp,
         set_kept(env, keys, K_SERVER_PORT,
                  format_decimal(port_buf, ap_get_server_port(r))) < 0 ||
         set_kept(env, keys, K_SERVER_PROTOCOL, r->protocol) < 0 ||
-        set_kept(env, keys, K_SERVER_SOFTWARE,
-                 ap_get_server_banner()) < 0 ||
         set_kept(env, keys, K_SERVER_ADDR, c->local_ip) < 0 ||
         set_kept(env, keys, K_SERVER_ADMIN, r->server->server_admin) < 0 ||
         set_kept(env, keys, K_SERVER_SIGNATURE,
                  ap_psignature("", r)) < 0 ||
         set_kept(env, keys, K_REMOTE_ADDR, r->useragent_ip) < 0 ||
         set_number(env, k[K_REMOTE_PORT], remote_port) < 0 ||
-        set_kept(env, keys, K_GATEWAY_INTERFACE, "CGI/1.1") < 0 ||
         set_kept(env, keys, K_DOCUMENT_ROOT, ap_document_root(r)) < 0 ||
         set_kept(env, keys, K_REQUEST_SCHEME, ap_http_scheme(r)) < 0 ||
         set_kept(env, keys, K_CONTEXT_PREFIX, ap_context_prefix(r)) < 0 ||
@@ -511,16 +634,8 @@ PyObject *wsl_environ_build(request_rec *r, wsl_interp *interp,
     if (r->ap_auth_type && set_str(env, k[K_AUTH_TYPE], r->ap_auth_type) < 0)
         goto fail;
 
-    if (PyDict_SetItem(env, k[K_WSGI_VERSION], keys->wsgi_version) < 0 ||
-        set_kept(env, keys, K_WSGI_URL_SCHEME, ap_http_scheme(r)) < 0 ||
-        PyDict_SetItem(env, k[K_WSGI_ERRORS], errors) < 0 ||
-        PyDict_SetItem(env, k[K_WSGI_MULTITHREAD],
-                       process_multithread ? Py_True : Py_False) < 0 ||
-        PyDict_SetItem(env, k[K_WSGI_MULTIPROCESS],
-                       process_multiprocess ? Py_True : Py_False) < 0 ||
-        PyDict_SetItem(env, k[K_WSGI_RUN_ONCE], Py_False) < 0 ||
-        PyDict_SetItem(env, k[K_WSGI_FILE_WRAPPER],
-                       (PyObject *)&wsl_py_file_wrapper_type) < 0)
+    if (set_kept(env, keys, K_WSGI_URL_SCHEME, ap_http_scheme(r)) < 0 ||
+        PyDict_SetItem(env, k[K_WSGI_ERRORS], errors) < 0)
         goto fail;
     /* Scripts run before the handler (auth, access, dispatch) get no body:
      * it belongs to the application. */
@@ -529,15 +644,37 @@ PyObject *wsl_environ_build(request_rec *r, wsl_interp *interp,
                                  Py_True) < 0))
         goto fail;
 
-    if (set_kept(env, keys, K_WSL_PROCESS_GROUP, "") < 0 ||
-        set_kept(env, keys, K_WSL_APPLICATION_GROUP, group) < 0 ||
-        set_kept(env, keys, K_WSL_SCRIPT_RELOADING,
-                 wsl_config_flag(dconf->script_reloading, 1) ? "1" : "0") < 0
-        ||
-        set_number(env, k[K_WSL_REQUEST_START], r->request_time) < 0 ||
+    /* mod_wsgi.* beside mod_wsgi_lite.*: one object for both names. */
+    if (set_kept_as(env, keys, K_WSL_APPLICATION_GROUP,
+                    K_MW_APPLICATION_GROUP, group) < 0 ||
+        set_kept_as(env, keys, K_WSL_SCRIPT_RELOADING, K_MW_SCRIPT_RELOADING,
+                    wsl_config_flag(dconf->script_reloading, 1) ? "1" : "0")
+        < 0 ||
+        set_number_as(env, k[K_WSL_REQUEST_START], k[K_MW_REQUEST_START],
+                      r->request_time) < 0 ||
         (callable &&
-         set_kept(env, keys, K_WSL_CALLABLE_OBJECT, callable) < 0) ||
-        PyDict_SetItem(env, k[K_WSL_VERSION], keys->wsl_version) < 0)
+         set_kept_as(env, keys, K_WSL_CALLABLE_OBJECT, K_MW_CALLABLE_OBJECT,
+                     callable) < 0))
+        goto fail;
+    /* mod_wsgi's own (its strings of digits, as it gives them).  The
+     * handler's request_id is the request's shared object
+     * (wsl_environ_add_handler_keys); a hook script gets the id only if
+     * something already made one. */
+    if ((r->handler &&
+         set_kept(env, keys, K_MW_REQUEST_HANDLER, r->handler) < 0) ||
+        set_kept(env, keys, K_MW_ENABLE_SENDFILE,
+                 wsl_config_flag(dconf->enable_sendfile, 0) ? "1" : "0") < 0
+        ||
+        set_kept(env, keys, K_MW_IGNORE_ACTIVITY,
+                 wsl_config_flag(dconf->ignore_activity, 0) ? "1" : "0") < 0
+        ||
+        set_kept(env, keys, K_MW_LISTENER_HOST,
+                 c->local_addr->hostname) < 0 ||
+        set_kept(env, keys, K_MW_LISTENER_PORT,
+                 format_decimal(port_buf, c->local_addr->port)) < 0 ||
+        (!input && r->log_id &&
+         set_str(env, k[K_MW_REQUEST_ID], r->log_id) < 0) ||
+        (c->log_id && set_str(env, k[K_MW_CONNECTION_ID], c->log_id) < 0))
         goto fail;
     /* WSGIPassApacheRequest: the request_rec for C extensions (mod_wsgi's
      * unnamed capsule).  Only valid while the request runs. */
@@ -552,4 +689,26 @@ PyObject *wsl_environ_build(request_rec *r, wsl_interp *interp,
 fail:
     Py_DECREF(env);
     return NULL;
+}
+
+int wsl_environ_add_handler_keys(PyObject *env, const wsl_request *req,
+                                 const char *handler_script)
+{
+    wsl_environ_keys *keys = req->interp->keys;
+    PyObject **k = keys->key;
+
+    /* mod_wsgi gives these counts as int; small ones are cached by
+     * Python, so they cost no allocation. */
+    return (set_kept(env, keys, K_MW_HANDLER_SCRIPT, handler_script) < 0 ||
+            set_number(env, k[K_MW_SCRIPT_START], req->app_start) < 0 ||
+            PyDict_SetItem(env, k[K_MW_REQUEST_ID], req->request_id) < 0 ||
+            set_stolen(env, k[K_MW_THREAD_ID],
+                       PyLong_FromLong(wsl_metrics_thread_id(req->thread)))
+            < 0 ||
+            set_stolen(env, k[K_MW_THREAD_REQUESTS],
+                       PyLong_FromLongLong(
+                           wsl_metrics_thread_requests(req->thread))) < 0 ||
+            set_stolen(env, k[K_MW_TOTAL_REQUESTS],
+                       PyLong_FromUnsignedLongLong(
+                           wsl_metrics_total_requests())) < 0) ? -1 : 0;
 }

@@ -71,6 +71,7 @@ typedef struct {
     const apr_finfo_t *finfo;
     const char *group;          /* NULL: %{GLOBAL} */
     const char *callable;
+    const char *handler_script; /* WSGIHandlerScript's file, else "" */
 } wsl_target;
 
 /* The body is over, whatever happens next: a write() from close() (or
@@ -83,6 +84,21 @@ static void end_body(wsl_request *req)
     }
 }
 
+/* environ, with the keys mod_wsgi sets only for the application. */
+static PyObject *build_environ(wsl_request *req, const wsl_target *target,
+                               PyObject *input, PyObject *errors)
+{
+    PyObject *environ = wsl_environ_build(req->r, req->interp,
+                                          target->group ? target->group : "",
+                                          target->callable, input, errors);
+
+    if (environ &&
+        wsl_environ_add_handler_keys(environ, req,
+                                     target->handler_script) < 0)
+        Py_CLEAR(environ);
+    return environ;
+}
+
 /*
  * Everything the request does in Python, GIL held.  The end of the
  * response may be left in req->bb for the caller to send.
@@ -90,34 +106,50 @@ static void end_body(wsl_request *req)
  * The objects handed to the application reach the request only through
  * its guard, and the guard is ended before anything here touches the
  * request again: from then on no other thread can, and no call of theirs
- * is in progress.
+ * is in progress.  Event callbacks (events.c) run on this thread, with
+ * the guard not held: request_started before the application, and
+ * request_finished once the guard has ended, so that what the request
+ * counted is final and nothing a callback keeps reaches the request.
  */
 static int run_application(wsl_request *req, const wsl_target *target)
 {
     request_rec *r = req->r;
     wsl_interp *interp = req->interp;
-    PyObject *app, *input = NULL, *errors = NULL, *sr = NULL;
+    PyObject *app = NULL, *input = NULL, *errors = NULL, *sr = NULL;
     PyObject *environ = NULL, *result = NULL;
+    apr_time_t finish = 0;
     int status = OK, load_status, rc = -1;
 
+    /* Before the script loads: code run at its import may already ask
+     * for mod_wsgi.request_data(), as under mod_wsgi. */
+    if (wsl_metrics_request_begin(req) < 0)
+        return HTTP_INTERNAL_SERVER_ERROR;
     app = wsl_script_callable(r, interp, target->path, target->finfo,
                               target->callable, &load_status);
-    if (!app)
-        return load_status;
+    if (!app) {
+        status = load_status;
+        goto done;
+    }
     if (!(req->guard = wsl_guard_new(r, req))) {
-        Py_DECREF(app);
         wsl_log_python_error(r, interp, "setting up the request");
-        return HTTP_INTERNAL_SERVER_ERROR;
+        status = HTTP_INTERNAL_SERVER_ERROR;
+        goto done;
     }
 
     if ((input = wsl_input_new(req)) &&
         (errors = wsl_log_new(req->guard, r->server, APLOG_ERR)) &&
-        (sr = wsl_start_response_new(req)) &&
-        (environ = wsl_environ_build(r, interp,
-                                     target->group ? target->group : "",
-                                     target->callable, input, errors)) &&
-        (result = PyObject_CallFunctionObjArgs(app, environ, sr, NULL)))
-        rc = wsl_output_result(req, result);
+        (sr = wsl_start_response_new(req))) {
+        req->app_start = apr_time_now();    /* mod_wsgi.script_start */
+        environ = build_environ(req, target, input, errors);
+    }
+    if (environ) {
+        /* Set before any callback can hand the environ to a thread. */
+        if ((req->timed = wsl_events_subscribed(interp)))
+            wsl_events_request_started(req, &app, environ);
+        wsl_metrics_application_called(req);
+        if ((result = PyObject_CallFunctionObjArgs(app, environ, sr, NULL)))
+            rc = wsl_output_result(req, result);
+    }
 
     if (result) {
         /* close() runs even when iterating failed.  Its own failure is
@@ -128,14 +160,14 @@ static int run_application(wsl_request *req, const wsl_target *target)
         PyErr_Fetch(&type, &value, &tb);
         end_body(req);
         if (call_close(result) < 0)
-            wsl_log_python_error(r, interp, "close() of the response");
+            wsl_events_log_exception(req, "close() of the response");
         if (type)
             PyErr_Restore(type, value, tb);
     }
     if (rc < 0)
-        wsl_log_python_error(r, interp,
-                             apr_psprintf(r->pool, "the WSGI application "
-                                          "in '%s'", target->path));
+        wsl_events_log_exception(req,
+                                 apr_psprintf(r->pool, "the WSGI application "
+                                              "in '%s'", target->path));
     if (errors)
         wsl_log_flush(errors);
     wsl_guard_end(req->guard);
@@ -149,16 +181,25 @@ static int run_application(wsl_request *req, const wsl_target *target)
         r->status = HTTP_OK;
         r->status_line = NULL;
     }
+    if (environ && wsl_events_subscribed(interp)) {
+        /* mod_wsgi's request_finished comes after the last byte, and its
+         * output_time counts the last pass. */
+        wsl_output_send_pending_now(req);
+        finish = apr_time_now();
+        wsl_events_request_finished(req, finish);
+    }
 
     Py_XDECREF(result);
     Py_XDECREF(environ);
     Py_XDECREF(sr);
     Py_XDECREF(errors);
     Py_XDECREF(input);
-    Py_DECREF(app);
     wsl_output_done(req);
     wsl_guard_unref(req->guard);
     req->guard = NULL;
+done:
+    Py_XDECREF(app);
+    wsl_metrics_request_end(req, finish ? finish : apr_time_now());
     return status;
 }
 
@@ -272,12 +313,14 @@ int wsl_handler(request_rec *r)
                                                    : wsl_config_group(r));
         target.callable = hs->callable_object ? hs->callable_object
                                               : wsl_config_callable(r);
+        target.handler_script = hs->path;
     }
     else {
         target.path = r->filename;
         target.finfo = &r->finfo;
         target.group = wsl_group_name(r, wsl_config_group(r));
         target.callable = wsl_config_callable(r);
+        target.handler_script = "";
     }
 
     process_group = wsl_config_process_group(r, hs);

@@ -65,11 +65,16 @@ static Py_ssize_t read_from_apache(wsl_py_input *self, wsl_request *req,
     request_rec *r = req->r;
     apr_size_t got = 0;
     apr_status_t rv;
+    apr_time_t start;
     PyThreadState *ts;
     int eos = 0;
 
     if (self->eof || want == 0)
         return 0;
+    /* request_finished's input_reads, input_length and input_time (the
+     * time only for a subscriber). */
+    req->input_reads++;
+    start = req->timed ? apr_time_now() : 0;
     ts = wsl_gil_release();
     do {
         apr_size_t n = want - got;
@@ -88,7 +93,11 @@ static Py_ssize_t read_from_apache(wsl_py_input *self, wsl_request *req,
         /* A filter may hand back an empty brigade (a 100-continue, a
          * chunk header): ask again until data or the end. */
     } while (rv == APR_SUCCESS && !eos && got < want && (fill || got == 0));
+    /* The wait on the client, not on the GIL after it. */
+    if (req->timed)
+        req->input_time += apr_time_now() - start;
     wsl_gil_reacquire(ts);
+    req->input_bytes += (apr_int64_t)got;
 
     if (rv != APR_SUCCESS) {
         char msg[120];

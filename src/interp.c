@@ -240,6 +240,11 @@ static int interp_setup(wsl_interp *interp)
         goto fail;
     if (wsl_environ_keys_init(interp) < 0)
         goto fail;
+    /* Before anything runs Python code of the site's (a .pth file's
+     * import lines under WSGIPythonPath): mod_wsgi is importable from
+     * the start. */
+    if (wsl_pymodule_init(interp) < 0)
+        goto fail;
     if (!(mod = PyImport_ImportModule("traceback")))
         goto fail;
     interp->format_exception = PyObject_GetAttrString(mod, "format_exception");
@@ -570,6 +575,36 @@ static void left_append(char *buf, apr_size_t size, const char *fmt, ...)
 }
 
 /*
+ * Child exit, GIL held with the main interpreter's state: tell every
+ * interpreter's subscribers (mod_wsgi's process_stopping, to
+ * event_callbacks and shutdown_callbacks) before anything is torn down,
+ * so that a callback can still stop the threads it started.  A
+ * sub-interpreter is entered with a thread state made for the purpose.
+ */
+static void publish_process_stopping(void)
+{
+    int i;
+
+    for (i = 0; i < wsl_py.ninterps; i++) {
+        wsl_interp *interp = wsl_py.interps[i];
+        PyThreadState *ts;
+
+        if (!interp->istate || !interp->pymodule)
+            continue;
+        if (i == 0) {
+            wsl_events_process_stopping(interp, wsl_py.server);
+            continue;
+        }
+        ts = PyThreadState_New(interp->istate);
+        PyThreadState_Swap(ts);
+        wsl_events_process_stopping(interp, wsl_py.server);
+        PyThreadState_Clear(ts);
+        PyThreadState_Swap(wsl_py.init_tstate);
+        PyThreadState_Delete(ts);
+    }
+}
+
+/*
  * Child exit: end every sub-interpreter (their atexit callbacks run), then
  * finalise the main one.  The MPMs destroy the child pool after joining
  * their workers, so no request is in Python here, except when a signal
@@ -598,9 +633,12 @@ static apr_status_t interp_child_exit(void *data)
     if (!wsl_py.ready || thread_active || thread_in_setup)
         return APR_SUCCESS;
     wsl_py.ready = 0;
-    if (!wsl_config_flag(sconf->destroy_interpreter, 1))
-        return APR_SUCCESS;
     PyEval_RestoreThread(wsl_py.init_tstate);
+    publish_process_stopping();
+    if (!wsl_config_flag(sconf->destroy_interpreter, 1)) {
+        PyEval_SaveThread();
+        return APR_SUCCESS;
+    }
     while (waited < WSL_EXIT_GRACE_MS && exit_blocked()) {
         Py_BEGIN_ALLOW_THREADS
         apr_sleep(apr_time_from_msec(WSL_EXIT_POLL_MS));
@@ -894,6 +932,7 @@ void wsl_child_init(apr_pool_t *pchild, server_rec *s)
     wsl_py.server = s;
     wsl_py.pool = pchild;
     wsl_py.groups = apr_hash_make(pchild);
+    wsl_metrics_child_init(pchild, s);
     if (apr_thread_mutex_create(&wsl_py.lock, APR_THREAD_MUTEX_DEFAULT,
                                 pchild) != APR_SUCCESS)
         return;

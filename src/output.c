@@ -24,7 +24,8 @@
  * and flushed as it is produced, because PEP 3333 forbids delaying a block
  * while the application computes the next.
  *
- * wsgi.file_wrapper over a real file becomes a file bucket: sendfile.
+ * wsgi.file_wrapper over a real file becomes a file bucket, sent with
+ * sendfile() under WSGIEnableSendfile On (else read and written).
  */
 #include "wsl.h"
 
@@ -123,6 +124,8 @@ static int append_bytes(wsl_request *req, PyObject *bytes)
                         "start_response() was called");
         return -1;
     }
+    if (PyBytes_GET_SIZE(bytes))
+        req->output_writes++;       /* request_finished's output_writes */
     if (req->discard_body)
         return 0;
     len = clamp_to_length(req, (apr_size_t)PyBytes_GET_SIZE(bytes));
@@ -157,12 +160,16 @@ static int length_reached(const wsl_request *req)
  * report beyond an info entry. */
 static void send_brigade(wsl_request *req)
 {
+    apr_time_t start = req->timed ? apr_time_now() : 0;
     apr_status_t rv;
 
     req->headers_sent = 1;
     req->pending = 0;
     rv = ap_pass_brigade(req->r->output_filters, req->bb);
     apr_brigade_cleanup(req->bb);
+    /* request_finished's output_time: only measured for a subscriber. */
+    if (req->timed)
+        req->output_time += apr_time_now() - start;
     if (rv != APR_SUCCESS && !req->aborted) {
         req->aborted = 1;
         ap_log_rerror(APLOG_MARK, APLOG_INFO, rv, req->r,
@@ -270,6 +277,14 @@ void wsl_output_send_pending(wsl_request *req)
     send_brigade(req);
 }
 
+void wsl_output_send_pending_now(wsl_request *req)
+{
+    if (!req->send_pending)
+        return;
+    req->send_pending = 0;
+    pass_brigade(req, 0);
+}
+
 void wsl_output_discard(wsl_request *req)
 {
     discard_brigade(req);
@@ -347,6 +362,8 @@ static int output_file(wsl_request *req, apr_os_file_t fd,
 {
     request_rec *r = req->r;
     core_dir_config *core = ap_get_core_module_config(r->per_dir_config);
+    const wsl_dir_config *dconf =
+        ap_get_module_config(r->per_dir_config, &wsgi_lite_module);
     apr_off_t length;
     apr_file_t *file;
     apr_bucket *b;
@@ -368,9 +385,11 @@ static int output_file(wsl_request *req, apr_os_file_t fd,
         length > req->content_length - req->bytes_sent)
         length = req->content_length - req->bytes_sent;
 
+    /* WSGIEnableSendfile, as in mod_wsgi, is the one switch: Apache's
+     * EnableSendfile applies to the files Apache itself opens. */
     if (apr_os_file_put(&file, &fd,
                         APR_FOPEN_READ |
-                        (core->enable_sendfile == ENABLE_SENDFILE_ON
+                        (wsl_config_flag(dconf->enable_sendfile, 0)
                          ? APR_FOPEN_SENDFILE_ENABLED : 0),
                         r->pool) != APR_SUCCESS)
         return 0;

@@ -276,29 +276,46 @@ static PyObject *start_response_call(wsl_py_start_response *self,
 {
     static char *kwlist[] = { "status", "response_headers", "exc_info",
                               NULL };
-    PyObject *status, *headers, *exc_info = Py_None;
+    PyObject *status, *list, *headers, *exc_info = Py_None;
+    PyObject *request_id = NULL, *request_data = NULL;
+    wsl_interp *interp = NULL;
+    server_rec *s = NULL;
+    wsl_request *req;
     int rc;
 
     if (!PyArg_ParseTupleAndKeywords(args, kwds, "OO|O:start_response",
-                                     kwlist, &status, &headers, &exc_info))
+                                     kwlist, &status, &list, &exc_info))
         return NULL;
-    if (!PyList_Check(headers)) {
+    if (!PyList_Check(list)) {
         PyErr_Format(PyExc_TypeError, "response headers must be a list, "
-                     "not %.200s", Py_TYPE(headers)->tp_name);
+                     "not %.200s", Py_TYPE(list)->tp_name);
         return NULL;
     }
-    if (!(headers = PyList_AsTuple(headers)))
+    if (!(headers = PyList_AsTuple(list)))
         return NULL;
     if (!wsl_guard_enter(self->guard, "start_response()")) {
         Py_DECREF(headers);
         return NULL;
     }
-    rc = start_response(wsl_guard_request(self->guard), status, headers,
-                        exc_info);
+    req = wsl_guard_request(self->guard);
+    rc = start_response(req, status, headers, exc_info);
+    if (rc == 0 && wsl_events_subscribed(req->interp)) {
+        /* Published once the guard is left: a callback may write(). */
+        interp = req->interp;
+        s = req->r->server;
+        request_id = Py_NewRef(req->request_id);
+        request_data = Py_NewRef(req->request_data);
+    }
     wsl_guard_leave(self->guard);
     Py_DECREF(headers);
     if (rc < 0)
         return NULL;
+    if (request_id) {
+        wsl_events_response_started(interp, s, request_id, request_data,
+                                    status, list, exc_info);
+        Py_DECREF(request_id);
+        Py_DECREF(request_data);
+    }
     return PyObject_GetAttrString((PyObject *)self, "write");
 }
 

@@ -8,7 +8,10 @@
  *
  *   config.c -> interp.c -> script.c -> environ.c -> handler.c
  *            -> response.c (start_response) -> output.c (body, file wrapper)
- *   input.c (wsgi.input) and log.c (wsgi.errors, tracebacks) on the side.
+ *   input.c (wsgi.input) and log.c (wsgi.errors, tracebacks) on the side;
+ *   pymodule.c (import mod_wsgi, import apache), events.c (their event
+ *   callbacks) and metrics.c (request ids and data, counters) beside the
+ *   handler.
  *
  * Before the handler, auth.c (authn/authz providers, access check) and
  * dispatch.c run their scripts through hookscript.c, which uses the same
@@ -39,6 +42,11 @@ APLOG_USE_MODULE(wsgi_lite);
 extern module AP_MODULE_DECLARE_DATA wsgi_lite_module;
 
 #define WSL_VERSION_STRING "0.1.0"
+#define WSL_VERSION_TUPLE 0, 1, 0
+/* The mod_wsgi API provided, as mod_wsgi.version and the environ's
+ * mod_wsgi.version give it: applications compare it before using a
+ * feature of mod_wsgi 4.x. */
+#define WSL_MOD_WSGI_VERSION_TUPLE 4, 9, 4
 #define WSL_HANDLER "wsgi-script"
 /* The Makefile passes the embedded interpreter's path unquoted (libtool
  * strips quotes); this makes it a string. */
@@ -55,8 +63,18 @@ typedef struct wsl_interp wsl_interp;
 /* The guard of a request's Python objects (request.c). */
 typedef struct wsl_guard wsl_guard;
 
+/* A worker thread's counters (metrics.c). */
+typedef struct wsl_thread_info wsl_thread_info;
+
+/* The handler's per-request state (below). */
+typedef struct wsl_request wsl_request;
+
 /* Keys of the environ dict, interned once per interpreter (environ.c). */
 typedef struct wsl_environ_keys wsl_environ_keys;
+
+/* The interpreter's mod_wsgi_lite module and what is looked up in it
+ * (pymodule.c). */
+typedef struct wsl_pymodule wsl_pymodule;
 
 struct wsl_interp {
     const char *name;              /* application group name */
@@ -64,6 +82,7 @@ struct wsl_interp {
     apr_pool_t *pool;              /* this group's C memory; GIL held */
     PyInterpreterState *istate;
     wsl_environ_keys *keys;        /* environ.c owns the contents */
+    wsl_pymodule *pymodule;        /* pymodule.c owns the contents */
     PyObject *scripts;             /* dict: script path -> (module, mtime) */
     PyObject *format_exception;    /* traceback.format_exception */
     apr_thread_mutex_t *load_lock; /* serialises script (re)loading */
@@ -167,6 +186,14 @@ int wsl_dispatch(request_rec *r, const char **group, const char **callable,
                  const char **process_group);
 
 /* ------------------------------------------------------------------ */
+/* pymodule.c: `import mod_wsgi` (the same module as mod_wsgi_lite) and  */
+/* `import apache`, in every interpreter from its creation.             */
+
+/* Create both modules in the current interpreter and put them in
+ * sys.modules; GIL held.  0, or -1 with an exception set. */
+int wsl_pymodule_init(wsl_interp *interp);
+
+/* ------------------------------------------------------------------ */
 /* environ.c                                                           */
 
 int wsl_environ_keys_init(wsl_interp *interp);
@@ -178,6 +205,12 @@ void wsl_environ_set_process_model(int multithread, int multiprocess);
 PyObject *wsl_environ_build(request_rec *r, wsl_interp *interp,
                             const char *group, const char *callable,
                             PyObject *input, PyObject *errors);
+/* The keys mod_wsgi sets only for the application itself: handler_script
+ * ("" unless WSGIHandlerScript), script_start, request_id (the request's
+ * own object), the thread and request counts.  0, or -1 with an
+ * exception set. */
+int wsl_environ_add_handler_keys(PyObject *env, const wsl_request *req,
+                                 const char *handler_script);
 
 /* ------------------------------------------------------------------ */
 /* request.c: the guard of the request-scoped Python objects.          */
@@ -190,7 +223,6 @@ PyObject *wsl_environ_build(request_rec *r, wsl_interp *interp,
  * end fail.  Heap memory, reference counted with the GIL held by the
  * handler and each object, so it outlives the request.
  */
-typedef struct wsl_request wsl_request;
 
 /* A guard for r (and the handler's req, NULL for hook scripts), with one
  * reference for the caller; NULL with MemoryError set. */
@@ -238,6 +270,19 @@ struct wsl_request {
     int discard_body;           /* error status under WSGIErrorOverride */
     int aborted;                /* the client went away */
     apr_status_t input_error;   /* first failure reading the body */
+
+    /* What the mod_wsgi module and its events see of the request
+     * (metrics.c, events.c); set by the handler before the guard. */
+    wsl_thread_info *thread;    /* this worker thread's record */
+    PyObject *request_id;       /* r->log_id, as mod_wsgi.request_id */
+    PyObject *request_data;     /* mod_wsgi.request_data() */
+    apr_time_t app_start;       /* the application is called (0: never) */
+    int timed;                  /* events were subscribed at the start:
+                                 * time the body's reads and writes */
+    double cpu_user, cpu_system;/* the thread's CPU time then, or -1 */
+    /* Counted by input.c and output.c for request_finished. */
+    apr_int64_t input_reads, input_bytes, output_writes;
+    apr_interval_time_t input_time, output_time;
 };
 
 /* ------------------------------------------------------------------ */
@@ -272,11 +317,61 @@ void wsl_output_discard(wsl_request *req);
 void wsl_output_abort(wsl_request *req);
 /* Drop the last references the request held (GIL held). */
 void wsl_output_done(wsl_request *req);
+/* wsl_output_send_pending from inside Python, the GIL dropped around the
+ * pass: request_finished comes after the whole response, as in mod_wsgi. */
+void wsl_output_send_pending_now(wsl_request *req);
 
 /* ------------------------------------------------------------------ */
 /* input.c: wsgi.input.                                                */
 
 extern PyTypeObject wsl_py_input_type;
 PyObject *wsl_input_new(wsl_request *req);
+
+/* ------------------------------------------------------------------ */
+/* metrics.c: what mod_wsgi counts per thread and per process, and the  */
+/* request's id and data.  All of it runs with the GIL held: every      */
+/* interpreter of the child shares the one GIL, which is its lock.      */
+
+/* Child start-up: the start time process_metrics() reports. */
+void wsl_metrics_child_init(apr_pool_t *pchild, server_rec *s);
+/* The request starts: the thread's record, r->log_id (generated if no
+ * one has yet), req->request_id and req->request_data, its entry in
+ * mod_wsgi.active_requests.  0, or -1 with the error logged. */
+int wsl_metrics_request_begin(wsl_request *req);
+/* The application is about to be called (mod_wsgi's thread_requests
+ * counts from here). */
+void wsl_metrics_application_called(wsl_request *req);
+/* The request is over: counters, active_requests, request_data(). */
+void wsl_metrics_request_end(wsl_request *req, apr_time_t finish);
+/* For the environ. */
+int wsl_metrics_thread_id(const wsl_thread_info *thread);
+apr_int64_t wsl_metrics_thread_requests(const wsl_thread_info *thread);
+apr_uint64_t wsl_metrics_total_requests(void);
+/* This thread's user and system CPU time in seconds; -1 if unknown. */
+void wsl_metrics_thread_cpu(double *user, double *system);
+
+/* ------------------------------------------------------------------ */
+/* events.c: mod_wsgi.subscribe_events() callbacks.  Each publisher    */
+/* returns at once, building nothing, when nobody subscribed.          */
+
+/* Has anyone subscribed in this interpreter?  GIL held; no exception. */
+int wsl_events_subscribed(wsl_interp *interp);
+/* request_started, when wsl_events_subscribed said so; a callback may
+ * replace *app (a new reference). */
+void wsl_events_request_started(wsl_request *req, PyObject **app,
+                                PyObject *environ);
+/* start_response succeeded; from any thread, outside the guard (so a
+ * callback's failure is logged for the server, naming the request). */
+void wsl_events_response_started(wsl_interp *interp, server_rec *s,
+                                 PyObject *request_id,
+                                 PyObject *request_data, PyObject *status,
+                                 PyObject *headers, PyObject *exc_info);
+/* Log the pending exception of the application as the request's error
+ * (wsl_log_python_error), then publish request_exception with it. */
+void wsl_events_log_exception(wsl_request *req, const char *what);
+/* request_finished, after the guard ended. */
+void wsl_events_request_finished(wsl_request *req, apr_time_t finish);
+/* Child exit: process_stopping to event and shutdown callbacks. */
+void wsl_events_process_stopping(wsl_interp *interp, server_rec *s);
 
 #endif /* WSL_H */

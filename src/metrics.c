@@ -1,0 +1,610 @@
+/*
+ * metrics.c: what mod_wsgi counts, and reports through its module, in
+ * embedded mode: a record per worker thread (its id, the requests it ran,
+ * the running request's data for request_data()), the process's counters
+ * (requests done and running, busy time), the request's id and its entry
+ * in mod_wsgi.active_requests, and process_metrics(), server_metrics()
+ * (Apache's scoreboard) and request_metrics() (timings per sample).
+ *
+ * No lock of its own: every function here runs with the GIL held, and all
+ * of a child's interpreters share that one GIL (Py_NewInterpreter's
+ * legacy configuration), so the GIL serialises every update and read.  A
+ * request costs two clock reads and a few additions here; the per-sample
+ * timings are kept only once request_metrics() has been called, as in
+ * mod_wsgi.
+ *
+ * Not here: the events (events.c), the module's attributes (pymodule.c).
+ */
+#include "pymodule.h"
+
+#include "ap_mpm.h"
+#include "scoreboard.h"
+
+#include <sys/resource.h>
+#include <sys/times.h>
+#include <unistd.h>
+
+struct wsl_thread_info {
+    int thread_id;              /* 1, 2 ... in the order threads first
+                                 * ran a request, as mod_wsgi numbers them */
+    apr_int64_t request_count;  /* applications called on this thread */
+    PyObject *request_data;     /* the running request's (its wsl_request
+                                 * holds the reference); NULL in between */
+};
+
+static _Thread_local wsl_thread_info *thread_info;
+
+/* mod_wsgi's time buckets per request_metrics() sample. */
+#define WSL_TIME_BUCKETS 16
+
+static struct {
+    server_rec *server;
+    apr_time_t restart_time;        /* the child started */
+    int server_metrics;             /* WSGIServerMetrics On */
+    wsl_thread_info **threads;      /* malloc'd, freed at child exit */
+    int nthreads, capthreads;
+    int active;                     /* requests running */
+    apr_uint64_t total;             /* requests done */
+    double busy;                    /* request-seconds up to busy_last */
+    apr_time_t busy_last;
+    apr_uint64_t id_seq;            /* ids when no generator gave one */
+} proc;
+
+/* request_metrics(): what is summed between two calls. */
+static struct {
+    int enabled;                    /* the first call happened */
+    double start_time, start_busy, start_user, start_system;
+    apr_uint64_t start_count;
+    apr_uint64_t samples;
+    double server_total, application_total;
+    int server_buckets[WSL_TIME_BUCKETS];
+    int application_buckets[WSL_TIME_BUCKETS];
+    int *thread_buckets;            /* by thread_id - 1; malloc'd */
+    int threads_max;
+} sample;
+
+static double seconds(apr_time_t t)
+{
+    return (double)t / APR_USEC_PER_SEC;
+}
+
+int wsl_mpm_threads_per_process(void)
+{
+    int threaded = AP_MPMQ_NOT_SUPPORTED, threads = 0;
+
+    ap_mpm_query(AP_MPMQ_IS_THREADED, &threaded);
+    if (threaded != AP_MPMQ_NOT_SUPPORTED)
+        ap_mpm_query(AP_MPMQ_MAX_THREADS, &threads);
+    return threads > 0 ? threads : 1;
+}
+
+int wsl_mpm_maximum_processes(void)
+{
+    int forked = AP_MPMQ_NOT_SUPPORTED, procs = 0;
+
+    ap_mpm_query(AP_MPMQ_IS_FORKED, &forked);
+    if (forked != AP_MPMQ_NOT_SUPPORTED) {
+        ap_mpm_query(AP_MPMQ_MAX_DAEMON_USED, &procs);
+        if (procs == -1)
+            ap_mpm_query(AP_MPMQ_MAX_DAEMONS, &procs);
+    }
+    return procs > 0 ? procs : 1;
+}
+
+/* Child exit, Python done with: the records are malloc'd (a pool would
+ * need a lock of its own), so that valgrind sees them freed. */
+static apr_status_t metrics_child_exit(void *data)
+{
+    int i;
+
+    for (i = 0; i < proc.nthreads; i++)
+        free(proc.threads[i]);
+    free(proc.threads);
+    proc.threads = NULL;
+    proc.nthreads = proc.capthreads = 0;
+    free(sample.thread_buckets);
+    sample.thread_buckets = NULL;
+    return APR_SUCCESS;
+}
+
+void wsl_metrics_child_init(apr_pool_t *pchild, server_rec *s)
+{
+    wsl_server_config *sconf =
+        ap_get_module_config(s->module_config, &wsgi_lite_module);
+
+    proc.server = s;
+    proc.restart_time = apr_time_now();
+    proc.server_metrics = wsl_config_flag(sconf->server_metrics, 0);
+    /* Registered before interp.c's exit cleanup, so it runs after it. */
+    apr_pool_cleanup_register(pchild, NULL, metrics_child_exit,
+                              apr_pool_cleanup_null);
+}
+
+/* mod_wsgi's utilisation: busy time is the integral of the number of
+ * running requests over time.  `adjust` requests start (+1) or end (-1)
+ * at `now`; returns the busy time so far and, in *count, the requests
+ * done. */
+static double utilization(apr_time_t now, int adjust, apr_uint64_t *count)
+{
+    if (proc.busy_last && now > proc.busy_last)
+        proc.busy += proc.active * seconds(now - proc.busy_last);
+    proc.busy_last = now;
+    proc.active += adjust;
+    if (adjust < 0)
+        proc.total += (apr_uint64_t)-adjust;
+    if (count)
+        *count = proc.total;
+    return proc.busy;
+}
+
+/* This thread's record, made on its first request. */
+static wsl_thread_info *this_thread(void)
+{
+    wsl_thread_info *t = thread_info;
+
+    if (t)
+        return t;
+    if (proc.nthreads == proc.capthreads) {
+        int cap = proc.capthreads ? proc.capthreads * 2 : 16;
+        wsl_thread_info **threads = realloc(proc.threads,
+                                            (size_t)cap * sizeof(*threads));
+
+        if (!threads)
+            return NULL;
+        proc.threads = threads;
+        proc.capthreads = cap;
+    }
+    if (!(t = calloc(1, sizeof(*t))))
+        return NULL;
+    t->thread_id = proc.nthreads + 1;
+    proc.threads[proc.nthreads++] = t;
+    thread_info = t;
+    return t;
+}
+
+/* The module's active_requests dict (borrowed), if it still is one. */
+static PyObject *active_requests(wsl_interp *interp)
+{
+    wsl_pymodule *pm = interp->pymodule;
+    PyObject *dict;
+
+    if (!pm)
+        return NULL;
+    dict = PyDict_GetItemWithError(pm->dict, pm->key[PM_ACTIVE_REQUESTS]);
+    if (!dict)
+        PyErr_Clear();
+    return dict && PyDict_Check(dict) ? dict : NULL;
+}
+
+int wsl_metrics_request_begin(wsl_request *req)
+{
+    request_rec *r = req->r;
+    wsl_thread_info *t = this_thread();
+    PyObject *active;
+
+    if (!t) {
+        PyErr_NoMemory();
+        wsl_log_python_error(r, req->interp, "setting up the request");
+        return -1;
+    }
+    /* The id Apache logs with %L; mod_wsgi makes it here when no one has
+     * (an ErrorLogFormat with %L, mod_unique_id). */
+    if (!r->log_id)
+        ap_run_generate_log_id(r->connection, r, &r->log_id);
+    req->request_id = r->log_id
+        ? PyUnicode_DecodeLatin1(r->log_id, strlen(r->log_id), NULL)
+        : PyUnicode_FromFormat("%llu", (unsigned long long)++proc.id_seq);
+    if (!req->request_id || !(req->request_data = PyDict_New())) {
+        Py_CLEAR(req->request_id);
+        wsl_log_python_error(r, req->interp, "setting up the request");
+        return -1;
+    }
+    if ((active = active_requests(req->interp)) &&
+        PyDict_SetItem(active, req->request_id, req->request_data) < 0)
+        wsl_log_python_error(r, req->interp,
+                             "adding the request to "
+                             "mod_wsgi.active_requests");
+    req->thread = t;
+    t->request_data = req->request_data;
+    utilization(apr_time_now(), 1, NULL);
+    return 0;
+}
+
+void wsl_metrics_application_called(wsl_request *req)
+{
+    req->thread->request_count++;
+}
+
+/* mod_wsgi's bucket for a duration in seconds: <= 5 ms, <= 10 ms ...
+ * <= 40.96 s, then one for anything longer (its 16th stays empty). */
+static void count_in_bucket(int *buckets, double duration)
+{
+    double limit = 0.005;
+    int i;
+
+    for (i = 0; i < WSL_TIME_BUCKETS - 2; i++, limit *= 2) {
+        if (duration <= limit) {
+            buckets[i]++;
+            return;
+        }
+    }
+    buckets[WSL_TIME_BUCKETS - 2]++;
+}
+
+static void record_times(apr_time_t request_start, apr_time_t app_start,
+                         apr_time_t finish)
+{
+    /* Embedded mode has no queue or daemon time: from the request to the
+     * application is all server time. */
+    double server = seconds(app_start - request_start);
+    double application = seconds(finish - app_start);
+
+    sample.samples++;
+    sample.server_total += server;
+    sample.application_total += application;
+    count_in_bucket(sample.server_buckets, server);
+    count_in_bucket(sample.application_buckets, application);
+}
+
+void wsl_metrics_request_end(wsl_request *req, apr_time_t finish)
+{
+    wsl_thread_info *t = req->thread;
+    PyObject *active;
+
+    if (!t)
+        return;
+    if ((active = active_requests(req->interp)) &&
+        PyDict_DelItem(active, req->request_id) < 0)
+        PyErr_Clear();      /* the application took it out itself */
+    t->request_data = NULL;
+    Py_CLEAR(req->request_data);
+    Py_CLEAR(req->request_id);
+    if (sample.enabled && req->app_start)
+        record_times(req->r->request_time, req->app_start, finish);
+    if (sample.thread_buckets && t->thread_id <= sample.threads_max)
+        sample.thread_buckets[t->thread_id - 1]++;
+    utilization(finish, -1, NULL);
+    req->thread = NULL;
+}
+
+int wsl_metrics_thread_id(const wsl_thread_info *thread)
+{
+    return thread->thread_id;
+}
+
+apr_int64_t wsl_metrics_thread_requests(const wsl_thread_info *thread)
+{
+    return thread->request_count;
+}
+
+apr_uint64_t wsl_metrics_total_requests(void)
+{
+    return proc.total;
+}
+
+void wsl_metrics_thread_cpu(double *user, double *system)
+{
+    struct rusage ru;
+
+    if (getrusage(RUSAGE_THREAD, &ru) < 0) {
+        *user = *system = -1;
+        return;
+    }
+    *user = ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6;
+    *system = ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
+}
+
+PyObject *wsl_py_request_data(PyObject *module, PyObject *unused)
+{
+    wsl_thread_info *t = thread_info;
+
+    if (!t || !t->request_data) {
+        PyErr_SetString(PyExc_RuntimeError, "no active request for thread");
+        return NULL;
+    }
+    return Py_NewRef(t->request_data);
+}
+
+/* ------------------------------------------------------------------ */
+/* process_metrics()                                                   */
+
+static long long peak_rss(void)
+{
+    struct rusage ru;
+
+    return getrusage(RUSAGE_SELF, &ru) == 0 ? (long long)ru.ru_maxrss * 1024
+                                            : 0;
+}
+
+static long long current_rss(void)
+{
+    long long pages = 0;
+    FILE *fp = fopen("/proc/self/statm", "r");
+
+    if (fp) {
+        if (fscanf(fp, "%*s %lld", &pages) != 1)
+            pages = 0;
+        fclose(fp);
+    }
+    return pages * sysconf(_SC_PAGESIZE);
+}
+
+static void process_cpu(double *user, double *system)
+{
+    struct tms t;
+    double tick = (double)sysconf(_SC_CLK_TCK);
+
+    times(&t);
+    *user = t.tms_utime / tick;
+    *system = t.tms_stime / tick;
+}
+
+static PyObject *thread_list(void)
+{
+    PyObject *list = PyList_New(proc.nthreads);
+    int i;
+
+    for (i = 0; list && i < proc.nthreads; i++) {
+        PyObject *entry = Py_BuildValue("{s:i,s:L}", "thread_id",
+                                        proc.threads[i]->thread_id,
+                                        "request_count",
+                                        (long long)
+                                        proc.threads[i]->request_count);
+
+        if (!entry) {
+            Py_CLEAR(list);
+            break;
+        }
+        PyList_SET_ITEM(list, i, entry);
+    }
+    return list;
+}
+
+PyObject *wsl_py_process_metrics(PyObject *module, PyObject *unused)
+{
+    apr_uint64_t count;
+    apr_time_t now = apr_time_now();
+    double busy = utilization(now, 0, &count), user, system;
+
+    process_cpu(&user, &system);
+    return Py_BuildValue("{s:i,s:d,s:K,s:L,s:L,s:d,s:d,s:d,s:d,s:L,s:i,"
+                         "s:i,s:N}",
+                         "pid", (int)getpid(),
+                         "request_busy_time", busy,
+                         "request_count", (unsigned long long)count,
+                         "memory_max_rss", peak_rss(),
+                         "memory_rss", current_rss(),
+                         "cpu_user_time", user,
+                         "cpu_system_time", system,
+                         "restart_time", seconds(proc.restart_time),
+                         "current_time", seconds(now),
+                         "running_time",
+                         (long long)((now - proc.restart_time)
+                                     / APR_USEC_PER_SEC),
+                         "request_threads", proc.nthreads,
+                         "active_requests", proc.active,
+                         "threads", thread_list());
+}
+
+/* ------------------------------------------------------------------ */
+/* server_metrics(): Apache's scoreboard, as mod_status reads it.      */
+
+static const char *status_flag(int status)
+{
+    static const char *const flags[SERVER_NUM_STATUS] = {
+        [SERVER_DEAD] = ".", [SERVER_STARTING] = "S", [SERVER_READY] = "_",
+        [SERVER_BUSY_READ] = "R", [SERVER_BUSY_WRITE] = "W",
+        [SERVER_BUSY_KEEPALIVE] = "K", [SERVER_BUSY_LOG] = "L",
+        [SERVER_BUSY_DNS] = "D", [SERVER_CLOSING] = "C",
+        [SERVER_GRACEFUL] = "G", [SERVER_IDLE_KILL] = "I",
+    };
+
+    return status >= 0 && status < SERVER_NUM_STATUS && flags[status]
+           ? flags[status] : "?";
+}
+
+/* A scoreboard string field (a fixed array, written by other processes:
+ * bounded, whatever it holds). */
+static PyObject *field_str(const char *field, size_t size)
+{
+    return PyUnicode_DecodeLatin1(field, (Py_ssize_t)strnlen(field, size),
+                                  NULL);
+}
+
+static PyObject *worker_dict(int process, int thread)
+{
+    worker_score *ws = ap_get_scoreboard_worker_from_indexes(process,
+                                                             thread);
+
+    return Py_BuildValue("{s:i,s:i,s:s,s:l,s:K,s:d,s:d,s:d,s:N,s:N,s:N}",
+                         "thread_num", ws->thread_num,
+                         "generation", (int)ws->generation,
+                         "status", status_flag(ws->status),
+                         "access_count", (long)ws->access_count,
+                         "bytes_served",
+                         (unsigned long long)ws->bytes_served,
+                         "start_time", seconds(ws->start_time),
+                         "stop_time", seconds(ws->stop_time),
+                         "last_used", seconds(ws->last_used),
+                         "client", field_str(ws->client,
+                                             sizeof(ws->client)),
+                         "request", field_str(ws->request,
+                                              sizeof(ws->request)),
+                         "vhost", field_str(ws->vhost, sizeof(ws->vhost)));
+}
+
+static PyObject *process_dict(int i, int thread_limit)
+{
+    process_score *ps = ap_get_scoreboard_process(i);
+    PyObject *workers = PyList_New(thread_limit);
+    int j;
+
+    for (j = 0; workers && j < thread_limit; j++) {
+        PyObject *w = worker_dict(i, j);
+
+        if (!w) {
+            Py_CLEAR(workers);
+            break;
+        }
+        PyList_SET_ITEM(workers, j, w);
+    }
+    if (!workers)
+        return NULL;
+    return Py_BuildValue("{s:i,s:i,s:i,s:O,s:N}", "process_num", i,
+                         "pid", (int)ps->pid,
+                         "generation", (int)ps->generation,
+                         "quiescing", ps->quiescing ? Py_True : Py_False,
+                         "workers", workers);
+}
+
+PyObject *wsl_py_server_metrics(PyObject *module, PyObject *unused)
+{
+    global_score *gs;
+    PyObject *processes;
+    apr_time_t now = apr_time_now();
+    int i;
+
+    if (!proc.server_metrics || !ap_exists_scoreboard_image() ||
+        !(gs = ap_get_scoreboard_global()))
+        Py_RETURN_NONE;
+    if (!(processes = PyList_New(gs->server_limit)))
+        return NULL;
+    for (i = 0; i < gs->server_limit; i++) {
+        PyObject *p = process_dict(i, gs->thread_limit);
+
+        if (!p) {
+            Py_DECREF(processes);
+            return NULL;
+        }
+        PyList_SET_ITEM(processes, i, p);
+    }
+    return Py_BuildValue("{s:i,s:i,s:i,s:d,s:d,s:L,s:N}",
+                         "server_limit", gs->server_limit,
+                         "thread_limit", gs->thread_limit,
+                         "running_generation", (int)gs->running_generation,
+                         "restart_time", seconds(gs->restart_time),
+                         "current_time", seconds(now),
+                         "running_time",
+                         (long long)((now - gs->restart_time)
+                                     / APR_USEC_PER_SEC),
+                         "processes", processes);
+}
+
+/* ------------------------------------------------------------------ */
+/* request_metrics(): the first call starts sampling and returns {};   */
+/* each later one reports on the time since the previous call and      */
+/* starts the next sample.                                             */
+
+static PyObject *int_list(int *values, int n, int *nonzero)
+{
+    PyObject *list = PyList_New(n);
+    int i;
+
+    for (i = 0; list && i < n; i++) {
+        PyObject *v = PyLong_FromLong(values ? values[i] : 0);
+
+        if (!v) {
+            Py_CLEAR(list);
+            break;
+        }
+        if (nonzero && values && values[i])
+            (*nonzero)++;
+        PyList_SET_ITEM(list, i, v);
+    }
+    return list;
+}
+
+PyObject *wsl_py_request_metrics(PyObject *module, PyObject *unused)
+{
+    apr_uint64_t count, requests, samples;
+    apr_time_t clock = apr_time_now();
+    double busy = utilization(clock, 0, &count), now = seconds(clock);
+    double user, system, period, server_avg = 0, app_avg = 0;
+    int threads_active = 0;
+    PyObject *server_buckets, *app_buckets, *zeros, *zeros2, *thread_buckets;
+    PyObject *result;
+
+    process_cpu(&user, &system);
+    if (!sample.enabled) {
+        sample.threads_max = wsl_mpm_threads_per_process();
+        if (!(sample.thread_buckets = calloc((size_t)sample.threads_max,
+                                             sizeof(int))))
+            return PyErr_NoMemory();
+        sample.enabled = 1;
+        sample.start_time = now;
+        sample.start_busy = busy;
+        sample.start_count = count;
+        sample.start_user = user;
+        sample.start_system = system;
+        return PyDict_New();
+    }
+    period = now - sample.start_time;
+    requests = count - sample.start_count;
+    samples = sample.samples;
+    if (samples) {
+        server_avg = sample.server_total / samples;
+        app_avg = sample.application_total / samples;
+    }
+    server_buckets = int_list(sample.server_buckets, WSL_TIME_BUCKETS, NULL);
+    app_buckets = int_list(sample.application_buckets, WSL_TIME_BUCKETS,
+                           NULL);
+    zeros = int_list(NULL, WSL_TIME_BUCKETS, NULL);
+    zeros2 = int_list(NULL, WSL_TIME_BUCKETS, NULL);
+    thread_buckets = int_list(sample.thread_buckets, sample.threads_max,
+                              &threads_active);
+    result = (server_buckets && app_buckets && zeros && zeros2 &&
+              thread_buckets)
+        ? Py_BuildValue("{s:i,s:d,s:d,s:d,s:d,s:d,s:L,s:L,s:i,s:i,s:d,"
+                        "s:K,s:d,s:O,s:O,s:O,s:O,s:O,s:i,s:d,s:O,s:O,s:d}",
+                        "pid", (int)getpid(),
+                        "start_time", sample.start_time,
+                        "stop_time", now,
+                        "sample_period", period,
+                        "cpu_user_time", period > 0
+                            ? (user - sample.start_user) / period : 0.0,
+                        "cpu_system_time", period > 0
+                            ? (system - sample.start_system) / period : 0.0,
+                        "memory_max_rss", peak_rss(),
+                        "memory_rss", current_rss(),
+                        "request_threads_maximum", sample.threads_max,
+                        "request_threads_started", proc.nthreads,
+                        "capacity_utilization", period > 0
+                            ? (busy - sample.start_busy) / period
+                              / sample.threads_max : 0.0,
+                        "request_count", (unsigned long long)requests,
+                        "request_throughput", period > 0
+                            ? requests / period : 0.0,
+                        "server_time_buckets", server_buckets,
+                        "queue_time_buckets", zeros,
+                        "daemon_time_buckets", zeros2,
+                        "application_time_buckets", app_buckets,
+                        "request_threads_buckets", thread_buckets,
+                        "request_threads_active", threads_active,
+                        "server_time", server_avg,
+                        "queue_time", Py_None,
+                        "daemon_time", Py_None,
+                        "application_time", app_avg)
+        : NULL;
+    Py_XDECREF(server_buckets);
+    Py_XDECREF(app_buckets);
+    Py_XDECREF(zeros);
+    Py_XDECREF(zeros2);
+    Py_XDECREF(thread_buckets);
+    if (!result)
+        return NULL;
+
+    /* The next sample starts now. */
+    sample.start_time = now;
+    sample.start_busy = busy;
+    sample.start_count = count;
+    sample.start_user = user;
+    sample.start_system = system;
+    sample.samples = 0;
+    sample.server_total = sample.application_total = 0;
+    memset(sample.server_buckets, 0, sizeof(sample.server_buckets));
+    memset(sample.application_buckets, 0,
+           sizeof(sample.application_buckets));
+    memset(sample.thread_buckets, 0,
+           (size_t)sample.threads_max * sizeof(int));
+    return result;
+}
