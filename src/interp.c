@@ -172,9 +172,9 @@ static int interp_setup(wsl_interp *interp)
     Py_CLEAR(mod);
     if (!interp->format_exception)
         goto fail;
-    if (wsl_log_redirect_std(wsl_py.server,
-                             wsl_config_flag(sconf->restrict_stdout, 0),
-                             wsl_config_flag(sconf->restrict_stdin, 1)) < 0)
+    if (wsl_log_std_install(interp, wsl_py.server,
+                            wsl_config_flag(sconf->restrict_stdout, 0),
+                            wsl_config_flag(sconf->restrict_stdin, 1)) < 0)
         goto fail;
     if (wsl_restrict_install(wsl_py.server,
                           wsl_config_flag(sconf->restrict_signal, 1)) < 0)
@@ -254,6 +254,7 @@ static wsl_interp *interp_create(const char *name)
     if (interp_setup(interp) < 0) {
         /* Keep it registered but unusable would hide the failure on every
          * request; instead fail this request and retry setup next time. */
+        wsl_log_std_release(interp);
         Py_EndInterpreter(ts);
         PyThreadState_Swap(main_ts);
         PyEval_SaveThread();
@@ -511,15 +512,23 @@ static apr_status_t interp_child_exit(void *data)
     if (!wsl_py.ready || thread_active || thread_in_setup)
         return APR_SUCCESS;
     wsl_py.ready = 0;
-    if (!wsl_config_flag(sconf->destroy_interpreter, 1))
-        return APR_SUCCESS;
     PyEval_RestoreThread(wsl_py.init_tstate);
+    if (!wsl_config_flag(sconf->destroy_interpreter, 1)) {
+        /* Python is left as it is, but a line print() began is not. */
+        for (i = 0; i < wsl_py.ninterps; i++)
+            wsl_log_std_flush(wsl_py.interps[i]);
+        PyEval_SaveThread();
+        return APR_SUCCESS;
+    }
     while (waited < WSL_EXIT_GRACE_MS && exit_blocked()) {
         Py_BEGIN_ALLOW_THREADS
         apr_sleep(apr_time_from_msec(WSL_EXIT_POLL_MS));
         Py_END_ALLOW_THREADS
         waited += WSL_EXIT_POLL_MS;
     }
+    /* From here on the application's threads never run again (the GIL
+     * stays ours, or Python ends): what is left of their lines in the
+     * standard streams is logged now, or as each interpreter ends. */
     for (i = wsl_py.ninterps - 1; i > 0; i--) {
         wsl_interp *interp = wsl_py.interps[i];
         PyThreadState *ts;
@@ -528,6 +537,7 @@ static apr_status_t interp_child_exit(void *data)
         if (!interp->istate)
             continue;
         if ((n = foreign_threads(interp, NULL)) > 0) {
+            wsl_log_std_flush(interp);
             left_append(what, sizeof(what), "%sapplication group '%s' "
                         "(%d thread%s)", left++ ? ", " : "", interp->name,
                         n, n > 1 ? "s" : "");
@@ -542,12 +552,14 @@ static apr_status_t interp_child_exit(void *data)
         drop_owned(interp, ts);
         if (PyInterpreterState_ThreadHead(interp->istate) == ts &&
             PyThreadState_Next(ts) == NULL) {
+            wsl_log_std_release(interp);
             Py_EndInterpreter(ts);
             interp->istate = NULL;
         }
         else {
             /* A state that is neither ours nor an application thread's
              * (a C extension's): it cannot be ended either. */
+            wsl_log_std_flush(interp);
             left_append(what, sizeof(what), "%sapplication group '%s' "
                         "(a foreign thread state)", left++ ? ", " : "",
                         interp->name);
@@ -568,9 +580,11 @@ static apr_status_t interp_child_exit(void *data)
                      "WSL00014: Python threads still running %d ms after "
                      "child exit began; not finalising Python (pid %d), "
                      "left: %s", waited, (int)getpid(), what);
+        wsl_log_std_flush(wsl_py.interps[0]);
         return APR_SUCCESS;     /* the GIL stays ours */
     }
     drop_owned(wsl_py.interps[0], wsl_py.init_tstate);
+    wsl_log_std_release(wsl_py.interps[0]);
     if (Py_FinalizeEx() < 0) {
         ap_log_error(APLOG_MARK, APLOG_WARNING, 0, wsl_py.server,
                      "WSL00006: errors while finalising Python");
