@@ -13,6 +13,7 @@
 int wsl_types_ready(void)
 {
     if (PyType_Ready(&wsl_py_log_type) < 0 ||
+        PyType_Ready(&wsl_py_log_buffer_type) < 0 ||
         PyType_Ready(&wsl_py_input_type) < 0 ||
         PyType_Ready(&wsl_py_start_response_type) < 0 ||
         PyType_Ready(&wsl_py_file_wrapper_type) < 0)

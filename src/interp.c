@@ -251,9 +251,9 @@ static int interp_setup(wsl_interp *interp)
     Py_CLEAR(mod);
     if (!interp->format_exception)
         goto fail;
-    if (wsl_log_redirect_std(wsl_py.server,
-                             wsl_config_flag(sconf->restrict_stdout, 0),
-                             wsl_config_flag(sconf->restrict_stdin, 1)) < 0)
+    if (wsl_log_std_install(interp, wsl_py.server,
+                            wsl_config_flag(sconf->restrict_stdout, 0),
+                            wsl_config_flag(sconf->restrict_stdin, 1)) < 0)
         goto fail;
     if (wsl_restrict_install(wsl_py.server,
                           wsl_config_flag(sconf->restrict_signal, 1)) < 0)
@@ -339,6 +339,7 @@ static wsl_interp *interp_create(const char *name)
     if (interp_setup(interp) < 0) {
         /* Keep it registered but unusable would hide the failure on every
          * request; instead fail this request and retry setup next time. */
+        wsl_log_std_release(interp);
         Py_EndInterpreter(ts);
         PyThreadState_Swap(main_ts);
         PyEval_SaveThread();
@@ -636,7 +637,12 @@ static apr_status_t interp_child_exit(void *data)
     PyEval_RestoreThread(wsl_py.init_tstate);
     publish_process_stopping();
     if (!wsl_config_flag(sconf->destroy_interpreter, 1)) {
-        PyEval_SaveThread();
+        /* Python is left as it is, but a line print() began is not.  The
+         * GIL stays ours, as below: an application thread that ran on
+         * while the process exits could print a line that is never
+         * logged, or touch what exit() is freeing. */
+        for (i = 0; i < wsl_py.ninterps; i++)
+            wsl_log_std_flush(wsl_py.interps[i]);
         return APR_SUCCESS;
     }
     while (waited < WSL_EXIT_GRACE_MS && exit_blocked()) {
@@ -645,6 +651,9 @@ static apr_status_t interp_child_exit(void *data)
         Py_END_ALLOW_THREADS
         waited += WSL_EXIT_POLL_MS;
     }
+    /* From here on the application's threads never run again (the GIL
+     * stays ours, or Python ends): what is left of their lines in the
+     * standard streams is logged now, or as each interpreter ends. */
     for (i = wsl_py.ninterps - 1; i > 0; i--) {
         wsl_interp *interp = wsl_py.interps[i];
         PyThreadState *ts;
@@ -653,6 +662,7 @@ static apr_status_t interp_child_exit(void *data)
         if (!interp->istate)
             continue;
         if ((n = foreign_threads(interp, NULL)) > 0) {
+            wsl_log_std_flush(interp);
             left_append(what, sizeof(what), "%sapplication group '%s' "
                         "(%d thread%s)", left++ ? ", " : "", interp->name,
                         n, n > 1 ? "s" : "");
@@ -667,12 +677,14 @@ static apr_status_t interp_child_exit(void *data)
         drop_owned(interp, ts);
         if (PyInterpreterState_ThreadHead(interp->istate) == ts &&
             PyThreadState_Next(ts) == NULL) {
+            wsl_log_std_release(interp);
             Py_EndInterpreter(ts);
             interp->istate = NULL;
         }
         else {
             /* A state that is neither ours nor an application thread's
              * (a C extension's): it cannot be ended either. */
+            wsl_log_std_flush(interp);
             left_append(what, sizeof(what), "%sapplication group '%s' "
                         "(a foreign thread state)", left++ ? ", " : "",
                         interp->name);
@@ -693,9 +705,11 @@ static apr_status_t interp_child_exit(void *data)
                      "WSL00014: Python threads still running %d ms after "
                      "child exit began; not finalising Python (pid %d), "
                      "left: %s", waited, (int)getpid(), what);
+        wsl_log_std_flush(wsl_py.interps[0]);
         return APR_SUCCESS;     /* the GIL stays ours */
     }
     drop_owned(wsl_py.interps[0], wsl_py.init_tstate);
+    wsl_log_std_release(wsl_py.interps[0]);
     if (Py_FinalizeEx() < 0) {
         ap_log_error(APLOG_MARK, APLOG_WARNING, 0, wsl_py.server,
                      "WSL00006: errors while finalising Python");

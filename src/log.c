@@ -1,28 +1,40 @@
 /*
  * log.c: everything Python says goes to Apache's error log, with context.
  *
- * One file-like type serves as wsgi.errors (bound to a request through its
- * guard, so each line carries the client and the request, and a thread
- * that writes after the request ended gets RuntimeError rather than a
- * freed request_rec) and as sys.stdout / sys.stderr
- * (bound to the server: print() in an app must never reach the client or
- * the terminal Apache was started from).  Text is buffered until a newline,
- * and each complete line becomes one log entry.
+ * Two types share one line buffer (text is held until its newline, and
+ * each complete line becomes one log entry):
+ *
+ * - mod_wsgi_lite.Log is wsgi.errors (PEP 3333: write, writelines,
+ *   flush), bound to its request through the guard, so each line carries
+ *   the client and the request, and a thread that writes after the
+ *   request ended gets RuntimeError rather than a freed request_rec.
+ *
+ * - mod_wsgi_lite.LogBuffer is the binary buffer under sys.stdout,
+ *   sys.stderr and a restricted sys.stdin, which are real
+ *   io.TextIOWrapper objects, as in mod_wsgi, because libraries reach
+ *   for sys.stdin.buffer, sys.stdout.encoding or .reconfigure() at import
+ *   time.  Bound to the server: print() in an app must never reach the
+ *   client or the terminal Apache was started from.  One set per
+ *   interpreter, made when it is set up; the interpreter keeps the
+ *   buffers so that child exit can log what is left of a line.
  *
  * Tracebacks are written by wsl_log_python_error and nowhere else: never
  * PyErr_Print (stderr, no request), never into the response.
+ *
+ * Many threads may write to one object at once.  The GIL serialises them:
+ * nothing here calls back into Python or drops the GIL between taking the
+ * bytes and logging the line, and io.TextIOWrapper's C write with
+ * write_through passes each write straight on, under the same GIL.
  */
 #include "wsl.h"
 
+/* A partial line waiting for its newline, and where its lines go. */
 typedef struct {
-    PyObject_HEAD
-    wsl_guard *guard;       /* its request; NULL for server scope */
     server_rec *s;
     int level;
-    const char *restricted; /* WSGIRestrictStdout/Stdin: refuse, saying */
-    char *buf;              /* a partial line, PyMem_Raw */
+    char *buf;              /* PyMem_Raw */
     size_t len, cap;
-} wsl_py_log;
+} wsl_lines;
 
 static void log_text(request_rec *r, server_rec *s, int level,
                      const char *text, size_t len)
@@ -33,6 +45,88 @@ static void log_text(request_rec *r, server_rec *s, int level,
         ap_log_error(APLOG_MARK, level, 0, s, "%.*s", (int)len, text);
 }
 
+static void lines_init(wsl_lines *lines, server_rec *s, int level)
+{
+    lines->s = s;
+    lines->level = level;
+    lines->buf = NULL;
+    lines->len = lines->cap = 0;
+}
+
+/* Log the partial line, if any (for r, or the server). */
+static void lines_flush(wsl_lines *lines, request_rec *r)
+{
+    if (lines->len) {
+        log_text(r, lines->s, lines->level, lines->buf, lines->len);
+        lines->len = 0;
+    }
+}
+
+static void lines_free(wsl_lines *lines)
+{
+    PyMem_RawFree(lines->buf);
+    lines->buf = NULL;
+    lines->len = lines->cap = 0;
+}
+
+/* Room for `need` bytes in the buffer; -1 with MemoryError set. */
+static int lines_reserve(wsl_lines *lines, size_t need)
+{
+    char *nbuf;
+
+    if (need <= lines->cap)
+        return 0;
+    if (!(nbuf = PyMem_RawRealloc(lines->buf, need * 2))) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    lines->buf = nbuf;
+    lines->cap = need * 2;
+    return 0;
+}
+
+/* Append text, then log every complete line (for r, or the server). */
+static int lines_append(wsl_lines *lines, request_rec *r, const char *text,
+                        size_t len)
+{
+    const char *nl;
+
+    while (len && (nl = memchr(text, '\n', len))) {
+        size_t part = (size_t)(nl - text);
+
+        if (lines->len) {
+            /* Join the buffered start of the line with its end. */
+            if (lines_reserve(lines, lines->len + part) < 0)
+                return -1;
+            memcpy(lines->buf + lines->len, text, part);
+            log_text(r, lines->s, lines->level, lines->buf,
+                     lines->len + part);
+            lines->len = 0;
+        }
+        else {
+            log_text(r, lines->s, lines->level, text, part);
+        }
+        text += part + 1;
+        len -= part + 1;
+    }
+    if (len) {
+        if (lines_reserve(lines, lines->len + len) < 0)
+            return -1;
+        memcpy(lines->buf + lines->len, text, len);
+        lines->len += len;
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* wsgi.errors                                                         */
+
+typedef struct {
+    PyObject_HEAD
+    wsl_guard *guard;       /* its request; NULL for server scope */
+    wsl_lines lines;
+} wsl_py_log;
+
 PyObject *wsl_log_new(wsl_guard *guard, server_rec *s, int level)
 {
     wsl_py_log *self = PyObject_New(wsl_py_log, &wsl_py_log_type);
@@ -40,31 +134,15 @@ PyObject *wsl_log_new(wsl_guard *guard, server_rec *s, int level)
     if (!self)
         return NULL;
     self->guard = guard ? wsl_guard_ref(guard) : NULL;
-    self->s = s;
-    self->level = level;
-    self->restricted = NULL;
-    self->buf = NULL;
-    self->len = self->cap = 0;
+    lines_init(&self->lines, s, level);
     return (PyObject *)self;
 }
 
-static void log_flush_partial(wsl_py_log *self, request_rec *r)
-{
-    if (self->len) {
-        log_text(r, self->s, self->level, self->buf, self->len);
-        self->len = 0;
-    }
-}
-
-/* Start a write: the request to log for (NULL for server scope), or -1
+/* Start a call: the request to log for (NULL for server scope), or -1
  * with the error set.  A request-scoped object enters its guard. */
 static int log_enter(wsl_py_log *self, request_rec **r)
 {
     *r = NULL;
-    if (self->restricted) {
-        PyErr_SetString(PyExc_OSError, self->restricted);
-        return -1;
-    }
     if (self->guard && !(*r = wsl_guard_enter(self->guard, "wsgi.errors")))
         return -1;
     return 0;
@@ -85,7 +163,7 @@ void wsl_log_flush(PyObject *obj)
         PyErr_Clear();
         return;
     }
-    log_flush_partial(self, r);
+    lines_flush(&self->lines, r);
     log_leave(self);
 }
 
@@ -93,59 +171,10 @@ static void log_dealloc(wsl_py_log *self)
 {
     /* What is left of a request's line after its end goes to the server
      * log: the request_rec is gone. */
-    log_flush_partial(self, NULL);
+    lines_flush(&self->lines, NULL);
     wsl_guard_unref(self->guard);
-    PyMem_RawFree(self->buf);
+    lines_free(&self->lines);
     PyObject_Free(self);
-}
-
-/* Append text, then log every complete line (for r, or the server). */
-static int log_append(wsl_py_log *self, request_rec *r, const char *text,
-                      size_t len)
-{
-    const char *nl;
-
-    while (len && (nl = memchr(text, '\n', len))) {
-        size_t part = (size_t)(nl - text);
-
-        if (self->len) {
-            /* Join the buffered start of the line with its end. */
-            if (self->len + part > self->cap) {
-                char *nbuf = PyMem_RawRealloc(self->buf, self->len + part);
-
-                if (!nbuf) {
-                    PyErr_NoMemory();
-                    return -1;
-                }
-                self->buf = nbuf;
-                self->cap = self->len + part;
-            }
-            memcpy(self->buf + self->len, text, part);
-            log_text(r, self->s, self->level, self->buf, self->len + part);
-            self->len = 0;
-        }
-        else {
-            log_text(r, self->s, self->level, text, part);
-        }
-        text += part + 1;
-        len -= part + 1;
-    }
-    if (len) {
-        if (self->len + len > self->cap) {
-            size_t ncap = (self->len + len) * 2;
-            char *nbuf = PyMem_RawRealloc(self->buf, ncap);
-
-            if (!nbuf) {
-                PyErr_NoMemory();
-                return -1;
-            }
-            self->buf = nbuf;
-            self->cap = ncap;
-        }
-        memcpy(self->buf + self->len, text, len);
-        self->len += len;
-    }
-    return 0;
 }
 
 static PyObject *log_write(wsl_py_log *self, PyObject *arg)
@@ -164,7 +193,7 @@ static PyObject *log_write(wsl_py_log *self, PyObject *arg)
         return NULL;
     if (log_enter(self, &r) < 0)
         return NULL;
-    rc = log_append(self, r, text, (size_t)len);
+    rc = lines_append(&self->lines, r, text, (size_t)len);
     log_leave(self);
     if (rc < 0)
         return NULL;
@@ -212,7 +241,6 @@ static PyObject *log_flush(wsl_py_log *self, PyObject *unused)
     Py_RETURN_NONE;
 }
 
-/* Reading: only sys.stdin under WSGIRestrictStdin is ever asked. */
 static PyObject *log_read(wsl_py_log *self, PyObject *args)
 {
     if (log_check(self) < 0)
@@ -221,12 +249,12 @@ static PyObject *log_read(wsl_py_log *self, PyObject *args)
     return NULL;
 }
 
-static PyObject *log_false(wsl_py_log *self, PyObject *unused)
+static PyObject *log_false(PyObject *self, PyObject *unused)
 {
     Py_RETURN_FALSE;
 }
 
-static PyObject *log_true(wsl_py_log *self, PyObject *unused)
+static PyObject *log_true(PyObject *self, PyObject *unused)
 {
     Py_RETURN_TRUE;
 }
@@ -236,7 +264,7 @@ static PyObject *log_get_closed(wsl_py_log *self, void *unused)
     return PyBool_FromLong(self->guard && wsl_guard_ended(self->guard));
 }
 
-static PyObject *log_get_encoding(wsl_py_log *self, void *unused)
+static PyObject *log_get_encoding(PyObject *self, void *unused)
 {
     return PyUnicode_FromString("utf-8");
 }
@@ -248,16 +276,16 @@ static PyMethodDef log_methods[] = {
     { "read", (PyCFunction)log_read, METH_VARARGS, "Not readable." },
     { "readline", (PyCFunction)log_read, METH_VARARGS, "Not readable." },
     { "readlines", (PyCFunction)log_read, METH_VARARGS, "Not readable." },
-    { "isatty", (PyCFunction)log_false, METH_NOARGS, "False." },
-    { "readable", (PyCFunction)log_false, METH_NOARGS, "False." },
-    { "seekable", (PyCFunction)log_false, METH_NOARGS, "False." },
-    { "writable", (PyCFunction)log_true, METH_NOARGS, "True." },
+    { "isatty", log_false, METH_NOARGS, "False." },
+    { "readable", log_false, METH_NOARGS, "False." },
+    { "seekable", log_false, METH_NOARGS, "False." },
+    { "writable", log_true, METH_NOARGS, "True." },
     { NULL }
 };
 
 static PyGetSetDef log_getset[] = {
     { "closed", (getter)log_get_closed, NULL, NULL, NULL },
-    { "encoding", (getter)log_get_encoding, NULL, NULL, NULL },
+    { "encoding", log_get_encoding, NULL, NULL, NULL },
     { NULL }
 };
 
@@ -272,32 +300,270 @@ PyTypeObject wsl_py_log_type = {
     .tp_getset = log_getset,
 };
 
-/* sys.stdout and sys.stderr to the error log; with WSGIRestrictStdout
- * or WSGIRestrictStdin, stdout or stdin refuse with a clear error. */
-int wsl_log_redirect_std(server_rec *s, int restrict_stdout,
-                         int restrict_stdin)
+/* ------------------------------------------------------------------ */
+/* sys.stdout, sys.stderr, sys.stdin                                   */
+
+/*
+ * The buffer of one standard stream: stdout and stderr write lines to the
+ * server's error log; stdin (only under WSGIRestrictStdin) reads nothing.
+ * `restricted` is the refusal under WSGIRestrictStdout or
+ * WSGIRestrictStdin, raised by the stream's one operation (write, or
+ * read).  Server scope, so there is no request to enter: the GIL alone
+ * serialises callers.
+ */
+typedef struct {
+    PyObject_HEAD
+    const char *name;       /* "<stdout>", as sys.stdout.name says */
+    int writable;           /* stdout, stderr; stdin is the reader */
+    const char *restricted;
+    int closed;
+    wsl_lines lines;
+} wsl_py_log_buffer;
+
+static PyObject *buffer_new(server_rec *s, const char *name, int writable,
+                            const char *restricted)
 {
-    wsl_py_log *out = (wsl_py_log *)wsl_log_new(NULL, s, APLOG_ERR);
-    wsl_py_log *err = (wsl_py_log *)wsl_log_new(NULL, s, APLOG_ERR);
-    wsl_py_log *in = (wsl_py_log *)wsl_log_new(NULL, s, APLOG_ERR);
+    wsl_py_log_buffer *self =
+        PyObject_New(wsl_py_log_buffer, &wsl_py_log_buffer_type);
+
+    if (!self)
+        return NULL;
+    self->name = name;
+    self->writable = writable;
+    self->restricted = restricted;
+    self->closed = 0;
+    lines_init(&self->lines, s, APLOG_ERR);
+    return (PyObject *)self;
+}
+
+static void buffer_dealloc(wsl_py_log_buffer *self)
+{
+    lines_flush(&self->lines, NULL);
+    lines_free(&self->lines);
+    PyObject_Free(self);
+}
+
+/* io.UnsupportedOperation(what); returns NULL. */
+static PyObject *buffer_unsupported(const char *what)
+{
+    PyObject *io = PyImport_ImportModule("io"), *exc = NULL;
+
+    if (io) {
+        exc = PyObject_GetAttrString(io, "UnsupportedOperation");
+        Py_DECREF(io);
+    }
+    if (exc) {
+        PyErr_SetString(exc, what);
+        Py_DECREF(exc);
+    }
+    return NULL;
+}
+
+/* May this call go ahead?  -1 with the error set: the stream is closed,
+ * or the operation is not this stream's (`supported` false, and `what`
+ * names it), or it is refused by WSGIRestrictStdout/Stdin. */
+static int buffer_check(wsl_py_log_buffer *self, int supported,
+                        const char *what)
+{
+    if (self->closed) {
+        PyErr_SetString(PyExc_ValueError, "I/O operation on closed file.");
+        return -1;
+    }
+    if (!supported) {
+        buffer_unsupported(what);
+        return -1;
+    }
+    if (self->restricted) {
+        PyErr_SetString(PyExc_OSError, self->restricted);
+        return -1;
+    }
+    return 0;
+}
+
+/* Bytes, bytearray, memoryview: whatever a BufferedWriter takes. */
+static PyObject *buffer_write(wsl_py_log_buffer *self, PyObject *arg)
+{
+    Py_buffer view;
+    int rc;
+
+    if (PyObject_GetBuffer(arg, &view, PyBUF_SIMPLE) < 0)
+        return NULL;
+    rc = buffer_check(self, self->writable, "not writable");
+    if (rc == 0)
+        rc = lines_append(&self->lines, NULL, view.buf, (size_t)view.len);
+    PyBuffer_Release(&view);
+    if (rc < 0)
+        return NULL;
+    return PyLong_FromSsize_t(view.len);
+}
+
+static PyObject *buffer_flush(wsl_py_log_buffer *self, PyObject *unused)
+{
+    /* Called after every line (line_buffering) and by Python's own
+     * finalisation: it keeps a partial line, which would otherwise become
+     * two entries, and never raises for a restricted stream. */
+    if (self->closed) {
+        PyErr_SetString(PyExc_ValueError, "I/O operation on closed file.");
+        return NULL;
+    }
+    Py_RETURN_NONE;
+}
+
+static PyObject *buffer_close(wsl_py_log_buffer *self, PyObject *unused)
+{
+    lines_flush(&self->lines, NULL);
+    self->closed = 1;
+    Py_RETURN_NONE;
+}
+
+/* read, read1, readline, readinto: sys.stdin's refusal (the argument is
+ * not looked at: nothing is ever read).  A reader is only ever made
+ * restricted, so the check always fails; the fallback keeps the
+ * exception set whatever it is made with. */
+static PyObject *buffer_read(wsl_py_log_buffer *self, PyObject *args)
+{
+    if (buffer_check(self, !self->writable, "not readable") == 0)
+        PyErr_SetString(PyExc_OSError, "nothing to read");
+    return NULL;
+}
+
+static PyObject *buffer_readable(wsl_py_log_buffer *self, PyObject *unused)
+{
+    /* stdin's reads are refused by WSGIRestrictStdin, not unsupported:
+     * io.TextIOWrapper passes a read on only to a readable buffer, and
+     * only the buffer's error names the directive. */
+    return PyBool_FromLong(!self->writable);
+}
+
+static PyObject *buffer_writable(wsl_py_log_buffer *self, PyObject *unused)
+{
+    return PyBool_FromLong(self->writable);
+}
+
+static PyObject *buffer_fileno(PyObject *self, PyObject *unused)
+{
+    return buffer_unsupported("the Apache error log stream has no file "
+                              "descriptor");
+}
+
+static PyObject *buffer_get_closed(wsl_py_log_buffer *self, void *unused)
+{
+    return PyBool_FromLong(self->closed);
+}
+
+static PyObject *buffer_get_name(wsl_py_log_buffer *self, void *unused)
+{
+    return PyUnicode_FromString(self->name);
+}
+
+static PyMethodDef buffer_methods[] = {
+    { "write", (PyCFunction)buffer_write, METH_O, "Log bytes, by line." },
+    { "flush", (PyCFunction)buffer_flush, METH_NOARGS,
+      "No-op: a partial line waits for its newline." },
+    { "close", (PyCFunction)buffer_close, METH_NOARGS,
+      "Log the partial line; later calls raise ValueError." },
+    { "read", (PyCFunction)buffer_read, METH_VARARGS, "Refused." },
+    { "read1", (PyCFunction)buffer_read, METH_VARARGS, "Refused." },
+    { "readline", (PyCFunction)buffer_read, METH_VARARGS, "Refused." },
+    { "readinto", (PyCFunction)buffer_read, METH_VARARGS, "Refused." },
+    { "readable", (PyCFunction)buffer_readable, METH_NOARGS, NULL },
+    { "writable", (PyCFunction)buffer_writable, METH_NOARGS, NULL },
+    { "seekable", log_false, METH_NOARGS, "False." },
+    { "isatty", log_false, METH_NOARGS, "False." },
+    { "fileno", buffer_fileno, METH_NOARGS,
+      "Raises io.UnsupportedOperation." },
+    { NULL }
+};
+
+static PyGetSetDef buffer_getset[] = {
+    { "closed", (getter)buffer_get_closed, NULL, NULL, NULL },
+    { "name", (getter)buffer_get_name, NULL, NULL, NULL },
+    { NULL }
+};
+
+PyTypeObject wsl_py_log_buffer_type = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "mod_wsgi_lite.LogBuffer",
+    .tp_basicsize = sizeof(wsl_py_log_buffer),
+    .tp_dealloc = (destructor)buffer_dealloc,
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_doc = "The binary buffer of sys.stdout and sys.stderr: writes "
+              "lines to Apache's error log.",
+    .tp_methods = buffer_methods,
+    .tp_getset = buffer_getset,
+};
+
+/* sys.<name> = TextIOWrapper(buffer) as mod_wsgi makes it: UTF-8, bad
+ * characters replaced, each write passed straight to the buffer. */
+static int std_install(PyObject *textio, const char *name, PyObject *buffer,
+                       const char *mode)
+{
+    PyObject *stream, *m;
     int rc = -1;
 
-    if (out && err && in) {
-        if (restrict_stdout)
-            out->restricted = "sys.stdout access restricted by "
-                              "WSGIRestrictStdout On";
-        in->restricted = "sys.stdin access restricted by "
-                         "WSGIRestrictStdin On";
-        if (PySys_SetObject("stdout", (PyObject *)out) == 0 &&
-            PySys_SetObject("stderr", (PyObject *)err) == 0 &&
-            (!restrict_stdin ||
-             PySys_SetObject("stdin", (PyObject *)in) == 0))
+    stream = PyObject_CallFunction(textio, "OssOOO", buffer, "utf-8",
+                                   "replace", Py_None, Py_True, Py_True);
+    if (!stream)
+        return -1;
+    /* As Python's own standard streams have it (io.open sets it too). */
+    if ((m = PyUnicode_FromString(mode))) {
+        if (PyObject_SetAttrString(stream, "mode", m) == 0 &&
+            PySys_SetObject(name, stream) == 0)
             rc = 0;
+        Py_DECREF(m);
     }
-    Py_XDECREF(out);
-    Py_XDECREF(err);
-    Py_XDECREF(in);
+    Py_DECREF(stream);
     return rc;
+}
+
+int wsl_log_std_install(wsl_interp *interp, server_rec *s,
+                        int restrict_stdout, int restrict_stdin)
+{
+    PyObject *io, *textio = NULL, *in = NULL;
+    int rc = -1;
+
+    if (!(io = PyImport_ImportModule("io")))
+        return -1;
+    textio = PyObject_GetAttrString(io, "TextIOWrapper");
+    Py_DECREF(io);
+    if (!textio)
+        return -1;
+    interp->stdout_buffer =
+        buffer_new(s, "<stdout>", 1, restrict_stdout
+                   ? "sys.stdout access restricted by WSGIRestrictStdout On"
+                   : NULL);
+    interp->stderr_buffer = buffer_new(s, "<stderr>", 1, NULL);
+    /* WSGIRestrictStdin Off leaves Python's own sys.stdin, as mod_wsgi
+     * does. */
+    if (restrict_stdin)
+        in = buffer_new(s, "<stdin>", 0, "sys.stdin access restricted by "
+                        "WSGIRestrictStdin On");
+    if (interp->stdout_buffer && interp->stderr_buffer &&
+        (in || !restrict_stdin) &&
+        std_install(textio, "stdout", interp->stdout_buffer, "w") == 0 &&
+        std_install(textio, "stderr", interp->stderr_buffer, "w") == 0 &&
+        (!in || std_install(textio, "stdin", in, "r") == 0))
+        rc = 0;
+    Py_XDECREF(in);
+    Py_DECREF(textio);
+    return rc;
+}
+
+void wsl_log_std_flush(wsl_interp *interp)
+{
+    if (interp->stdout_buffer)
+        lines_flush(&((wsl_py_log_buffer *)interp->stdout_buffer)->lines,
+                    NULL);
+    if (interp->stderr_buffer)
+        lines_flush(&((wsl_py_log_buffer *)interp->stderr_buffer)->lines,
+                    NULL);
+}
+
+void wsl_log_std_release(wsl_interp *interp)
+{
+    wsl_log_std_flush(interp);
+    Py_CLEAR(interp->stdout_buffer);
+    Py_CLEAR(interp->stderr_buffer);
 }
 
 /*

@@ -86,6 +86,8 @@ struct wsl_interp {
     PyObject *scripts;             /* dict: script path -> (module, mtime) */
     PyObject *format_exception;    /* traceback.format_exception */
     apr_thread_mutex_t *load_lock; /* serialises script (re)loading */
+    PyObject *stdout_buffer;       /* sys.stdout's and sys.stderr's */
+    PyObject *stderr_buffer;       /* buffers (log.c), for child exit */
 };
 
 /*
@@ -108,9 +110,10 @@ PyThreadState *wsl_gil_release(void);
 void wsl_gil_reacquire(PyThreadState *tstate);
 
 /* ------------------------------------------------------------------ */
-/* log.c: wsgi.errors, sys.stdout/stderr, tracebacks.                   */
+/* log.c: wsgi.errors, sys.stdout/stderr/stdin, tracebacks.           */
 
 extern PyTypeObject wsl_py_log_type;
+extern PyTypeObject wsl_py_log_buffer_type;
 
 /* A file-like object that logs lines, for the request behind `guard`
  * (wsgi.errors), or for the server when guard is NULL. */
@@ -128,10 +131,17 @@ void wsl_log_python_error(request_rec *r, wsl_interp *interp,
 void wsl_log_python_error_server(server_rec *s, wsl_interp *interp,
                                  const char *what);
 
-/* Install sys.stdout / sys.stderr (and a restricted sys.stdin) in the
- * current interpreter. */
-int wsl_log_redirect_std(server_rec *s, int restrict_stdout,
-                         int restrict_stdin);
+/* Install sys.stdout / sys.stderr (and a restricted sys.stdin) in interp,
+ * current, as io.TextIOWrapper objects over buffers that log to the
+ * server's error log; interp keeps the buffers.  -1 with the error set. */
+int wsl_log_std_install(wsl_interp *interp, server_rec *s,
+                        int restrict_stdout, int restrict_stdin);
+/* Log what is left of a line in interp's sys.stdout and sys.stderr (GIL
+ * held; any interpreter may be current). */
+void wsl_log_std_flush(wsl_interp *interp);
+/* The same, then drop interp's references to the buffers, before the
+ * interpreter ends (GIL held, interp current). */
+void wsl_log_std_release(wsl_interp *interp);
 
 /* ------------------------------------------------------------------ */
 /* script.c: loading WSGI scripts as modules.                          */
