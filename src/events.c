@@ -171,8 +171,14 @@ void wsl_events_log_exception(wsl_request *req, const char *what)
 {
     wsl_interp *interp = req->interp;
     PyObject **k, *type, *value, *tb, *info = NULL, *event;
+    int subscribed;
 
-    if (wsl_events_subscribed(interp)) {
+    /* The application's exception is pending: set it aside while the
+     * module's dict is probed (a probe may raise and clear). */
+    PyErr_Fetch(&type, &value, &tb);
+    subscribed = wsl_events_subscribed(interp);
+    PyErr_Restore(type, value, tb);
+    if (subscribed) {
         /* The triple as sys.exc_info() would give it, taken before the
          * log consumes the exception. */
         PyErr_Fetch(&type, &value, &tb);

@@ -345,6 +345,7 @@ int wsl_handler(request_rec *r)
     req.r = r;
     req.interp = interp;
     req.content_length = -1;
+    req.cpu_user = req.cpu_system = -1;  /* unknown until request_started */
     req.error_override = wsl_config_flag(dconf->error_override, 0);
     req.bb = apr_brigade_create(r->pool, r->connection->bucket_alloc);
     status = run_application(&req, &target);

@@ -340,6 +340,7 @@ static wsl_interp *interp_create(const char *name)
         /* Keep it registered but unusable would hide the failure on every
          * request; instead fail this request and retry setup next time. */
         wsl_log_std_release(interp);
+        wsl_pymodule_release(interp);
         Py_EndInterpreter(ts);
         PyThreadState_Swap(main_ts);
         PyEval_SaveThread();

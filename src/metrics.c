@@ -91,12 +91,17 @@ int wsl_mpm_maximum_processes(void)
     return procs > 0 ? procs : 1;
 }
 
-/* Child exit, Python done with: the records are malloc'd (a pool would
- * need a lock of its own), so that valgrind sees them freed. */
+/* Child exit: the records are malloc'd (a pool would need a lock of its
+ * own), and freed so that valgrind sees them freed, but only once Python
+ * is finalised: otherwise an application thread may still call
+ * process_metrics() or request_metrics() (interp.c's exit returns early
+ * when a request thread is outside the GIL, as prefork's just_die). */
 static apr_status_t metrics_child_exit(void *data)
 {
     int i;
 
+    if (Py_IsInitialized())
+        return APR_SUCCESS;
     for (i = 0; i < proc.nthreads; i++)
         free(proc.threads[i]);
     free(proc.threads);
@@ -205,6 +210,7 @@ int wsl_metrics_request_begin(wsl_request *req)
                              "adding the request to "
                              "mod_wsgi.active_requests");
     req->thread = t;
+    req->outer_request_data = t->request_data;
     t->request_data = req->request_data;
     utilization(apr_time_now(), 1, NULL);
     return 0;
@@ -256,7 +262,7 @@ void wsl_metrics_request_end(wsl_request *req, apr_time_t finish)
     if ((active = active_requests(req->interp)) &&
         PyDict_DelItem(active, req->request_id) < 0)
         PyErr_Clear();      /* the application took it out itself */
-    t->request_data = NULL;
+    t->request_data = req->outer_request_data;
     Py_CLEAR(req->request_data);
     Py_CLEAR(req->request_id);
     if (sample.enabled && req->app_start)
@@ -341,10 +347,13 @@ static void process_cpu(double *user, double *system)
 
 static PyObject *thread_list(void)
 {
-    PyObject *list = PyList_New(proc.nthreads);
-    int i;
+    /* Counted once: Py_BuildValue may collect garbage, whose __del__
+     * may let another thread run its first request and add a record.
+     * Records are never removed, so the first n stay valid. */
+    int n = proc.nthreads, i;
+    PyObject *list = PyList_New(n);
 
-    for (i = 0; list && i < proc.nthreads; i++) {
+    for (i = 0; list && i < n; i++) {
         PyObject *entry = Py_BuildValue("{s:i,s:L}", "thread_id",
                                         proc.threads[i]->thread_id,
                                         "request_count",
@@ -416,6 +425,8 @@ static PyObject *worker_dict(int process, int thread)
     worker_score *ws = ap_get_scoreboard_worker_from_indexes(process,
                                                              thread);
 
+    if (!ws)
+        Py_RETURN_NONE;
     return Py_BuildValue("{s:i,s:i,s:s,s:l,s:K,s:d,s:d,s:d,s:N,s:N,s:N}",
                          "thread_num", ws->thread_num,
                          "generation", (int)ws->generation,
@@ -436,8 +447,12 @@ static PyObject *worker_dict(int process, int thread)
 static PyObject *process_dict(int i, int thread_limit)
 {
     process_score *ps = ap_get_scoreboard_process(i);
-    PyObject *workers = PyList_New(thread_limit);
+    PyObject *workers;
     int j;
+
+    if (!ps)
+        Py_RETURN_NONE;
+    workers = PyList_New(thread_limit);
 
     for (j = 0; workers && j < thread_limit; j++) {
         PyObject *w = worker_dict(i, j);
@@ -604,7 +619,8 @@ PyObject *wsl_py_request_metrics(PyObject *module, PyObject *unused)
     memset(sample.server_buckets, 0, sizeof(sample.server_buckets));
     memset(sample.application_buckets, 0,
            sizeof(sample.application_buckets));
-    memset(sample.thread_buckets, 0,
-           (size_t)sample.threads_max * sizeof(int));
+    if (sample.thread_buckets)
+        memset(sample.thread_buckets, 0,
+               (size_t)sample.threads_max * sizeof(int));
     return result;
 }

@@ -189,6 +189,9 @@ int wsl_pymodule_init(wsl_interp *interp)
     PyObject *modules = PyImport_GetModuleDict(), *apache = NULL;
     int rc = -1;
 
+    /* Recorded at once, so that wsl_pymodule_release() frees what a
+     * failed set-up made. */
+    interp->pymodule = pm;
     if (intern_names(pm) < 0)
         return -1;
     if (!(pm->module = PyModule_Create(&module_def)))
@@ -204,7 +207,6 @@ int wsl_pymodule_init(wsl_interp *interp)
         PyDict_SetItemString(modules, "mod_wsgi", pm->module) < 0 ||
         PyDict_SetItemString(modules, "apache", apache) < 0)
         goto done;
-    interp->pymodule = pm;
     rc = 0;
 
 done:
@@ -212,4 +214,20 @@ done:
     if (rc < 0)
         Py_CLEAR(pm->module);
     return rc;
+}
+
+void wsl_pymodule_release(wsl_interp *interp)
+{
+    wsl_pymodule *pm = interp->pymodule;
+    int i;
+
+    if (!pm)
+        return;
+    Py_CLEAR(pm->module);
+    pm->dict = NULL;
+    for (i = 0; i < PM_KEY_COUNT; i++)
+        Py_CLEAR(pm->key[i]);
+    for (i = 0; i < WSL_EV_COUNT; i++)
+        Py_CLEAR(pm->event_args[i]);
+    interp->pymodule = NULL;
 }

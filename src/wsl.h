@@ -202,6 +202,9 @@ int wsl_dispatch(request_rec *r, const char **group, const char **callable,
 /* Create both modules in the current interpreter and put them in
  * sys.modules; GIL held.  0, or -1 with an exception set. */
 int wsl_pymodule_init(wsl_interp *interp);
+/* Drop what wsl_pymodule_init made (a sub-interpreter whose set-up failed
+ * and is ended). */
+void wsl_pymodule_release(wsl_interp *interp);
 
 /* ------------------------------------------------------------------ */
 /* environ.c                                                           */
@@ -286,6 +289,10 @@ struct wsl_request {
     wsl_thread_info *thread;    /* this worker thread's record */
     PyObject *request_id;       /* r->log_id, as mod_wsgi.request_id */
     PyObject *request_data;     /* mod_wsgi.request_data() */
+    PyObject *outer_request_data; /* the thread's before this request: a
+                                 * sub-request's handler (mod_include)
+                                 * runs inside another's; borrowed, the
+                                 * outer request holds it */
     apr_time_t app_start;       /* the application is called (0: never) */
     int timed;                  /* events were subscribed at the start:
                                  * time the body's reads and writes */

@@ -36,7 +36,7 @@ use WSLTest qw(t_ok get_json post_json test_port expected_mpm logs_dir
                log_during wait_until diag);
 use WSLServer ();
 
-plan tests => 156, need_module 'mod_wsgi_lite.c';
+plan tests => 158, need_module 'mod_wsgi_lite.c';
 
 my $mpm = expected_mpm();
 my $port = test_port();
@@ -476,6 +476,15 @@ for my $ev (qw(request_started request_finished)) {
     ok t_ok(scalar($log =~ /RuntimeError: wsl-broken-callback in $ev/),
             "... with its traceback ($ev)");
 }
+
+# No event_callbacks at all: the failing application's traceback is still
+# logged (probing for subscribers must not clear its exception).
+my $rno;
+@lines = log_during(sub { $rno = GET('/modwsgi/nocallbacks') },
+                    want => qr/wsl-marker-nocallbacks/);
+ok t_cmp($rno->code, 500, 'without mod_wsgi.event_callbacks, a failing app gets a 500');
+ok t_ok(scalar(grep /RuntimeError: wsl-marker-nocallbacks/, @lines),
+        '... and its traceback is logged') or diag(join '', @lines);
 
 # --- a server of our own: WSGIServerMetrics On, process_stopping at stop ----------
 my $app = "$docroot/modwsgi/stopping.wsgi";
