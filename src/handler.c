@@ -339,6 +339,11 @@ int wsl_handler(request_rec *r)
     if (status != OK)
         return status;
 
+    /* The id Apache logs with %L is mod_wsgi.request_id; mod_wsgi makes
+     * one when no one has (an ErrorLogFormat with %L, mod_unique_id).
+     * Made here, before the GIL, which every thread queues for. */
+    if (!r->log_id)
+        ap_run_generate_log_id(r->connection, r, &r->log_id);
     if (!(interp = wsl_interp_enter(r, target.group)))
         return HTTP_INTERNAL_SERVER_ERROR;
     memset(&req, 0, sizeof(req));

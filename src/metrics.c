@@ -192,10 +192,7 @@ int wsl_metrics_request_begin(wsl_request *req)
         wsl_log_python_error(r, req->interp, "setting up the request");
         return -1;
     }
-    /* The id Apache logs with %L; mod_wsgi makes it here when no one has
-     * (an ErrorLogFormat with %L, mod_unique_id). */
-    if (!r->log_id)
-        ap_run_generate_log_id(r->connection, r, &r->log_id);
+    /* r->log_id: made by the handler before it took the GIL. */
     req->request_id = r->log_id
         ? PyUnicode_DecodeLatin1(r->log_id, strlen(r->log_id), NULL)
         : PyUnicode_FromFormat("%llu", (unsigned long long)++proc.id_seq);
