@@ -480,6 +480,21 @@ static char *forwarded_client(request_rec *r, const wsl_dir_config *dconf,
     return ((char **)hops->elts)[0];
 }
 
+/* The bytes of a latin-1 str, in the pool; NULL with an exception set
+ * (a value set from Python outside latin-1 cannot be a header's). */
+static const char *latin1_bytes(apr_pool_t *pool, PyObject *str)
+{
+    PyObject *bytes = PyUnicode_AsLatin1String(str);
+    const char *copy;
+
+    if (!bytes)
+        return NULL;
+    copy = apr_pstrmemdup(pool, PyBytes_AS_STRING(bytes),
+                          (apr_size_t)PyBytes_GET_SIZE(bytes));
+    Py_DECREF(bytes);
+    return copy;
+}
+
 /*
  * WSGITrustedProxyHeaders / WSGITrustedProxies.  Once any proxy header is
  * declared trusted, every known proxy header is removed from the environ
@@ -522,7 +537,10 @@ static int apply_proxy_headers(PyObject *env, request_rec *r,
                 return -1;
             continue;
         }
-        if (!(value = PyUnicode_AsUTF8(obj)))
+        /* Back to the header's own bytes: its str was decoded as latin-1,
+         * and set_str() decodes what is set from it the same way (UTF-8
+         * here turned "\xe9" into "\xc3\xa9"). */
+        if (!(value = latin1_bytes(r->pool, obj)))
             return -1;
         if (!strcmp(name, "X_FORWARDED_FOR")) {
             char *client = forwarded_client(r, dconf, value);

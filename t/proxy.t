@@ -15,7 +15,7 @@ use Apache::TestRequest;
 use Apache::TestUtil;
 use WSLTest qw(t_ok get_json test_port);
 
-plan tests => 22, need_module 'mod_wsgi_lite.c';
+plan tests => 23, need_module 'mod_wsgi_lite.c';
 
 my $port = test_port();
 my @fwd = ('X-Forwarded-For' => '198.51.100.1, 203.0.113.7, 10.1.2.3',
@@ -36,6 +36,13 @@ ok t_cmp($e->{HTTP_HOST}, 'proxied.example:8443', 'trusted: X-Forwarded-Host set
 ok t_ok(!exists $e->{HTTP_X_REAL_IP}, 'trusted: X-Real-IP (not listed) is removed');
 ok t_ok(!exists $e->{HTTP_X_FORWARDED_SERVER}, 'trusted: X-Forwarded-Server (not listed) is removed');
 ok t_cmp($e->{SERVER_NAME}, 'localhost', 'trusted: the unlisted X-Forwarded-Server does not change SERVER_NAME');
+
+# Header values are latin-1 (PEP 3333 native strings): a byte above 0x7f
+# reaches the app as that one character, not mangled by a round trip
+# through another codec.
+$e = env('/proxy/trusted', 'X-Forwarded-Host' => "caf\xe9.example");
+ok t_cmp($e->{HTTP_HOST}, "caf\x{e9}.example",
+         'trusted: X-Forwarded-Host with a latin-1 byte (0xe9) reaches HTTP_HOST as U+00E9');
 
 $e = env('/proxy/trusted', 'X-Forwarded-For' => '203.0.113.9');
 ok t_cmp($e->{REMOTE_ADDR}, '203.0.113.9', 'trusted: a single X-Forwarded-For address');
