@@ -110,7 +110,7 @@ int wsl_dispatch(request_rec *r, const char **group, const char **callable,
     if (new_callable) {
         if (!*new_callable) {
             ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
-                          "WSL00078: callable_object() in the "
+                          "WSL00079: callable_object() in the "
                           "WSGIDispatchScript '%s' returned an empty name "
                           "(for '%s')", dconf->dispatch_script->path,
                           r->uri);

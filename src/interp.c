@@ -750,7 +750,7 @@ static void set_switch_interval(server_rec *s, double seconds)
     else {
         PyErr_Clear();
         ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s,
-                     "WSL00166: cannot set Python's GIL switch interval to "
+                     "WSL00167: cannot set Python's GIL switch interval to "
                      "%.6f s (WSGISwitchInterval, pid %d)", seconds,
                      (int)getpid());
     }
