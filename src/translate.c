@@ -27,7 +27,6 @@ static int map_to_script(request_rec *r, const wsl_alias *alias,
     apr_table_setn(r->notes, "alias-forced-type", r->handler);
 
     rconf->alias = alias;
-    rconf->path = path;
     ap_set_module_config(r->request_config, &wsgi_lite_module, rconf);
     return OK;
 }

@@ -122,8 +122,8 @@ typedef struct {
 
 /* Set in translate_name when a WSGIScriptAlias matched. */
 typedef struct {
-    const wsl_alias *alias;
-    const char *path;               /* the script, $n substituted */
+    const wsl_alias *alias;         /* the script is r->filename ($n
+                                     * substituted) */
 } wsl_request_config;
 
 void *wsl_config_create_server(apr_pool_t *p, server_rec *s);
