@@ -185,18 +185,6 @@ int wsl_environ_keys_init(wsl_interp *interp)
     return make_constants(keys);
 }
 
-/* environ[key] = value; `value` is stolen (NULL means an error is set). */
-static int set_stolen(PyObject *env, PyObject *key, PyObject *value)
-{
-    int rc;
-
-    if (!value)
-        return -1;
-    rc = PyDict_SetItem(env, key, value);
-    Py_DECREF(value);
-    return rc;
-}
-
 /* A native string (PEP 3333: latin-1 decoded bytes), under one key or
  * two. */
 static int set_str_as(PyObject *env, PyObject *key, PyObject *alias,
@@ -209,7 +197,7 @@ static int set_str_as(PyObject *env, PyObject *key, PyObject *alias,
     obj = PyUnicode_DecodeLatin1(value, strlen(value), NULL);
     if (obj && alias && PyDict_SetItem(env, alias, obj) < 0)
         Py_CLEAR(obj);
-    return set_stolen(env, key, obj);
+    return wsl_dict_steal(env, key, obj);
 }
 
 static int set_str(PyObject *env, PyObject *key, const char *value)
@@ -294,7 +282,7 @@ static int set_number_as(PyObject *env, PyObject *key, PyObject *alias,
 
     if (obj && alias && PyDict_SetItem(env, alias, obj) < 0)
         Py_CLEAR(obj);
-    return set_stolen(env, key, obj);
+    return wsl_dict_steal(env, key, obj);
 }
 
 static int set_number(PyObject *env, PyObject *key, apr_int64_t value)
@@ -370,7 +358,7 @@ static int add_headers(PyObject *env, request_rec *r, wsl_environ_keys *keys,
             Py_SETREF(value, PyUnicode_FromFormat("%U, %U", old, value));
         else if (PyErr_Occurred())
             Py_CLEAR(value);
-        if (set_stolen(env, key, value) < 0) {
+        if (wsl_dict_steal(env, key, value) < 0) {
             Py_DECREF(key);
             return -1;
         }
@@ -697,7 +685,7 @@ PyObject *wsl_environ_build(request_rec *r, wsl_interp *interp,
     /* WSGIPassApacheRequest: the request_rec for C extensions (mod_wsgi's
      * unnamed capsule).  Only valid while the request runs. */
     if (wsl_config_flag(dconf->pass_apache_request, 0) &&
-        set_stolen(env, k[K_APACHE_REQUEST_REC],
+        wsl_dict_steal(env, k[K_APACHE_REQUEST_REC],
                    PyCapsule_New(r, NULL, NULL)) < 0)
         goto fail;
     if (apply_proxy_headers(env, r, dconf, k) < 0)
@@ -720,13 +708,13 @@ int wsl_environ_add_handler_keys(PyObject *env, const wsl_request *req,
     return (set_kept(env, keys, K_MW_HANDLER_SCRIPT, handler_script) < 0 ||
             set_number(env, k[K_MW_SCRIPT_START], req->app_start) < 0 ||
             PyDict_SetItem(env, k[K_MW_REQUEST_ID], req->request_id) < 0 ||
-            set_stolen(env, k[K_MW_THREAD_ID],
+            wsl_dict_steal(env, k[K_MW_THREAD_ID],
                        PyLong_FromLong(wsl_metrics_thread_id(req->thread)))
             < 0 ||
-            set_stolen(env, k[K_MW_THREAD_REQUESTS],
+            wsl_dict_steal(env, k[K_MW_THREAD_REQUESTS],
                        PyLong_FromLongLong(
                            wsl_metrics_thread_requests(req->thread))) < 0 ||
-            set_stolen(env, k[K_MW_TOTAL_REQUESTS],
+            wsl_dict_steal(env, k[K_MW_TOTAL_REQUESTS],
                        PyLong_FromUnsignedLongLong(
                            wsl_metrics_total_requests())) < 0) ? -1 : 0;
 }

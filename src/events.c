@@ -21,26 +21,9 @@
  */
 #include "pymodule.h"
 
-static double seconds(apr_time_t t)
-{
-    return (double)t / APR_USEC_PER_SEC;
-}
-
 int wsl_events_subscribed(wsl_interp *interp)
 {
     return wsl_pymodule_list(interp, PM_EVENT_CALLBACKS) != NULL;
-}
-
-/* event[key] = value; `value` is stolen (NULL means an error is set). */
-static int set(PyObject *event, PyObject *key, PyObject *value)
-{
-    int rc;
-
-    if (!value)
-        return -1;
-    rc = PyDict_SetItem(event, key, value);
-    Py_DECREF(value);
-    return rc;
 }
 
 /* Log the pending exception of something done for event `ev`. */
@@ -112,21 +95,25 @@ void wsl_events_request_started(wsl_request *req, PyObject **app,
 
     wsl_metrics_thread_cpu(&req->cpu_user, &req->cpu_system);
     if (!(event = PyDict_New()) ||
-        set(event, k[PM_REQUEST_ID], Py_NewRef(req->request_id)) < 0 ||
-        set(event, k[PM_THREAD_ID],
+        wsl_dict_steal(event, k[PM_REQUEST_ID],
+            Py_NewRef(req->request_id)) < 0 ||
+        wsl_dict_steal(event, k[PM_THREAD_ID],
             PyLong_FromLong(wsl_metrics_thread_id(req->thread))) < 0 ||
-        set(event, k[PM_DAEMON_CONNECTS], PyLong_FromLong(0)) < 0 ||
-        set(event, k[PM_DAEMON_RESTARTS], PyLong_FromLong(0)) < 0 ||
-        set(event, k[PM_REQUEST_START],
+        wsl_dict_steal(event, k[PM_DAEMON_CONNECTS], PyLong_FromLong(0)) < 0 ||
+        wsl_dict_steal(event, k[PM_DAEMON_RESTARTS], PyLong_FromLong(0)) < 0 ||
+        wsl_dict_steal(event, k[PM_REQUEST_START],
             PyFloat_FromDouble(seconds(req->r->request_time))) < 0 ||
         /* Embedded mode: no queue, no daemon; mod_wsgi says 0.0. */
-        set(event, k[PM_QUEUE_START], PyFloat_FromDouble(0.0)) < 0 ||
-        set(event, k[PM_DAEMON_START], PyFloat_FromDouble(0.0)) < 0 ||
-        set(event, k[PM_APPLICATION_OBJECT], Py_NewRef(*app)) < 0 ||
-        set(event, k[PM_REQUEST_ENVIRON], Py_NewRef(environ)) < 0 ||
-        set(event, k[PM_APPLICATION_START],
+        wsl_dict_steal(event, k[PM_QUEUE_START],
+            PyFloat_FromDouble(0.0)) < 0 ||
+        wsl_dict_steal(event, k[PM_DAEMON_START],
+            PyFloat_FromDouble(0.0)) < 0 ||
+        wsl_dict_steal(event, k[PM_APPLICATION_OBJECT], Py_NewRef(*app)) < 0 ||
+        wsl_dict_steal(event, k[PM_REQUEST_ENVIRON], Py_NewRef(environ)) < 0 ||
+        wsl_dict_steal(event, k[PM_APPLICATION_START],
             PyFloat_FromDouble(seconds(req->app_start))) < 0 ||
-        set(event, k[PM_REQUEST_DATA], Py_NewRef(req->request_data)) < 0) {
+        wsl_dict_steal(event, k[PM_REQUEST_DATA],
+            Py_NewRef(req->request_data)) < 0) {
         log_failure(interp, req->r, NULL, WSL_EV_REQUEST_STARTED,
                     "building the event", NULL);
         Py_XDECREF(event);
@@ -153,11 +140,13 @@ void wsl_events_response_started(wsl_interp *interp, server_rec *s,
         return;
     k = interp->pymodule->key;
     if (!(event = PyDict_New()) ||
-        set(event, k[PM_REQUEST_ID], Py_NewRef(request_id)) < 0 ||
-        set(event, k[PM_RESPONSE_STATUS], Py_NewRef(status)) < 0 ||
-        set(event, k[PM_RESPONSE_HEADERS], Py_NewRef(headers)) < 0 ||
-        set(event, k[PM_EXCEPTION_INFO], Py_NewRef(exc_info)) < 0 ||
-        set(event, k[PM_REQUEST_DATA], Py_NewRef(request_data)) < 0) {
+        wsl_dict_steal(event, k[PM_REQUEST_ID], Py_NewRef(request_id)) < 0 ||
+        wsl_dict_steal(event, k[PM_RESPONSE_STATUS], Py_NewRef(status)) < 0 ||
+        wsl_dict_steal(event, k[PM_RESPONSE_HEADERS],
+            Py_NewRef(headers)) < 0 ||
+        wsl_dict_steal(event, k[PM_EXCEPTION_INFO], Py_NewRef(exc_info)) < 0 ||
+        wsl_dict_steal(event, k[PM_REQUEST_DATA],
+            Py_NewRef(request_data)) < 0) {
         log_failure(interp, NULL, s, WSL_EV_RESPONSE_STARTED,
                     "building the event", request_id);
         Py_XDECREF(event);
@@ -196,9 +185,11 @@ void wsl_events_log_exception(wsl_request *req, const char *what)
         return;
     k = interp->pymodule->key;
     if (!(event = PyDict_New()) ||
-        set(event, k[PM_REQUEST_ID], Py_NewRef(req->request_id)) < 0 ||
-        set(event, k[PM_EXCEPTION_INFO], Py_NewRef(info)) < 0 ||
-        set(event, k[PM_REQUEST_DATA], Py_NewRef(req->request_data)) < 0)
+        wsl_dict_steal(event, k[PM_REQUEST_ID],
+            Py_NewRef(req->request_id)) < 0 ||
+        wsl_dict_steal(event, k[PM_EXCEPTION_INFO], Py_NewRef(info)) < 0 ||
+        wsl_dict_steal(event, k[PM_REQUEST_DATA],
+            Py_NewRef(req->request_data)) < 0)
         log_failure(interp, req->r, NULL, WSL_EV_REQUEST_EXCEPTION,
                     "building the event", NULL);
     else
@@ -227,9 +218,10 @@ static int add_cpu(PyObject *event, PyObject **k, const wsl_request *req,
         user = user / total * app_time;
         system = app_time - user;
     }
-    return (set(event, k[PM_CPU_USER_TIME], PyFloat_FromDouble(user)) < 0 ||
-            set(event, k[PM_CPU_SYSTEM_TIME],
-                PyFloat_FromDouble(system)) < 0) ? -1 : 0;
+    return (wsl_dict_steal(event, k[PM_CPU_USER_TIME],
+                           PyFloat_FromDouble(user)) < 0 ||
+            wsl_dict_steal(event, k[PM_CPU_SYSTEM_TIME],
+                           PyFloat_FromDouble(system)) < 0) ? -1 : 0;
 }
 
 void wsl_events_request_finished(wsl_request *req, apr_time_t finish)
@@ -244,25 +236,28 @@ void wsl_events_request_finished(wsl_request *req, apr_time_t finish)
     app_time = finish > req->app_start ? seconds(finish - req->app_start)
                                        : 0.0;
     if (!(event = PyDict_New()) ||
-        set(event, k[PM_REQUEST_ID], Py_NewRef(req->request_id)) < 0 ||
-        set(event, k[PM_INPUT_READS],
+        wsl_dict_steal(event, k[PM_REQUEST_ID],
+            Py_NewRef(req->request_id)) < 0 ||
+        wsl_dict_steal(event, k[PM_INPUT_READS],
             PyLong_FromLongLong(req->input_reads)) < 0 ||
-        set(event, k[PM_INPUT_LENGTH],
+        wsl_dict_steal(event, k[PM_INPUT_LENGTH],
             PyLong_FromLongLong(req->input_bytes)) < 0 ||
-        set(event, k[PM_INPUT_TIME],
+        wsl_dict_steal(event, k[PM_INPUT_TIME],
             PyFloat_FromDouble(seconds(req->input_time))) < 0 ||
-        set(event, k[PM_OUTPUT_LENGTH],
+        wsl_dict_steal(event, k[PM_OUTPUT_LENGTH],
             PyLong_FromLongLong(req->bytes_sent)) < 0 ||
-        set(event, k[PM_OUTPUT_WRITES],
+        wsl_dict_steal(event, k[PM_OUTPUT_WRITES],
             PyLong_FromLongLong(req->output_writes)) < 0 ||
         add_cpu(event, k, req, app_time) < 0 ||
-        set(event, k[PM_OUTPUT_TIME],
+        wsl_dict_steal(event, k[PM_OUTPUT_TIME],
             PyFloat_FromDouble(seconds(req->output_time))) < 0 ||
-        set(event, k[PM_APPLICATION_FINISH],
+        wsl_dict_steal(event, k[PM_APPLICATION_FINISH],
             PyFloat_FromDouble(seconds(finish))) < 0 ||
-        set(event, k[PM_APPLICATION_TIME], PyFloat_FromDouble(app_time)) < 0
+        wsl_dict_steal(event, k[PM_APPLICATION_TIME],
+            PyFloat_FromDouble(app_time)) < 0
         ||
-        set(event, k[PM_REQUEST_DATA], Py_NewRef(req->request_data)) < 0) {
+        wsl_dict_steal(event, k[PM_REQUEST_DATA],
+            Py_NewRef(req->request_data)) < 0) {
         log_failure(interp, req->r, NULL, WSL_EV_REQUEST_FINISHED,
                     "building the event", NULL);
         Py_XDECREF(event);
@@ -284,7 +279,8 @@ void wsl_events_process_stopping(wsl_interp *interp, server_rec *s)
     /* Embedded mode has no reason to give (mod_wsgi's is '' too): the
      * child stops because Apache stops or replaces it. */
     if (!(event = PyDict_New()) ||
-        set(event, k[PM_SHUTDOWN_REASON], PyUnicode_FromString("")) < 0) {
+        wsl_dict_steal(event, k[PM_SHUTDOWN_REASON],
+            PyUnicode_FromString("")) < 0) {
         log_failure(interp, NULL, s, WSL_EV_PROCESS_STOPPING,
                     "building the event", NULL);
         Py_XDECREF(event);

@@ -63,11 +63,6 @@ static struct {
     int threads_max;
 } sample;
 
-static double seconds(apr_time_t t)
-{
-    return (double)t / APR_USEC_PER_SEC;
-}
-
 int wsl_mpm_threads_per_process(void)
 {
     int threaded = AP_MPMQ_NOT_SUPPORTED, threads = 0;

@@ -38,6 +38,12 @@ struct wsl_pymodule {
     PyObject *event_args[WSL_EV_COUNT];  /* (name,): a callback's args */
 };
 
+/* An APR time or interval as the float seconds mod_wsgi's fields hold. */
+static inline double seconds(apr_time_t t)
+{
+    return (double)t / APR_USEC_PER_SEC;
+}
+
 /* metrics.c, for the module's functions and attributes. */
 PyObject *wsl_py_request_data(PyObject *module, PyObject *unused);
 PyObject *wsl_py_process_metrics(PyObject *module, PyObject *unused);

@@ -55,6 +55,21 @@ extern module AP_MODULE_DECLARE_DATA wsgi_lite_module;
 #define WSL_PYTHON_PROGRAM WSL_STRINGIFY(WSL_PYTHON_EXECUTABLE)
 #define WSL_HANDLER_MIME "application/x-httpd-wsgi"
 
+/* dict[key] = value, `value` stolen; NULL means the call that made it
+ * failed, with its exception set.  Lets a dict be filled from calls that
+ * return new references (environ.c, events.c). */
+static inline int wsl_dict_steal(PyObject *dict, PyObject *key,
+                                      PyObject *value)
+{
+    int rc;
+
+    if (!value)
+        return -1;
+    rc = PyDict_SetItem(dict, key, value);
+    Py_DECREF(value);
+    return rc;
+}
+
 /* ------------------------------------------------------------------ */
 /* interp.c: Python life cycle, application groups, the GIL.           */
 
