@@ -20,11 +20,10 @@ use Cwd ();
 use File::Temp ();
 use File::Copy ();
 use IO::Socket::INET ();
-use IO::Select ();
 use JSON::PP ();
 use POSIX ();
 use Time::HiRes ();
-use WSLTest qw(t_ok wait_until expected_mpm diag);
+use WSLTest qw(t_ok wait_until expected_mpm diag read_until_eof);
 use WSLServer ();
 
 plan tests => 79, need need_module('mod_wsgi_lite.c'),
@@ -130,14 +129,7 @@ sub http {
     $req .= "$_\r\n" for @headers;
     $req .= "Content-Length: " . length($body) . "\r\n" if length $body;
     print $s "$req\r\n$body";
-    my $data = '';
-    my $sel = IO::Select->new($s);
-    my $deadline = time + 30;
-    while (time < $deadline && $sel->can_read($deadline - time)) {
-        my $n = sysread($s, my $buf, 65536);
-        last unless $n;
-        $data .= $buf;
-    }
+    my $data = read_until_eof($s, Time::HiRes::time() + 30);
     my ($head, $rest) = split /\r\n\r\n/, $data, 2;
     my ($code) = ($head // '') =~ m{^HTTP/\d\.\d (\d{3})};
     return ($code || 0, $rest // '', $head // '');

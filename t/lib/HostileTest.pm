@@ -22,6 +22,7 @@ use Socket qw(SOL_SOCKET SO_RCVBUF);
 use Time::HiRes ();
 
 use Apache::Test ();
+use WSLTest ();
 use Apache::TestRequest ();
 use Apache::TestUtil qw(t_cmp t_debug);
 
@@ -227,15 +228,8 @@ sub ka_extra {
     my $buf = \${*$sock}{hostile_buf};
     my $got = $$buf // '';
     $$buf = '';
-    my $sel = IO::Select->new($sock);
-    my $deadline = Time::HiRes::time() + ($secs // 0.5);
-    while ((my $left = $deadline - Time::HiRes::time()) > 0) {
-        last unless $sel->can_read($left);
-        my $n = sysread($sock, my $chunk, 65536);
-        last unless $n;
-        $got .= $chunk;
-    }
-    return $got;
+    return $got . WSLTest::read_until_eof($sock,
+                                          Time::HiRes::time() + ($secs // 0.5));
 }
 push @EXPORT_OK, 'ka_extra';
 

@@ -23,12 +23,12 @@ use strict;
 use warnings FATAL => 'all';
 
 use File::Temp ();
-use IO::Select ();
 use IO::Socket::INET ();
 use Time::HiRes ();
 use POSIX ();
 
 use Apache::Test ();
+use WSLTest ();
 
 sub httpd { Apache::Test::vars('httpd') }
 
@@ -207,14 +207,7 @@ sub request {
         if defined $opt{body};
     $req .= "\r\n" . ($opt{body} // '');
     print $sock $req;
-    my $sel = IO::Select->new($sock);
-    my $data = '';
-    while ((my $left = $deadline - Time::HiRes::time()) > 0) {
-        last unless $sel->can_read($left);
-        my $n = sysread($sock, my $buf, 65536);
-        last unless $n;
-        $data .= $buf;
-    }
+    my $data = WSLTest::read_until_eof($sock, $deadline);
     close $sock;
     my ($head, $body) = split /\r\n\r\n/, $data, 2;
     my ($code) = ($head // '') =~ m{^HTTP/\d\.\d (\d{3})};

@@ -23,7 +23,7 @@ use Apache::TestUtil ();
 
 our @EXPORT_OK = qw(t_ok safe raw_request raw_connect parse_response get_json
     post_json decode_json_body log_during wsgi_log_entries expected_mpm
-    logs_dir wait_until random_bytes test_port diag);
+    logs_dir wait_until random_bytes test_port diag read_until_eof);
 
 my $JSON = JSON::PP->new->canonical;
 
@@ -61,6 +61,22 @@ sub raw_connect {
     return $sock;
 }
 
+# Everything $sock delivers until the peer closes it or the absolute
+# Time::HiRes time $deadline passes, each wait bounded by that deadline
+# (a server that hangs fails the test instead of hanging it).
+sub read_until_eof {
+    my ($sock, $deadline) = @_;
+    my $sel = IO::Select->new($sock);
+    my $data = '';
+    while ((my $left = $deadline - Time::HiRes::time()) > 0) {
+        last unless $sel->can_read($left);
+        my $n = sysread($sock, my $buf, 65536);
+        last unless $n;
+        $data .= $buf;
+    }
+    return $data;
+}
+
 # Send $request (bytes, complete with the blank line and body) on a fresh
 # connection and read until the server closes it.  The request should carry
 # "Connection: close".  Returns a parse_response hash.
@@ -68,16 +84,8 @@ sub raw_request {
     my ($request, %opt) = @_;
     my $sock = raw_connect();
     print $sock $request;
-    my $timeout = $opt{timeout} || 60;
-    my $data = '';
-    my $sel = IO::Select->new($sock);
-    my $deadline = time + $timeout;
-    while (time < $deadline) {
-        last unless $sel->can_read($deadline - time);
-        my $n = sysread($sock, my $buf, 65536);
-        last unless $n;
-        $data .= $buf;
-    }
+    my $data = read_until_eof($sock,
+                              Time::HiRes::time() + ($opt{timeout} || 60));
     close $sock;
     return parse_response($data, $opt{head});
 }
