@@ -110,6 +110,16 @@ WSL_MPM=$mpm WSL_MODULE_SO=$dir/.libs/mod_wsgi_lite.so"
     return "$(cat "$dir/rc")"
 }
 
+# The harness's failure report for one MPM, printed again at the very end:
+# CI shows only the tail of the output, and the second MPM's run would
+# otherwise push the first one's report out of it.
+report() {
+    log=$tmp/$1/run.log
+    [ -f "$log" ] || return 0
+    echo "--- $1: failures ---"
+    grep -E '^not ok|^# +Failed test|^t/.*\.t \.+ *(Dubious|Failed)|^Test Summary Report|^t/.*\(Wstat|^  Failed tests?:|^  Non-zero|Bailout|^run\.sh:' "$log" | head -60
+}
+
 status=0
 failed=""
 for mpm in $mpms; do
@@ -120,6 +130,7 @@ for mpm in $mpms; do
 done
 
 if [ "$status" -ne 0 ]; then
+    for mpm in $failed; do report "$mpm"; done
     echo "=== mod_wsgi_lite tests FAILED under:$failed ==="
 else
     echo "=== mod_wsgi_lite tests passed under: $mpms ==="
