@@ -155,7 +155,12 @@ run: deps
 
 test: test-deps
 	$(MAKE) all
+	./scripts/check-calls.py
 	./t/run.sh
+
+# No file of src/ calls a function of a file that calls it back.
+check-calls: all
+	./scripts/check-calls.py -v
 
 # bench/deps.sh adds wrk and Debian's mod_wsgi (the reference) when missing.
 bench: deps
@@ -171,5 +176,5 @@ clean:
 	rm -rf .libs src/.libs build.log *.la *.lo *.slo *.o src/*.lo src/*.slo src/*.o src/*.la
 	rm -rf t/logs t/TEST t/conf/apache_test_config.pm build/asan build/tsan build/valgrind build/fuzz
 
-.PHONY: all install deps test-deps run test bench soak clean asan tsan tsan-deps tsan-soak valgrind \
+.PHONY: all install deps test-deps run test check-calls bench soak clean asan tsan tsan-deps tsan-soak valgrind \
 	valgrind-deps fuzz fuzz-deps

@@ -179,6 +179,13 @@ static const command_rec wsl_commands[] = {
     { NULL }
 };
 
+/* A new child: Python, then the WSGIImportScript preloads in it. */
+static void wsl_child_start(apr_pool_t *pchild, server_rec *s)
+{
+    if (wsl_child_init(pchild, s))
+        wsl_script_preload(s, pchild);
+}
+
 static void wsl_register_hooks(apr_pool_t *p)
 {
     /* URL mapping runs after mod_alias, as in mod_wsgi, so that a more
@@ -189,7 +196,7 @@ static void wsl_register_hooks(apr_pool_t *p)
                                                   "mod_vhost_alias.c", NULL };
 
     ap_hook_post_config(wsl_post_config, NULL, NULL, APR_HOOK_MIDDLE);
-    ap_hook_child_init(wsl_child_init, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_child_init(wsl_child_start, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_translate_name(wsl_translate_name, after_alias, before_userdir,
                            APR_HOOK_MIDDLE);
     ap_hook_handler(wsl_handler, NULL, NULL, APR_HOOK_MIDDLE);

@@ -10,17 +10,6 @@
 
 #include "http_core.h"
 
-int wsl_types_ready(void)
-{
-    if (PyType_Ready(&wsl_py_log_type) < 0 ||
-        PyType_Ready(&wsl_py_log_buffer_type) < 0 ||
-        PyType_Ready(&wsl_py_input_type) < 0 ||
-        PyType_Ready(&wsl_py_start_response_type) < 0 ||
-        PyType_Ready(&wsl_py_file_wrapper_type) < 0)
-        return -1;
-    return 0;
-}
-
 /* PEP 3333: close() is called once, however the response ended.  Returns
  * -1 with its exception set if close() itself failed. */
 static int call_close(PyObject *result)

@@ -1,6 +1,6 @@
 /*
- * interp.c: Python's life in an Apache child, application groups
- * (sub-interpreters), and the only code that takes or drops the GIL.
+ * interp.c: Python's life in an Apache child: initialisation, the
+ * application groups (sub-interpreters) and their set-up, and the end.
  *
  * Python is initialised in each child (lazy initialisation, mod_wsgi's
  * default), never in the parent: the parent forks and unloads modules on
@@ -8,161 +8,29 @@
  * WSGIRestrictEmbedded On it is not initialised at all unless a script
  * directive needs it (config.c decides, as mod_wsgi does).
  *
- * Thread states: every worker thread keeps one PyThreadState per
- * interpreter, created on its first request for that interpreter and reused
- * for the life of the child.  A thread's main-interpreter state is always
- * created first, so the PyGILState_* binding of the thread (the first state
- * wins, see CPython's _PyGILState_NoteThreadState) is the main
- * interpreter's: C extensions that use PyGILState_Ensure work in %{GLOBAL},
- * and a %{GLOBAL} request can never land in a sub-interpreter.  We never
- * call PyGILState_* ourselves; we always restore our own state.
- *
- * Not here: loading scripts (script.c), building the environ (environ.c).
+ * Not here: thread states and the GIL (gil.c), loading scripts and
+ * WSGIImportScript (script.c), building the environ (environ.c).
  */
-#include "wsl.h"
+#include "gil.h"
 #include "restrict.h"
 
 #include "ap_mpm.h"
 
 #include <dlfcn.h>
 
-/* What this child knows about Python; guarded by `lock` where noted. */
+/* What this child knows about Python. */
 static struct {
     server_rec *server;
     apr_pool_t *pool;            /* the child pool */
-    apr_thread_mutex_t *lock;    /* groups, interps, owned thread states */
+    apr_thread_mutex_t *lock;    /* groups */
     apr_hash_t *groups;          /* name -> wsl_interp (sub-interpreters) */
-    wsl_interp **interps;        /* by index; 0 is the main interpreter */
-    int ninterps, capinterps;
-    PyThreadState *init_tstate;  /* the child main thread's, from init */
     int ready;                   /* Python is initialised and usable */
     int not_required;            /* WSGIRestrictEmbedded On and nothing
                                     else needs Python: never started */
-    int verbose;                 /* WSGIVerboseDebugging */
 } wsl_py;
 
-/* Thread states we created, per interpreter, to delete at child exit. */
-typedef struct {
-    PyThreadState **states;
-    int count, cap;
-} tstate_list;
-static tstate_list *owned_tstates;   /* by interp index, under lock */
-static int owned_cap;
-/* Every thread's thread_tstates array, so child exit can free them after
- * the workers are gone (a thread-local pointer dies with its thread). */
-static PyThreadState ***thread_arrays;
-static int nthread_arrays, thread_arrays_cap;
-
-/* This thread's state per interpreter index, and the one in use now. */
-static _Thread_local PyThreadState **thread_tstates;
-static _Thread_local int thread_ntstates;
-static _Thread_local PyThreadState *thread_active;
-/* Set while this thread is inside Python outside a request: child start
- * (initialisation, WSGIImportScript) and sub-interpreter creation.  A
- * child killed right then (Apache's SIGTERM handler exits at once while
- * a child is still starting) must not try to finalise the interpreter it
- * interrupted. */
-static _Thread_local int thread_in_setup;
+/* The group this thread entered last: most threads serve one. */
 static _Thread_local wsl_interp *thread_last_interp;
-static _Thread_local int thread_slot = -1;   /* in thread_arrays */
-
-/* Append to a growable pointer array; aborts only on malloc failure,
- * which an Apache child cannot recover from anyway. */
-static void *grow(void *array, int *cap, int need, size_t elem)
-{
-    int newcap;
-
-    if (need <= *cap)
-        return array;
-    newcap = *cap ? *cap * 2 : 8;
-    while (newcap < need)
-        newcap *= 2;
-    array = realloc(array, (size_t)newcap * elem);
-    if (!array)
-        abort();
-    memset((char *)array + (size_t)*cap * elem, 0,
-           (size_t)(newcap - *cap) * elem);
-    *cap = newcap;
-    return array;
-}
-
-/* Record ts as this thread's state for interp.  Caller holds `lock`. */
-static void own_tstate(wsl_interp *interp, PyThreadState *ts)
-{
-    tstate_list *list;
-    int thread_cap = thread_ntstates;
-
-    owned_tstates = grow(owned_tstates, &owned_cap, interp->index + 1,
-                         sizeof(tstate_list));
-    list = &owned_tstates[interp->index];
-    list->states = grow(list->states, &list->cap, list->count + 1,
-                        sizeof(PyThreadState *));
-    list->states[list->count++] = ts;
-
-    thread_tstates = grow(thread_tstates, &thread_cap, interp->index + 1,
-                          sizeof(PyThreadState *));
-    thread_ntstates = thread_cap;
-    thread_tstates[interp->index] = ts;
-    if (thread_slot < 0) {
-        thread_arrays = grow(thread_arrays, &thread_arrays_cap,
-                             nthread_arrays + 1, sizeof(*thread_arrays));
-        thread_slot = nthread_arrays++;
-    }
-    thread_arrays[thread_slot] = thread_tstates;
-    /* What mod_wsgi's WSGIVerboseDebugging logs in embedded mode. */
-    if (wsl_py.verbose)
-        ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, wsl_py.server,
-                     "WSL00164: thread %d: new Python thread state for "
-                     "application group '%s' (pid %d)", thread_slot,
-                     interp->index ? interp->name : "%{GLOBAL}",
-                     (int)getpid());
-}
-
-/* Child exit, Python finalised and the workers joined: free the
- * bookkeeping arrays (malloc'd, so no pool frees them; valgrind counted
- * them as lost once the module was unloaded). */
-static void free_tstate_lists(void)
-{
-    int i;
-
-    for (i = 0; i < nthread_arrays; i++)
-        free(thread_arrays[i]);
-    free(thread_arrays);
-    thread_arrays = NULL;
-    nthread_arrays = thread_arrays_cap = 0;
-    for (i = 0; i < owned_cap; i++)
-        free(owned_tstates[i].states);
-    free(owned_tstates);
-    owned_tstates = NULL;
-    owned_cap = 0;
-    thread_tstates = NULL;
-    thread_ntstates = 0;
-    thread_slot = -1;
-    free(wsl_py.interps);       /* the wsl_interp themselves are pooled */
-    wsl_py.interps = NULL;
-    wsl_py.ninterps = wsl_py.capinterps = 0;
-}
-
-/* This thread's state for interp, created on first use (GIL not held). */
-static PyThreadState *thread_tstate(wsl_interp *interp)
-{
-    PyThreadState *ts;
-
-    if (interp->index < thread_ntstates && thread_tstates[interp->index])
-        return thread_tstates[interp->index];
-
-    apr_thread_mutex_lock(wsl_py.lock);
-    if (interp->index != 0 &&
-        (thread_ntstates == 0 || !thread_tstates[0])) {
-        /* Main interpreter first: it must own the GILState binding. */
-        own_tstate(wsl_py.interps[0],
-                   PyThreadState_New(wsl_py.interps[0]->istate));
-    }
-    ts = PyThreadState_New(interp->istate);
-    own_tstate(interp, ts);
-    apr_thread_mutex_unlock(wsl_py.lock);
-    return ts;
-}
 
 /* WSGIPythonEggs: PYTHON_EGG_CACHE in os.environ, which a
  * sub-interpreter has its own copy of.  0, or -1 with the exception set. */
@@ -235,7 +103,6 @@ static int interp_setup(wsl_interp *interp)
     PyObject *mod = NULL, *res;
     int i;
 
-    interp->istate = PyThreadState_Get()->interp;
     if (!(interp->scripts = PyDict_New()))
         goto fail;
     if (wsl_environ_keys_init(interp) < 0)
@@ -293,69 +160,27 @@ fail:
     return -1;
 }
 
-static wsl_interp *interp_register(const char *name)
-{
-    wsl_interp *interp = apr_pcalloc(wsl_py.pool, sizeof(*interp));
-
-    interp->name = apr_pstrdup(wsl_py.pool, name);
-    interp->index = wsl_py.ninterps;
-    apr_pool_create(&interp->pool, wsl_py.pool);
-    wsl_py.interps = grow(wsl_py.interps, &wsl_py.capinterps,
-                          wsl_py.ninterps + 1, sizeof(wsl_interp *));
-    wsl_py.interps[wsl_py.ninterps++] = interp;
-    return interp;
-}
-
-/*
- * Create the sub-interpreter for a group.  Caller holds `lock` and not the
- * GIL.  Py_NewInterpreter needs the GIL, which we take with this thread's
- * main-interpreter state; the state it returns becomes this thread's state
- * for the new interpreter.
- */
+/* Create and set up the sub-interpreter for a group.  Caller holds
+ * `lock` and not the GIL. */
 static wsl_interp *interp_create(const char *name)
 {
     wsl_interp *interp;
-    PyThreadState *main_ts, *ts;
 
-    if (thread_ntstates == 0 || !thread_tstates[0]) {
-        own_tstate(wsl_py.interps[0],
-                   PyThreadState_New(wsl_py.interps[0]->istate));
-    }
-    main_ts = thread_tstates[0];
-    thread_in_setup++;
-    PyEval_RestoreThread(main_ts);
-    ts = Py_NewInterpreter();
-    if (!ts) {
-        PyThreadState_Swap(main_ts);
-        PyEval_SaveThread();
-        thread_in_setup--;
-        ap_log_error(APLOG_MARK, APLOG_ERR, 0, wsl_py.server,
-                     "WSL00002: cannot create a Python sub-interpreter for "
-                     "application group '%s'", name);
+    if (!(interp = wsl_gil_new_interpreter(name)))
         return NULL;
-    }
-    interp = interp_register(name);
-    own_tstate(interp, ts);
     if (interp_setup(interp) < 0) {
         /* Keep it registered but unusable would hide the failure on every
          * request; instead fail this request and retry setup next time. */
         wsl_log_std_release(interp);
         wsl_pymodule_release(interp);
-        Py_EndInterpreter(ts);
-        PyThreadState_Swap(main_ts);
-        PyEval_SaveThread();
-        thread_tstates[interp->index] = NULL;
-        owned_tstates[interp->index].count = 0;
-        interp->istate = NULL;
-        thread_in_setup--;
+        wsl_gil_setup_failed(interp);
         return NULL;
     }
     apr_hash_set(wsl_py.groups, interp->name, APR_HASH_KEY_STRING, interp);
     ap_log_error(APLOG_MARK, APLOG_INFO, 0, wsl_py.server,
                  "WSL00003: created application group '%s' (pid %d)",
                  name, (int)getpid());
-    PyEval_SaveThread();
-    thread_in_setup--;
+    wsl_gil_setup_done();
     return interp;
 }
 
@@ -364,7 +189,7 @@ static wsl_interp *interp_find(const char *group)
     wsl_interp *interp;
 
     if (!group)
-        return wsl_py.interps[0];
+        return wsl_gil_interp(0);
     /* Most threads serve one group: no lock on the common path. */
     interp = thread_last_interp;
     if (interp && !strcmp(interp->name, group))
@@ -380,87 +205,46 @@ static wsl_interp *interp_find(const char *group)
     return interp;
 }
 
-/* restrict.h: for os.fork's RuntimeError.  GIL held: interpreters are
- * registered, and ended, with it held. */
-const char *wsl_interp_group_of(PyInterpreterState *istate)
-{
-    int i;
-
-    for (i = 0; i < wsl_py.ninterps; i++) {
-        if (wsl_py.interps[i]->istate == istate)
-            return i ? wsl_py.interps[i]->name : "%{GLOBAL}";
-    }
-    return NULL;
-}
-
-int wsl_interp_subinterpreters(void)
-{
-    int i, n = 0;
-
-    for (i = 1; i < wsl_py.ninterps; i++) {
-        if (wsl_py.interps[i]->istate)
-            n++;
-    }
-    return n;
-}
-
-wsl_interp *wsl_interp_enter(request_rec *r, const char *group)
+/* Python must be up; r or s says where to log that it is not. */
+static wsl_interp *interp_enter(request_rec *r, server_rec *s,
+                                const char *group)
 {
     wsl_interp *interp;
 
     if (!wsl_py.ready) {
-        if (wsl_py.not_required)
-            ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
-                          "WSL00004: Python is not started in this process: "
-                          "WSGIRestrictEmbedded On, and no script directive "
-                          "of the server configuration needs it (one in "
-                          ".htaccess cannot start it)");
+        const char *why = wsl_py.not_required
+            ? "WSL00004: Python is not started in this process: "
+              "WSGIRestrictEmbedded On, and no script directive of the "
+              "server configuration needs it (one in .htaccess cannot "
+              "start it)"
+            : "WSL00004: Python is not available in this process (see the "
+              "start-up errors above)";
+
+        if (r)
+            ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "%s", why);
         else
-            ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
-                          "WSL00004: Python is not available in this "
-                          "process (see the start-up errors above)");
+            ap_log_error(APLOG_MARK, APLOG_ERR, 0, s, "%s", why);
         return NULL;
     }
     if (!(interp = interp_find(group)))
         return NULL;
-    thread_active = thread_tstate(interp);
-    PyEval_RestoreThread(thread_active);
+    wsl_gil_enter(interp);
     return interp;
+}
+
+wsl_interp *wsl_interp_enter(request_rec *r, const char *group)
+{
+    return interp_enter(r, r->server, group);
+}
+
+wsl_interp *wsl_interp_enter_server(server_rec *s, const char *group)
+{
+    return interp_enter(NULL, s, group);
 }
 
 void wsl_interp_leave(void)
 {
-    PyEval_SaveThread();
-    thread_active = NULL;
-}
-
-PyThreadState *wsl_gil_release(void)
-{
-    return PyEval_SaveThread();
-}
-
-void wsl_gil_reacquire(PyThreadState *tstate)
-{
-    PyEval_RestoreThread(tstate);
-}
-
-/* Delete the thread states we made for interp, except `keep`.  GIL held
- * with `keep` (or another state of the process) current. */
-static void drop_owned(wsl_interp *interp, PyThreadState *keep)
-{
-    tstate_list *list;
-    int i;
-
-    if (!owned_tstates || interp->index >= wsl_py.ninterps)
-        return;
-    list = &owned_tstates[interp->index];
-    for (i = 0; i < list->count; i++) {
-        if (list->states[i] == keep || !list->states[i])
-            continue;
-        PyThreadState_Clear(list->states[i]);
-        PyThreadState_Delete(list->states[i]);
-    }
-    list->count = 0;
+    wsl_gil_leave();
 }
 
 /* Child exit: how long application threads get to finish, in all, and
@@ -468,38 +252,6 @@ static void drop_owned(wsl_interp *interp, PyThreadState *keep)
  * Well inside the 3 s after which Apache signals a child again. */
 #define WSL_EXIT_GRACE_MS 1000
 #define WSL_EXIT_POLL_MS 20
-
-/* Is ts one of the thread states we made for interp? */
-static int owned_by_us(wsl_interp *interp, PyThreadState *ts)
-{
-    tstate_list *list;
-    int i;
-
-    if (!owned_tstates || interp->index >= owned_cap)
-        return 0;
-    list = &owned_tstates[interp->index];
-    for (i = 0; i < list->count; i++) {
-        if (list->states[i] == ts)
-            return 1;
-    }
-    return 0;
-}
-
-/* The thread states of interp that are not ours: the application's
- * threads.  GIL held (the GIL is the whole process's in 3.11, and a
- * thread's state is made and deleted with it held). */
-static int foreign_threads(wsl_interp *interp, PyThreadState *also_ours)
-{
-    PyThreadState *ts;
-    int n = 0;
-
-    for (ts = PyInterpreterState_ThreadHead(interp->istate); ts;
-         ts = PyThreadState_Next(ts)) {
-        if (ts != also_ours && !owned_by_us(interp, ts))
-            n++;
-    }
-    return n;
-}
 
 /* Live non-daemon threads of the main interpreter (current, GIL held),
  * other than threading's main thread: what Py_FinalizeEx would wait for
@@ -554,9 +306,10 @@ static int exit_blocked(void)
 {
     int i;
 
-    for (i = 1; i < wsl_py.ninterps; i++) {
-        if (wsl_py.interps[i]->istate &&
-            foreign_threads(wsl_py.interps[i], NULL))
+    for (i = 1; i < wsl_gil_count(); i++) {
+        wsl_interp *interp = wsl_gil_interp(i);
+
+        if (interp->istate && wsl_gil_foreign_threads(interp, NULL))
             return 1;
     }
     return main_nondaemon_threads() > 0;
@@ -587,9 +340,9 @@ static void publish_process_stopping(void)
 {
     int i;
 
-    for (i = 0; i < wsl_py.ninterps; i++) {
-        wsl_interp *interp = wsl_py.interps[i];
-        PyThreadState *ts;
+    for (i = 0; i < wsl_gil_count(); i++) {
+        wsl_interp *interp = wsl_gil_interp(i);
+        PyThreadState *visit;
 
         if (!interp->istate || !interp->pymodule)
             continue;
@@ -597,12 +350,9 @@ static void publish_process_stopping(void)
             wsl_events_process_stopping(interp, wsl_py.server);
             continue;
         }
-        ts = PyThreadState_New(interp->istate);
-        PyThreadState_Swap(ts);
+        visit = wsl_gil_visit(interp);
         wsl_events_process_stopping(interp, wsl_py.server);
-        PyThreadState_Clear(ts);
-        PyThreadState_Swap(wsl_py.init_tstate);
-        PyThreadState_Delete(ts);
+        wsl_gil_visit_end(visit);
     }
 }
 
@@ -627,60 +377,51 @@ static void publish_process_stopping(void)
 static apr_status_t interp_child_exit(void *data)
 {
     int i, waited = 0, left = 0, main_threads, main_nondaemon;
+    wsl_interp *main_interp;
     char what[1024] = "";
 
     wsl_server_config *sconf =
         ap_get_module_config(wsl_py.server->module_config, &wsgi_lite_module);
 
-    if (!wsl_py.ready || thread_active || thread_in_setup)
+    if (!wsl_py.ready || wsl_gil_busy())
         return APR_SUCCESS;
     wsl_py.ready = 0;
-    PyEval_RestoreThread(wsl_py.init_tstate);
+    wsl_gil_enter_exit();
     publish_process_stopping();
     if (!wsl_config_flag(sconf->destroy_interpreter, 1)) {
         /* Python is left as it is, but a line print() began is not.  The
          * GIL stays ours, as below: an application thread that ran on
          * while the process exits could print a line that is never
          * logged, or touch what exit() is freeing. */
-        for (i = 0; i < wsl_py.ninterps; i++)
-            wsl_log_std_flush(wsl_py.interps[i]);
+        for (i = 0; i < wsl_gil_count(); i++)
+            wsl_log_std_flush(wsl_gil_interp(i));
         return APR_SUCCESS;
     }
     while (waited < WSL_EXIT_GRACE_MS && exit_blocked()) {
-        Py_BEGIN_ALLOW_THREADS
-        apr_sleep(apr_time_from_msec(WSL_EXIT_POLL_MS));
-        Py_END_ALLOW_THREADS
+        wsl_gil_pause_ms(WSL_EXIT_POLL_MS);
         waited += WSL_EXIT_POLL_MS;
     }
     /* From here on the application's threads never run again (the GIL
      * stays ours, or Python ends): what is left of their lines in the
      * standard streams is logged now, or as each interpreter ends. */
-    for (i = wsl_py.ninterps - 1; i > 0; i--) {
-        wsl_interp *interp = wsl_py.interps[i];
-        PyThreadState *ts;
+    for (i = wsl_gil_count() - 1; i > 0; i--) {
+        wsl_interp *interp = wsl_gil_interp(i);
+        PyThreadState *visit;
         int n;
 
         if (!interp->istate)
             continue;
-        if ((n = foreign_threads(interp, NULL)) > 0) {
+        if ((n = wsl_gil_foreign_threads(interp, NULL)) > 0) {
             wsl_log_std_flush(interp);
             left_append(what, sizeof(what), "%sapplication group '%s' "
                         "(%d thread%s)", left++ ? ", " : "", interp->name,
                         n, n > 1 ? "s" : "");
             continue;
         }
-        /* End it from a state of our own: every worker's state goes first,
-         * because threading._shutdown() waits for the thread that first
-         * imported threading (a worker, long idle) until its state is
-         * deleted. */
-        ts = PyThreadState_New(interp->istate);
-        PyThreadState_Swap(ts);
-        drop_owned(interp, ts);
-        if (PyInterpreterState_ThreadHead(interp->istate) == ts &&
-            PyThreadState_Next(ts) == NULL) {
+        visit = wsl_gil_visit(interp);
+        if (wsl_gil_visit_alone(interp, visit)) {
             wsl_log_std_release(interp);
-            Py_EndInterpreter(ts);
-            interp->istate = NULL;
+            wsl_gil_end_visited(interp, visit);
         }
         else {
             /* A state that is neither ours nor an application thread's
@@ -689,10 +430,11 @@ static apr_status_t interp_child_exit(void *data)
             left_append(what, sizeof(what), "%sapplication group '%s' "
                         "(a foreign thread state)", left++ ? ", " : "",
                         interp->name);
+            wsl_gil_visit_abandon();
         }
-        PyThreadState_Swap(wsl_py.init_tstate);
     }
-    main_threads = foreign_threads(wsl_py.interps[0], NULL);
+    main_interp = wsl_gil_interp(0);
+    main_threads = wsl_gil_foreign_threads(main_interp, NULL);
     main_nondaemon = main_nondaemon_threads();
     if (left || main_nondaemon) {
         if (main_threads || main_nondaemon)
@@ -706,16 +448,16 @@ static apr_status_t interp_child_exit(void *data)
                      "WSL00014: Python threads still running %d ms after "
                      "child exit began; not finalising Python (pid %d), "
                      "left: %s", waited, (int)getpid(), what);
-        wsl_log_std_flush(wsl_py.interps[0]);
+        wsl_log_std_flush(main_interp);
         return APR_SUCCESS;     /* the GIL stays ours */
     }
-    drop_owned(wsl_py.interps[0], wsl_py.init_tstate);
-    wsl_log_std_release(wsl_py.interps[0]);
+    wsl_gil_drop_main_workers();
+    wsl_log_std_release(main_interp);
     if (Py_FinalizeEx() < 0) {
         ap_log_error(APLOG_MARK, APLOG_WARNING, 0, wsl_py.server,
                      "WSL00006: errors while finalising Python");
     }
-    free_tstate_lists();
+    wsl_gil_child_done();
     return APR_SUCCESS;
 }
 
@@ -829,74 +571,6 @@ fail:
     return -1;
 }
 
-/* The group an import script names: %{GLOBAL} (NULL), a name, or the
- * server's %{SERVER}. */
-static const char *import_group(server_rec *s, const wsl_group_spec *spec)
-{
-    if (!spec || spec->kind == WSL_GROUP_GLOBAL)
-        return NULL;
-    if (spec->kind == WSL_GROUP_SERVER) {
-        if (s->port && s->port != 80)
-            return apr_psprintf(wsl_py.pool, "%s:%u", s->server_hostname,
-                                (unsigned)s->port);
-        return s->server_hostname;
-    }
-    return spec->value;
-}
-
-/*
- * WSGIImportScript: run each script in its group as the child starts, so
- * the first request finds it loaded.  A server's list includes what it
- * inherited from the main server, so each script is run once.
- */
-static void import_scripts(server_rec *main_server)
-{
-    apr_hash_t *done = apr_hash_make(wsl_py.pool);
-    server_rec *s;
-    int i;
-
-    for (s = main_server; s; s = s->next) {
-        wsl_server_config *sconf =
-            ap_get_module_config(s->module_config, &wsgi_lite_module);
-        wsl_import_script *scripts =
-            (wsl_import_script *)sconf->import_scripts->elts;
-
-        for (i = 0; i < sconf->import_scripts->nelts; i++) {
-            wsl_import_script *script = &scripts[i];
-            const char *group = import_group(s, script->group);
-            const char *what;
-            apr_finfo_t finfo;
-            wsl_interp *interp;
-            apr_status_t rv;
-
-            if (apr_hash_get(done, script, sizeof(*script)))
-                continue;
-            apr_hash_set(done, apr_pmemdup(wsl_py.pool, script,
-                                           sizeof(*script)),
-                         sizeof(*script), script);
-            rv = apr_stat(&finfo, script->path,
-                          APR_FINFO_MTIME | APR_FINFO_SIZE, wsl_py.pool);
-            if (rv != APR_SUCCESS) {
-                ap_log_error(APLOG_MARK, APLOG_ERR, rv, s,
-                             "WSL00007: WSGIImportScript: cannot read '%s'",
-                             script->path);
-                continue;
-            }
-            if (!(interp = interp_find(group)))
-                continue;
-            thread_active = thread_tstate(interp);
-            PyEval_RestoreThread(thread_active);
-            what = apr_psprintf(wsl_py.pool, "WSGIImportScript '%s'",
-                                script->path);
-            if (!wsl_script_module(interp, script->path, &finfo, 1,
-                                   wsl_config_flag(sconf->case_sensitivity,
-                                                   1), wsl_py.pool))
-                wsl_log_python_error_server(s, interp, what);
-            wsl_interp_leave();
-        }
-    }
-}
-
 /*
  * WSGILazyInitialization Off: the parent initialises Python once per
  * configuration cycle (finalising it when the cycle ends) and the children
@@ -908,7 +582,7 @@ static PyThreadState *parent_tstate;
 static apr_status_t parent_finalize(void *data)
 {
     if (parent_tstate) {
-        PyEval_RestoreThread(parent_tstate);
+        wsl_gil_reacquire(parent_tstate);
         parent_tstate = NULL;
         Py_FinalizeEx();
     }
@@ -927,17 +601,17 @@ static void parent_initialize(apr_pool_t *pconf, server_rec *s)
         dlopen(info.dli_fname, RTLD_NOW | RTLD_GLOBAL | RTLD_NODELETE);
     if (python_initialize(s) < 0)
         return;
-    if (wsl_types_ready() < 0) {
+    if (wsl_pymodule_types_ready() < 0) {
         PyErr_Clear();
         ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s,
                      "WSL00012: cannot set up the module's Python types");
     }
-    parent_tstate = PyEval_SaveThread();
+    parent_tstate = wsl_gil_release();
     apr_pool_cleanup_register(pconf, NULL, parent_finalize,
                               apr_pool_cleanup_null);
 }
 
-void wsl_child_init(apr_pool_t *pchild, server_rec *s)
+int wsl_child_init(apr_pool_t *pchild, server_rec *s)
 {
     const wsl_server_config *sconf =
         ap_get_module_config(s->module_config, &wsgi_lite_module);
@@ -949,23 +623,24 @@ void wsl_child_init(apr_pool_t *pchild, server_rec *s)
     wsl_py.groups = apr_hash_make(pchild);
     wsl_metrics_child_init(pchild, s);
     if (apr_thread_mutex_create(&wsl_py.lock, APR_THREAD_MUTEX_DEFAULT,
-                                pchild) != APR_SUCCESS)
-        return;
-    wsl_py.verbose = wsl_config_flag(sconf->verbose_debugging, 0);
+                                pchild) != APR_SUCCESS ||
+        wsl_gil_child_init(pchild, s,
+                           wsl_config_flag(sconf->verbose_debugging, 0)) < 0)
+        return 0;
     if (!wsl_config_python_required(s)) {
         /* WSGIRestrictEmbedded On: no Python in Apache's children (the
          * start-up log says so once, from the parent). */
         wsl_py.not_required = 1;
-        return;
+        return 0;
     }
     if (parent_tstate) {
         /* Inherited from the parent: make it this process's own. */
-        PyEval_RestoreThread(parent_tstate);
+        wsl_gil_reacquire(parent_tstate);
         PyOS_AfterFork_Child();
         parent_tstate = NULL;
     }
     else if (python_initialize(s) < 0) {
-        return;
+        return 0;
     }
 
     ap_mpm_query(AP_MPMQ_IS_THREADED, &threaded);
@@ -974,22 +649,17 @@ void wsl_child_init(apr_pool_t *pchild, server_rec *s)
     wsl_environ_set_process_model(threaded != AP_MPMQ_NOT_SUPPORTED &&
                                   threads > 1, daemons > 1);
 
-    main_interp = interp_register("");
-    apr_thread_mutex_lock(wsl_py.lock);
-    own_tstate(main_interp, PyThreadState_Get());
-    apr_thread_mutex_unlock(wsl_py.lock);
-    if (wsl_types_ready() < 0 || interp_setup(main_interp) < 0) {
+    main_interp = wsl_gil_add_main();
+    if (wsl_pymodule_types_ready() < 0 || interp_setup(main_interp) < 0) {
         PyErr_Clear();
-        wsl_py.init_tstate = PyEval_SaveThread();
-        return;
+        wsl_gil_main_setup_done();
+        return 0;
     }
-    wsl_py.init_tstate = PyEval_SaveThread();
+    wsl_gil_main_setup_done();
     wsl_py.ready = 1;
     apr_pool_cleanup_register(pchild, NULL, interp_child_exit,
                               apr_pool_cleanup_null);
-    thread_in_setup++;
-    import_scripts(s);
-    thread_in_setup--;
+    return 1;
 }
 
 /* Report a bad WSGIPythonHome or WSGIPythonPath once, from the parent,

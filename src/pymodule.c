@@ -34,21 +34,17 @@ static const char *const event_names[WSL_EV_COUNT] = {
     "request_finished", "process_stopping",
 };
 
-PyObject *wsl_pymodule_list(wsl_interp *interp, int key)
+/* The module's types, ready once per process (they are static today, so
+ * shared by every interpreter). */
+int wsl_pymodule_types_ready(void)
 {
-    wsl_pymodule *pm = interp->pymodule;
-    PyObject *list;
-
-    if (!pm)
-        return NULL;
-    /* Looked up each time, as mod_wsgi does: an application may replace
-     * the list.  The key is interned, so this is one hash probe. */
-    list = PyDict_GetItemWithError(pm->dict, pm->key[key]);
-    if (!list) {
-        PyErr_Clear();
-        return NULL;
-    }
-    return PyList_Check(list) && PyList_GET_SIZE(list) > 0 ? list : NULL;
+    if (PyType_Ready(&wsl_py_log_type) < 0 ||
+        PyType_Ready(&wsl_py_log_buffer_type) < 0 ||
+        PyType_Ready(&wsl_py_input_type) < 0 ||
+        PyType_Ready(&wsl_py_start_response_type) < 0 ||
+        PyType_Ready(&wsl_py_file_wrapper_type) < 0)
+        return -1;
+    return 0;
 }
 
 /* subscribe_events(callback) / subscribe_shutdown(callback): append to

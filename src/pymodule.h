@@ -56,7 +56,23 @@ int wsl_mpm_threads_per_process(void);
 
 /* The list in the module's attribute `key` (event_callbacks,
  * shutdown_callbacks) if it is a non-empty list, else NULL; borrowed, no
- * exception. */
-PyObject *wsl_pymodule_list(wsl_interp *interp, int key);
+ * exception.  Inline, as events.c reads it per request: a look into the
+ * struct above, not a call back into pymodule.c. */
+static inline PyObject *wsl_pymodule_list(wsl_interp *interp, int key)
+{
+    wsl_pymodule *pm = interp->pymodule;
+    PyObject *list;
+
+    if (!pm)
+        return NULL;
+    /* Looked up each time, as mod_wsgi does: an application may replace
+     * the list.  The key is interned, so this is one hash probe. */
+    list = PyDict_GetItemWithError(pm->dict, pm->key[key]);
+    if (!list) {
+        PyErr_Clear();
+        return NULL;
+    }
+    return PyList_Check(list) && PyList_GET_SIZE(list) > 0 ? list : NULL;
+}
 
 #endif /* WSL_PYMODULE_H */

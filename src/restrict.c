@@ -20,6 +20,7 @@
  * they fork as in plain Python.
  */
 #include "restrict.h"
+#include "gil.h"
 
 static server_rec *restrict_server;
 

@@ -1,7 +1,7 @@
 /*
  * restrict.h: the Python-level restrictions each interpreter gets at set-up
- * (restrict.c), and what they need to know from interp.c.  Kept out of wsl.h
- * so that only interp.c and restrict.c see it.
+ * (restrict.c), for interp.c.  Kept out of wsl.h so that only interp.c
+ * and restrict.c see it.
  */
 #ifndef WSL_RESTRICT_H
 #define WSL_RESTRICT_H
@@ -12,11 +12,5 @@
  * as a logged no-op when restrict_signal.  0, or -1 with a Python error
  * set.  os.fork and os.forkpty always (see restrict.c). */
 int wsl_restrict_install(server_rec *s, int restrict_signal);
-
-/* interp.c, GIL held: the application group of an interpreter of this
- * process (NULL if it is none of ours), and how many sub-interpreters
- * this process has now. */
-const char *wsl_interp_group_of(PyInterpreterState *istate);
-int wsl_interp_subinterpreters(void);
 
 #endif /* WSL_RESTRICT_H */

@@ -191,3 +191,69 @@ error:
                                       "'%s'", path));
     return NULL;
 }
+
+/* The group an import script names: %{GLOBAL} (NULL), a name, or the
+ * server's %{SERVER}. */
+static const char *import_group(server_rec *s, const wsl_group_spec *spec,
+                                apr_pool_t *pool)
+{
+    if (!spec || spec->kind == WSL_GROUP_GLOBAL)
+        return NULL;
+    if (spec->kind == WSL_GROUP_SERVER) {
+        if (s->port && s->port != 80)
+            return apr_psprintf(pool, "%s:%u", s->server_hostname,
+                                (unsigned)s->port);
+        return s->server_hostname;
+    }
+    return spec->value;
+}
+
+/*
+ * WSGIImportScript: run each script in its group as the child starts, so
+ * the first request finds it loaded.  A server's list includes what it
+ * inherited from the main server, so each script is run once.
+ */
+void wsl_script_preload(server_rec *main_server, apr_pool_t *pchild)
+{
+    apr_hash_t *done = apr_hash_make(pchild);
+    server_rec *s;
+    int i;
+
+    for (s = main_server; s; s = s->next) {
+        wsl_server_config *sconf =
+            ap_get_module_config(s->module_config, &wsgi_lite_module);
+        wsl_import_script *scripts =
+            (wsl_import_script *)sconf->import_scripts->elts;
+
+        for (i = 0; i < sconf->import_scripts->nelts; i++) {
+            wsl_import_script *script = &scripts[i];
+            const char *group = import_group(s, script->group, pchild);
+            const char *what;
+            apr_finfo_t finfo;
+            wsl_interp *interp;
+            apr_status_t rv;
+
+            if (apr_hash_get(done, script, sizeof(*script)))
+                continue;
+            apr_hash_set(done, apr_pmemdup(pchild, script, sizeof(*script)),
+                         sizeof(*script), script);
+            rv = apr_stat(&finfo, script->path,
+                          APR_FINFO_MTIME | APR_FINFO_SIZE, pchild);
+            if (rv != APR_SUCCESS) {
+                ap_log_error(APLOG_MARK, APLOG_ERR, rv, s,
+                             "WSL00007: WSGIImportScript: cannot read '%s'",
+                             script->path);
+                continue;
+            }
+            if (!(interp = wsl_interp_enter_server(s, group)))
+                continue;
+            what = apr_psprintf(pchild, "WSGIImportScript '%s'",
+                                script->path);
+            if (!wsl_script_module(interp, script->path, &finfo, 1,
+                                   wsl_config_flag(sconf->case_sensitivity,
+                                                   1), pchild))
+                wsl_log_python_error_server(s, interp, what);
+            wsl_interp_leave();
+        }
+    }
+}

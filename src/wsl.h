@@ -11,11 +11,15 @@
  *   input.c (wsgi.input) and log.c (wsgi.errors, tracebacks) on the side;
  *   pymodule.c (import mod_wsgi, import apache), events.c (their event
  *   callbacks) and metrics.c (request ids and data, counters) beside the
- *   handler.
+ *   handler.  gil.c, under them all, holds each thread's Python thread
+ *   states and is the only code that takes or drops the GIL.
  *
  * Before the handler, auth.c (authn/authz providers, access check) and
  * dispatch.c run their scripts through hookscript.c, which uses the same
  * interp.c, script.c and environ.c.
+ *
+ * Calls go one way: no file calls a function of a file that calls it
+ * back (scripts/check-calls.py, run by make test, says so).
  */
 #ifndef WSL_H
 #define WSL_H
@@ -71,7 +75,7 @@ static inline int wsl_dict_steal(PyObject *dict, PyObject *key,
 }
 
 /* ------------------------------------------------------------------ */
-/* interp.c: Python life cycle, application groups, the GIL.           */
+/* interp.c: Python life cycle, application groups.                    */
 
 typedef struct wsl_interp wsl_interp;
 
@@ -112,14 +116,14 @@ struct wsl_interp {
  * pairs it with wsl_interp_leave().
  */
 wsl_interp *wsl_interp_enter(request_rec *r, const char *group);
+/* The same outside a request (WSGIImportScript), logging to s. */
+wsl_interp *wsl_interp_enter_server(server_rec *s, const char *group);
 void wsl_interp_leave(void);
 
-/* Ready the module's Python types, once per process (handler.c). */
-int wsl_types_ready(void);
-
 /*
- * Drop and retake the GIL around a blocking Apache call.  The only other
- * place the GIL changes hands; used by output.c and input.c.
+ * gil.c: drop and retake the GIL around a blocking Apache call (output.c,
+ * input.c, request.c, script.c).  The rest of gil.c is for interp.c
+ * (gil.h).
  */
 PyThreadState *wsl_gil_release(void);
 void wsl_gil_reacquire(PyThreadState *tstate);
@@ -217,6 +221,9 @@ int wsl_dispatch(request_rec *r, const char **group, const char **callable,
 /* Create both modules in the current interpreter and put them in
  * sys.modules; GIL held.  0, or -1 with an exception set. */
 int wsl_pymodule_init(wsl_interp *interp);
+/* Ready the module's Python types, once per process; -1 with the error
+ * set. */
+int wsl_pymodule_types_ready(void);
 /* Drop what wsl_pymodule_init made (a sub-interpreter whose set-up failed
  * and is ended). */
 void wsl_pymodule_release(wsl_interp *interp);

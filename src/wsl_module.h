@@ -207,7 +207,11 @@ int wsl_request_is_aliased(request_rec *r);
 /* Hooks. */
 int wsl_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
                     server_rec *s);
-void wsl_child_init(apr_pool_t *pchild, server_rec *s);
+/* interp.c: Python in a new child; 1 when it is up and usable. */
+int wsl_child_init(apr_pool_t *pchild, server_rec *s);
+/* script.c: WSGIImportScript, every server's import scripts loaded in
+ * their groups as the child starts (Python is up). */
+void wsl_script_preload(server_rec *main_server, apr_pool_t *pchild);
 int wsl_translate_name(request_rec *r);
 int wsl_handler(request_rec *r);
 /* auth.c: the `wsgi` authn provider, the `wsgi-group` authz provider and

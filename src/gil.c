@@ -1,0 +1,416 @@
+/*
+ * gil.c: the interpreters of this child, each thread's state in each of
+ * them, and the only code that takes or drops the GIL.  It calls nothing
+ * else of the module's: interp.c decides when interpreters are made, set
+ * up and ended; this file does the thread-state work of each step.
+ *
+ * Thread states: every worker thread keeps one PyThreadState per
+ * interpreter, created on its first request for that interpreter and reused
+ * for the life of the child.  A thread's main-interpreter state is always
+ * created first, so the PyGILState_* binding of the thread (the first state
+ * wins, see CPython's _PyGILState_NoteThreadState) is the main
+ * interpreter's: C extensions that use PyGILState_Ensure work in %{GLOBAL},
+ * and a %{GLOBAL} request can never land in a sub-interpreter.  We never
+ * call PyGILState_* ourselves; we always restore our own state.
+ */
+#include "gil.h"
+
+/* Thread states we created, per interpreter, to delete at child exit. */
+typedef struct {
+    PyThreadState **states;
+    int count, cap;
+} tstate_list;
+
+static struct {
+    server_rec *server;          /* for WSGIVerboseDebugging's lines */
+    apr_pool_t *pool;            /* the child pool */
+    apr_thread_mutex_t *lock;    /* interps and owned, below */
+    wsl_interp **interps;        /* by index; 0 is the main interpreter */
+    int ninterps, capinterps;
+    tstate_list *owned;          /* by interp index */
+    int owned_cap;
+    /* Every thread's thread_tstates array, so child exit can free them
+     * after the workers are gone (a thread-local pointer dies with its
+     * thread). */
+    PyThreadState ***thread_arrays;
+    int nthread_arrays, thread_arrays_cap;
+    PyThreadState *main_tstate; /* the child main thread's, from init */
+    int verbose;                 /* WSGIVerboseDebugging */
+} gil;
+
+/* This thread's state per interpreter index, and the one in use now. */
+static _Thread_local PyThreadState **thread_tstates;
+static _Thread_local int thread_ntstates;
+static _Thread_local PyThreadState *thread_active;
+/* Set while this thread is inside Python outside a request: child start
+ * and sub-interpreter creation.  A child killed right then (Apache's
+ * SIGTERM handler exits at once while a child is still starting) must not
+ * try to finalise the interpreter it interrupted. */
+static _Thread_local int thread_in_setup;
+static _Thread_local int thread_slot = -1;   /* in gil.thread_arrays */
+
+/* Append to a growable pointer array; aborts only on malloc failure,
+ * which an Apache child cannot recover from anyway. */
+static void *grow(void *array, int *cap, int need, size_t elem)
+{
+    int newcap;
+
+    if (need <= *cap)
+        return array;
+    newcap = *cap ? *cap * 2 : 8;
+    while (newcap < need)
+        newcap *= 2;
+    array = realloc(array, (size_t)newcap * elem);
+    if (!array)
+        abort();
+    memset((char *)array + (size_t)*cap * elem, 0,
+           (size_t)(newcap - *cap) * elem);
+    *cap = newcap;
+    return array;
+}
+
+int wsl_gil_child_init(apr_pool_t *pchild, server_rec *s, int verbose)
+{
+    gil.server = s;
+    gil.pool = pchild;
+    gil.verbose = verbose;
+    return apr_thread_mutex_create(&gil.lock, APR_THREAD_MUTEX_DEFAULT,
+                                   pchild) == APR_SUCCESS ? 0 : -1;
+}
+
+/* Caller holds gil.lock. */
+static wsl_interp *add_interp(const char *name, PyInterpreterState *istate)
+{
+    wsl_interp *interp = apr_pcalloc(gil.pool, sizeof(*interp));
+
+    interp->name = apr_pstrdup(gil.pool, name);
+    interp->index = gil.ninterps;
+    interp->istate = istate;
+    apr_pool_create(&interp->pool, gil.pool);
+    gil.interps = grow(gil.interps, &gil.capinterps, gil.ninterps + 1,
+                       sizeof(wsl_interp *));
+    gil.interps[gil.ninterps++] = interp;
+    return interp;
+}
+
+/* Record ts as this thread's state for interp.  Caller holds gil.lock. */
+static void own_tstate(wsl_interp *interp, PyThreadState *ts)
+{
+    tstate_list *list;
+    int thread_cap = thread_ntstates;
+
+    gil.owned = grow(gil.owned, &gil.owned_cap, interp->index + 1,
+                     sizeof(tstate_list));
+    list = &gil.owned[interp->index];
+    list->states = grow(list->states, &list->cap, list->count + 1,
+                        sizeof(PyThreadState *));
+    list->states[list->count++] = ts;
+
+    thread_tstates = grow(thread_tstates, &thread_cap, interp->index + 1,
+                          sizeof(PyThreadState *));
+    thread_ntstates = thread_cap;
+    thread_tstates[interp->index] = ts;
+    if (thread_slot < 0) {
+        gil.thread_arrays = grow(gil.thread_arrays, &gil.thread_arrays_cap,
+                                 gil.nthread_arrays + 1,
+                                 sizeof(*gil.thread_arrays));
+        thread_slot = gil.nthread_arrays++;
+    }
+    gil.thread_arrays[thread_slot] = thread_tstates;
+    /* What mod_wsgi's WSGIVerboseDebugging logs in embedded mode. */
+    if (gil.verbose)
+        ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, gil.server,
+                     "WSL00164: thread %d: new Python thread state for "
+                     "application group '%s' (pid %d)", thread_slot,
+                     interp->index ? interp->name : "%{GLOBAL}",
+                     (int)getpid());
+}
+
+/* This thread's main-interpreter state, made if it has none.  Caller
+ * holds gil.lock. */
+static PyThreadState *main_tstate_of_thread(void)
+{
+    if (thread_ntstates == 0 || !thread_tstates[0])
+        own_tstate(gil.interps[0], PyThreadState_New(gil.interps[0]->istate));
+    return thread_tstates[0];
+}
+
+/* This thread's state for interp, created on first use (GIL not held). */
+static PyThreadState *thread_tstate(wsl_interp *interp)
+{
+    PyThreadState *ts;
+
+    if (interp->index < thread_ntstates && thread_tstates[interp->index])
+        return thread_tstates[interp->index];
+
+    apr_thread_mutex_lock(gil.lock);
+    /* Main interpreter first: it must own the GILState binding. */
+    if (interp->index != 0)
+        main_tstate_of_thread();
+    ts = PyThreadState_New(interp->istate);
+    own_tstate(interp, ts);
+    apr_thread_mutex_unlock(gil.lock);
+    return ts;
+}
+
+wsl_interp *wsl_gil_add_main(void)
+{
+    wsl_interp *interp;
+
+    apr_thread_mutex_lock(gil.lock);
+    interp = add_interp("", PyThreadState_Get()->interp);
+    own_tstate(interp, PyThreadState_Get());
+    apr_thread_mutex_unlock(gil.lock);
+    thread_in_setup++;
+    return interp;
+}
+
+void wsl_gil_main_setup_done(void)
+{
+    gil.main_tstate = PyEval_SaveThread();
+    thread_in_setup--;
+}
+
+/*
+ * Py_NewInterpreter needs the GIL, which we take with this thread's
+ * main-interpreter state; the state it returns becomes this thread's state
+ * for the new interpreter.
+ */
+wsl_interp *wsl_gil_new_interpreter(const char *name)
+{
+    PyThreadState *main_ts, *ts;
+    wsl_interp *interp;
+
+    apr_thread_mutex_lock(gil.lock);
+    main_ts = main_tstate_of_thread();
+    apr_thread_mutex_unlock(gil.lock);
+    thread_in_setup++;
+    PyEval_RestoreThread(main_ts);
+    if (!(ts = Py_NewInterpreter())) {
+        PyThreadState_Swap(main_ts);
+        PyEval_SaveThread();
+        thread_in_setup--;
+        ap_log_error(APLOG_MARK, APLOG_ERR, 0, gil.server,
+                     "WSL00002: cannot create a Python sub-interpreter for "
+                     "application group '%s'", name);
+        return NULL;
+    }
+    apr_thread_mutex_lock(gil.lock);
+    interp = add_interp(name, ts->interp);
+    own_tstate(interp, ts);
+    apr_thread_mutex_unlock(gil.lock);
+    return interp;
+}
+
+void wsl_gil_setup_done(void)
+{
+    PyEval_SaveThread();
+    thread_in_setup--;
+}
+
+/* Keep the interpreter registered (its index is in every thread's table)
+ * but unusable, so that the next request tries afresh. */
+void wsl_gil_setup_failed(wsl_interp *interp)
+{
+    Py_EndInterpreter(PyThreadState_Get());
+    PyThreadState_Swap(thread_tstates[0]);
+    PyEval_SaveThread();
+    apr_thread_mutex_lock(gil.lock);
+    thread_tstates[interp->index] = NULL;
+    gil.owned[interp->index].count = 0;
+    apr_thread_mutex_unlock(gil.lock);
+    interp->istate = NULL;
+    thread_in_setup--;
+}
+
+void wsl_gil_enter(wsl_interp *interp)
+{
+    thread_active = thread_tstate(interp);
+    PyEval_RestoreThread(thread_active);
+}
+
+void wsl_gil_leave(void)
+{
+    PyEval_SaveThread();
+    thread_active = NULL;
+}
+
+PyThreadState *wsl_gil_release(void)
+{
+    return PyEval_SaveThread();
+}
+
+void wsl_gil_reacquire(PyThreadState *tstate)
+{
+    PyEval_RestoreThread(tstate);
+}
+
+/* Read with the GIL held: interpreters are registered (and end) with it
+ * held, and the array only grows under it too. */
+int wsl_gil_count(void)
+{
+    return gil.ninterps;
+}
+
+wsl_interp *wsl_gil_interp(int index)
+{
+    return index >= 0 && index < gil.ninterps ? gil.interps[index] : NULL;
+}
+
+const char *wsl_interp_group_of(PyInterpreterState *istate)
+{
+    int i;
+
+    for (i = 0; i < gil.ninterps; i++) {
+        if (gil.interps[i]->istate == istate)
+            return i ? gil.interps[i]->name : "%{GLOBAL}";
+    }
+    return NULL;
+}
+
+int wsl_interp_subinterpreters(void)
+{
+    int i, n = 0;
+
+    for (i = 1; i < gil.ninterps; i++) {
+        if (gil.interps[i]->istate)
+            n++;
+    }
+    return n;
+}
+
+/* ---- child exit ---- */
+
+int wsl_gil_busy(void)
+{
+    return thread_active || thread_in_setup;
+}
+
+void wsl_gil_enter_exit(void)
+{
+    PyEval_RestoreThread(gil.main_tstate);
+}
+
+void wsl_gil_pause_ms(int ms)
+{
+    Py_BEGIN_ALLOW_THREADS
+    apr_sleep(apr_time_from_msec(ms));
+    Py_END_ALLOW_THREADS
+}
+
+/* Is ts one of the thread states we made for interp? */
+static int owned_by_us(wsl_interp *interp, PyThreadState *ts)
+{
+    tstate_list *list;
+    int i;
+
+    if (!gil.owned || interp->index >= gil.owned_cap)
+        return 0;
+    list = &gil.owned[interp->index];
+    for (i = 0; i < list->count; i++) {
+        if (list->states[i] == ts)
+            return 1;
+    }
+    return 0;
+}
+
+/* GIL held (the GIL is the whole process's in 3.11, and a thread's state
+ * is made and deleted with it held). */
+int wsl_gil_foreign_threads(wsl_interp *interp, PyThreadState *also_ours)
+{
+    PyThreadState *ts;
+    int n = 0;
+
+    for (ts = PyInterpreterState_ThreadHead(interp->istate); ts;
+         ts = PyThreadState_Next(ts)) {
+        if (ts != also_ours && !owned_by_us(interp, ts))
+            n++;
+    }
+    return n;
+}
+
+/* Delete the thread states we made for interp, except `keep`.  GIL held
+ * with `keep` (or another state of the process) current. */
+static void drop_owned(wsl_interp *interp, PyThreadState *keep)
+{
+    tstate_list *list;
+    int i;
+
+    if (!gil.owned || interp->index >= gil.owned_cap)
+        return;
+    list = &gil.owned[interp->index];
+    for (i = 0; i < list->count; i++) {
+        if (list->states[i] == keep || !list->states[i])
+            continue;
+        PyThreadState_Clear(list->states[i]);
+        PyThreadState_Delete(list->states[i]);
+    }
+    list->count = 0;
+}
+
+PyThreadState *wsl_gil_visit(wsl_interp *interp)
+{
+    PyThreadState *visit = PyThreadState_New(interp->istate);
+
+    PyThreadState_Swap(visit);
+    return visit;
+}
+
+void wsl_gil_visit_end(PyThreadState *visit)
+{
+    PyThreadState_Clear(visit);
+    PyThreadState_Swap(gil.main_tstate);
+    PyThreadState_Delete(visit);
+}
+
+/* Every worker's state goes first, because threading._shutdown() waits
+ * for the thread that first imported threading (a worker, long idle)
+ * until its state is deleted. */
+int wsl_gil_visit_alone(wsl_interp *interp, PyThreadState *visit)
+{
+    drop_owned(interp, visit);
+    return PyInterpreterState_ThreadHead(interp->istate) == visit &&
+           PyThreadState_Next(visit) == NULL;
+}
+
+void wsl_gil_end_visited(wsl_interp *interp, PyThreadState *visit)
+{
+    Py_EndInterpreter(visit);
+    interp->istate = NULL;
+    PyThreadState_Swap(gil.main_tstate);
+}
+
+void wsl_gil_visit_abandon(void)
+{
+    PyThreadState_Swap(gil.main_tstate);
+}
+
+void wsl_gil_drop_main_workers(void)
+{
+    drop_owned(gil.interps[0], gil.main_tstate);
+}
+
+/* Python finalised and the workers joined: free the bookkeeping arrays
+ * (malloc'd, so no pool frees them; valgrind counted them as lost once
+ * the module was unloaded). */
+void wsl_gil_child_done(void)
+{
+    int i;
+
+    for (i = 0; i < gil.nthread_arrays; i++)
+        free(gil.thread_arrays[i]);
+    free(gil.thread_arrays);
+    gil.thread_arrays = NULL;
+    gil.nthread_arrays = gil.thread_arrays_cap = 0;
+    for (i = 0; i < gil.owned_cap; i++)
+        free(gil.owned[i].states);
+    free(gil.owned);
+    gil.owned = NULL;
+    gil.owned_cap = 0;
+    thread_tstates = NULL;
+    thread_ntstates = 0;
+    thread_slot = -1;
+    free(gil.interps);          /* the wsl_interp themselves are pooled */
+    gil.interps = NULL;
+    gil.ninterps = gil.capinterps = 0;
+}
