@@ -13,12 +13,13 @@ libwww-perl python3-flask python3-django curl openssl make gcc"
 
 # Only the suite needs these: t/apps.t serves third-party applications
 # that Debian packages (hgweb, Radicale, graphite-web) and drives them with
-# their real clients (hg, python3-caldav); t/compat.t compares with
+# their real clients (hg, python3-caldav); t/route.t talks TLS to an HTTPS
+# virtual host (IO::Socket::SSL); t/compat.t compares with
 # Debian's mod_wsgi 4.9.4, loaded only by that test's own Apache (never
 # beside mod_wsgi_lite, never by the system's Apache: see below).
 mod_wsgi_pkg=libapache2-mod-wsgi-py3
 test_packages="mercurial python3-radicale graphite-web python3-caldav
-$mod_wsgi_pkg"
+libio-socket-ssl-perl $mod_wsgi_pkg"
 
 if [ "${1:-}" = --tests ]; then
     shift

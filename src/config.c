@@ -738,100 +738,6 @@ const wsl_group_spec *wsl_config_group(request_rec *r)
     return dconf->group ? dconf->group : &resource;
 }
 
-/* host, plus :port when it is not the scheme's default, as mod_wsgi
- * names %{SERVER} and the first half of %{RESOURCE}.  Both come from the
- * server's own configuration, never from the request: the virtual host
- * that matched, and its configured port or else the port of the socket
- * the connection arrived on (which only Listen decides).  With
- * UseCanonicalName Off ap_get_server_port() follows the client's Host
- * header, and every port a client named would make a new interpreter. */
-static const char *with_port(request_rec *r, const char *host)
-{
-    apr_port_t port = r->server->port;
-
-    if (!port && r->connection->local_addr)
-        port = r->connection->local_addr->port;
-    if (!port)
-        port = ap_default_port(r);
-    if (!host)
-        host = "";
-    if (port != ap_default_port(r))
-        return apr_psprintf(r->pool, "%s:%u", host, (unsigned)port);
-    return host;
-}
-
-static const char *server_part(request_rec *r)
-{
-    return with_port(r, r->server->server_hostname);
-}
-
-const char *wsl_group_name(request_rec *r, const wsl_group_spec *spec)
-{
-    const char *value;
-
-    switch (spec->kind) {
-    case WSL_GROUP_GLOBAL:
-        return NULL;
-    case WSL_GROUP_SERVER:
-        return server_part(r);
-    case WSL_GROUP_ENV:
-        value = apr_table_get(r->subprocess_env, spec->value);
-        if (!value)
-            value = getenv(spec->value);
-        /* An empty or unset variable means the main interpreter, as in
-         * mod_wsgi. */
-        return value && *value ? value : NULL;
-    case WSL_GROUP_NAMED:
-        return spec->value;
-    case WSL_GROUP_RESOURCE:
-    default:
-        break;
-    }
-    return apr_pstrcat(r->pool, server_part(r), "|",
-                       wsl_request_script_name(r), NULL);
-}
-
-/*
- * A WSGIProcessGroup value for this request, expanded as mod_wsgi does:
- * %{GLOBAL} is this process (""), %{SERVER} and %{RESOURCE} are named as
- * for application groups, %{HOST} after the request's Host, and
- * %{ENV:VAR} takes the variable (a value that is itself one of the other
- * forms is expanded in turn; an unset one leaves the text as written).
- */
-static const char *process_group_name(request_rec *r, const char *value)
-{
-    const char *var, *found;
-    apr_size_t len;
-
-    if (!value || !strcmp(value, "%{GLOBAL}"))
-        return "";
-    if (value[0] != '%')
-        return value;
-    if (!strcmp(value, "%{SERVER}"))
-        return server_part(r);
-    if (!strcmp(value, "%{RESOURCE}"))
-        return apr_pstrcat(r->pool, server_part(r), "|",
-                           wsl_request_script_name(r), NULL);
-    if (!strcmp(value, "%{HOST}"))
-        return with_port(r, r->hostname && *r->hostname
-                            ? r->hostname : r->server->server_hostname);
-    len = strlen(value);
-    if (strncmp(value, "%{ENV:", 6) || len <= 7 || value[len - 1] != '}')
-        return value;
-    var = apr_pstrndup(r->pool, value + 6, len - 7);
-    if (!(found = apr_table_get(r->notes, var)) &&
-        !(found = apr_table_get(r->subprocess_env, var))) {
-        /* Copied: an application's os.environ may change it meanwhile. */
-        if (!(found = getenv(var)))
-            return value;
-        found = apr_pstrdup(r->pool, found);
-    }
-    /* Not %{ENV:..} again (as in mod_wsgi), so this cannot loop. */
-    if (found[0] == '%' && strncmp(found, "%{ENV:", 6))
-        return process_group_name(r, found);
-    return found;
-}
-
 const char *wsl_config_process_group(request_rec *r,
                                      const wsl_handler_script *hs)
 {
@@ -849,7 +755,7 @@ const char *wsl_config_process_group(request_rec *r,
     else if (alias && alias->process_group) {
         value = alias->process_group;
     }
-    return process_group_name(r, value);
+    return value;
 }
 
 int wsl_config_process_allowed(request_rec *r, const char *process_group)

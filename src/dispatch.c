@@ -7,15 +7,16 @@
  *                               %{GLOBAL}, %{SERVER}, %{RESOURCE}, %{ENV:X};
  *                               '' is %{GLOBAL}, as in mod_wsgi)
  *   callable_object(environ)    the name of the callable in the script
- *   process_group(environ)      daemon mode is not supported: anything but
- *                               None, '' or %{GLOBAL} fails the request;
- *                               those two pick this process, whatever
- *                               WSGIProcessGroup says (WSGIRestrictProcess
- *                               still applies)
+ *   process_group(environ)      the process group, expanded as
+ *                               WSGIProcessGroup is ('' and %{GLOBAL} are
+ *                               this process; a daemon group fails the
+ *                               request until daemon mode exists)
  *
  * None keeps what the configuration says.  As in mod_wsgi the script runs
  * in %{GLOBAL} unless its application-group= says otherwise.  A failure or
  * a result of the wrong type is logged and fails the request with a 500.
+ * This file only asks; route.c decides what the answers mean, and checks
+ * the process group (WSGIRestrictProcess, daemon mode) as for any other.
  */
 #include "wsl.h"
 
@@ -58,65 +59,24 @@ static int ask(wsl_hook *hook, const char *function, const char **value)
     return rc;
 }
 
-int wsl_dispatch(request_rec *r, const char **group, const char **callable,
-                 const char **process_group)
+int wsl_dispatch(request_rec *r, wsl_dispatch_answer *answer)
 {
     const wsl_dir_config *dconf =
         ap_get_module_config(r->per_dir_config, &wsgi_lite_module);
-    const char *new_group = NULL, *new_callable = NULL, *process = NULL;
-    wsl_group_spec spec;
-    const char *err;
     wsl_hook hook;
     int rc;
 
+    memset(answer, 0, sizeof(*answer));
     hook.r = r;
     hook.script = dconf->dispatch_script;
     hook.directive = "WSGIDispatchScript";
     if (wsl_hook_enter(&hook) < 0)
         return HTTP_INTERNAL_SERVER_ERROR;
-    rc = ask(&hook, "process_group", &process);
+    rc = ask(&hook, "process_group", &answer->process_group);
     if (rc == 0)
-        rc = ask(&hook, "application_group", &new_group);
+        rc = ask(&hook, "application_group", &answer->application_group);
     if (rc == 0)
-        rc = ask(&hook, "callable_object", &new_callable);
+        rc = ask(&hook, "callable_object", &answer->callable_object);
     wsl_hook_leave(&hook);
-    if (rc < 0)
-        return HTTP_INTERNAL_SERVER_ERROR;
-
-    if (process && *process && strcmp(process, "%{GLOBAL}")) {
-        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
-                      "WSL00077: WSGIDispatchScript '%s' chose process "
-                      "group '%s': daemon mode is not supported yet (for "
-                      "'%s')", dconf->dispatch_script->path, process,
-                      r->uri);
-        return HTTP_INTERNAL_SERVER_ERROR;
-    }
-    if (process)
-        *process_group = "";
-    if (new_group && !*new_group) {
-        /* mod_wsgi's name for the main interpreter. */
-        *group = NULL;
-    }
-    else if (new_group) {
-        if ((err = wsl_group_parse(r->pool, new_group, &spec))) {
-            ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
-                          "WSL00078: application_group() in the "
-                          "WSGIDispatchScript '%s': %s (for '%s')",
-                          dconf->dispatch_script->path, err, r->uri);
-            return HTTP_INTERNAL_SERVER_ERROR;
-        }
-        *group = wsl_group_name(r, &spec);
-    }
-    if (new_callable) {
-        if (!*new_callable) {
-            ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
-                          "WSL00079: callable_object() in the "
-                          "WSGIDispatchScript '%s' returned an empty name "
-                          "(for '%s')", dconf->dispatch_script->path,
-                          r->uri);
-            return HTTP_INTERNAL_SERVER_ERROR;
-        }
-        *callable = new_callable;
-    }
-    return OK;
+    return rc < 0 ? HTTP_INTERNAL_SERVER_ERROR : OK;
 }

@@ -1,10 +1,10 @@
 /*
- * handler.c: the content handler.  Checks the target and which process
- * may run it (WSGIRestrictProcess, daemon groups, WSGIRestrictEmbedded),
- * enters the application group's interpreter, builds the environ, calls the
- * application, streams its result, calls close(), and turns any Python
- * failure into one logged traceback plus a 500 (or, once the headers have
- * gone, a closed connection so the client sees a truncated response).
+ * handler.c: the content handler.  Checks the target, has route.c decide
+ * what runs and whether this process may run it, enters the application
+ * group's interpreter, builds the environ, calls the application, streams
+ * its result, calls close(), and turns any Python failure into one logged
+ * traceback plus a 500 (or, once the headers have gone, a closed
+ * connection so the client sees a truncated response).
  */
 #include "wsl.h"
 
@@ -55,15 +55,6 @@ static int failure_status(wsl_request *req)
     return HTTP_INTERNAL_SERVER_ERROR;
 }
 
-/* What a request runs: the script, its file's stat, group and callable. */
-typedef struct {
-    const char *path;
-    const apr_finfo_t *finfo;
-    const char *group;          /* NULL: %{GLOBAL} */
-    const char *callable;
-    const char *handler_script; /* WSGIHandlerScript's file, else "" */
-} wsl_target;
-
 /* The body is over, whatever happens next: a write() from close() (or
  * from a thread) must not add to a response that has ended. */
 static void end_body(wsl_request *req)
@@ -75,16 +66,16 @@ static void end_body(wsl_request *req)
 }
 
 /* environ, with the keys mod_wsgi sets only for the application. */
-static PyObject *build_environ(wsl_request *req, const wsl_target *target,
+static PyObject *build_environ(wsl_request *req, const wsl_route *route,
                                PyObject *input, PyObject *errors)
 {
     PyObject *environ = wsl_environ_build(req->r, req->interp,
-                                          target->group ? target->group : "",
-                                          target->callable, input, errors);
+                                          route->group ? route->group : "",
+                                          route->callable, input, errors);
 
     if (environ &&
         wsl_environ_add_handler_keys(environ, req,
-                                     target->handler_script) < 0)
+                                     route->handler_script) < 0)
         Py_CLEAR(environ);
     return environ;
 }
@@ -101,7 +92,7 @@ static PyObject *build_environ(wsl_request *req, const wsl_target *target,
  * request_finished once the guard has ended, so that what the request
  * counted is final and nothing a callback keeps reaches the request.
  */
-static int run_application(wsl_request *req, const wsl_target *target)
+static int run_application(wsl_request *req, const wsl_route *route)
 {
     request_rec *r = req->r;
     wsl_interp *interp = req->interp;
@@ -114,8 +105,8 @@ static int run_application(wsl_request *req, const wsl_target *target)
      * for mod_wsgi.request_data(), as under mod_wsgi. */
     if (wsl_metrics_request_begin(req) < 0)
         return HTTP_INTERNAL_SERVER_ERROR;
-    app = wsl_script_callable(r, interp, target->path, target->finfo,
-                              target->callable, &load_status);
+    app = wsl_script_callable(r, interp, route->script, route->finfo,
+                              route->callable, &load_status);
     if (!app) {
         status = load_status;
         goto done;
@@ -130,7 +121,7 @@ static int run_application(wsl_request *req, const wsl_target *target)
         (errors = wsl_log_new(req->guard, r->server, APLOG_ERR)) &&
         (sr = wsl_start_response_new(req))) {
         req->app_start = apr_time_now();    /* mod_wsgi.script_start */
-        environ = build_environ(req, target, input, errors);
+        environ = build_environ(req, route, input, errors);
     }
     if (environ) {
         /* Set before any callback can hand the environ to a thread. */
@@ -157,7 +148,7 @@ static int run_application(wsl_request *req, const wsl_target *target)
     if (rc < 0)
         wsl_events_log_exception(req,
                                  apr_psprintf(r->pool, "the WSGI application "
-                                              "in '%s'", target->path));
+                                              "in '%s'", route->script));
     if (errors)
         wsl_log_flush(errors);
     wsl_guard_end(req->guard);
@@ -231,49 +222,13 @@ static int check_target(request_rec *r, int by_handler_script)
     return OK;
 }
 
-/*
- * Which process runs the request, checked as mod_wsgi checks it: first
- * WSGIRestrictProcess, whatever the group, then daemon mode (not
- * supported yet), then WSGIRestrictEmbedded for this process.  OK or the
- * status to answer (logged).
- */
-static int check_process(request_rec *r, const char *process_group,
-                         const char *script)
-{
-    const wsl_server_config *sconf =
-        ap_get_module_config(r->server->module_config, &wsgi_lite_module);
-
-    if (!wsl_config_process_allowed(r, process_group)) {
-        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
-                      "WSL00160: process group '%s' is not one that "
-                      "WSGIRestrictProcess allows here (for '%s')",
-                      *process_group ? process_group : "%{GLOBAL}", r->uri);
-        return HTTP_INTERNAL_SERVER_ERROR;
-    }
-    if (*process_group) {
-        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
-                      "WSL00051: WSGIProcessGroup %s: daemon mode is not "
-                      "supported yet (for '%s')", process_group, r->uri);
-        return HTTP_INTERNAL_SERVER_ERROR;
-    }
-    if (wsl_config_flag(sconf->restrict_embedded, 0)) {
-        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
-                      "WSL00161: embedded mode is disabled "
-                      "(WSGIRestrictEmbedded On) and no daemon process "
-                      "group serves the request: '%s' is not run (for '%s')",
-                      script, r->uri);
-        return HTTP_INTERNAL_SERVER_ERROR;
-    }
-    return OK;
-}
-
 int wsl_handler(request_rec *r)
 {
     const wsl_dir_config *dconf;
     const wsl_handler_script *hs = NULL;
     apr_finfo_t hs_finfo;
-    wsl_target target;
-    const char *process_group;
+    wsl_dispatch_answer answer;
+    wsl_route route;
     wsl_interp *interp;
     wsl_request req;
     apr_status_t rv;
@@ -297,28 +252,13 @@ int wsl_handler(request_rec *r)
                           hs->name, hs->path);
             return HTTP_INTERNAL_SERVER_ERROR;
         }
-        target.path = hs->path;
-        target.finfo = &hs_finfo;
-        target.group = wsl_group_name(r, hs->group ? hs->group
-                                                   : wsl_config_group(r));
-        target.callable = hs->callable_object ? hs->callable_object
-                                              : wsl_config_callable(r);
-        target.handler_script = hs->path;
     }
-    else {
-        target.path = r->filename;
-        target.finfo = &r->finfo;
-        target.group = wsl_group_name(r, wsl_config_group(r));
-        target.callable = wsl_config_callable(r);
-        target.handler_script = "";
-    }
-
-    process_group = wsl_config_process_group(r, hs);
+    wsl_route_configured(r, hs, &hs_finfo, &route);
     if (dconf->dispatch_script &&
-        (status = wsl_dispatch(r, &target.group, &target.callable,
-                               &process_group)) != OK)
+        (status = wsl_dispatch(r, &answer)) != OK)
         return status;
-    if ((status = check_process(r, process_group, target.path)) != OK)
+    if ((status = wsl_route_decide(r, dconf->dispatch_script ? &answer : NULL,
+                                   &route)) != OK)
         return status;
 
     status = ap_setup_client_block(r,
@@ -333,7 +273,7 @@ int wsl_handler(request_rec *r)
      * Made here, before the GIL, which every thread queues for. */
     if (!r->log_id)
         ap_run_generate_log_id(r->connection, r, &r->log_id);
-    if (!(interp = wsl_interp_enter(r, target.group)))
+    if (!(interp = wsl_interp_enter(r, route.group)))
         return HTTP_INTERNAL_SERVER_ERROR;
     memset(&req, 0, sizeof(req));
     req.r = r;
@@ -342,7 +282,7 @@ int wsl_handler(request_rec *r)
     req.cpu_user = req.cpu_system = -1;  /* unknown until request_started */
     req.error_override = wsl_config_flag(dconf->error_override, 0);
     req.bb = apr_brigade_create(r->pool, r->connection->bucket_alloc);
-    status = run_application(&req, &target);
+    status = run_application(&req, &route);
     wsl_interp_leave();
     wsl_output_send_pending(&req);
     return status;

@@ -14,7 +14,6 @@
 
 int wsl_hook_enter(wsl_hook *hook)
 {
-    static const wsl_group_spec global = { WSL_GROUP_GLOBAL, NULL };
     request_rec *r = hook->r;
     const wsl_dir_config *dconf =
         ap_get_module_config(r->per_dir_config, &wsgi_lite_module);
@@ -27,8 +26,7 @@ int wsl_hook_enter(wsl_hook *hook)
 
     hook->module = hook->environ = hook->errors = NULL;
     hook->guard = NULL;
-    group = wsl_group_name(r, hook->script->group ? hook->script->group
-                                                  : &global);
+    group = wsl_route_hook_group(r, hook->script);
     hook->group = group ? group : "";
 
     /* The script is not the request's file: no stat from the directory

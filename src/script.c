@@ -192,22 +192,6 @@ error:
     return NULL;
 }
 
-/* The group an import script names: %{GLOBAL} (NULL), a name, or the
- * server's %{SERVER}. */
-static const char *import_group(server_rec *s, const wsl_group_spec *spec,
-                                apr_pool_t *pool)
-{
-    if (!spec || spec->kind == WSL_GROUP_GLOBAL)
-        return NULL;
-    if (spec->kind == WSL_GROUP_SERVER) {
-        if (s->port && s->port != 80)
-            return apr_psprintf(pool, "%s:%u", s->server_hostname,
-                                (unsigned)s->port);
-        return s->server_hostname;
-    }
-    return spec->value;
-}
-
 /*
  * WSGIImportScript: run each script in its group as the child starts, so
  * the first request finds it loaded.  A server's list includes what it
@@ -227,7 +211,8 @@ void wsl_script_preload(server_rec *main_server, apr_pool_t *pchild)
 
         for (i = 0; i < sconf->import_scripts->nelts; i++) {
             wsl_import_script *script = &scripts[i];
-            const char *group = import_group(s, script->group, pchild);
+            const char *group = wsl_route_import_group(s, script->group,
+                                                       pchild);
             const char *what;
             apr_finfo_t finfo;
             wsl_interp *interp;

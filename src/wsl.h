@@ -208,11 +208,51 @@ void wsl_hook_bad_result(wsl_hook *hook, const char *function,
 /* Release what wsl_hook_enter took and leave the interpreter. */
 void wsl_hook_leave(wsl_hook *hook);
 
-/* dispatch.c: WSGIDispatchScript picks the application group, the
- * callable and (this process only, "") the process group; OK, or the
- * status to answer (logged). */
-int wsl_dispatch(request_rec *r, const char **group, const char **callable,
-                 const char **process_group);
+/* dispatch.c: what WSGIDispatchScript's functions answer, each NULL when
+ * the script has no such function or it returned None.  OK, or the status
+ * to answer (logged); route.c decides what the answers mean. */
+typedef struct {
+    const char *process_group;
+    const char *application_group;
+    const char *callable_object;
+} wsl_dispatch_answer;
+int wsl_dispatch(request_rec *r, wsl_dispatch_answer *answer);
+
+/* ------------------------------------------------------------------ */
+/* route.c: what a request runs, decided in one place.                 */
+
+typedef struct {
+    const char *script;             /* the file loaded as a module */
+    const apr_finfo_t *finfo;       /* its stat (loading, reloading) */
+    const char *group;              /* application group; NULL: %{GLOBAL} */
+    const char *callable;           /* the callable's name in the script */
+    const char *process_group;      /* "" is this process: embedded */
+    const char *process_group_from; /* the directive that chose it */
+    const char *handler_script;     /* WSGIHandlerScript's file, else "" */
+} wsl_route;
+
+/* The route the configuration gives: the request's script (or the
+ * WSGIHandlerScript hs, stat'ed in hs_finfo) and its options. */
+void wsl_route_configured(request_rec *r, const wsl_handler_script *hs,
+                          const apr_finfo_t *hs_finfo, wsl_route *route);
+/* Apply WSGIDispatchScript's answers (NULL: none), then decide whether
+ * this process may run the route.  OK or the status to answer (logged). */
+int wsl_route_decide(request_rec *r, const wsl_dispatch_answer *answer,
+                     wsl_route *route);
+/* The one test of "runs here": no process group, embedded mode. */
+static inline int wsl_route_embedded(const wsl_route *route)
+{
+    return !*route->process_group;
+}
+/* The application group a spec names for a request; NULL is %{GLOBAL}. */
+const char *wsl_route_group_name(request_rec *r, const wsl_group_spec *spec);
+/* The group of a hook script (auth, access, dispatch): its
+ * application-group=, else %{GLOBAL} (NULL). */
+const char *wsl_route_hook_group(request_rec *r, const wsl_hook_script *hs);
+/* The group of a WSGIImportScript of server s, as the child starts: the
+ * same name requests to s get for the same spec. */
+const char *wsl_route_import_group(server_rec *s, const wsl_group_spec *spec,
+                                   apr_pool_t *p);
 
 /* ------------------------------------------------------------------ */
 /* pymodule.c: `import mod_wsgi` (the same module as mod_wsgi_lite) and  */

@@ -179,9 +179,9 @@ const char *wsl_cmd_unavailable(cmd_parms *cmd, void *dconf,
 
 /* Effective values for a request (directory config, then alias options). */
 const char *wsl_config_callable(request_rec *r);
-/* The process group a request selects (WSGIProcessGroup, expanded as
- * mod_wsgi does, then a process-group= option of the alias or of the
- * handler script hs), "" for this process (embedded). */
+/* The process group a request selects as written (WSGIProcessGroup, or
+ * a process-group= option of the alias or of the handler script hs), NULL
+ * if none; route.c expands it. */
 const char *wsl_config_process_group(request_rec *r,
                                      const wsl_handler_script *hs);
 /* May the request use that process group (WSGIRestrictProcess)? */
@@ -190,9 +190,6 @@ int wsl_config_process_allowed(request_rec *r, const char *process_group);
  * is on, or a script directive needs it (WSGIRestrictEmbedded). */
 int wsl_config_python_required(server_rec *main_server);
 const wsl_group_spec *wsl_config_group(request_rec *r);
-/* The application group name a spec gives for a request; NULL means
- * %{GLOBAL}, the main interpreter. */
-const char *wsl_group_name(request_rec *r, const wsl_group_spec *spec);
 /* Parse %{GLOBAL}, %{SERVER}, %{RESOURCE}, %{ENV:VAR} or a name into
  * *spec; NULL, or what is wrong (for the caller to prefix). */
 const char *wsl_group_parse(apr_pool_t *p, const char *arg,

@@ -281,13 +281,31 @@ sub stop {
     while (Time::HiRes::time() < $deadline) {
         unless ($self->processes) {
             delete $self->{pid};
+            $self->keep_cores;
             return Time::HiRes::time() - $t0;
         }
         Time::HiRes::sleep(0.05);
     }
     kill 'KILL', $self->processes;
     delete $self->{pid};
+    $self->keep_cores;
     return undef;
+}
+
+# A child that crashed dumps core into the ServerRoot, this server's
+# temporary directory, which goes when the test ends: move any core file
+# to the suite's t/logs (kept with WSL_KEEP=1) for gdb, and say where.
+sub keep_cores {
+    my $self = shift;
+    opendir my $dh, $self->{dir} or return;
+    my @cores = grep /^core(?:\.\d+)?$/, readdir $dh;
+    closedir $dh;
+    for my $core (@cores) {
+        my $to = WSLTest::logs_dir() . "/core-wslserver-$$-" . time() . "-$core";
+        if (rename "$self->{dir}/$core", $to) {
+            print STDERR "# WSLServer: a child of $self->{conf} dumped core: $to\n";
+        }
+    }
 }
 
 sub DESTROY {
