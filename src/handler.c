@@ -43,10 +43,11 @@ static int failure_status(wsl_request *req)
     request_rec *r = req->r;
 
     if (req->headers_sent) {
-        wsl_output_abort(req);
+        req->io_ops->discard(req);
+        req->io_ops->truncate(req);
         return OK;
     }
-    wsl_output_discard(req);
+    req->io_ops->discard(req);
     r->status = HTTP_OK;
     r->status_line = NULL;
     if (req->input_error != APR_SUCCESS)
@@ -82,7 +83,7 @@ static PyObject *build_environ(wsl_request *req, const wsl_route *route,
 
 /*
  * Everything the request does in Python, GIL held.  The end of the
- * response may be left in req->bb for the caller to send.
+ * response may be left for the caller to send (wsl_io_apache_send_pending).
  *
  * The objects handed to the application reach the request only through
  * its guard, and the guard is ended before anything here touches the
@@ -165,7 +166,7 @@ static int run_application(wsl_request *req, const wsl_route *route)
     if (environ && wsl_events_subscribed(interp)) {
         /* mod_wsgi's request_finished comes after the last byte, and its
          * output_time counts the last pass. */
-        wsl_output_send_pending_now(req);
+        wsl_io_apache_send_pending_now(req);
         finish = apr_time_now();
         wsl_events_request_finished(req, finish);
     }
@@ -175,7 +176,7 @@ static int run_application(wsl_request *req, const wsl_route *route)
     Py_XDECREF(sr);
     Py_XDECREF(errors);
     Py_XDECREF(input);
-    wsl_output_done(req);
+    wsl_io_apache_done(req);
     wsl_guard_unref(req->guard);
     req->guard = NULL;
 done:
@@ -277,13 +278,18 @@ int wsl_handler(request_rec *r)
         return HTTP_INTERNAL_SERVER_ERROR;
     memset(&req, 0, sizeof(req));
     req.r = r;
+    req.pool = r->pool;
+    req.server = r->server;
+    req.uri = r->uri;
+    req.head_only = r->header_only;
+    req.body_length = r->remaining > 0 ? r->remaining : -1;
     req.interp = interp;
     req.content_length = -1;
     req.cpu_user = req.cpu_system = -1;  /* unknown until request_started */
     req.error_override = wsl_config_flag(dconf->error_override, 0);
-    req.bb = apr_brigade_create(r->pool, r->connection->bucket_alloc);
+    wsl_io_apache_attach(&req, r);
     status = run_application(&req, &route);
     wsl_interp_leave();
-    wsl_output_send_pending(&req);
+    wsl_io_apache_send_pending(&req);
     return status;
 }

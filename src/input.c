@@ -1,26 +1,26 @@
 /*
- * input.c: wsgi.input, the request body streamed through Apache's input
- * filters (PEP 3333 "Input and Error Streams").
+ * input.c: wsgi.input, the request body streamed from the server (PEP
+ * 3333 "Input and Error Streams") through the I/O seam's read
+ * (req->io_ops, wsl.h; io_apache.c pulls it through Apache's input
+ * filters, the GIL released while Apache waits on the client).
  *
- * Nothing is read up front: each call pulls what it needs with
- * ap_get_brigade, the GIL released while Apache waits on the client.
- * Apache's HTTP input filter does the de-chunking and enforces
- * LimitRequestBody; a read error is kept on the request so the handler can
- * answer with the status it maps to (413, 400, 408) rather than a 500.
+ * Nothing is read up front: each call pulls what it needs.  Apache's HTTP
+ * input filter does the de-chunking and enforces LimitRequestBody; a read
+ * error is kept on the request so the handler can answer with the status
+ * it maps to (413, 400, 408) rather than a 500.
  * read() and read(n) fill the final bytes object directly; only readline()
  * needs a look-ahead buffer.
  *
  * Every method runs inside the request's guard (request.c): two threads
  * reading at once take turns, and a read after the request ended (or
- * one still blocked in Apache when it ends) never touches a freed
- * request_rec.
+ * one still blocked in the server when it ends) never touches a freed
+ * request.
  */
 #include "wsl.h"
 
 typedef struct {
     PyObject_HEAD
     wsl_guard *guard;
-    apr_bucket_brigade *bb;     /* r->pool: used only inside the guard */
     char *buf;                  /* look-ahead for readline, PyMem_Raw */
     size_t pos, len, cap;
     int eof;
@@ -28,14 +28,6 @@ typedef struct {
 
 #define WSL_READ_BLOCK 8192
 #define WSL_READ_TRUST (16 * 1024 * 1024)
-/* The most asked of Apache's input filters at once.  The core input filter
- * is greedy: asked for 1 MiB it reads the socket 8 KB at a time until it has
- * that much or the socket is dry, into as many fresh bucket buffers, which
- * are cold by the time they are copied out.  64 KiB at a time the same few
- * buffers are reused while still in cache: a 1 MiB POST costs 1.18x Apache's
- * own discard of it in server CPU instead of 1.32x (8 KiB: 1.43x, more
- * trips through the filters). */
-#define WSL_READ_CHUNK (64 * 1024)
 
 /* Enter the guard: the handler's request state, or NULL with
  * RuntimeError set. */
@@ -52,51 +44,26 @@ static void input_leave(wsl_py_input *self)
 }
 
 /*
- * Read up to `want` bytes from Apache into dst: the count, 0 at the end of
+ * Read up to `want` bytes from the server into dst: the count, 0 at the end of
  * the body, -1 with OSError set.  With `fill`, keeps reading until `want`
  * bytes or the end of the body, all in one release of the GIL (read() and
  * read(n) must return that much anyway); without it, returns as soon as
  * some bytes are there (readline() must not wait for data the client may
  * only send after it has seen a reply).
  */
-static Py_ssize_t read_from_apache(wsl_py_input *self, wsl_request *req,
+static Py_ssize_t read_from_server(wsl_py_input *self, wsl_request *req,
                                    char *dst, apr_size_t want, int fill)
 {
-    request_rec *r = req->r;
     apr_size_t got = 0;
     apr_status_t rv;
-    apr_time_t start;
-    PyThreadState *ts;
     int eos = 0;
 
     if (self->eof || want == 0)
         return 0;
-    /* request_finished's input_reads, input_length and input_time (the
-     * time only for a subscriber). */
+    /* request_finished's input_reads and input_length (the I/O counts
+     * input_time). */
     req->input_reads++;
-    start = req->timed ? apr_time_now() : 0;
-    ts = wsl_gil_release();
-    do {
-        apr_size_t n = want - got;
-
-        if (n > WSL_READ_CHUNK)
-            n = WSL_READ_CHUNK;
-        rv = ap_get_brigade(r->input_filters, self->bb, AP_MODE_READBYTES,
-                            APR_BLOCK_READ, n);
-        if (rv != APR_SUCCESS)
-            break;
-        eos = !APR_BRIGADE_EMPTY(self->bb) &&
-              APR_BUCKET_IS_EOS(APR_BRIGADE_LAST(self->bb));
-        rv = apr_brigade_flatten(self->bb, dst + got, &n);
-        apr_brigade_cleanup(self->bb);
-        got += n;
-        /* A filter may hand back an empty brigade (a 100-continue, a
-         * chunk header): ask again until data or the end. */
-    } while (rv == APR_SUCCESS && !eos && got < want && (fill || got == 0));
-    /* The wait on the client, not on the GIL after it. */
-    if (req->timed)
-        req->input_time += apr_time_now() - start;
-    wsl_gil_reacquire(ts);
+    rv = req->io_ops->read(req, dst, want, fill, &got, &eos);
     req->input_bytes += (apr_int64_t)got;
 
     if (rv != APR_SUCCESS) {
@@ -137,7 +104,7 @@ static PyObject *read_body(wsl_py_input *self, wsl_request *req,
     if (size < 0) {
         /* Content-Length, when known, sizes the object right away; but a
          * client's say-so allocates no more than WSL_READ_TRUST up front. */
-        apr_off_t expect = req->r->remaining;
+        apr_off_t expect = req->body_length;
 
         if (expect <= 0)
             expect = WSL_READ_BLOCK;
@@ -160,7 +127,7 @@ static PyObject *read_body(wsl_py_input *self, wsl_request *req,
             if (_PyBytes_Resize(&result, cap) < 0)
                 return NULL;
         }
-        got = read_from_apache(self, req, PyBytes_AS_STRING(result) + have,
+        got = read_from_server(self, req, PyBytes_AS_STRING(result) + have,
                                (apr_size_t)(cap - have), 1);
         if (got < 0) {
             Py_DECREF(result);
@@ -215,7 +182,7 @@ static int fill_line(wsl_py_input *self, wsl_request *req, Py_ssize_t limit)
             self->buf = nbuf;
             self->cap = ncap;
         }
-        got = read_from_apache(self, req, self->buf + self->len,
+        got = read_from_server(self, req, self->buf + self->len,
                                self->cap - self->len, 0);
         if (got < 0)
             return -1;
@@ -357,8 +324,6 @@ PyObject *wsl_input_new(wsl_request *req)
     if (!self)
         return NULL;
     self->guard = wsl_guard_ref(req->guard);
-    self->bb = apr_brigade_create(req->r->pool,
-                                  req->r->connection->bucket_alloc);
     self->buf = NULL;
     self->pos = self->len = self->cap = 0;
     self->eof = 0;

@@ -10,12 +10,13 @@
  * `Connection: close`, which asks for no more than Apache can do itself
  * (Mercurial's hgweb sends it): it closes the connection after this
  * response and Apache writes its own Connection header.  Values
- * are copied into r->pool while the GIL is held: nothing handed to Apache
- * points into a Python object (mod_wsgi's CVE-2014-0242).
+ * are copied into the request's pool while the GIL is held: nothing handed
+ * to the server points into a Python object (mod_wsgi's CVE-2014-0242).
  *
- * Headers are put on the request_rec at once, but Apache sends nothing
- * until the first body bytes reach its filters (output.c), so PEP 3333's
- * "replace with exc_info before headers are sent" is a re-application.
+ * The status and headers go to the I/O (req->io_ops->set_response) at
+ * once, but nothing is sent until the first body bytes are (output.c), so
+ * PEP 3333's "replace with exc_info before headers are sent" is a
+ * re-application.
  * A header a response may carry once (Content-Length, Location...) given
  * twice with different values is the application's error, never two
  * headers on the wire.
@@ -145,15 +146,17 @@ static int is_close(const char *value)
 }
 
 /* Validate the headers (a tuple: the application's list, copied, so no
- * code run while checking can change it) into a fresh table; -1 with an
- * exception set. */
-static int build_headers(request_rec *r, PyObject *headers,
-                         apr_table_t *out, const char **content_type,
+ * code run while checking can change it) into out (room for all of them)
+ * and *nout; -1 with an exception set. */
+static int build_headers(apr_pool_t *pool, PyObject *headers,
+                         wsl_header *out, int *nout,
+                         const char **content_type,
                          apr_off_t *content_length, int *close_connection)
 {
     const char *seen[WSL_SINGLETON_COUNT] = { NULL };
     Py_ssize_t i, n = PyTuple_GET_SIZE(headers);
 
+    *nout = 0;
     for (i = 0; i < n; i++) {
         PyObject *item = PyTuple_GET_ITEM(headers, i);
         const char *name, *value;
@@ -165,9 +168,9 @@ static int build_headers(request_rec *r, PyObject *headers,
                          Py_TYPE(item)->tp_name);
             return -1;
         }
-        if (!(name = native_string(r->pool, PyTuple_GET_ITEM(item, 0),
+        if (!(name = native_string(pool, PyTuple_GET_ITEM(item, 0),
                                    "header name", 1)) ||
-            !(value = native_string(r->pool, PyTuple_GET_ITEM(item, 1),
+            !(value = native_string(pool, PyTuple_GET_ITEM(item, 1),
                                     "header value", 0)))
             return -1;
         if (!strcasecmp(name, "Connection") && is_close(value)) {
@@ -206,11 +209,12 @@ static int build_headers(request_rec *r, PyObject *headers,
             }
             *content_length = (apr_off_t)length;
         }
-        /* A singleton replaces what Apache had; the others add to it. */
-        if (single >= 0)
-            apr_table_setn(out, name, value);
-        else
-            apr_table_addn(out, name, value);
+        /* A singleton replaces what the server had; the others add to
+         * it. */
+        out[*nout].name = name;
+        out[*nout].value = value;
+        out[*nout].replace = single >= 0;
+        (*nout)++;
     }
     return 0;
 }
@@ -219,12 +223,11 @@ static int build_headers(request_rec *r, PyObject *headers,
 static int start_response(wsl_request *req, PyObject *status,
                           PyObject *headers, PyObject *exc_info)
 {
-    request_rec *r = req->r;
     const char *status_line, *content_type = NULL;
     apr_off_t content_length = -1;
     PyObject *triple;
-    apr_table_t *out;
-    int code, close_connection = 0;
+    wsl_header *out;
+    int code, nout, close_connection = 0;
 
     if (check_exc_info(exc_info, &triple) < 0)
         return -1;
@@ -246,24 +249,18 @@ static int start_response(wsl_request *req, PyObject *status,
         return -1;
     }
 
-    if (!(status_line = native_string(r->pool, status, "status", 0)) ||
+    if (!(status_line = native_string(req->pool, status, "status", 0)) ||
         (code = parse_status(status_line)) < 0)
         return -1;
-    if (!req->base_headers)
-        req->base_headers = apr_table_copy(r->pool, r->headers_out);
-    out = apr_table_copy(r->pool, req->base_headers);
-    if (build_headers(r, headers, out, &content_type, &content_length,
-                      &close_connection) < 0)
+    out = apr_palloc(req->pool, sizeof(*out) *
+                                ((apr_size_t)PyTuple_GET_SIZE(headers) + 1));
+    if (build_headers(req->pool, headers, out, &nout, &content_type,
+                      &content_length, &close_connection) < 0)
         return -1;
 
-    r->status = code;
-    r->status_line = status_line;
-    r->headers_out = out;
-    if (content_type)
-        ap_set_content_type(r, content_type);
+    req->io_ops->set_response(req, code, status_line, out, nout,
+                              content_type, close_connection);
     req->content_length = content_length;
-    if (close_connection)
-        r->connection->keepalive = AP_CONN_CLOSE;
     req->status_set = 1;
     /* WSGIErrorOverride: Apache's ErrorDocument answers instead, so the
      * application's own error body is dropped (handler.c). */
@@ -302,7 +299,7 @@ static PyObject *start_response_call(wsl_py_start_response *self,
     if (rc == 0 && wsl_events_subscribed(req->interp)) {
         /* Published once the guard is left: a callback may write(). */
         interp = req->interp;
-        s = req->r->server;
+        s = req->server;
         request_id = Py_NewRef(req->request_id);
         request_data = Py_NewRef(req->request_data);
     }

@@ -319,35 +319,101 @@ int wsl_guard_ended(const wsl_guard *guard);
 void wsl_guard_end(wsl_guard *guard);
 
 /* ------------------------------------------------------------------ */
-/* The handler's per-request state, used by response, output, input.   */
-/* Every field is touched only inside the guard (or by the handler once  */
-/* the guard has ended).                                                 */
+/* The I/O seam: what the WSGI call (response.c, output.c, input.c)     */
+/* asks of the server, as a table of operations.  io_apache.c is the    */
+/* implementation over the request_rec and Apache's filters; daemon     */
+/* mode will add one over its socket.  The WSGI side never touches a    */
+/* request_rec or a brigade.  Every operation runs inside the request's */
+/* guard, GIL held (an operation that waits drops it itself).           */
+
+/* An implementation's own per-request state. */
+typedef struct wsl_io wsl_io;
+
+/* One response header from start_response, validated, in req->pool. */
+typedef struct {
+    const char *name, *value;
+    int replace;        /* a header a response carries once: replaces the
+                         * server's own (Apache's Cache-Control, say) */
+} wsl_header;
+
+typedef struct {
+    /* Status and headers from start_response, as the response will carry
+     * them; called again by an exc_info restart before anything was
+     * sent, and then replaces the first call's.  content_type NULL: none
+     * given; close_connection: the application asked for
+     * Connection: close. */
+    void (*set_response)(wsl_request *req, int status,
+                         const char *status_line, const wsl_header *headers,
+                         int nheaders, const char *content_type,
+                         int close_connection);
+    /* Body bytes: copied (owner NULL), or pointed into, owner kept alive
+     * (a reference) until they are sent.  -1 with MemoryError set. */
+    int (*append)(wsl_request *req, const char *data, apr_size_t len,
+                  PyObject *owner);
+    /* Bytes [offset, offset + length) of the descriptor fd, which the I/O
+     * takes over (closed when the request ends, also for length 0 and on
+     * failure).  -1 if it cannot send the file: iterate it instead. */
+    int (*append_file)(wsl_request *req, int fd, apr_off_t offset,
+                       apr_off_t length);
+    /* Send what was appended, and flush; sets req->headers_sent, and
+     * req->aborted when the client has gone. */
+    void (*send)(wsl_request *req, int flush);
+    /* The body is complete: end the response (perhaps left for the
+     * handler to send once it has left Python). */
+    void (*finish)(wsl_request *req);
+    /* End the response so the client sees it truncated, never complete,
+     * and close the connection. */
+    void (*truncate)(wsl_request *req);
+    /* Drop what was appended and not yet sent. */
+    void (*discard)(wsl_request *req);
+    /* Up to `want` bytes of the request body into dst (with `fill`, until
+     * `want` or the end): *got, *eos; APR_SUCCESS or the read's error.
+     * Adds the wait to req->input_time when req->timed. */
+    apr_status_t (*read)(wsl_request *req, char *dst, apr_size_t want,
+                         int fill, apr_size_t *got, int *eos);
+    /* An error-log entry about the request. */
+    void (*log)(wsl_request *req, int level, apr_status_t rv,
+                const char *message);
+} wsl_io_ops;
+
+/* ------------------------------------------------------------------ */
+/* The state of one WSGI call, used by response, output, input.  Every  */
+/* field is touched only inside the guard (or by the handler once the   */
+/* guard has ended).                                                    */
 
 struct wsl_request {
-    request_rec *r;
+    /* The request, as the call knows it. */
+    apr_pool_t *pool;           /* the request's memory */
+    server_rec *server;         /* whose error log (events) */
+    const char *uri;            /* names the request in messages */
+    int head_only;              /* HEAD: no body goes out */
+    apr_off_t body_length;      /* the request body's Content-Length, or
+                                 * -1 (chunked, or none) */
     wsl_interp *interp;
     wsl_guard *guard;
-    apr_bucket_brigade *bb;     /* the one brigade for the body */
-    PyObject **held;            /* objects bb points into (output.c) */
-    int nheld, capheld;
-    apr_table_t *base_headers;  /* headers_out before the app's own */
+    const wsl_io_ops *io_ops;   /* the server side of the I/O */
+    wsl_io *io;                 /* ... and its state */
+
+    /* The response, as start_response and the body made it. */
     apr_off_t content_length;   /* from the app's header, -1 if none */
     apr_off_t bytes_sent;       /* body bytes accepted so far */
-    apr_size_t pending;         /* of those, still in bb, not passed on */
-    int send_pending;           /* bb ends the response; it is passed
-                                 * after the GIL is dropped */
+    apr_size_t pending;         /* of those, appended since the last send */
+    int borrowed;               /* of those appends, held by reference */
     int status_set;             /* start_response has been called */
-    int headers_sent;           /* a body byte has gone to the filters */
     int body_done;              /* the body has ended (or failed): no
                                  * more write() */
     int overflow_logged;        /* Content-Length overrun reported once */
     int error_override;         /* WSGIErrorOverride for this request */
     int discard_body;           /* error status under WSGIErrorOverride */
+    /* Reported by the I/O. */
+    int headers_sent;           /* a body byte has gone to the server */
     int aborted;                /* the client went away */
     apr_status_t input_error;   /* first failure reading the body */
 
     /* What the mod_wsgi module and its events see of the request
      * (metrics.c, events.c); set by the handler before the guard. */
+    request_rec *r;             /* Apache's side only: the handler,
+                                 * io_apache.c, metrics.c, events.c */
     wsl_thread_info *thread;    /* this worker thread's record */
     PyObject *request_id;       /* r->log_id, as mod_wsgi.request_id */
     PyObject *request_data;     /* mod_wsgi.request_data() */
@@ -359,10 +425,23 @@ struct wsl_request {
     int timed;                  /* events were subscribed at the start:
                                  * time the body's reads and writes */
     double cpu_user, cpu_system;/* the thread's CPU time then, or -1 */
-    /* Counted by input.c and output.c for request_finished. */
+    /* Counted by input.c, output.c and the I/O for request_finished. */
     apr_int64_t input_reads, input_bytes, output_writes;
     apr_interval_time_t input_time, output_time;
 };
+
+/* ------------------------------------------------------------------ */
+/* io_apache.c: the I/O over Apache, for the handler.                  */
+
+/* Set req->io_ops and req->io for r (r->pool); 0. */
+int wsl_io_apache_attach(wsl_request *req, request_rec *r);
+/* Pass what finish left, without the GIL (handler.c, after Python). */
+void wsl_io_apache_send_pending(wsl_request *req);
+/* The same from inside Python, the GIL dropped around the pass: so that
+ * request_finished comes after the whole response, as in mod_wsgi. */
+void wsl_io_apache_send_pending_now(wsl_request *req);
+/* Drop the last references the request's I/O held (GIL held). */
+void wsl_io_apache_done(wsl_request *req);
 
 /* ------------------------------------------------------------------ */
 /* response.c: start_response and write().                             */
@@ -382,23 +461,8 @@ PyObject *wsl_file_wrapper_filelike(PyObject *wrapper);
  * the body ended), 0 otherwise (a client abort sets req->aborted). */
 int wsl_output_write(wsl_request *req, PyObject *bytes);
 /* The whole response from the application's return value; enters the
- * guard around each step that is not the application's own code.  When
- * the brigade no longer needs Python objects, its end is left for
- * wsl_output_send_pending, so that a small response costs one GIL
- * acquisition in all. */
+ * guard around each step that is not the application's own code. */
 int wsl_output_result(wsl_request *req, PyObject *result);
-/* Pass what the end of the response left, without the GIL (handler.c). */
-void wsl_output_send_pending(wsl_request *req);
-/* After the guard ended, the application failed.  Before the headers:
- * drop what was not sent; after: end the response so the client sees it
- * truncated, and close the connection. */
-void wsl_output_discard(wsl_request *req);
-void wsl_output_abort(wsl_request *req);
-/* Drop the last references the request held (GIL held). */
-void wsl_output_done(wsl_request *req);
-/* wsl_output_send_pending from inside Python, the GIL dropped around the
- * pass: request_finished comes after the whole response, as in mod_wsgi. */
-void wsl_output_send_pending_now(wsl_request *req);
 
 /* ------------------------------------------------------------------ */
 /* input.c: wsgi.input.                                                */
