@@ -86,14 +86,20 @@ run_one() {
     # the embedded interpreter or the tests.
     envv="PATH=/usr/local/bin:/usr/bin:/bin LANG=C.UTF-8 HOME=$dir
 WSL_MPM=$mpm WSL_MODULE_SO=$dir/.libs/mod_wsgi_lite.so"
+    # Apache::Test wants core files allowed (it reports the ones a crash
+    # leaves) and, when they are not, re-executes itself under
+    # `ulimit -c unlimited` with a warning.  Raise the soft limit to the hard
+    # one first, inside runuser (its PAM session resets limits), so that
+    # only a hard limit below unlimited makes it warn.
+    start_suite='ulimit -c "$(ulimit -H -c)"; exec perl t/TEST.PL "$@"'
     echo "=== mod_wsgi_lite tests: $mpm MPM ==="
     [ "$as_root" = yes ] && { chown -R "$user:" "$dir" || return 2; }
     {
         if [ "$as_root" = yes ]; then
             (cd "$dir" && runuser -u "$user" -- env -i $envv \
-                perl t/TEST.PL "$@")
+                /bin/sh -c "$start_suite" sh "$@")
         else
-            (cd "$dir" && env -i $envv perl t/TEST.PL "$@")
+            (cd "$dir" && env -i $envv /bin/sh -c "$start_suite" sh "$@")
         fi
         echo $? >"$dir/rc"
     } 2>&1 | tee "$dir/run.log"
@@ -131,6 +137,11 @@ done
 
 if [ "$status" -ne 0 ]; then
     for mpm in $failed; do report "$mpm"; done
+    # Apache::Test says "please examine t/logs/error_log": that is in the
+    # temporary copy, which cleanup removes.
+    [ -n "${WSL_KEEP:-}" ] ||
+        echo "run.sh: t/logs/error_log is removed with the copy;" \
+            "rerun with WSL_KEEP=1 to keep it"
     echo "=== mod_wsgi_lite tests FAILED under:$failed ==="
 else
     echo "=== mod_wsgi_lite tests passed under: $mpms ==="
