@@ -24,7 +24,6 @@ void *wsl_config_create_server(apr_pool_t *p, server_rec *s)
     conf->restrict_signal = WSL_UNSET;
     conf->destroy_interpreter = WSL_UNSET;
     conf->import_scripts = apr_array_make(p, 2, sizeof(wsl_import_script));
-    conf->daemons = apr_array_make(p, 2, sizeof(const char *));
     conf->case_sensitivity = WSL_UNSET;
     conf->server_metrics = WSL_UNSET;
     conf->dont_write_bytecode = WSL_UNSET;
@@ -536,13 +535,12 @@ const char *wsl_cmd_trusted_proxies(cmd_parms *cmd, void *dconf,
 /*
  * Daemon mode comes in a later release.  Its directives are parsed now so
  * that a mod_wsgi configuration loads; a request sent to a daemon process
- * group is refused with a clear error (handler.c).
+ * group is refused with a clear error (route.c).  Nothing is kept of them
+ * until daemon mode has a use for it.
  */
 const char *wsl_cmd_daemon_process(cmd_parms *cmd, void *dconf,
                                    const char *args)
 {
-    wsl_server_config *sconf =
-        ap_get_module_config(cmd->server->module_config, &wsgi_lite_module);
     const char *name = ap_getword_conf(cmd->pool, &args);
 
     if (!*name)
@@ -555,7 +553,6 @@ const char *wsl_cmd_daemon_process(cmd_parms *cmd, void *dconf,
             return apr_psprintf(cmd->pool, "%s: option '%s' is not of the "
                                 "form name=value", cmd->cmd->name, word);
     }
-    *(const char **)apr_array_push(sconf->daemons) = name;
     ap_log_error(APLOG_MARK, APLOG_WARNING, 0, cmd->server,
                  "WSL00050: WSGIDaemonProcess %s: daemon mode is not "
                  "supported yet; requests for it will fail", name);

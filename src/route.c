@@ -45,7 +45,7 @@ static const char *server_part(request_rec *r)
                      r->server->server_hostname);
 }
 
-const char *wsl_route_group_name(request_rec *r, const wsl_group_spec *spec)
+static const char *group_name(request_rec *r, const wsl_group_spec *spec)
 {
     const char *value;
 
@@ -86,7 +86,7 @@ const char *wsl_route_hook_group(request_rec *r, const wsl_hook_script *hs)
 {
     /* %{GLOBAL} unless the script says application-group=, as in
      * mod_wsgi. */
-    return hs->group ? wsl_route_group_name(r, hs->group) : NULL;
+    return hs->group ? group_name(r, hs->group) : NULL;
 }
 
 /*
@@ -156,7 +156,7 @@ static int apply_dispatch(request_rec *r, const wsl_dispatch_answer *answer,
                           script, err, r->uri);
             return HTTP_INTERNAL_SERVER_ERROR;
         }
-        route->group = wsl_route_group_name(r, &spec);
+        route->group = group_name(r, &spec);
     }
     if (answer->callable_object) {
         if (!*answer->callable_object) {
@@ -215,7 +215,7 @@ void wsl_route_configured(request_rec *r, const wsl_handler_script *hs,
     if (hs) {
         route->script = hs->path;
         route->finfo = hs_finfo;
-        route->group = wsl_route_group_name(r, hs->group
+        route->group = group_name(r, hs->group
                                                ? hs->group
                                                : wsl_config_group(r));
         route->callable = hs->callable_object ? hs->callable_object
@@ -225,7 +225,7 @@ void wsl_route_configured(request_rec *r, const wsl_handler_script *hs,
     else {
         route->script = r->filename;
         route->finfo = &r->finfo;
-        route->group = wsl_route_group_name(r, wsl_config_group(r));
+        route->group = group_name(r, wsl_config_group(r));
         route->callable = wsl_config_callable(r);
         route->handler_script = "";
     }

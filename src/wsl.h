@@ -6,9 +6,12 @@
  * is static in its own file.  The request flows through the files in one
  * direction:
  *
- *   config.c -> interp.c -> script.c -> environ.c -> handler.c
- *            -> response.c (start_response) -> output.c (body, file wrapper)
+ *   config.c -> route.c (what runs, where) -> interp.c -> script.c
+ *            -> environ.c -> handler.c -> response.c (start_response)
+ *            -> output.c (body, file wrapper)
  *   input.c (wsgi.input) and log.c (wsgi.errors, tracebacks) on the side;
+ *   response.c, output.c and input.c reach Apache only through the I/O
+ *   seam (wsl_io_ops below), which io_apache.c implements;
  *   pymodule.c (import mod_wsgi, import apache), events.c (their event
  *   callbacks) and metrics.c (request ids and data, counters) beside the
  *   handler.  gil.c, under them all, holds each thread's Python thread
@@ -16,7 +19,7 @@
  *
  * Before the handler, auth.c (authn/authz providers, access check) and
  * dispatch.c run their scripts through hookscript.c, which uses the same
- * interp.c, script.c and environ.c.
+ * route.c, interp.c, script.c and environ.c.
  *
  * Calls go one way: no file calls a function of a file that calls it
  * back (scripts/check-calls.py, run by make test, says so).
@@ -244,8 +247,6 @@ static inline int wsl_route_embedded(const wsl_route *route)
 {
     return !*route->process_group;
 }
-/* The application group a spec names for a request; NULL is %{GLOBAL}. */
-const char *wsl_route_group_name(request_rec *r, const wsl_group_spec *spec);
 /* The group of a hook script (auth, access, dispatch): its
  * application-group=, else %{GLOBAL} (NULL). */
 const char *wsl_route_hook_group(request_rec *r, const wsl_hook_script *hs);

@@ -74,7 +74,6 @@ typedef struct {
     int restrict_signal;            /* default On */
     int destroy_interpreter;        /* default On */
     apr_array_header_t *import_scripts; /* wsl_import_script */
-    apr_array_header_t *daemons;    /* const char *: WSGIDaemonProcess */
     int case_sensitivity;           /* default On */
     int server_metrics;             /* WSGIServerMetrics, default Off */
     int dont_write_bytecode;        /* WSGIDontWriteBytecode, default Off */
