@@ -302,9 +302,14 @@ sub keep_cores {
     closedir $dh;
     for my $core (@cores) {
         my $to = WSLTest::logs_dir() . "/core-wslserver-$$-" . time() . "-$core";
-        if (rename "$self->{dir}/$core", $to) {
-            print STDERR "# WSLServer: a child of $self->{conf} dumped core: $to\n";
-        }
+        next unless rename "$self->{dir}/$core", $to;
+        print STDERR "# WSLServer: a child of $self->{conf} dumped core: $to\n";
+        # Where it crashed, in the test's own output (CI shows no files):
+        # the crashing thread's stack, if gdb is there to read it.
+        my $httpd = httpd();
+        next unless -x '/usr/bin/gdb';
+        my @bt = `/usr/bin/gdb -batch -nx -ex 'bt 30' "$httpd" "$to" 2>/dev/null`;
+        print STDERR map { "#   $_" } grep { /^#\d/ } @bt[0 .. ($#bt < 120 ? $#bt : 120)];
     }
 }
 
