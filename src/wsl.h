@@ -458,8 +458,8 @@ PyObject *wsl_input_new(wsl_request *req);
 
 /* ------------------------------------------------------------------ */
 /* metrics.c: what mod_wsgi counts per thread and per process, and the  */
-/* request's id and data.  All of it runs with the GIL held: every      */
-/* interpreter of the child shares the one GIL, which is its lock.      */
+/* request's id and data.  GIL held; the process's counters also have a */
+/* lock of their own, as interpreters with their own GIL run at once.   */
 
 /* Child start-up: the start time process_metrics() reports. */
 void wsl_metrics_child_init(apr_pool_t *pchild, server_rec *s);
