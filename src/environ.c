@@ -117,7 +117,7 @@ void wsl_environ_set_process_model(int multithread, int multiprocess)
  * the rest without a resize.  Set at child start-up, after the MPM is
  * known (wsgi.multithread) and before the first request.
  */
-static int make_constants(wsl_environ_keys *keys)
+static int make_constants(wsl_interp *interp, wsl_environ_keys *keys)
 {
     PyObject **k = keys->key, *d, *empty, *gateway, *software;
     const char *banner = ap_get_server_banner();
@@ -137,8 +137,8 @@ static int make_constants(wsl_environ_keys *keys)
           PyDict_SetItem(d, k[K_WSGI_MULTIPROCESS],
                          process_multiprocess ? Py_True : Py_False) < 0 ||
           PyDict_SetItem(d, k[K_WSGI_RUN_ONCE], Py_False) < 0 ||
-          PyDict_SetItem(d, k[K_WSGI_FILE_WRAPPER],
-                         (PyObject *)&wsl_py_file_wrapper_type) < 0 ||
+          PyDict_SetItem(d, k[K_WSGI_FILE_WRAPPER], (PyObject *)
+                         wsl_type(interp, WSL_TYPE_FILE_WRAPPER)) < 0 ||
           /* embedded mode: no process group */
           PyDict_SetItem(d, k[K_WSL_PROCESS_GROUP], empty) < 0 ||
           PyDict_SetItem(d, k[K_MW_PROCESS_GROUP], empty) < 0 ||
@@ -182,7 +182,7 @@ int wsl_environ_keys_init(wsl_interp *interp)
     if (!keys->wsgi_version || !keys->wsl_version ||
         !keys->mod_wsgi_version || !keys->apache_version)
         return -1;
-    return make_constants(keys);
+    return make_constants(interp, keys);
 }
 
 /* A native string (PEP 3333: latin-1 decoded bytes), under one key or

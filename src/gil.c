@@ -24,7 +24,12 @@ typedef struct {
 static struct {
     server_rec *server;          /* for WSGIVerboseDebugging's lines */
     apr_pool_t *pool;            /* the child pool */
-    apr_thread_mutex_t *lock;    /* interps and owned, below */
+    /* interps, ninterps, owned and each interp's istate, below: a new
+     * interpreter may be registered (and the array moved) while another
+     * runs, each under a GIL of its own once interpreters have one.  Never
+     * held while waiting for a GIL. */
+    apr_thread_mutex_t *lock;
+    wsl_interp *main_interp;     /* set once, before any worker runs */
     wsl_interp **interps;        /* by index; 0 is the main interpreter */
     int ninterps, capinterps;
     tstate_list *owned;          /* by interp index */
@@ -86,7 +91,19 @@ static wsl_interp *add_interp(const char *name, PyInterpreterState *istate)
     interp->name = apr_pstrdup(gil.pool, name);
     interp->index = gil.ninterps;
     interp->istate = istate;
-    apr_pool_create(&interp->pool, gil.pool);
+    /*
+     * The group's C memory, used under its own interpreter's GIL only
+     * (environ.c's header keys grow in it per request).  Unmanaged, with
+     * an allocator of its own: it shares no free list with the child pool
+     * or another group's pool, which interpreters running at once would
+     * race on; and it is not one of the child pool's subpools, which APR
+     * destroys before the child pool's cleanups run, among them child
+     * exit (interp.c), which still reads it.  wsl_gil_child_done destroys
+     * it, after Python.
+     */
+    if (apr_pool_create_unmanaged_ex(&interp->pool, NULL, NULL)
+        != APR_SUCCESS)
+        abort();
     gil.interps = grow(gil.interps, &gil.capinterps, gil.ninterps + 1,
                        sizeof(wsl_interp *));
     gil.interps[gil.ninterps++] = interp;
@@ -160,6 +177,7 @@ wsl_interp *wsl_gil_add_main(void)
     apr_thread_mutex_lock(gil.lock);
     interp = add_interp("", PyThreadState_Get()->interp);
     own_tstate(interp, PyThreadState_Get());
+    gil.main_interp = interp;
     apr_thread_mutex_unlock(gil.lock);
     thread_in_setup++;
     return interp;
@@ -218,8 +236,8 @@ void wsl_gil_setup_failed(wsl_interp *interp)
     apr_thread_mutex_lock(gil.lock);
     thread_tstates[interp->index] = NULL;
     gil.owned[interp->index].count = 0;
-    apr_thread_mutex_unlock(gil.lock);
     interp->istate = NULL;
+    apr_thread_mutex_unlock(gil.lock);
     thread_in_setup--;
 }
 
@@ -245,37 +263,60 @@ void wsl_gil_reacquire(PyThreadState *tstate)
     PyEval_RestoreThread(tstate);
 }
 
-/* Read with the GIL held: interpreters are registered (and end) with it
- * held, and the array only grows under it too. */
+/* Under gil.lock, which a GIL does not replace: a request of %{GLOBAL}
+ * asks for the main interpreter without any GIL, and another thread may
+ * be registering a new group (moving the array) meanwhile.  The main
+ * interpreter, asked for on every such request, is read without it: it
+ * is set once, at child start. */
 int wsl_gil_count(void)
 {
-    return gil.ninterps;
+    int n;
+
+    apr_thread_mutex_lock(gil.lock);
+    n = gil.ninterps;
+    apr_thread_mutex_unlock(gil.lock);
+    return n;
 }
 
 wsl_interp *wsl_gil_interp(int index)
 {
-    return index >= 0 && index < gil.ninterps ? gil.interps[index] : NULL;
+    wsl_interp *interp = NULL;
+
+    if (index == 0)
+        return gil.main_interp;
+    apr_thread_mutex_lock(gil.lock);
+    if (index > 0 && index < gil.ninterps)
+        interp = gil.interps[index];
+    apr_thread_mutex_unlock(gil.lock);
+    return interp;
 }
 
 const char *wsl_interp_group_of(PyInterpreterState *istate)
 {
+    const char *group = NULL;
     int i;
 
+    apr_thread_mutex_lock(gil.lock);
     for (i = 0; i < gil.ninterps; i++) {
-        if (gil.interps[i]->istate == istate)
-            return i ? gil.interps[i]->name : "%{GLOBAL}";
+        if (gil.interps[i]->istate == istate) {
+            group = i ? gil.interps[i]->name : "%{GLOBAL}";
+            break;
+        }
     }
-    return NULL;
+    apr_thread_mutex_unlock(gil.lock);
+    return group;
 }
 
 int wsl_interp_subinterpreters(void)
 {
     int i, n = 0;
 
+    apr_thread_mutex_lock(gil.lock);
     for (i = 1; i < gil.ninterps; i++) {
         if (gil.interps[i]->istate)
             n++;
     }
+    apr_thread_mutex_unlock(gil.lock);
     return n;
 }
 
@@ -376,7 +417,9 @@ int wsl_gil_visit_alone(wsl_interp *interp, PyThreadState *visit)
 void wsl_gil_end_visited(wsl_interp *interp, PyThreadState *visit)
 {
     Py_EndInterpreter(visit);
+    apr_thread_mutex_lock(gil.lock);
     interp->istate = NULL;
+    apr_thread_mutex_unlock(gil.lock);
     PyThreadState_Swap(gil.main_tstate);
 }
 
@@ -410,7 +453,10 @@ void wsl_gil_child_done(void)
     thread_tstates = NULL;
     thread_ntstates = 0;
     thread_slot = -1;
+    for (i = 0; i < gil.ninterps; i++)
+        apr_pool_destroy(gil.interps[i]->pool);
     free(gil.interps);          /* the wsl_interp themselves are pooled */
     gil.interps = NULL;
     gil.ninterps = gil.capinterps = 0;
+    gil.main_interp = NULL;
 }

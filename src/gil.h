@@ -38,12 +38,13 @@ void wsl_gil_enter(wsl_interp *interp);
 void wsl_gil_leave(void);
 
 /* How many interpreters have been registered, and one by index (0 is the
- * main interpreter; one whose istate is NULL has ended or never worked). */
+ * main interpreter; one whose istate is NULL has ended or never worked).
+ * From any thread, with or without a GIL. */
 int wsl_gil_count(void);
 wsl_interp *wsl_gil_interp(int index);
 
-/* GIL held: the application group of an interpreter of this process
- * (NULL if it is none of ours), and how many sub-interpreters are live. */
+/* The application group of an interpreter of this process (NULL if it
+ * is none of ours), and how many sub-interpreters are live. */
 const char *wsl_interp_group_of(PyInterpreterState *istate);
 int wsl_interp_subinterpreters(void);
 

@@ -119,7 +119,7 @@ static int run_application(wsl_request *req, const wsl_route *route)
     }
 
     if ((input = wsl_input_new(req)) &&
-        (errors = wsl_log_new(req->guard, r->server, APLOG_ERR)) &&
+        (errors = wsl_log_new(interp, req->guard, r->server, APLOG_ERR)) &&
         (sr = wsl_start_response_new(req))) {
         req->app_start = apr_time_now();    /* mod_wsgi.script_start */
         environ = build_environ(req, route, input, errors);

@@ -57,7 +57,8 @@ int wsl_hook_enter(wsl_hook *hook)
      * in the script cache while we still use this one. */
     hook->module = Py_NewRef(module);
     if (!(hook->guard = wsl_guard_new(r, NULL)) ||
-        !(hook->errors = wsl_log_new(hook->guard, r->server, APLOG_ERR)) ||
+        !(hook->errors = wsl_log_new(hook->interp, hook->guard, r->server,
+                                     APLOG_ERR)) ||
         !(hook->environ = wsl_environ_build(r, hook->interp, hook->group,
                                             NULL, NULL, hook->errors))) {
         wsl_log_python_error(r, hook->interp,

@@ -29,6 +29,27 @@ typedef struct {
 #define WSL_READ_BLOCK 8192
 #define WSL_READ_TRUST (16 * 1024 * 1024)
 
+/* _PyBytes_Resize where it is known to be (wsl.h); elsewhere the same
+ * contract from public calls, at the cost of a copy: *bytes becomes an
+ * object of `size` bytes holding the old ones' start, or on failure is
+ * released and set to NULL (-1, MemoryError). */
+static int bytes_resize(PyObject **bytes, Py_ssize_t size)
+{
+#if WSL_PRIVATE_API
+    return _PyBytes_Resize(bytes, size);
+#else
+    Py_ssize_t old = PyBytes_GET_SIZE(*bytes);
+    PyObject *resized = PyBytes_FromStringAndSize(NULL, size);
+
+    if (resized)
+        memcpy(PyBytes_AS_STRING(resized), PyBytes_AS_STRING(*bytes),
+               (size_t)(old < size ? old : size));
+    Py_DECREF(*bytes);
+    *bytes = resized;
+    return resized ? 0 : -1;
+#endif
+}
+
 /* Enter the guard: the handler's request state, or NULL with
  * RuntimeError set. */
 static wsl_request *input_enter(wsl_py_input *self)
@@ -124,7 +145,7 @@ static PyObject *read_body(wsl_py_input *self, wsl_request *req,
             if (size >= 0 || self->eof)
                 break;
             cap *= 2;
-            if (_PyBytes_Resize(&result, cap) < 0)
+            if (bytes_resize(&result, cap) < 0)
                 return NULL;
         }
         got = read_from_server(self, req, PyBytes_AS_STRING(result) + have,
@@ -137,7 +158,7 @@ static PyObject *read_body(wsl_py_input *self, wsl_request *req,
             break;
         have += got;
     }
-    if (have != cap && _PyBytes_Resize(&result, have) < 0)
+    if (have != cap && bytes_resize(&result, have) < 0)
         return NULL;
     return result;
 }
@@ -290,9 +311,12 @@ static PyObject *input_iternext(wsl_py_input *self)
 
 static void input_dealloc(wsl_py_input *self)
 {
+    PyTypeObject *type = Py_TYPE(self);
+
     wsl_guard_unref(self->guard);
     PyMem_RawFree(self->buf);
     PyObject_Free(self);
+    Py_DECREF(type);        /* a heap type: each instance holds it */
 }
 
 static PyMethodDef input_methods[] = {
@@ -305,21 +329,29 @@ static PyMethodDef input_methods[] = {
     { NULL }
 };
 
-PyTypeObject wsl_py_input_type = {
-    PyVarObject_HEAD_INIT(NULL, 0)
-    .tp_name = "mod_wsgi_lite.Input",
-    .tp_basicsize = sizeof(wsl_py_input),
-    .tp_dealloc = (destructor)input_dealloc,
-    .tp_flags = Py_TPFLAGS_DEFAULT,
-    .tp_doc = "wsgi.input: the request body",
-    .tp_iter = PyObject_SelfIter,
-    .tp_iternext = (iternextfunc)input_iternext,
-    .tp_methods = input_methods,
+static PyType_Slot input_slots[] = {
+    { Py_tp_dealloc, input_dealloc },
+    { Py_tp_doc, "wsgi.input: the request body" },
+    { Py_tp_iter, PyObject_SelfIter },
+    { Py_tp_iternext, input_iternext },
+    { Py_tp_methods, input_methods },
+    { 0, NULL }
+};
+
+/* Made only by the module, never subclassed or changed by an
+ * application: what a static type was. */
+PyType_Spec wsl_py_input_spec = {
+    .name = "mod_wsgi_lite.Input",
+    .basicsize = sizeof(wsl_py_input),
+    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_IMMUTABLETYPE |
+             Py_TPFLAGS_DISALLOW_INSTANTIATION,
+    .slots = input_slots,
 };
 
 PyObject *wsl_input_new(wsl_request *req)
 {
-    wsl_py_input *self = PyObject_New(wsl_py_input, &wsl_py_input_type);
+    wsl_py_input *self = PyObject_New(wsl_py_input,
+                                      wsl_type(req->interp, WSL_TYPE_INPUT));
 
     if (!self)
         return NULL;

@@ -105,12 +105,13 @@ static int interp_setup(wsl_interp *interp)
 
     if (!(interp->scripts = PyDict_New()))
         goto fail;
-    if (wsl_environ_keys_init(interp) < 0)
-        goto fail;
     /* Before anything runs Python code of the site's (a .pth file's
      * import lines under WSGIPythonPath): mod_wsgi is importable from
-     * the start. */
+     * the start.  Before the environ's keys too: its constants hold this
+     * interpreter's wsgi.file_wrapper type. */
     if (wsl_pymodule_init(interp) < 0)
+        goto fail;
+    if (wsl_environ_keys_init(interp) < 0)
         goto fail;
     if (!(mod = PyImport_ImportModule("traceback")))
         goto fail;
@@ -421,6 +422,7 @@ static apr_status_t interp_child_exit(void *data)
         visit = wsl_gil_visit(interp);
         if (wsl_gil_visit_alone(interp, visit)) {
             wsl_log_std_release(interp);
+            wsl_pymodule_release(interp);
             wsl_gil_end_visited(interp, visit);
         }
         else {
@@ -453,6 +455,7 @@ static apr_status_t interp_child_exit(void *data)
     }
     wsl_gil_drop_main_workers();
     wsl_log_std_release(main_interp);
+    wsl_pymodule_release(main_interp);
     if (Py_FinalizeEx() < 0) {
         ap_log_error(APLOG_MARK, APLOG_WARNING, 0, wsl_py.server,
                      "WSL00006: errors while finalising Python");
@@ -601,11 +604,6 @@ static void parent_initialize(apr_pool_t *pconf, server_rec *s)
         dlopen(info.dli_fname, RTLD_NOW | RTLD_GLOBAL | RTLD_NODELETE);
     if (python_initialize(s) < 0)
         return;
-    if (wsl_pymodule_types_ready() < 0) {
-        PyErr_Clear();
-        ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s,
-                     "WSL00012: cannot set up the module's Python types");
-    }
     parent_tstate = wsl_gil_release();
     apr_pool_cleanup_register(pconf, NULL, parent_finalize,
                               apr_pool_cleanup_null);
@@ -649,8 +647,11 @@ int wsl_child_init(apr_pool_t *pchild, server_rec *s)
     wsl_environ_set_process_model(threaded != AP_MPMQ_NOT_SUPPORTED &&
                                   threads > 1, daemons > 1);
 
+    /* The main interpreter is set up first, alone: the first
+     * mod_wsgi_lite is made before any other interpreter exists (its
+     * first use readies the module definition all of them share). */
     main_interp = wsl_gil_add_main();
-    if (wsl_pymodule_types_ready() < 0 || interp_setup(main_interp) < 0) {
+    if (interp_setup(main_interp) < 0) {
         PyErr_Clear();
         wsl_gil_main_setup_done();
         return 0;

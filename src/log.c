@@ -21,7 +21,8 @@
  * Tracebacks are written by wsl_log_python_error and nowhere else: never
  * PyErr_Print (stderr, no request), never into the response.
  *
- * Many threads may write to one object at once.  The GIL serialises them:
+ * Many threads may write to one object at once.  The GIL (of the
+ * object's interpreter, whose threads alone can reach it) serialises them:
  * nothing here calls back into Python or drops the GIL between taking the
  * bytes and logging the line, and io.TextIOWrapper's C write with
  * write_through passes each write straight on, under the same GIL.
@@ -127,9 +128,11 @@ typedef struct {
     wsl_lines lines;
 } wsl_py_log;
 
-PyObject *wsl_log_new(wsl_guard *guard, server_rec *s, int level)
+PyObject *wsl_log_new(wsl_interp *interp, wsl_guard *guard, server_rec *s,
+                      int level)
 {
-    wsl_py_log *self = PyObject_New(wsl_py_log, &wsl_py_log_type);
+    wsl_py_log *self = PyObject_New(wsl_py_log,
+                                    wsl_type(interp, WSL_TYPE_LOG));
 
     if (!self)
         return NULL;
@@ -169,12 +172,15 @@ void wsl_log_flush(PyObject *obj)
 
 static void log_dealloc(wsl_py_log *self)
 {
+    PyTypeObject *type = Py_TYPE(self);
+
     /* What is left of a request's line after its end goes to the server
      * log: the request_rec is gone. */
     lines_flush(&self->lines, NULL);
     wsl_guard_unref(self->guard);
     lines_free(&self->lines);
     PyObject_Free(self);
+    Py_DECREF(type);        /* a heap type: each instance holds it */
 }
 
 static PyObject *log_write(wsl_py_log *self, PyObject *arg)
@@ -289,15 +295,22 @@ static PyGetSetDef log_getset[] = {
     { NULL }
 };
 
-PyTypeObject wsl_py_log_type = {
-    PyVarObject_HEAD_INIT(NULL, 0)
-    .tp_name = "mod_wsgi_lite.Log",
-    .tp_basicsize = sizeof(wsl_py_log),
-    .tp_dealloc = (destructor)log_dealloc,
-    .tp_flags = Py_TPFLAGS_DEFAULT,
-    .tp_doc = "Writes lines to Apache's error log.",
-    .tp_methods = log_methods,
-    .tp_getset = log_getset,
+static PyType_Slot log_slots[] = {
+    { Py_tp_dealloc, log_dealloc },
+    { Py_tp_doc, "Writes lines to Apache's error log." },
+    { Py_tp_methods, log_methods },
+    { Py_tp_getset, log_getset },
+    { 0, NULL }
+};
+
+/* Made only by the module (wsl_log_new), never subclassed or changed by
+ * an application: what a static type was. */
+PyType_Spec wsl_py_log_spec = {
+    .name = "mod_wsgi_lite.Log",
+    .basicsize = sizeof(wsl_py_log),
+    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_IMMUTABLETYPE |
+             Py_TPFLAGS_DISALLOW_INSTANTIATION,
+    .slots = log_slots,
 };
 
 /* ------------------------------------------------------------------ */
@@ -320,11 +333,13 @@ typedef struct {
     wsl_lines lines;
 } wsl_py_log_buffer;
 
-static PyObject *buffer_new(server_rec *s, const char *name, int writable,
+static PyObject *buffer_new(wsl_interp *interp, server_rec *s,
+                            const char *name, int writable,
                             const char *restricted)
 {
     wsl_py_log_buffer *self =
-        PyObject_New(wsl_py_log_buffer, &wsl_py_log_buffer_type);
+        PyObject_New(wsl_py_log_buffer, wsl_type(interp,
+                                                 WSL_TYPE_LOG_BUFFER));
 
     if (!self)
         return NULL;
@@ -338,9 +353,12 @@ static PyObject *buffer_new(server_rec *s, const char *name, int writable,
 
 static void buffer_dealloc(wsl_py_log_buffer *self)
 {
+    PyTypeObject *type = Py_TYPE(self);
+
     lines_flush(&self->lines, NULL);
     lines_free(&self->lines);
     PyObject_Free(self);
+    Py_DECREF(type);
 }
 
 /* io.UnsupportedOperation(what); returns NULL. */
@@ -481,16 +499,21 @@ static PyGetSetDef buffer_getset[] = {
     { NULL }
 };
 
-PyTypeObject wsl_py_log_buffer_type = {
-    PyVarObject_HEAD_INIT(NULL, 0)
-    .tp_name = "mod_wsgi_lite.LogBuffer",
-    .tp_basicsize = sizeof(wsl_py_log_buffer),
-    .tp_dealloc = (destructor)buffer_dealloc,
-    .tp_flags = Py_TPFLAGS_DEFAULT,
-    .tp_doc = "The binary buffer of sys.stdout and sys.stderr: writes "
-              "lines to Apache's error log.",
-    .tp_methods = buffer_methods,
-    .tp_getset = buffer_getset,
+static PyType_Slot buffer_slots[] = {
+    { Py_tp_dealloc, buffer_dealloc },
+    { Py_tp_doc, "The binary buffer of sys.stdout and sys.stderr: writes "
+                 "lines to Apache's error log." },
+    { Py_tp_methods, buffer_methods },
+    { Py_tp_getset, buffer_getset },
+    { 0, NULL }
+};
+
+PyType_Spec wsl_py_log_buffer_spec = {
+    .name = "mod_wsgi_lite.LogBuffer",
+    .basicsize = sizeof(wsl_py_log_buffer),
+    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_IMMUTABLETYPE |
+             Py_TPFLAGS_DISALLOW_INSTANTIATION,
+    .slots = buffer_slots,
 };
 
 /* sys.<name> = TextIOWrapper(buffer) as mod_wsgi makes it: UTF-8, bad
@@ -529,15 +552,15 @@ int wsl_log_std_install(wsl_interp *interp, server_rec *s,
     if (!textio)
         return -1;
     interp->stdout_buffer =
-        buffer_new(s, "<stdout>", 1, restrict_stdout
+        buffer_new(interp, s, "<stdout>", 1, restrict_stdout
                    ? "sys.stdout access restricted by WSGIRestrictStdout On"
                    : NULL);
-    interp->stderr_buffer = buffer_new(s, "<stderr>", 1, NULL);
+    interp->stderr_buffer = buffer_new(interp, s, "<stderr>", 1, NULL);
     /* WSGIRestrictStdin Off leaves Python's own sys.stdin, as mod_wsgi
      * does. */
     if (restrict_stdin)
-        in = buffer_new(s, "<stdin>", 0, "sys.stdin access restricted by "
-                        "WSGIRestrictStdin On");
+        in = buffer_new(interp, s, "<stdin>", 0, "sys.stdin access "
+                        "restricted by WSGIRestrictStdin On");
     if (interp->stdout_buffer && interp->stderr_buffer &&
         (in || !restrict_stdin) &&
         std_install(textio, "stdout", interp->stdout_buffer, "w") == 0 &&

@@ -6,12 +6,16 @@
  * in mod_wsgi.active_requests, and process_metrics(), server_metrics()
  * (Apache's scoreboard) and request_metrics() (timings per sample).
  *
- * No lock of its own: every function here runs with the GIL held, and all
- * of a child's interpreters share that one GIL (Py_NewInterpreter's
- * legacy configuration), so the GIL serialises every update and read.  A
- * request costs two clock reads and a few additions here; the per-sample
- * timings are kept only once request_metrics() has been called, as in
- * mod_wsgi.
+ * The process's counters (proc, sample) are the process's, whichever
+ * interpreter runs the request, and interpreters with a GIL of their own
+ * (3.12+) run at once: they have a lock of their own, proc_lock, held for
+ * a few additions or copies and never across a Python call (which could
+ * collect garbage and run a __del__ that calls process_metrics()), so a
+ * thread that holds it never waits for a GIL.  A thread's record is its
+ * own, except its request_count, which process_metrics() reads from any
+ * thread: atomic.  A request costs two clock reads, two lock round trips
+ * and a few additions here; the per-sample timings are kept only once
+ * request_metrics() has been called, as in mod_wsgi.
  *
  * Not here: the events (events.c), the module's attributes (pymodule.c).
  */
@@ -20,14 +24,18 @@
 #include "ap_mpm.h"
 #include "scoreboard.h"
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include <sys/resource.h>
 #include <sys/times.h>
 #include <unistd.h>
 
 struct wsl_thread_info {
     int thread_id;              /* 1, 2 ... in the order threads first
-                                 * ran a request, as mod_wsgi numbers them */
-    apr_int64_t request_count;  /* applications called on this thread */
+                                 * ran a request, as mod_wsgi numbers them;
+                                 * its index in proc.threads + 1 */
+    /* Applications called on this thread; written by it alone. */
+    _Atomic(apr_int64_t) request_count;
     PyObject *request_data;     /* the running request's (its wsl_request
                                  * holds the reference); NULL in between */
 };
@@ -37,6 +45,10 @@ static _Thread_local wsl_thread_info *thread_info;
 /* mod_wsgi's time buckets per request_metrics() sample. */
 #define WSL_TIME_BUCKETS 16
 
+/* proc's and sample's, below (but proc.total, read per request by the
+ * environ, is atomic). */
+static pthread_mutex_t proc_lock = PTHREAD_MUTEX_INITIALIZER;
+
 static struct {
     server_rec *server;
     apr_time_t restart_time;        /* the child started */
@@ -44,14 +56,14 @@ static struct {
     wsl_thread_info **threads;      /* malloc'd, freed at child exit */
     int nthreads, capthreads;
     int active;                     /* requests running */
-    apr_uint64_t total;             /* requests done */
+    _Atomic(apr_uint64_t) total;    /* requests done */
     double busy;                    /* request-seconds up to busy_last */
     apr_time_t busy_last;
     apr_uint64_t id_seq;            /* ids when no generator gave one */
 } proc;
 
 /* request_metrics(): what is summed between two calls. */
-static struct {
+typedef struct {
     int enabled;                    /* the first call happened */
     double start_time, start_busy, start_user, start_system;
     apr_uint64_t start_count;
@@ -61,7 +73,9 @@ static struct {
     int application_buckets[WSL_TIME_BUCKETS];
     int *thread_buckets;            /* by thread_id - 1; malloc'd */
     int threads_max;
-} sample;
+} wsl_sample;
+
+static wsl_sample sample;
 
 int wsl_mpm_threads_per_process(void)
 {
@@ -123,7 +137,7 @@ void wsl_metrics_child_init(apr_pool_t *pchild, server_rec *s)
 /* mod_wsgi's utilisation: busy time is the integral of the number of
  * running requests over time.  `adjust` requests start (+1) or end (-1)
  * at `now`; returns the busy time so far and, in *count, the requests
- * done. */
+ * done.  Caller holds proc_lock. */
 static double utilization(apr_time_t now, int adjust, apr_uint64_t *count)
 {
     if (proc.busy_last && now > proc.busy_last)
@@ -144,22 +158,38 @@ static wsl_thread_info *this_thread(void)
 
     if (t)
         return t;
+    if (!(t = calloc(1, sizeof(*t))))
+        return NULL;
+    pthread_mutex_lock(&proc_lock);
     if (proc.nthreads == proc.capthreads) {
         int cap = proc.capthreads ? proc.capthreads * 2 : 16;
         wsl_thread_info **threads = realloc(proc.threads,
                                             (size_t)cap * sizeof(*threads));
 
-        if (!threads)
+        if (!threads) {
+            pthread_mutex_unlock(&proc_lock);
+            free(t);
             return NULL;
+        }
         proc.threads = threads;
         proc.capthreads = cap;
     }
-    if (!(t = calloc(1, sizeof(*t))))
-        return NULL;
     t->thread_id = proc.nthreads + 1;
     proc.threads[proc.nthreads++] = t;
+    pthread_mutex_unlock(&proc_lock);
     thread_info = t;
     return t;
+}
+
+/* An id for a request that has none (r->log_id unset). */
+static apr_uint64_t next_request_id(void)
+{
+    apr_uint64_t id;
+
+    pthread_mutex_lock(&proc_lock);
+    id = ++proc.id_seq;
+    pthread_mutex_unlock(&proc_lock);
+    return id;
 }
 
 /* The module's active_requests dict (borrowed), if it still is one. */
@@ -190,7 +220,8 @@ int wsl_metrics_request_begin(wsl_request *req)
     /* r->log_id: made by the handler before it took the GIL. */
     req->request_id = r->log_id
         ? PyUnicode_DecodeLatin1(r->log_id, strlen(r->log_id), NULL)
-        : PyUnicode_FromFormat("%llu", (unsigned long long)++proc.id_seq);
+        : PyUnicode_FromFormat("%llu",
+                               (unsigned long long)next_request_id());
     if (!req->request_id || !(req->request_data = PyDict_New())) {
         Py_CLEAR(req->request_id);
         wsl_log_python_error(r, req->interp, "setting up the request");
@@ -204,13 +235,16 @@ int wsl_metrics_request_begin(wsl_request *req)
     req->thread = t;
     req->outer_request_data = t->request_data;
     t->request_data = req->request_data;
+    pthread_mutex_lock(&proc_lock);
     utilization(apr_time_now(), 1, NULL);
+    pthread_mutex_unlock(&proc_lock);
     return 0;
 }
 
 void wsl_metrics_application_called(wsl_request *req)
 {
-    req->thread->request_count++;
+    atomic_fetch_add_explicit(&req->thread->request_count, 1,
+                              memory_order_relaxed);
 }
 
 /* mod_wsgi's bucket for a duration in seconds: <= 5 ms, <= 10 ms ...
@@ -229,6 +263,7 @@ static void count_in_bucket(int *buckets, double duration)
     buckets[WSL_TIME_BUCKETS - 2]++;
 }
 
+/* Caller holds proc_lock. */
 static void record_times(apr_time_t request_start, apr_time_t app_start,
                          apr_time_t finish)
 {
@@ -257,11 +292,13 @@ void wsl_metrics_request_end(wsl_request *req, apr_time_t finish)
     t->request_data = req->outer_request_data;
     Py_CLEAR(req->request_data);
     Py_CLEAR(req->request_id);
+    pthread_mutex_lock(&proc_lock);
     if (sample.enabled && req->app_start)
         record_times(req->r->request_time, req->app_start, finish);
     if (sample.thread_buckets && t->thread_id <= sample.threads_max)
         sample.thread_buckets[t->thread_id - 1]++;
     utilization(finish, -1, NULL);
+    pthread_mutex_unlock(&proc_lock);
     req->thread = NULL;
 }
 
@@ -272,12 +309,13 @@ int wsl_metrics_thread_id(const wsl_thread_info *thread)
 
 apr_int64_t wsl_metrics_thread_requests(const wsl_thread_info *thread)
 {
-    return thread->request_count;
+    return atomic_load_explicit(&thread->request_count,
+                                memory_order_relaxed);
 }
 
 apr_uint64_t wsl_metrics_total_requests(void)
 {
-    return proc.total;
+    return atomic_load_explicit(&proc.total, memory_order_relaxed);
 }
 
 void wsl_metrics_thread_cpu(double *user, double *system)
@@ -337,20 +375,17 @@ static void process_cpu(double *user, double *system)
     *system = t.tms_stime / tick;
 }
 
-static PyObject *thread_list(void)
+/* process_metrics()'s "threads" from the request counts copied under
+ * the lock (counts[i] is thread i + 1's). */
+static PyObject *thread_list(const apr_int64_t *counts, int n)
 {
-    /* Counted once: Py_BuildValue may collect garbage, whose __del__
-     * may let another thread run its first request and add a record.
-     * Records are never removed, so the first n stay valid. */
-    int n = proc.nthreads, i;
     PyObject *list = PyList_New(n);
+    int i;
 
     for (i = 0; list && i < n; i++) {
-        PyObject *entry = Py_BuildValue("{s:i,s:L}", "thread_id",
-                                        proc.threads[i]->thread_id,
+        PyObject *entry = Py_BuildValue("{s:i,s:L}", "thread_id", i + 1,
                                         "request_count",
-                                        (long long)
-                                        proc.threads[i]->request_count);
+                                        (long long)counts[i]);
 
         if (!entry) {
             Py_CLEAR(list);
@@ -365,10 +400,25 @@ PyObject *wsl_py_process_metrics(PyObject *module, PyObject *unused)
 {
     apr_uint64_t count;
     apr_time_t now = apr_time_now();
-    double busy = utilization(now, 0, &count), user, system;
+    apr_int64_t *counts;
+    double busy, user, system;
+    int i, nthreads, active;
+    PyObject *result;
 
+    /* Copied under the lock, built into Python objects after it. */
+    pthread_mutex_lock(&proc_lock);
+    busy = utilization(now, 0, &count);
+    nthreads = proc.nthreads;
+    active = proc.active;
+    counts = malloc((size_t)(nthreads ? nthreads : 1) * sizeof(*counts));
+    for (i = 0; counts && i < nthreads; i++)
+        counts[i] = atomic_load_explicit(&proc.threads[i]->request_count,
+                                         memory_order_relaxed);
+    pthread_mutex_unlock(&proc_lock);
+    if (!counts)
+        return PyErr_NoMemory();
     process_cpu(&user, &system);
-    return Py_BuildValue("{s:i,s:d,s:K,s:L,s:L,s:d,s:d,s:d,s:d,s:L,s:i,"
+    result = Py_BuildValue("{s:i,s:d,s:K,s:L,s:L,s:d,s:d,s:d,s:d,s:L,s:i,"
                          "s:i,s:N}",
                          "pid", (int)getpid(),
                          "request_busy_time", busy,
@@ -382,9 +432,11 @@ PyObject *wsl_py_process_metrics(PyObject *module, PyObject *unused)
                          "running_time",
                          (long long)((now - proc.restart_time)
                                      / APR_USEC_PER_SEC),
-                         "request_threads", proc.nthreads,
-                         "active_requests", proc.active,
-                         "threads", thread_list());
+                         "request_threads", nthreads,
+                         "active_requests", active,
+                         "threads", thread_list(counts, nthreads));
+    free(counts);
+    return result;
 }
 
 /* ------------------------------------------------------------------ */
@@ -521,63 +573,98 @@ static PyObject *int_list(int *values, int n, int *nonzero)
     return list;
 }
 
+/* Start the next sample (the first, or after a report).  Caller holds
+ * proc_lock. */
+static void sample_start(double now, double busy, apr_uint64_t count,
+                         double user, double system)
+{
+    sample.start_time = now;
+    sample.start_busy = busy;
+    sample.start_count = count;
+    sample.start_user = user;
+    sample.start_system = system;
+    sample.samples = 0;
+    sample.server_total = sample.application_total = 0;
+    memset(sample.server_buckets, 0, sizeof(sample.server_buckets));
+    memset(sample.application_buckets, 0,
+           sizeof(sample.application_buckets));
+    memset(sample.thread_buckets, 0,
+           (size_t)sample.threads_max * sizeof(int));
+}
+
 PyObject *wsl_py_request_metrics(PyObject *module, PyObject *unused)
 {
     apr_uint64_t count, requests, samples;
     apr_time_t clock = apr_time_now();
-    double busy = utilization(clock, 0, &count), now = seconds(clock);
+    double busy, now = seconds(clock);
     double user, system, period, server_avg = 0, app_avg = 0;
-    int threads_active = 0;
+    int threads_active = 0, threads_started, *threads;
+    wsl_sample prev;
     PyObject *server_buckets, *app_buckets, *zeros, *zeros2, *thread_buckets;
     PyObject *result;
 
     process_cpu(&user, &system);
+    /* The sample is copied and the next one started under the lock; the
+     * report is built from the copy after it. */
+    pthread_mutex_lock(&proc_lock);
+    busy = utilization(clock, 0, &count);
     if (!sample.enabled) {
-        sample.threads_max = wsl_mpm_threads_per_process();
-        if (!(sample.thread_buckets = calloc((size_t)sample.threads_max,
-                                             sizeof(int))))
+        int max = wsl_mpm_threads_per_process();
+
+        if (!(sample.thread_buckets = calloc((size_t)max, sizeof(int)))) {
+            pthread_mutex_unlock(&proc_lock);
             return PyErr_NoMemory();
+        }
+        sample.threads_max = max;
         sample.enabled = 1;
-        sample.start_time = now;
-        sample.start_busy = busy;
-        sample.start_count = count;
-        sample.start_user = user;
-        sample.start_system = system;
+        sample_start(now, busy, count, user, system);
+        pthread_mutex_unlock(&proc_lock);
         return PyDict_New();
     }
-    period = now - sample.start_time;
-    requests = count - sample.start_count;
-    samples = sample.samples;
-    if (samples) {
-        server_avg = sample.server_total / samples;
-        app_avg = sample.application_total / samples;
+    prev = sample;
+    if (!(threads = malloc((size_t)prev.threads_max * sizeof(int)))) {
+        pthread_mutex_unlock(&proc_lock);
+        return PyErr_NoMemory();
     }
-    server_buckets = int_list(sample.server_buckets, WSL_TIME_BUCKETS, NULL);
-    app_buckets = int_list(sample.application_buckets, WSL_TIME_BUCKETS,
+    memcpy(threads, sample.thread_buckets,
+           (size_t)prev.threads_max * sizeof(int));
+    threads_started = proc.nthreads;
+    sample_start(now, busy, count, user, system);
+    pthread_mutex_unlock(&proc_lock);
+
+    period = now - prev.start_time;
+    requests = count - prev.start_count;
+    samples = prev.samples;
+    if (samples) {
+        server_avg = prev.server_total / samples;
+        app_avg = prev.application_total / samples;
+    }
+    server_buckets = int_list(prev.server_buckets, WSL_TIME_BUCKETS, NULL);
+    app_buckets = int_list(prev.application_buckets, WSL_TIME_BUCKETS,
                            NULL);
     zeros = int_list(NULL, WSL_TIME_BUCKETS, NULL);
     zeros2 = int_list(NULL, WSL_TIME_BUCKETS, NULL);
-    thread_buckets = int_list(sample.thread_buckets, sample.threads_max,
-                              &threads_active);
+    thread_buckets = int_list(threads, prev.threads_max, &threads_active);
+    free(threads);
     result = (server_buckets && app_buckets && zeros && zeros2 &&
               thread_buckets)
         ? Py_BuildValue("{s:i,s:d,s:d,s:d,s:d,s:d,s:L,s:L,s:i,s:i,s:d,"
                         "s:K,s:d,s:O,s:O,s:O,s:O,s:O,s:i,s:d,s:O,s:O,s:d}",
                         "pid", (int)getpid(),
-                        "start_time", sample.start_time,
+                        "start_time", prev.start_time,
                         "stop_time", now,
                         "sample_period", period,
                         "cpu_user_time", period > 0
-                            ? (user - sample.start_user) / period : 0.0,
+                            ? (user - prev.start_user) / period : 0.0,
                         "cpu_system_time", period > 0
-                            ? (system - sample.start_system) / period : 0.0,
+                            ? (system - prev.start_system) / period : 0.0,
                         "memory_max_rss", peak_rss(),
                         "memory_rss", current_rss(),
-                        "request_threads_maximum", sample.threads_max,
-                        "request_threads_started", proc.nthreads,
+                        "request_threads_maximum", prev.threads_max,
+                        "request_threads_started", threads_started,
                         "capacity_utilization", period > 0
-                            ? (busy - sample.start_busy) / period
-                              / sample.threads_max : 0.0,
+                            ? (busy - prev.start_busy) / period
+                              / prev.threads_max : 0.0,
                         "request_count", (unsigned long long)requests,
                         "request_throughput", period > 0
                             ? requests / period : 0.0,
@@ -597,22 +684,5 @@ PyObject *wsl_py_request_metrics(PyObject *module, PyObject *unused)
     Py_XDECREF(zeros);
     Py_XDECREF(zeros2);
     Py_XDECREF(thread_buckets);
-    if (!result)
-        return NULL;
-
-    /* The next sample starts now. */
-    sample.start_time = now;
-    sample.start_busy = busy;
-    sample.start_count = count;
-    sample.start_user = user;
-    sample.start_system = system;
-    sample.samples = 0;
-    sample.server_total = sample.application_total = 0;
-    memset(sample.server_buckets, 0, sizeof(sample.server_buckets));
-    memset(sample.application_buckets, 0,
-           sizeof(sample.application_buckets));
-    if (sample.thread_buckets)
-        memset(sample.thread_buckets, 0,
-               (size_t)sample.threads_max * sizeof(int));
     return result;
 }

@@ -336,7 +336,8 @@ int wsl_output_result(wsl_request *req, PyObject *result)
         wsl_guard_leave(req->guard);
         return rc;
     }
-    if (Py_TYPE(result) == &wsl_py_file_wrapper_type) {
+    /* This interpreter's type: each has its own (wsl.h). */
+    if (Py_TYPE(result) == wsl_type(req->interp, WSL_TYPE_FILE_WRAPPER)) {
         apr_off_t offset, size;
         int fd = real_file(wsl_file_wrapper_filelike(result), &offset,
                            &size);

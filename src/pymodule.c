@@ -8,9 +8,18 @@
  * - apache: the server's version, description, MPM and build date.
  *
  * Attributes that only daemon mode can fill (process_group) have their
- * embedded-mode values.  Not here: the callbacks' publishing (events.c),
- * the counters behind request_data() and the *_metrics() functions
- * (metrics.c).
+ * embedded-mode values.
+ *
+ * mod_wsgi_lite is a multi-phase module (PEP 489) with a state: each
+ * interpreter's has its own copy of the module's Python types (wsl.h's
+ * wsl_types), made from the specs of the files that define them, so that
+ * no object is shared between interpreters and the module may declare
+ * itself fit for interpreters with a GIL of their own (3.12+).  It is not
+ * found by an import: it is made here, from its definition and a spec,
+ * when the interpreter is set up.
+ *
+ * Not here: the callbacks' publishing (events.c), the counters behind
+ * request_data() and the *_metrics() functions (metrics.c).
  */
 #include "pymodule.h"
 
@@ -34,18 +43,14 @@ static const char *const event_names[WSL_EV_COUNT] = {
     "request_finished", "process_stopping",
 };
 
-/* The module's types, ready once per process (they are static today, so
- * shared by every interpreter). */
-int wsl_pymodule_types_ready(void)
-{
-    if (PyType_Ready(&wsl_py_log_type) < 0 ||
-        PyType_Ready(&wsl_py_log_buffer_type) < 0 ||
-        PyType_Ready(&wsl_py_input_type) < 0 ||
-        PyType_Ready(&wsl_py_start_response_type) < 0 ||
-        PyType_Ready(&wsl_py_file_wrapper_type) < 0)
-        return -1;
-    return 0;
-}
+/* The spec of each of the module's types, by wsl_type_id. */
+static PyType_Spec *const type_specs[WSL_TYPE_COUNT] = {
+    [WSL_TYPE_LOG] = &wsl_py_log_spec,
+    [WSL_TYPE_LOG_BUFFER] = &wsl_py_log_buffer_spec,
+    [WSL_TYPE_INPUT] = &wsl_py_input_spec,
+    [WSL_TYPE_START_RESPONSE] = &wsl_py_start_response_spec,
+    [WSL_TYPE_FILE_WRAPPER] = &wsl_py_file_wrapper_spec,
+};
 
 /* subscribe_events(callback) / subscribe_shutdown(callback): append to
  * the module's list (the one it has now). */
@@ -101,15 +106,6 @@ static PyMethodDef module_methods[] = {
     { NULL }
 };
 
-static struct PyModuleDef module_def = {
-    PyModuleDef_HEAD_INIT,
-    .m_name = "mod_wsgi_lite",
-    .m_doc = "mod_wsgi_lite: the hosting Apache module, also importable "
-             "as mod_wsgi.",
-    .m_size = 0,
-    .m_methods = module_methods,
-};
-
 /* module.name = value; `value` is stolen (NULL means an error is set). */
 static int add(PyObject *module, const char *name, PyObject *value)
 {
@@ -127,23 +123,115 @@ static PyObject *latin1(const char *text)
     return PyUnicode_DecodeLatin1(text, strlen(text), NULL);
 }
 
-static int fill_mod_wsgi(PyObject *m, const char *group)
+/* The attributes that are the same in every interpreter
+ * (application_group is added by wsl_pymodule_init). */
+static int fill_mod_wsgi(PyObject *m, wsl_types *types)
 {
     return (add(m, "version",
                 Py_BuildValue("(iii)", WSL_MOD_WSGI_VERSION_TUPLE))
             || add(m, "lite_version",
                    Py_BuildValue("(iii)", WSL_VERSION_TUPLE))
             || add(m, "process_group", latin1(""))
-            || add(m, "application_group", latin1(group))
             || add(m, "maximum_processes",
                    PyLong_FromLong(wsl_mpm_maximum_processes()))
             || add(m, "threads_per_process",
                    PyLong_FromLong(wsl_mpm_threads_per_process()))
             || add(m, "FileWrapper",
-                   Py_NewRef((PyObject *)&wsl_py_file_wrapper_type))
+                   Py_NewRef((PyObject *)
+                             types->type[WSL_TYPE_FILE_WRAPPER]))
             || add(m, "event_callbacks", PyList_New(0))
             || add(m, "shutdown_callbacks", PyList_New(0))
             || add(m, "active_requests", PyDict_New())) ? -1 : 0;
+}
+
+/* Py_mod_exec: the interpreter's own types, then the attributes. */
+static int module_exec(PyObject *m)
+{
+    wsl_types *types = PyModule_GetState(m);
+    int i;
+
+    if (!types)
+        return -1;
+    for (i = 0; i < WSL_TYPE_COUNT; i++) {
+        PyObject *type = PyType_FromModuleAndSpec(m, type_specs[i], NULL);
+
+        if (!type)
+            return -1;
+        types->type[i] = (PyTypeObject *)type;
+    }
+    return fill_mod_wsgi(m, types);
+}
+
+/* The state holds the types; each type refers back to the module (its
+ * PyType_GetModule), so the collector must see both ways. */
+static int module_traverse(PyObject *m, visitproc visit, void *arg)
+{
+    wsl_types *types = PyModule_GetState(m);
+    int i;
+
+    for (i = 0; types && i < WSL_TYPE_COUNT; i++)
+        Py_VISIT(types->type[i]);
+    return 0;
+}
+
+static int module_clear(PyObject *m)
+{
+    wsl_types *types = PyModule_GetState(m);
+    int i;
+
+    for (i = 0; types && i < WSL_TYPE_COUNT; i++)
+        Py_CLEAR(types->type[i]);
+    return 0;
+}
+
+static void module_free(void *m)
+{
+    module_clear((PyObject *)m);
+}
+
+static PyModuleDef_Slot module_slots[] = {
+    { Py_mod_exec, module_exec },
+#if PY_VERSION_HEX >= 0x030C0000
+    /* Nothing of the module's is shared between interpreters, and what
+     * the process shares (metrics.c's counters) has a lock of its own. */
+    { Py_mod_multiple_interpreters, Py_MOD_PER_INTERPRETER_GIL_SUPPORTED },
+#endif
+    { 0, NULL }
+};
+
+/* One definition for every interpreter, as PEP 489 intends: what differs
+ * between them is in each module's state. */
+static struct PyModuleDef module_def = {
+    PyModuleDef_HEAD_INIT,
+    .m_name = "mod_wsgi_lite",
+    .m_doc = "mod_wsgi_lite: the hosting Apache module, also importable "
+             "as mod_wsgi.",
+    .m_size = sizeof(wsl_types),
+    .m_methods = module_methods,
+    .m_slots = module_slots,
+    .m_traverse = module_traverse,
+    .m_clear = module_clear,
+    .m_free = module_free,
+};
+
+/* mod_wsgi_lite made and executed in the current interpreter (new
+ * reference), as an import would, from a spec that only names it. */
+static PyObject *module_create(void)
+{
+    PyObject *machinery, *spec, *m = NULL;
+
+    if (!(machinery = PyImport_ImportModule("importlib.machinery")))
+        return NULL;
+    spec = PyObject_CallMethod(machinery, "ModuleSpec", "sO",
+                               module_def.m_name, Py_None);
+    Py_DECREF(machinery);
+    if (!spec)
+        return NULL;
+    m = PyModule_FromDefAndSpec(&module_def, spec);
+    Py_DECREF(spec);
+    if (m && PyModule_ExecDef(m, &module_def) < 0)
+        Py_CLEAR(m);
+    return m;
 }
 
 static int fill_apache(PyObject *m)
@@ -190,10 +278,11 @@ int wsl_pymodule_init(wsl_interp *interp)
     interp->pymodule = pm;
     if (intern_names(pm) < 0)
         return -1;
-    if (!(pm->module = PyModule_Create(&module_def)))
+    if (!(pm->module = module_create()))
         return -1;
     pm->dict = PyModule_GetDict(pm->module);
-    if (fill_mod_wsgi(pm->module, interp->name) < 0)
+    interp->types = PyModule_GetState(pm->module);
+    if (add(pm->module, "application_group", latin1(interp->name)) < 0)
         goto done;
     if (!(apache = PyModule_New("apache")) || fill_apache(apache) < 0)
         goto done;
@@ -207,8 +296,10 @@ int wsl_pymodule_init(wsl_interp *interp)
 
 done:
     Py_XDECREF(apache);
-    if (rc < 0)
+    if (rc < 0) {
+        interp->types = NULL;
         Py_CLEAR(pm->module);
+    }
     return rc;
 }
 
@@ -219,6 +310,9 @@ void wsl_pymodule_release(wsl_interp *interp)
 
     if (!pm)
         return;
+    /* The types live on in the module's state as long as sys.modules, or
+     * an object of theirs, keeps them. */
+    interp->types = NULL;
     Py_CLEAR(pm->module);
     pm->dict = NULL;
     for (i = 0; i < PM_KEY_COUNT; i++)

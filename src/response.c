@@ -346,8 +346,11 @@ static PyObject *start_response_write(wsl_py_start_response *self,
 
 static void start_response_dealloc(wsl_py_start_response *self)
 {
+    PyTypeObject *type = Py_TYPE(self);
+
     wsl_guard_unref(self->guard);
     PyObject_Free(self);
+    Py_DECREF(type);        /* a heap type: each instance holds it */
 }
 
 static PyMethodDef start_response_methods[] = {
@@ -356,21 +359,29 @@ static PyMethodDef start_response_methods[] = {
     { NULL }
 };
 
-PyTypeObject wsl_py_start_response_type = {
-    PyVarObject_HEAD_INIT(NULL, 0)
-    .tp_name = "mod_wsgi_lite.StartResponse",
-    .tp_basicsize = sizeof(wsl_py_start_response),
-    .tp_dealloc = (destructor)start_response_dealloc,
-    .tp_call = (ternaryfunc)start_response_call,
-    .tp_flags = Py_TPFLAGS_DEFAULT,
-    .tp_doc = "start_response(status, response_headers, exc_info=None)",
-    .tp_methods = start_response_methods,
+static PyType_Slot start_response_slots[] = {
+    { Py_tp_dealloc, start_response_dealloc },
+    { Py_tp_call, start_response_call },
+    { Py_tp_doc, "start_response(status, response_headers, exc_info=None)" },
+    { Py_tp_methods, start_response_methods },
+    { 0, NULL }
+};
+
+/* Made only by the module, never subclassed or changed by an
+ * application: what a static type was. */
+PyType_Spec wsl_py_start_response_spec = {
+    .name = "mod_wsgi_lite.StartResponse",
+    .basicsize = sizeof(wsl_py_start_response),
+    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_IMMUTABLETYPE |
+             Py_TPFLAGS_DISALLOW_INSTANTIATION,
+    .slots = start_response_slots,
 };
 
 PyObject *wsl_start_response_new(wsl_request *req)
 {
     wsl_py_start_response *self =
-        PyObject_New(wsl_py_start_response, &wsl_py_start_response_type);
+        PyObject_New(wsl_py_start_response,
+                     wsl_type(req->interp, WSL_TYPE_START_RESPONSE));
 
     if (!self)
         return NULL;

@@ -22,6 +22,10 @@
 #include "restrict.h"
 #include "gil.h"
 
+/* Where WSL00013 is logged: the child's main server, set by the first
+ * install (the main interpreter's, at child start, before any other
+ * interpreter or request exists) and only read after, so that
+ * interpreters running at once never race on it. */
 static server_rec *restrict_server;
 
 /* signal.signal(signalnum, handler) and _signal.signal: a logged no-op. */
@@ -124,7 +128,8 @@ static int replace(const char *module, const char *name, PyMethodDef *def)
 
 int wsl_restrict_install(server_rec *s, int restrict_signal)
 {
-    restrict_server = s;
+    if (!restrict_server)
+        restrict_server = s;
     /* os re-exports posix's functions: both, as for signal. */
     if (replace("os", "fork", &guarded_fork_def) < 0 ||
         replace("posix", "fork", &guarded_fork_def) < 0 ||

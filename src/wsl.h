@@ -98,6 +98,9 @@ typedef struct wsl_environ_keys wsl_environ_keys;
  * (pymodule.c). */
 typedef struct wsl_pymodule wsl_pymodule;
 
+/* The module's Python types, below. */
+typedef struct wsl_types wsl_types;
+
 struct wsl_interp {
     const char *name;              /* application group name */
     int index;                     /* slot in each thread's tstate table */
@@ -105,12 +108,59 @@ struct wsl_interp {
     PyInterpreterState *istate;
     wsl_environ_keys *keys;        /* environ.c owns the contents */
     wsl_pymodule *pymodule;        /* pymodule.c owns the contents */
+    wsl_types *types;              /* the module's types: its state,
+                                    * borrowed from pymodule->module */
     PyObject *scripts;             /* dict: script path -> (module, mtime) */
     PyObject *format_exception;    /* traceback.format_exception */
     apr_thread_mutex_t *load_lock; /* serialises script (re)loading */
     PyObject *stdout_buffer;       /* sys.stdout's and sys.stderr's */
     PyObject *stderr_buffer;       /* buffers (log.c), for child exit */
 };
+
+/*
+ * The module's Python types.  Each interpreter has its own: heap types
+ * made from the specs of the files that define them (log.c, input.c,
+ * response.c, filewrapper.c) when the interpreter's mod_wsgi_lite is
+ * executed, and held in that module's state (pymodule.c).  No type object
+ * is shared between interpreters, as interpreters with a GIL of their own
+ * require; their names (mod_wsgi_lite.Input...) are the same in all.
+ * C code makes its objects with, and checks against, the type of the
+ * interpreter at hand.
+ */
+typedef enum {
+    WSL_TYPE_LOG,               /* wsgi.errors */
+    WSL_TYPE_LOG_BUFFER,        /* the buffer of sys.stdout, stderr, stdin */
+    WSL_TYPE_INPUT,             /* wsgi.input */
+    WSL_TYPE_START_RESPONSE,    /* start_response */
+    WSL_TYPE_FILE_WRAPPER,      /* wsgi.file_wrapper, mod_wsgi.FileWrapper */
+    WSL_TYPE_COUNT
+} wsl_type_id;
+
+struct wsl_types {
+    PyTypeObject *type[WSL_TYPE_COUNT];     /* strong references */
+};
+
+/* Inline, a look into the interpreter's module state: no call into
+ * pymodule.c (which calls the files that make the objects), and no
+ * lookup by name per request. */
+static inline PyTypeObject *wsl_type(const wsl_interp *interp,
+                                     wsl_type_id id)
+{
+    return interp->types->type[id];
+}
+
+/*
+ * Private CPython calls (`_Py*`) only on the versions they are known to
+ * be there, with a public fallback elsewhere: the versions this module is
+ * built and tested against, 3.11 to 3.13; widen the range once a new
+ * version's headers are checked.  -DWSL_PUBLIC_API_ONLY builds the
+ * fallbacks everywhere (to test them).
+ */
+#if PY_VERSION_HEX < 0x030E0000 && !defined(WSL_PUBLIC_API_ONLY)
+#define WSL_PRIVATE_API 1
+#else
+#define WSL_PRIVATE_API 0
+#endif
 
 /*
  * Enter the named application group's interpreter: creates it on first
@@ -134,12 +184,13 @@ void wsl_gil_reacquire(PyThreadState *tstate);
 /* ------------------------------------------------------------------ */
 /* log.c: wsgi.errors, sys.stdout/stderr/stdin, tracebacks.           */
 
-extern PyTypeObject wsl_py_log_type;
-extern PyTypeObject wsl_py_log_buffer_type;
+extern PyType_Spec wsl_py_log_spec;            /* WSL_TYPE_LOG */
+extern PyType_Spec wsl_py_log_buffer_spec;     /* WSL_TYPE_LOG_BUFFER */
 
-/* A file-like object that logs lines, for the request behind `guard`
- * (wsgi.errors), or for the server when guard is NULL. */
-PyObject *wsl_log_new(wsl_guard *guard, server_rec *s, int level);
+/* A file-like object of interp's that logs lines, for the request behind
+ * `guard` (wsgi.errors), or for the server when guard is NULL. */
+PyObject *wsl_log_new(wsl_interp *interp, wsl_guard *guard, server_rec *s,
+                      int level);
 /* Log a request-scoped object's partial line before its request ends. */
 void wsl_log_flush(PyObject *log);
 
@@ -259,14 +310,12 @@ const char *wsl_route_import_group(server_rec *s, const wsl_group_spec *spec,
 /* pymodule.c: `import mod_wsgi` (the same module as mod_wsgi_lite) and  */
 /* `import apache`, in every interpreter from its creation.             */
 
-/* Create both modules in the current interpreter and put them in
- * sys.modules; GIL held.  0, or -1 with an exception set. */
+/* Create both modules in the current interpreter, with its own types
+ * (interp->types), and put them in sys.modules; GIL held.  0, or -1 with
+ * an exception set. */
 int wsl_pymodule_init(wsl_interp *interp);
-/* Ready the module's Python types, once per process; -1 with the error
- * set. */
-int wsl_pymodule_types_ready(void);
-/* Drop what wsl_pymodule_init made (a sub-interpreter whose set-up failed
- * and is ended). */
+/* Drop what wsl_pymodule_init made, before the interpreter ends (its
+ * set-up failed, or the child exits); interp->types is NULL after. */
 void wsl_pymodule_release(wsl_interp *interp);
 
 /* ------------------------------------------------------------------ */
@@ -447,14 +496,15 @@ void wsl_io_apache_done(wsl_request *req);
 /* ------------------------------------------------------------------ */
 /* response.c: start_response and write().                             */
 
-extern PyTypeObject wsl_py_start_response_type;
+extern PyType_Spec wsl_py_start_response_spec; /* WSL_TYPE_START_RESPONSE */
 PyObject *wsl_start_response_new(wsl_request *req);
 
 /* ------------------------------------------------------------------ */
 /* output.c: the body, through Apache's output filters.                */
 
-extern PyTypeObject wsl_py_file_wrapper_type;
-/* filewrapper.c: the wrapped file-like object (borrowed). */
+/* filewrapper.c: the wsgi.file_wrapper type, and the file-like object a
+ * wrapper holds (borrowed). */
+extern PyType_Spec wsl_py_file_wrapper_spec;   /* WSL_TYPE_FILE_WRAPPER */
 PyObject *wsl_file_wrapper_filelike(PyObject *wrapper);
 
 /* write(): pass one body chunk (bytes) on and flush, inside the guard;
@@ -468,13 +518,13 @@ int wsl_output_result(wsl_request *req, PyObject *result);
 /* ------------------------------------------------------------------ */
 /* input.c: wsgi.input.                                                */
 
-extern PyTypeObject wsl_py_input_type;
+extern PyType_Spec wsl_py_input_spec;          /* WSL_TYPE_INPUT */
 PyObject *wsl_input_new(wsl_request *req);
 
 /* ------------------------------------------------------------------ */
 /* metrics.c: what mod_wsgi counts per thread and per process, and the  */
-/* request's id and data.  All of it runs with the GIL held: every      */
-/* interpreter of the child shares the one GIL, which is its lock.      */
+/* request's id and data.  GIL held; the process's counters also have a */
+/* lock of their own, as interpreters with their own GIL run at once.   */
 
 /* Child start-up: the start time process_metrics() reports. */
 void wsl_metrics_child_init(apr_pool_t *pchild, server_rec *s);
