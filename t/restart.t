@@ -2,8 +2,8 @@
 # graceful restarts (SIGUSR1) and five restarts (SIGHUP) while serving;
 # then a server of the test's own with WSGILazyInitialization Off,
 # WSGIPythonHome and WSGIPythonOptimize serves, survives graceful restarts,
-# loads Flask and Django (on Debian's Python only), and stops promptly with every atexit callback of
-# a sub-interpreter run.
+# loads Flask and Django (on Debian's Python only), and stops promptly
+# with every atexit callback of a sub-interpreter run.
 use strict;
 use warnings;
 
