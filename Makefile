@@ -7,6 +7,10 @@
 #   make run        build, then serve the demo app on 127.0.0.1:8000
 #                   through the launcher (scripts/run-demo.sh)
 #   make test       build, then run the Apache::Test suite (event + prefork)
+#   make test-pythons  the suite against other Pythons (PYTHONS=3.12 3.13:
+#                   pyenv builds, copied to /opt/wsl-python), each built
+#                   in build/pyX.Y/; make test-python PYTHON_CONFIG=...
+#                   for one (a distribution's /usr/bin/python3.X-config)
 #   make bench      build, then bench/run.py: static Apache, mod_wsgi and
 #                   mod_wsgi_lite side by side under wrk (BENCH_ARGS=--quick)
 #   make asan       the suite against an ASan+UBSan build (build/asan/)
@@ -32,7 +36,21 @@ BINDIR        ?= $(PREFIX)/bin
 DESTDIR       ?=
 
 PY_INCLUDES := $(shell $(PYTHON_CONFIG) --includes 2>/dev/null)
-PY_LDFLAGS  := $(shell $(PYTHON_CONFIG) --embed --ldflags 2>/dev/null)
+PY_PREFIX   := $(shell $(PYTHON_CONFIG) --prefix 2>/dev/null)
+PY_CONFIG_LDFLAGS := $(shell $(PYTHON_CONFIG) --embed --ldflags 2>/dev/null)
+# X.Y (with its ABI flags) from -lpythonX.Y: names the build/pyX.Y/ tree.
+PY_VERSION  := $(patsubst -lpython%,%,$(filter -lpython%,$(PY_CONFIG_LDFLAGS)))
+# A pyenv-style python3.X-config hard-codes -L and -Wl,-rpath for the
+# prefix it was built in, even when the tree has been copied elsewhere
+# (make test-pythons copies /root/.pyenv builds, which Apache's user
+# cannot read, to /opt/wsl-python): point both at the config's own
+# prefix, where its libpython is.  Debian's configs carry no rpath and
+# are left as they are.
+comma       := ,
+PY_RPATHS   := $(patsubst -Wl$(comma)-rpath$(comma)%,%,$(filter -Wl$(comma)-rpath$(comma)%,$(PY_CONFIG_LDFLAGS)))
+PY_LIBDIR   := $(if $(PY_RPATHS),$(PY_PREFIX)/lib)
+PY_LDFLAGS  := $(if $(PY_LIBDIR),-L$(PY_LIBDIR) -Wl$(comma)-rpath$(comma)$(PY_LIBDIR)) \
+               $(filter-out -Wl$(comma)-rpath$(comma)% $(addprefix -L,$(PY_RPATHS) $(PY_LIBDIR)),$(PY_CONFIG_LDFLAGS))
 # The interpreter's own path, so libpython finds its prefix from it rather
 # than from whatever python3 is first on Apache's PATH.
 PY_EXE      := $(shell $(PYTHON) -c 'import sys; print(sys.executable)' 2>/dev/null)
@@ -48,7 +66,14 @@ SO   := .libs/mod_wsgi_lite.so
 
 all: $(SO)
 
-$(SO): $(SRCS) $(HDRS) Makefile
+# What the default build takes from PYTHON_CONFIG, so that another
+# PYTHON_CONFIG rebuilds .libs/ (build/apxs.flags changes only with it).
+APXS_PY_FLAGS := $(PY_INCLUDES) $(PY_LDFLAGS) $(CDEFS)
+build/apxs.flags: FORCE
+	@mkdir -p build
+	@echo '$(APXS_PY_FLAGS)' | cmp -s - $@ || echo '$(APXS_PY_FLAGS)' >$@
+
+$(SO): $(SRCS) $(HDRS) Makefile build/apxs.flags
 	@test -x "$(APXS)" || { echo "apxs not found: run scripts/deps.sh (or make deps)"; exit 1; }
 	@test -n "$(PY_EXE)" || { echo "$(PYTHON) not found"; exit 1; }
 	@echo "apxs -c $(SRCS)  (full log: build.log)"
@@ -57,6 +82,43 @@ $(SO): $(SRCS) $(HDRS) Makefile
 	    $(foreach f,$(EXTRA_LDFLAGS),-Wl,$(f)) \
 	    $(SRCS) $(PY_LDFLAGS) >build.log 2>&1 || \
 	    { grep -E 'error|warning|undefined' build.log || cat build.log; exit 1; }
+
+# The module against another Python, in a tree of its own: build/pyX.Y/
+# (make python-so PYTHON_CONFIG=/usr/bin/python3.12-config, or what make
+# test-pythons passes).  Compiled with apxs's own compiler and flags, one
+# object per source under build/pyX.Y/, so no object of another Python is
+# ever linked in; build/pyX.Y/flags holds the command lines, and a change
+# of Python (a new copy, another config) rebuilds everything.
+PY_BUILD     := build/py$(PY_VERSION)
+PY_BUILD_SO  := $(PY_BUILD)/mod_wsgi_lite.so
+PY_BUILD_OBJS := $(patsubst %.c,$(PY_BUILD)/%.o,$(SRCS))
+APXS_CC       = $(shell $(APXS) -q CC)
+APXS_CFLAGS   = $(shell $(APXS) -q CFLAGS) $(shell $(APXS) -q CPPFLAGS) $(APXS_DEFS)
+APXS_LDFLAGS  = $(filter -Wl$(comma)%,$(shell $(APXS) -q LDFLAGS))
+PY_BUILD_CFLAGS = $(APXS_CFLAGS) -fPIC -DPIC $(APXS_INCLUDES) $(WARN) \
+                  $(EXTRA_CFLAGS) $(PY_INCLUDES) -Isrc $(CDEFS)
+PY_BUILD_LDFLAGS = -shared $(APXS_LDFLAGS) $(EXTRA_LDFLAGS)
+
+python-so: $(PY_BUILD_SO)
+
+FORCE:
+
+$(PY_BUILD)/flags: FORCE
+	@test -n "$(PY_VERSION)" || { echo "$(PYTHON_CONFIG) --embed --ldflags names no libpython"; exit 1; }
+	@test -n "$(PY_EXE)" || { echo "$(PYTHON) not found"; exit 1; }
+	@mkdir -p $(PY_BUILD)
+	@printf '%s\n' '$(APXS_CC) $(PY_BUILD_CFLAGS)' '$(PY_BUILD_LDFLAGS) $(PY_LDFLAGS)' | \
+	    cmp -s - $@ || \
+	    printf '%s\n' '$(APXS_CC) $(PY_BUILD_CFLAGS)' '$(PY_BUILD_LDFLAGS) $(PY_LDFLAGS)' >$@
+
+$(PY_BUILD)/%.o: %.c $(HDRS) $(PY_BUILD)/flags
+	@mkdir -p $(@D)
+	@$(APXS_CC) $(PY_BUILD_CFLAGS) -c $< -o $@ >$@.log 2>&1 || { cat $@.log; exit 1; }
+
+$(PY_BUILD_SO): $(PY_BUILD_OBJS)
+	@echo "$(APXS_CC) ... $(PY_LDFLAGS) -> $@  (Python $(PY_VERSION), $(PYTHON_CONFIG))"
+	@$(APXS_CC) $(PY_BUILD_LDFLAGS) $(PY_BUILD_OBJS) -o $@ $(PY_LDFLAGS) >$(PY_BUILD)/link.log 2>&1 || \
+	    { cat $(PY_BUILD)/link.log; exit 1; }
 
 # Sanitizer build: compiled straight with $(ASAN_CC) into build/asan/, so the
 # normal build's objects are never touched.  Apache and Python are not
@@ -153,10 +215,33 @@ run: deps
 	$(MAKE) all
 	./scripts/run-demo.sh
 
+# WSL_PYTHON: the interpreter the module was built for, which t/python.t
+# compares with the one the server embeds.
 test: test-deps
 	$(MAKE) all
 	./scripts/check-calls.py
-	./t/run.sh
+	WSL_PYTHON=$(PY_EXE) ./t/run.sh
+
+# The suite against the build/pyX.Y/ tree of PYTHON_CONFIG (TESTS= some
+# files), e.g. make test-python PYTHON_CONFIG=/usr/bin/python3.12-config.
+TESTS ?=
+test-python: test-deps $(PY_BUILD_SO)
+	WSL_MODULE_SO=$(CURDIR)/$(PY_BUILD_SO) WSL_PYTHON=$(PY_EXE) ./t/run.sh $(TESTS)
+
+# The suite against each of PYTHONS, pyenv builds under PYENV_VERSIONS
+# copied to PYTHON_COPIES (Apache's user cannot read /root) or paths of
+# pythonX.Y-config scripts: scripts/test-pythons.sh, one test-python each.
+PYTHONS        ?= 3.12 3.13
+PYENV_VERSIONS ?= /root/.pyenv/versions
+PYTHON_COPIES  ?= /opt/wsl-python
+test-pythons: test-deps pythons-deps
+	PYENV_VERSIONS=$(PYENV_VERSIONS) PYTHON_COPIES=$(PYTHON_COPIES) \
+	    TESTS="$(TESTS)" ./scripts/test-pythons.sh $(PYTHONS)
+
+# patchelf: scripts/python-copy.sh points the copy's interpreter at its
+# own libpython.
+pythons-deps:
+	./scripts/deps.sh patchelf
 
 # No file of src/ calls a function of a file that calls it back.
 check-calls: all
@@ -175,6 +260,7 @@ soak: deps
 clean:
 	rm -rf .libs src/.libs build.log *.la *.lo *.slo *.o src/*.lo src/*.slo src/*.o src/*.la
 	rm -rf t/logs t/TEST t/conf/apache_test_config.pm build/asan build/tsan build/valgrind build/fuzz
+	rm -rf build/py[0-9]* build/apxs.flags
 
 .PHONY: all install deps test-deps run test check-calls bench soak clean asan tsan tsan-deps tsan-soak valgrind \
-	valgrind-deps fuzz fuzz-deps
+	valgrind-deps fuzz fuzz-deps python-so test-python test-pythons pythons-deps FORCE

@@ -634,6 +634,12 @@ int wsl_child_init(apr_pool_t *pchild, server_rec *s)
     if (parent_tstate) {
         /* Inherited from the parent: make it this process's own. */
         wsl_gil_reacquire(parent_tstate);
+#if PY_VERSION_HEX >= 0x030D0000
+        /* 3.13's PyOS_AfterFork_Child releases the import and runtime
+         * locks PyOS_BeforeFork took; Apache forked without it, so take
+         * them first (this process is alone with them). */
+        PyOS_BeforeFork();
+#endif
         PyOS_AfterFork_Child();
         parent_tstate = NULL;
     }

@@ -31,9 +31,10 @@ use JSON::PP ();
 use LWP::UserAgent ();
 use MIME::Base64 ();
 
-use WSLTest qw(t_ok diag random_bytes);
+use WSLTest qw(t_ok diag random_bytes need_debian_python);
 
-plan tests => 46, need_module 'mod_wsgi_lite.c';
+plan tests => 46, need need_module('mod_wsgi_lite.c'),
+    need_debian_python('apps.t (mercurial, python3-radicale, graphite-web)');
 
 # Each request and command has its own timeout; this bounds the file.
 $SIG{ALRM} = sub { diag('apps.t: 100 s deadline passed'); exit 1 };

@@ -28,7 +28,7 @@ use Apache::Test;
 use Apache::TestUtil;
 use JSON::PP ();
 use Time::HiRes ();
-use WSLTest qw(t_ok diag expected_mpm);
+use WSLTest qw(t_ok diag expected_mpm need_debian_python);
 use WSLServer ();
 
 my $JSON = JSON::PP->new->canonical->allow_nonref;
@@ -224,7 +224,9 @@ my $MPM = expected_mpm();
 plan tests => 2 + 6 * @REQUESTS + 9 * grep({ $_->{interp} } @REQUESTS) + 2,
     need need_module('mod_wsgi_lite.c'),
     { "Debian's mod_wsgi (libapache2-mod-wsgi-py3; scripts/deps.sh installs it)"
-          => WSLServer::mod_wsgi_so() };
+          => WSLServer::mod_wsgi_so() },
+    need_debian_python('compat.t',
+                       "Debian's mod_wsgi, the reference, embeds it");
 
 my $docroot = Apache::Test::vars('documentroot');
 my $app = "$docroot/compat/report.wsgi";

@@ -18,7 +18,7 @@ use Apache::Test;
 use Apache::TestUtil;
 use File::Temp ();
 use JSON::PP ();
-use WSLTest qw(t_ok);
+use WSLTest qw(t_ok embedded_python);
 use WSLServer ();
 
 # mod_wsgi 4.9.4's command table as Debian builds it: Apache 2.4 and
@@ -180,7 +180,8 @@ sub stop_server {
 # --- (a) every mod_wsgi 4.9.4 directive in one configuration ------------
 {
     my $lib = python_lib(newrelic => 1);
-    chomp(my $prefix = `/usr/bin/python3 -c 'import sys; print(sys.prefix)'`);
+    # The embedded Python's own prefix (Debian's: /usr).
+    my $prefix = embedded_python()->{prefix} // '/usr';
     my $conf = <<"CONF";
 WSGIPythonHome "$prefix"
 WSGIPythonPath "$lib"

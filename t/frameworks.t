@@ -10,8 +10,10 @@ use Apache::Test;
 use Apache::TestRequest;
 use Apache::TestUtil;
 use JSON::PP ();
+use WSLTest qw(need_debian_python);
 
-plan tests => 20, need_module 'mod_wsgi_lite.c';
+plan tests => 20, need need_module('mod_wsgi_lite.c'),
+    need_debian_python('frameworks.t (python3-flask, python3-django)');
 
 sub json { my $c = shift; eval { JSON::PP::decode_json($c) } || {} }
 

@@ -15,10 +15,15 @@
 #   WSL_MPMS=prefork t/run.sh  one MPM only
 #   WSL_TEST_VERBOSE=1         pass -verbose to Apache::Test
 #   WSL_KEEP=1                 keep the temporary copy (t/logs) afterwards
+#   WSL_MODULE_SO=path.so      test that build (default .libs/mod_wsgi_lite.so)
+#   WSL_PYTHON=/path/python3.X the interpreter it was built for, which
+#                              t/python.t compares with the one the server
+#                              embeds (default /usr/bin/python3)
 set -u
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 so=${WSL_MODULE_SO:-$top/.libs/mod_wsgi_lite.so}
+python=${WSL_PYTHON:-/usr/bin/python3}
 mpms=${WSL_MPMS:-event prefork}
 user=${WSL_TEST_USER:-wsltest}
 apxs=${APXS:-/usr/bin/apxs}
@@ -85,14 +90,14 @@ run_one() {
     # A clean environment: no pyenv shims or PYTHON* variables may leak into
     # the embedded interpreter or the tests.
     envv="PATH=/usr/local/bin:/usr/bin:/bin LANG=C.UTF-8 HOME=$dir
-WSL_MPM=$mpm WSL_MODULE_SO=$dir/.libs/mod_wsgi_lite.so"
+WSL_MPM=$mpm WSL_MODULE_SO=$dir/.libs/mod_wsgi_lite.so WSL_PYTHON=$python"
     # Apache::Test wants core files allowed (it reports the ones a crash
     # leaves) and, when they are not, re-executes itself under
     # `ulimit -c unlimited` with a warning.  Raise the soft limit to the hard
     # one first, inside runuser (its PAM session resets limits), so that
     # only a hard limit below unlimited makes it warn.
     start_suite='ulimit -c "$(ulimit -H -c)"; exec perl t/TEST.PL "$@"'
-    echo "=== mod_wsgi_lite tests: $mpm MPM ==="
+    echo "=== mod_wsgi_lite tests: $mpm MPM, $so built for $python ==="
     [ "$as_root" = yes ] && { chown -R "$user:" "$dir" || return 2; }
     {
         if [ "$as_root" = yes ]; then

@@ -4,7 +4,9 @@
 #   latin-1 header bytes, early disconnects), which LWP would normalise;
 # - get_json / post_json: call a JSON-reporting app and decode its answer;
 # - log_during: the error_log lines written while a block ran;
-# - wsgi_log_entries: the WSL-tagged lines among them.
+# - wsgi_log_entries: the WSL-tagged lines among them;
+# - embedded_python / need_debian_python / debian_python_or_skip: which
+#   Python the server embeds, and skipping what needs Debian's python3-*.
 package WSLTest;
 
 use strict;
@@ -23,7 +25,8 @@ use Apache::TestUtil ();
 
 our @EXPORT_OK = qw(t_ok safe raw_request raw_connect parse_response get_json
     post_json decode_json_body log_during wsgi_log_entries expected_mpm
-    logs_dir wait_until random_bytes test_port diag read_until_eof);
+    logs_dir wait_until random_bytes test_port diag read_until_eof
+    embedded_python debian_python need_debian_python debian_python_or_skip);
 
 my $JSON = JSON::PP->new->canonical;
 
@@ -44,6 +47,75 @@ sub expected_mpm {
 }
 
 sub logs_dir { Apache::Test::vars('t_logs') }
+
+# The Python the module embeds, as the running test server reports it
+# (/sysinfo: sys.version_info, sys.prefix): { version => '3.13.0', xy =>
+# '3.13', prefix => ..., stdlib => ... }, empty when the server gave no
+# answer.  Asked once per test file.
+my $EMBEDDED;
+sub embedded_python {
+    unless ($EMBEDDED) {
+        # The main server's /sysinfo, whichever virtual host the file
+        # has selected.
+        local $Apache::TestRequest::Module = 'default';
+        my $j = get_json('/sysinfo');
+        $EMBEDDED = {};
+        if (($j->{version} // '') =~ /^(\d+\.\d+)\.\d+$/) {
+            $EMBEDDED = { %$j, xy => $1 };
+        }
+    }
+    return $EMBEDDED;
+}
+
+# Debian's /usr/bin/python3 as X.Y: the one Python that Debian's python3-*
+# packages (Flask, Django, hgweb, Radicale, graphite-web) and its mod_wsgi
+# are built for.
+my $DEBIAN;
+sub debian_python {
+    unless (defined $DEBIAN) {
+        $DEBIAN = `/usr/bin/python3 -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null` // '';
+        chomp $DEBIAN;
+    }
+    return $DEBIAN;
+}
+
+# Whether what needs Debian's packages can run: the server embeds Debian's
+# Python.  Only a server that answers with another version says no, so on
+# Debian's Python a broken server fails these tests rather than skip them.
+sub on_debian_python {
+    my $xy = embedded_python()->{xy};
+    return !defined $xy || $xy eq debian_python();
+}
+
+sub debian_python_reason {
+    my ($what, $why) = @_;
+    my $py = embedded_python();
+    return sprintf("%s needs Debian's Python %s (%s); the module embeds "
+                   . "Python %s (%s)", $what, debian_python(),
+                   $why // "Debian's python3-* packages are built for it",
+                   $py->{version} // 'unknown',
+                   $py->{prefix} // 'no answer from /sysinfo');
+}
+
+# For plan ..., need ...: the whole file is skipped, with the reason, when
+# the module embeds another Python than Debian's.  $what names the file and
+# what it uses; $why, when given, replaces "Debian's python3-* packages are
+# built for it".
+sub need_debian_python {
+    my ($what, $why) = @_;
+    return { debian_python_reason($what, $why) => on_debian_python() ? 1 : 0 };
+}
+
+# For a part of a file: true on Debian's Python; otherwise $n tests are
+# reported as skipped, with the reason, and it is false.
+sub debian_python_or_skip {
+    my ($n, $what) = @_;
+    return 1 if on_debian_python();
+    my $reason = debian_python_reason($what);
+    Test::skip($reason) for 1 .. $n;
+    diag("skipped $n: $reason");
+    return 0;
+}
 
 # Port of the current Apache::TestRequest::module() (default server or a
 # named <VirtualHost>).

@@ -1,5 +1,5 @@
 # t/restart.t / t/directives.t: interpreter settings and the behaviour of
-# sys.stdout / sys.stdin.  ?print=TEXT prints TEXT; ?stdin reads stdin.
+# sys.stdout / sys.stdin; WSLTest::embedded_python: which Python this is.  ?print=TEXT prints TEXT; ?stdin reads stdin.
 # Each outcome is reported, an exception as its type and message.
 import json
 import os
@@ -19,6 +19,8 @@ def application(environ, start_response):
         'pid': os.getpid(),
         'optimize': sys.flags.optimize,
         'prefix': sys.prefix,
+        'version': '%d.%d.%d' % sys.version_info[:3],
+        'stdlib': os.path.dirname(os.__file__),
         'group': environ.get('mod_wsgi_lite.application_group'),
     }
     if qs.startswith('print='):
