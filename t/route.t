@@ -127,7 +127,11 @@ sub decode { my $j = eval { $json->decode($_[0] // '') }; $j || {} }
 
 # --- HTTPS on 443 by its ServerName ----------------------------------------
 SKIP: {
-    skip "mod_ssl or IO::Socket::SSL or openssl missing", 4 unless $have_ssl && $srv;
+    # Test.pm's skip() records one test and returns: skip each, then leave.
+    unless ($have_ssl && $srv) {
+        skip('mod_ssl or IO::Socket::SSL or openssl missing', 0) for 1 .. 4;
+        last SKIP;
+    }
     my ($code, $body) = https_get($https_port, '/route');
     my $j = decode($body);
     ok t_cmp($code, 200, 'HTTPS virtual host: the app answers over TLS');
