@@ -3,29 +3,35 @@
 
     bench/callgrind.py                       (make callgrind)
     bench/callgrind.py --so /path/to/mod_wsgi_lite.so --requests 200,1000
-    bench/callgrind.py --mpm event --json out.json
+    bench/callgrind.py --mpm event --json out.json --keep /tmp/dumps
 
-One `apache2 -X` (a single process) runs under valgrind --tool=callgrind,
-from a small configuration of its own in a temporary directory (Debian's
+`apache2 -X` (one process) runs under valgrind --tool=callgrind from a
+small configuration of its own in a temporary directory (Debian's
 /etc/apache2 is not read): the MPM, mod_authz_core and the module under
-test, serving bench/apps/hello.wsgi at /hello.  After start-up and a
-warm-up (the script imported, the environ's key caches filled), each
-variant below is sent twice over one keep-alive loopback connection, N1
-and then N2 requests, and the counters are zeroed before and dumped after
-each batch (callgrind_control).  A figure per request is the difference of
-the two batches over N2 - N1, so what a batch costs once (the connection,
-the zeroing and dumping) cancels out, as start-up does.
+test (a copy of --so, default .libs/mod_wsgi_lite.so), serving
+bench/apps/hello.wsgi at /hello, WSGIPythonHashSeed 0 so that dict layouts
+repeat from run to run.  Only what connections cost is counted
+(--toggle-collect=ap_run_process_connection: reading the requests, the
+handler, the response, the log), not start-up or the idle MPM.
+
+Each variant runs twice, in two servers: a warm-up connection (20 plain
+and 20 browser requests: the script imported, the environ's caches
+filled), then one keep-alive connection of N1 requests in the first run
+and N2 in the second.  A figure per request is the difference of the two
+runs over N2 - N1, so whatever a run costs once (the warm-up, the
+connection, the shutdown) cancels out.
 
   plain     GET /hello with Host only
-  browser   the same with a dozen request headers as a browser sends them
+  browser   the same with the dozen request headers Firefox sends
 
-Reported per request: every instruction of the process ("total"), and
-inclusive of wsl_handler (the module's content handler), wsl_environ_build
-(the environ dict), wsl_snapshot_take (the request's snapshot, when the
-module has one) and wsl_environ_add_handler_keys.  Callgrind counts
-instructions, not time, so the figures do not depend on other load on the
-machine; PYTHONHASHSEED is fixed so that dict layouts repeat from run to
-run.  Apache is started and stopped here, by its pid; every wait is bounded.
+Reported per request: every counted instruction ("total"), and inclusive
+counts of wsl_handler (the module's content handler), wsl_snapshot_take
+(the request's snapshot, when the module has one: it runs before the GIL
+is taken), wsl_environ_build (the dict) and wsl_environ_add_handler_keys;
+"environ" is the snapshot plus the dict.  Callgrind counts instructions,
+not time, so the figures do not depend on other load on the machine, and
+a rerun gives the same figures to a few instructions.  Each Apache started
+here is stopped by its pid; every wait is bounded (--timeout).
 """
 
 import argparse
@@ -192,12 +198,21 @@ def one_run(so, mpm, headers, n, timeout, keep=None, label=None):
         port = free_port()
         write_config(run, port, os.path.join(run, "mod_wsgi_lite.so"), mpm)
         env = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"}
+        # As root, the whole process runs as nobody from the start (who
+        # owns logs/ and out/): callgrind creates its output file when it
+        # starts, so Apache's own switch to another user would leave it
+        # unwritable.
+        drop = []
+        if os.geteuid() == 0:
+            nobody = pwd.getpwnam("nobody")
+            drop = ["setpriv", f"--reuid={nobody.pw_uid}",
+                    f"--regid={nobody.pw_gid}", "--clear-groups"]
         # Only what a connection costs is counted (reading its requests,
         # the handler, the response, the log): start-up and the idle MPM
         # are left out, and what the warm-up connection costs is the same
         # in every run, so it cancels out too.
         proc = subprocess.Popen(
-            ["valgrind", "--tool=callgrind",
+            drop + ["valgrind", "--tool=callgrind", "--vgdb=no",
              f"--callgrind-out-file={out}/cg.out",
              "--toggle-collect=ap_run_process_connection",
              HTTPD, "-X", "-f", os.path.join(run, "httpd.conf")],

@@ -168,13 +168,7 @@ static PyObject *native(const wsl_bytes *b)
                                   (Py_ssize_t)b->len, NULL);
 }
 
-/*
- * New reference to a native string of `b`: the str of the last request,
- * when it holds the same text, else a new one, kept in its place.  Saves
- * an allocation and a decode per key inside the GIL, the part of a
- * request that threads wait on each other for.  Runs with the GIL of the
- * interpreter that owns `kept`, so no lock.
- */
+/* kept_str()'s miss: a new str, kept unless it is long. */
 static PyObject *kept_str_new(kept_value *kept, const wsl_bytes *b)
 {
     PyObject *obj = native(b);
@@ -189,6 +183,14 @@ static PyObject *kept_str_new(kept_value *kept, const wsl_bytes *b)
     return obj;
 }
 
+/*
+ * New reference to a native string of `b`: the str of the last request,
+ * when it holds the same text, else a new one, kept in its place.  Saves
+ * an allocation and a decode per key inside the GIL, the part of a
+ * request that threads wait on each other for; a value that changes
+ * costs a comparison that mostly ends at the length.  Runs with the GIL
+ * of the interpreter that owns `kept`, so no lock.
+ */
 static inline PyObject *kept_str(kept_value *kept, const wsl_bytes *b)
 {
     if (kept->obj && kept->len == b->len &&
@@ -284,19 +286,21 @@ static name_entry *name_lookup(wsl_environ_keys *keys,
     return e;
 }
 
-/* The SetEnv variables and the request headers, in the snapshot's order. */
+/* The snapshot's variables from..to-1 (SetEnv, request headers), in its
+ * order. */
 static int add_vars(PyObject *env, wsl_environ_keys *keys,
-                    const wsl_snapshot *snap)
+                    const wsl_snapshot *snap, int from, int to)
 {
     int i, rc;
 
-    for (i = 0; i < snap->nvars; i++) {
+    for (i = from; i < to; i++) {
         const wsl_snapshot_var *v = &snap->vars[i];
         PyObject *key, *value;
         name_entry *e;
 
         if (v->fixed >= 0) {
-            /* A SetEnv named like one of ours; its value is ours. */
+            /* A SetEnv named like one of our values, which snapshot.c
+             * gave our value when the request has one; set again below. */
             rc = wsl_dict_steal(env, keys->key[v->fixed], native(&v->value));
         }
         else if ((e = name_lookup(keys, v))) {
@@ -330,7 +334,11 @@ PyObject *wsl_environ_build(const wsl_snapshot *snap, wsl_interp *interp,
 
     if (!env)
         return NULL;
-    if (add_vars(env, keys, snap) < 0)
+    /* The keys go in in the order the environ has always had them (the
+     * dict's order is what an application printing it sees): SetEnv and
+     * headers, the CGI variables, wsgi.*, the module's own, and a Host
+     * that only a trusted proxy header gave. */
+    if (add_vars(env, keys, snap, 0, snap->nvars - snap->nlate) < 0)
         goto fail;
 
     if (set_kept(env, keys, snap, WSL_SV_REQUEST_METHOD) < 0 ||
@@ -339,8 +347,8 @@ PyObject *wsl_environ_build(const wsl_snapshot *snap, wsl_interp *interp,
         /* Kept too: a URL repeats often enough (a page's assets, an API
          * polled, a health check), and when it does not, the comparison
          * ends at the length. */
-        set_kept_as(env, keys, snap, WSL_SV_PATH_INFO,
-                    WSL_SV_MW_PATH_INFO) < 0 ||
+        set_kept_as(env, keys, snap, WSL_SV_MW_PATH_INFO,
+                    WSL_SV_PATH_INFO) < 0 ||
         set_kept(env, keys, snap, WSL_SV_QUERY_STRING) < 0 ||
         set_kept(env, keys, snap, WSL_SV_REQUEST_URI) < 0 ||
         set_kept(env, keys, snap, WSL_SV_SERVER_NAME) < 0 ||
@@ -381,8 +389,8 @@ PyObject *wsl_environ_build(const wsl_snapshot *snap, wsl_interp *interp,
                     WSL_SV_MW_APPLICATION_GROUP) < 0 ||
         set_kept_as(env, keys, snap, WSL_SV_SCRIPT_RELOADING,
                     WSL_SV_MW_SCRIPT_RELOADING) < 0 ||
-        set_str_as(env, keys, snap, WSL_SV_REQUEST_START,
-                   WSL_SV_MW_REQUEST_START) < 0 ||
+        set_str_as(env, keys, snap, WSL_SV_MW_REQUEST_START,
+                   WSL_SV_REQUEST_START) < 0 ||
         (v[WSL_SV_CALLABLE_OBJECT].data &&
          set_kept_as(env, keys, snap, WSL_SV_CALLABLE_OBJECT,
                      WSL_SV_MW_CALLABLE_OBJECT) < 0))
@@ -406,6 +414,9 @@ PyObject *wsl_environ_build(const wsl_snapshot *snap, wsl_interp *interp,
     if (snap->pass_apache_request && apache_request &&
         wsl_dict_steal(env, k[K_APACHE_REQUEST_REC],
                        PyCapsule_New(apache_request, NULL, NULL)) < 0)
+        goto fail;
+    if (snap->nlate &&
+        add_vars(env, keys, snap, snap->nvars - snap->nlate, snap->nvars) < 0)
         goto fail;
     return env;
 

@@ -7,8 +7,8 @@
  * (script.c), in its own application group (%{GLOBAL} unless it says
  * application-group=, as in mod_wsgi), and its functions get an environ
  * built by snapshot.c and environ.c, without wsgi.input: the body belongs
- * to the application.  What the results mean is the caller's business (auth.c,
- * dispatch.c); failures to load or call are logged here, once.
+ * to the application.  What the results mean is the caller's business
+ * (auth.c, dispatch.c); failures to load or call are logged here, once.
  */
 #include "wsl.h"
 

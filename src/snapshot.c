@@ -135,8 +135,8 @@ static int fixed_name(const char *name)
 }
 
 /* The index of the variable called name, or -1. */
-static inline int find_var(const builder *b, const char *name, size_t len,
-                    uint32_t hash)
+static inline int find_var(const builder *b, const char *name,
+                           size_t len, uint32_t hash)
 {
     const wsl_snapshot_var *v = b->snap->vars;
     int i;
@@ -190,9 +190,10 @@ static void join_value(builder *b, wsl_bytes *old, const char *value,
     old->len += 2 + vlen;
 }
 
-/* SetEnv, mod_rewrite's E=, mod_ssl's HTTPS, UNIQUE_ID ...: first, so a
- * header can join a SetEnv of its HTTP_* name, as in a CGI environment.
- * A name set twice keeps its first place and its last value. */
+/* SetEnv, mod_rewrite's E=, mod_ssl's HTTPS, UNIQUE_ID ...: first, where
+ * the environ has always had them, so that a header joins a SetEnv of its
+ * HTTP_* name.  A name set twice keeps its first place and its last
+ * value, as in a dict. */
 static void add_subprocess_env(builder *b, request_rec *r)
 {
     const apr_array_header_t *arr = apr_table_elts(r->subprocess_env);
@@ -222,8 +223,9 @@ static void add_subprocess_env(builder *b, request_rec *r)
     }
 }
 
-/* The environ key of a header whose value replaces, rather than joins,
- * what came before. */
+/* Variable `name` is `value` from now on, in the place of the one before
+ * if any: for the values that replace rather than join (CONTENT_TYPE,
+ * CONTENT_LENGTH, a proxied HTTP_HOST). */
 static void replace_var(builder *b, const char *name, size_t len,
                         const char *value, size_t vlen)
 {
@@ -493,10 +495,14 @@ static void apply_proxy_headers(builder *b, request_rec *r,
                 set_value(snap, WSL_SV_WSGI_URL_SCHEME, "https");
         }
         else if (!strcmp(name, "X_FORWARDED_HOST")) {
-            /* The first host of a list, up to its comma. */
+            /* The first host of a list, up to its comma; a request
+             * without Host (HTTP/1.0) gets HTTP_HOST last. */
             const char *comma = strchr(value, ',');
             size_t n = comma ? (size_t)(comma - value) : strlen(value);
 
+            if (find_var(b, "HTTP_HOST", 9, wsl_snapshot_hash("HTTP_HOST", 9))
+                < 0)
+                snap->nlate = 1;
             replace_var(b, "HTTP_HOST", 9, apr_pstrmemdup(r->pool, value, n),
                         n);
         }
@@ -526,7 +532,7 @@ wsl_snapshot *wsl_snapshot_take(request_rec *r, const char *group,
     room = apr_table_elts(r->subprocess_env)->nelts +
            apr_table_elts(r->headers_in)->nelts + 1;
     snap->vars = apr_palloc(r->pool, (apr_size_t)room * sizeof(*snap->vars));
-    snap->nvars = 0;
+    snap->nvars = snap->nlate = 0;
     snap->pass_apache_request =
         wsl_config_flag(dconf->pass_apache_request, 0);
     b.snap = snap;

@@ -12,11 +12,12 @@
  *
  * Plain data: C types only (no APR, no Apache, no Python here), no pointer
  * to anything but bytes, every length known, so that it can be written to
- * a socket as it is.  A serialiser would write, for each set value[i], the
- * pair (i, len) and the bytes; then nvars and, for each var, (fixed, name
- * len, value len) and the bytes of both; then the flags.  A reader bounds
- * every length (by LimitRequestFieldSize and friends, which the sender
- * obeyed), NUL-terminates each string, and recomputes each hash with
+ * a socket as it is.  A serialiser would write, for each set value[i],
+ * the pair (i, len) and the bytes; then nvars, nlate and, for each var,
+ * (fixed, name len, value len) and the bytes of both; then the flags.  A
+ * reader bounds every length (by LimitRequestFieldSize and friends, which
+ * the sender obeyed), checks every index against WSL_SV_COUNT,
+ * NUL-terminates each string, and recomputes each hash with
  * wsl_snapshot_hash, so nothing it trusts comes from the wire but bytes.
  *
  * In this process the bytes live in the request's pool (most are the
@@ -97,9 +98,12 @@ typedef struct wsl_snapshot {
     /* The CGI variables and the module's own keys, by index. */
     wsl_bytes value[WSL_SV_COUNT];
     /* The SetEnv variables, then the request headers, in the order the
-     * environ gets them; no two have the same name. */
+     * environ gets them; no two have the same name.  The last nlate (0
+     * or 1: the HTTP_HOST of a trusted X-Forwarded-Host on a request that
+     * had no Host) go after the values, where the environ has always had
+     * them. */
     wsl_snapshot_var *vars;
-    int nvars;
+    int nvars, nlate;
     int pass_apache_request;    /* WSGIPassApacheRequest */
     char digits[4][24];         /* room for the numbers' text */
 } wsl_snapshot;

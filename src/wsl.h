@@ -5,8 +5,8 @@
  * requires; but validate.c and snapshot.c, which must stay free of Python
  * (fuzz/ links validate.c alone; daemon mode takes snapshots in a child
  * that runs no Python), have their own headers.  It declares only what
- * crosses file boundaries; everything else is static in its own file.  The request flows through the files in one
- * direction:
+ * crosses file boundaries; everything else is static in its own file.
+ * The request flows through the files in one direction:
  *
  *   config.c -> snapshot.c (the request as plain data, before the GIL)
  *            -> interp.c -> script.c -> environ.c (snapshot -> dict)
