@@ -18,6 +18,11 @@
 #                   (build/tsan/); TSAN_ARGS=t/concurrency.t for some tests
 #   make tsan-soak  a short soak/run.py (hostile-heavy) against that build
 #   make valgrind   a short load on `apache2 -X` under valgrind memcheck
+#   make callgrind  instructions per hello request (and inclusive for the
+#                   environ) under callgrind, `apache2 -X`: bench/callgrind.py;
+#                   CALLGRIND_SO=... measures another build (for instance
+#                   the branch point, built in a worktree of its own),
+#                   CALLGRIND_ARGS="--requests 200,1000 --mpm event"
 #   make fuzz       libFuzzer targets in fuzz/, FUZZ_SECONDS (60) each
 #   make soak       build, then soak/run.py: 200,000 mixed requests with the
 #                   children's RSS followed, 1,000 of each bad application,
@@ -193,6 +198,13 @@ valgrind-deps:
 valgrind: valgrind-deps all
 	./scripts/valgrind.sh
 
+# Counting instructions, not timing: other load on the machine does not
+# change the figures.  Two runs of apache2 -X per variant, a few minutes.
+CALLGRIND_SO   ?= .libs/mod_wsgi_lite.so
+CALLGRIND_ARGS ?=
+callgrind: valgrind-deps all
+	/usr/bin/python3 bench/callgrind.py --so $(CALLGRIND_SO) $(CALLGRIND_ARGS)
+
 install: $(SO)
 	@libexec=$$($(APXS) -q LIBEXECDIR) && \
 	    install -d "$(DESTDIR)$$libexec" && \
@@ -263,4 +275,4 @@ clean:
 	rm -rf build/py[0-9]* build/apxs.flags
 
 .PHONY: all install deps test-deps run test check-calls bench soak clean asan tsan tsan-deps tsan-soak valgrind \
-	valgrind-deps fuzz fuzz-deps python-so test-python test-pythons pythons-deps FORCE
+	valgrind-deps fuzz fuzz-deps python-so test-python test-pythons pythons-deps FORCE callgrind

@@ -1,13 +1,15 @@
 /*
  * fuzz_header_key.c: a client's request header name -> its environ key
- * (wsl_header_key in src/validate.c, used by src/environ.c).
+ * (wsl_header_key and wsl_header_key_hash in src/validate.c, used by
+ * src/snapshot.c).
  *
  * Input: byte 0 picks the output buffer size (6..261, exact-size heap
  * buffer so ASan sees any write past it), the rest is the header name.
  * Invariants: a produced key matches ^HTTP_[A-Z0-9_]+$, fits the buffer,
  * is never HTTP_PROXY (httpoxy), and comes from a name made only of ASCII
  * letters, digits and '-' (so `X_Forwarded_For` can never pose as
- * `X-Forwarded-For`); every such name that fits is accepted.
+ * `X-Forwarded-For`); every such name that fits is accepted.  The hashed
+ * variant gives the same answer and the FNV-1a hash of the key it wrote.
  */
 #include "validate.h"
 
@@ -50,6 +52,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         plain &= name_char((unsigned char)name[i]);
 
     n = wsl_header_key(name, buf, bufsize);
+    {
+        char *again = malloc(bufsize);
+        uint32_t hash = 0, want = 2166136261u;
+        size_t m;
+
+        if (!again)
+            abort();
+        m = wsl_header_key_hash(name, again, bufsize, &hash);
+        CHECK(m == n);
+        if (m) {
+            CHECK(!memcmp(again, buf, n + 1));
+            for (i = 0; i < n; i++)
+                want = (want ^ (unsigned char)buf[i]) * 16777619u;
+            CHECK(hash == want);
+        }
+        free(again);
+    }
     if (n) {
         CHECK(n < bufsize);
         CHECK(strlen(buf) == n);

@@ -1,7 +1,8 @@
 /*
  * handler.c: the content handler.  Checks the target, has route.c decide
- * what runs and whether this process may run it, enters the application
- * group's interpreter, builds the environ, calls the application, streams
+ * what runs and whether this process may run it, takes the request's
+ * snapshot (snapshot.c), enters the application group's interpreter,
+ * builds the environ from the snapshot, calls the application, streams
  * its result, calls close(), and turns any Python failure into one logged
  * traceback plus a 500 (or, once the headers have gone, a closed
  * connection so the client sees a truncated response).
@@ -67,16 +68,13 @@ static void end_body(wsl_request *req)
 }
 
 /* environ, with the keys mod_wsgi sets only for the application. */
-static PyObject *build_environ(wsl_request *req, const wsl_route *route,
+static PyObject *build_environ(wsl_request *req, const wsl_snapshot *snap,
                                PyObject *input, PyObject *errors)
 {
-    PyObject *environ = wsl_environ_build(req->r, req->interp,
-                                          route->group ? route->group : "",
-                                          route->callable, input, errors);
+    PyObject *environ = wsl_environ_build(snap, req->interp, input, errors,
+                                          req->r);
 
-    if (environ &&
-        wsl_environ_add_handler_keys(environ, req,
-                                     route->handler_script) < 0)
+    if (environ && wsl_environ_add_handler_keys(environ, req, snap) < 0)
         Py_CLEAR(environ);
     return environ;
 }
@@ -93,7 +91,8 @@ static PyObject *build_environ(wsl_request *req, const wsl_route *route,
  * request_finished once the guard has ended, so that what the request
  * counted is final and nothing a callback keeps reaches the request.
  */
-static int run_application(wsl_request *req, const wsl_route *route)
+static int run_application(wsl_request *req, const wsl_route *route,
+                           const wsl_snapshot *snap)
 {
     request_rec *r = req->r;
     wsl_interp *interp = req->interp;
@@ -122,7 +121,7 @@ static int run_application(wsl_request *req, const wsl_route *route)
         (errors = wsl_log_new(interp, req->guard, r->server, APLOG_ERR)) &&
         (sr = wsl_start_response_new(req))) {
         req->app_start = apr_time_now();    /* mod_wsgi.script_start */
-        environ = build_environ(req, route, input, errors);
+        environ = build_environ(req, snap, input, errors);
     }
     if (environ) {
         /* Set before any callback can hand the environ to a thread. */
@@ -230,6 +229,7 @@ int wsl_handler(request_rec *r)
     apr_finfo_t hs_finfo;
     wsl_dispatch_answer answer;
     wsl_route route;
+    const wsl_snapshot *snap;
     wsl_interp *interp;
     wsl_request req;
     apr_status_t rv;
@@ -271,9 +271,13 @@ int wsl_handler(request_rec *r)
 
     /* The id Apache logs with %L is mod_wsgi.request_id; mod_wsgi makes
      * one when no one has (an ErrorLogFormat with %L, mod_unique_id).
-     * Made here, before the GIL, which every thread queues for. */
+     * Made here, before the GIL, which every thread queues for; so is the
+     * request's snapshot, everything the environ holds but its Python
+     * objects. */
     if (!r->log_id)
         ap_run_generate_log_id(r->connection, r, &r->log_id);
+    snap = wsl_snapshot_take(r, route.group ? route.group : "",
+                             route.callable, route.handler_script);
     if (!(interp = wsl_interp_enter(r, route.group)))
         return HTTP_INTERNAL_SERVER_ERROR;
     memset(&req, 0, sizeof(req));
@@ -288,7 +292,7 @@ int wsl_handler(request_rec *r)
     req.cpu_user = req.cpu_system = -1;  /* unknown until request_started */
     req.error_override = wsl_config_flag(dconf->error_override, 0);
     wsl_io_apache_attach(&req, r);
-    status = run_application(&req, &route);
+    status = run_application(&req, &route, snap);
     wsl_interp_leave();
     wsl_io_apache_send_pending(&req);
     return status;

@@ -6,9 +6,9 @@
  * Such a script is loaded and reloaded exactly like an application script
  * (script.c), in its own application group (%{GLOBAL} unless it says
  * application-group=, as in mod_wsgi), and its functions get an environ
- * built by environ.c, without wsgi.input: the body belongs to the
- * application.  What the results mean is the caller's business (auth.c,
- * dispatch.c); failures to load or call are logged here, once.
+ * built by snapshot.c and environ.c, without wsgi.input: the body belongs
+ * to the application.  What the results mean is the caller's business
+ * (auth.c, dispatch.c); failures to load or call are logged here, once.
  */
 #include "wsl.h"
 
@@ -20,6 +20,7 @@ int wsl_hook_enter(wsl_hook *hook)
     const wsl_server_config *sconf =
         ap_get_module_config(r->server->module_config, &wsgi_lite_module);
     const char *group;
+    const wsl_snapshot *snap;
     apr_finfo_t finfo;
     apr_status_t rv;
     PyObject *module;
@@ -39,6 +40,9 @@ int wsl_hook_enter(wsl_hook *hook)
                       hook->directive, hook->script->path, r->uri);
         return -1;
     }
+    /* Before the GIL, as for the handler; no callable, no handler script:
+     * mod_wsgi gives hook scripts neither. */
+    snap = wsl_snapshot_take(r, hook->group, NULL, NULL);
     if (!(hook->interp = wsl_interp_enter(r, group)))
         return -1;
 
@@ -59,8 +63,8 @@ int wsl_hook_enter(wsl_hook *hook)
     if (!(hook->guard = wsl_guard_new(r, NULL)) ||
         !(hook->errors = wsl_log_new(hook->interp, hook->guard, r->server,
                                      APLOG_ERR)) ||
-        !(hook->environ = wsl_environ_build(r, hook->interp, hook->group,
-                                            NULL, NULL, hook->errors))) {
+        !(hook->environ = wsl_environ_build(snap, hook->interp, NULL,
+                                            hook->errors, r))) {
         wsl_log_python_error(r, hook->interp,
                              apr_psprintf(r->pool, "building the environ "
                                           "for the %s", hook->directive));

@@ -107,30 +107,74 @@ int wsl_content_length(const char *value, long long *length)
     return 0;
 }
 
-size_t wsl_header_key(const char *name, char *buf, size_t size)
+/* What each byte of a header name is in its environ key: letters upper
+ * cased, digits as they are, '-' as '_'; 0 refuses the name. */
+static const unsigned char header_key_char[256] = {
+    0, 0, 0, 0, 0, 0, 0, 0,                       /*   0 */
+    0, 0, 0, 0, 0, 0, 0, 0,                       /*   8 */
+    0, 0, 0, 0, 0, 0, 0, 0,                       /*  16 */
+    0, 0, 0, 0, 0, 0, 0, 0,                       /*  24 */
+    0, 0, 0, 0, 0, 0, 0, 0,                       /*  32 */
+    0, 0, 0, 0, 0, '_', 0, 0,                     /*  40 */
+    '0', '1', '2', '3', '4', '5', '6', '7',       /*  48 */
+    '8', '9', 0, 0, 0, 0, 0, 0,                   /*  56 */
+    0, 'A', 'B', 'C', 'D', 'E', 'F', 'G',         /*  64 */
+    'H', 'I', 'J', 'K', 'L', 'M', 'N', 'O',       /*  72 */
+    'P', 'Q', 'R', 'S', 'T', 'U', 'V', 'W',       /*  80 */
+    'X', 'Y', 'Z', 0, 0, 0, 0, 0,                 /*  88 */
+    0, 'A', 'B', 'C', 'D', 'E', 'F', 'G',         /*  96 */
+    'H', 'I', 'J', 'K', 'L', 'M', 'N', 'O',       /* 104 */
+    'P', 'Q', 'R', 'S', 'T', 'U', 'V', 'W',       /* 112 */
+    'X', 'Y', 'Z', 0, 0, 0, 0, 0,                 /* 120 */
+    0, 0, 0, 0, 0, 0, 0, 0,                       /* 128 */
+    0, 0, 0, 0, 0, 0, 0, 0,                       /* 136 */
+    0, 0, 0, 0, 0, 0, 0, 0,                       /* 144 */
+    0, 0, 0, 0, 0, 0, 0, 0,                       /* 152 */
+    0, 0, 0, 0, 0, 0, 0, 0,                       /* 160 */
+    0, 0, 0, 0, 0, 0, 0, 0,                       /* 168 */
+    0, 0, 0, 0, 0, 0, 0, 0,                       /* 176 */
+    0, 0, 0, 0, 0, 0, 0, 0,                       /* 184 */
+    0, 0, 0, 0, 0, 0, 0, 0,                       /* 192 */
+    0, 0, 0, 0, 0, 0, 0, 0,                       /* 200 */
+    0, 0, 0, 0, 0, 0, 0, 0,                       /* 208 */
+    0, 0, 0, 0, 0, 0, 0, 0,                       /* 216 */
+    0, 0, 0, 0, 0, 0, 0, 0,                       /* 224 */
+    0, 0, 0, 0, 0, 0, 0, 0,                       /* 232 */
+    0, 0, 0, 0, 0, 0, 0, 0,                       /* 240 */
+    0, 0, 0, 0, 0, 0, 0, 0,                       /* 248 */
+};
+
+size_t wsl_header_key_hash(const char *name, char *buf, size_t size,
+                           uint32_t *hash)
 {
-    size_t n = 5;
-    const unsigned char *c;
+    const unsigned char *c = (const unsigned char *)name;
+    uint32_t h = WSL_FNV1A_INIT;
+    unsigned char m;
+    size_t n;
 
     if (size < 6)
         return 0;
     memcpy(buf, "HTTP_", 5);
-    for (c = (const unsigned char *)name; *c; c++) {
-        if (n + 1 >= size)
+    for (n = 0; n < 5; n++)
+        h = wsl_fnv1a_step(h, (unsigned char)buf[n]);
+    for (; *c; c++) {
+        if (n + 1 >= size || !(m = header_key_char[*c]))
             return 0;
-        if (ascii_alpha(*c))
-            buf[n++] = (char)(*c & ~0x20);
-        else if (ascii_digit(*c))
-            buf[n++] = (char)*c;
-        else if (*c == '-')
-            buf[n++] = '_';
-        else
-            return 0;
+        buf[n++] = (char)m;
+        h = wsl_fnv1a_step(h, m);
     }
     buf[n] = '\0';
-    if (n == 5 || !strcmp(buf + 5, "PROXY"))
+    if (n == 5 || (n == 10 && !memcmp(buf + 5, "PROXY", 5)))
         return 0;
+    *hash = h;
     return n;
+}
+
+size_t wsl_header_key(const char *name, char *buf, size_t size)
+{
+    uint32_t hash;
+
+    return wsl_header_key_hash(name, buf, size, &hash);
 }
 
 size_t wsl_alias_match_length(const char *uri, const char *alias)

@@ -3,7 +3,7 @@
  * Python so the fuzz targets in fuzz/ compile them alone.
  *
  * Response side (response.c): what a WSGI application may put on the wire
- * as a status line or header.  Request side (environ.c, translate.c): how
+ * as a status line or header.  Request side (snapshot.c, translate.c): how
  * a client's header names become environ keys and how a URL is split at
  * a WSGIScriptAlias mount point.  Everything here is ASCII by definition
  * and independent of the C locale (Python may set LC_CTYPE from the
@@ -13,6 +13,7 @@
 #define WSL_VALIDATE_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /* How many leading bytes of s[0..len) are RFC 9110 tchar (header names);
  * the name is valid when that is len and len > 0. */
@@ -52,6 +53,19 @@ int wsl_content_length(const char *value, long long *length);
  * by HTTP libraries as their proxy setting).
  */
 size_t wsl_header_key(const char *name, char *buf, size_t size);
+
+/* FNV-1a, by which the request's snapshot finds names again
+ * (snapshot.h's wsl_snapshot_hash). */
+#define WSL_FNV1A_INIT 2166136261u
+static inline uint32_t wsl_fnv1a_step(uint32_t h, unsigned char c)
+{
+    return (h ^ c) * 16777619u;
+}
+
+/* wsl_header_key, and the key's FNV-1a hash in *hash when it returns
+ * more than 0: one pass over the name for both (snapshot.c). */
+size_t wsl_header_key_hash(const char *name, char *buf, size_t size,
+                           uint32_t *hash);
 
 /*
  * mod_alias's matching rule: the alias matches when the URI starts with it

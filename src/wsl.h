@@ -2,12 +2,16 @@
  * wsl.h: the one private header of mod_wsgi_lite.
  *
  * Every src/ file includes it, and it includes <Python.h> first, as CPython
- * requires.  It declares only what crosses file boundaries; everything else
- * is static in its own file.  The request flows through the files in one
- * direction:
+ * requires; but validate.c and snapshot.c, which must stay free of Python
+ * (fuzz/ links validate.c alone; daemon mode takes snapshots in a child
+ * that runs no Python), have their own headers.  It declares only what
+ * crosses file boundaries; everything else is static in its own file.
+ * The request flows through the files in one direction:
  *
- *   config.c -> route.c (what runs, where) -> interp.c -> script.c
- *            -> environ.c -> handler.c -> response.c (start_response)
+ *   config.c -> route.c (what runs, where) -> snapshot.c (the request
+ *            as plain data, before the GIL) -> interp.c -> script.c
+ *            -> environ.c (snapshot -> dict) -> handler.c
+ *            -> response.c (start_response)
  *            -> output.c (body, file wrapper)
  *   input.c (wsgi.input) and log.c (wsgi.errors, tracebacks) on the side;
  *   response.c, output.c and input.c reach Apache only through the I/O
@@ -19,7 +23,7 @@
  *
  * Before the handler, auth.c (authn/authz providers, access check) and
  * dispatch.c run their scripts through hookscript.c, which uses the same
- * route.c, interp.c, script.c and environ.c.
+ * route.c, snapshot.c, interp.c, script.c and environ.c.
  *
  * Calls go one way: no file calls a function of a file that calls it
  * back (scripts/check-calls.py, run by make test, says so).
@@ -41,6 +45,7 @@
 #include "apr_thread_mutex.h"
 
 #include "wsl_module.h"
+#include "snapshot.h"
 
 #ifdef APLOG_USE_MODULE
 APLOG_USE_MODULE(wsgi_lite);
@@ -319,23 +324,25 @@ int wsl_pymodule_init(wsl_interp *interp);
 void wsl_pymodule_release(wsl_interp *interp);
 
 /* ------------------------------------------------------------------ */
-/* environ.c                                                           */
+/* environ.c: a snapshot (snapshot.h, snapshot.c) -> the environ dict.    */
 
 int wsl_environ_keys_init(wsl_interp *interp);
 /* wsgi.multithread / wsgi.multiprocess, from the MPM (child start-up). */
 void wsl_environ_set_process_model(int multithread, int multiprocess);
-/* Build the environ dict for r (new reference), or NULL with exception.
- * input NULL: no request body (scripts run before the handler) and no
- * wsgi.input; callable NULL: no mod_wsgi_lite.callable_object. */
-PyObject *wsl_environ_build(request_rec *r, wsl_interp *interp,
-                            const char *group, const char *callable,
-                            PyObject *input, PyObject *errors);
+/* Build the environ dict of the request snap describes (new reference),
+ * or NULL with exception.  input NULL: no request body (scripts run
+ * before the handler) and no wsgi.input.  apache_request is what
+ * WSGIPassApacheRequest's apache.request_rec capsule holds (the
+ * request_rec, never touched here); NULL for none. */
+PyObject *wsl_environ_build(const wsl_snapshot *snap, wsl_interp *interp,
+                            PyObject *input, PyObject *errors,
+                            void *apache_request);
 /* The keys mod_wsgi sets only for the application itself: handler_script
  * ("" unless WSGIHandlerScript), script_start, request_id (the request's
  * own object), the thread and request counts.  0, or -1 with an
  * exception set. */
 int wsl_environ_add_handler_keys(PyObject *env, const wsl_request *req,
-                                 const char *handler_script);
+                                 const wsl_snapshot *snap);
 
 /* ------------------------------------------------------------------ */
 /* request.c: the guard of the request-scoped Python objects.          */

@@ -11,10 +11,10 @@ use Apache::Test;
 use Apache::TestRequest;
 use Apache::TestUtil;
 use Time::HiRes ();
-use WSLTest qw(t_ok get_json post_json raw_request decode_json_body log_during
-               expected_mpm test_port);
+use WSLTest qw(t_ok get_json post_json raw_request raw_connect read_until_eof
+               decode_json_body log_during expected_mpm test_port);
 
-plan tests => 80, need_module 'mod_wsgi_lite.c';
+plan tests => 98, need_module 'mod_wsgi_lite.c';
 
 my $vars = Apache::Test::vars();
 my $port = test_port();
@@ -164,6 +164,41 @@ $e = get_json('/staticx')->{environ} || {};
 ok t_cmp($e->{PATH_INFO}, '/staticx', 'a path outside the Alias still reaches the app');
 Apache::TestRequest::module('default');
 
+# --- rules applied to the request's bytes (src/snapshot.c) ------------------
+# /environ_rules sets SetEnv variables named like CGI variables, constants
+# and mod_wsgi keys, one named like a header, and adds a request header of
+# its own (t/conf/extra.conf.in).
+$e = get_json('/environ_rules/p?q=1', 'X-Joined' => 'from-client',
+              'X-Added' => 'from-client')->{environ} || {};
+ok t_cmp($e->{SCRIPT_NAME}, '/environ_rules',
+         'SetEnv SCRIPT_NAME loses to the CGI variable');
+ok t_cmp($e->{REQUEST_METHOD}, 'GET',
+         'SetEnv REQUEST_METHOD loses to the CGI variable');
+ok t_cmp($e->{REMOTE_ADDR}, qr/^(?:127\.0\.0\.1|::1|::ffff:127\.0\.0\.1)$/,
+         'SetEnv REMOTE_ADDR loses to the real peer');
+ok t_cmp($e->{GATEWAY_INTERFACE}, 'CGI/1.1',
+         'SetEnv GATEWAY_INTERFACE loses to the constant');
+ok t_cmp($e->{'wsgi.url_scheme'}, 'http',
+         'SetEnv wsgi.url_scheme loses to the real scheme');
+ok t_cmp($e->{'mod_wsgi.script_name'}, '/environ_rules',
+         'SetEnv mod_wsgi.script_name loses to the script name');
+ok t_cmp(($e->{'mod_wsgi_lite.application_group'} // 'undef') . ' '
+         . ($e->{'mod_wsgi.application_group'} // 'undef'),
+         "localhost:$port|/environ_rules localhost:$port|/environ_rules",
+         'SetEnv mod_wsgi_lite.application_group loses; its mod_wsgi twin agrees');
+ok t_cmp($e->{REMOTE_USER}, 'setenv-user',
+         'SetEnv REMOTE_USER stays when the request has no user of its own');
+ok t_cmp($e->{HTTP_X_JOINED}, 'from-setenv, from-client',
+         'a request header is joined to a SetEnv of its HTTP_* name');
+ok t_cmp($e->{HTTP_X_ADDED}, 'from-client, from-config',
+         'a header that RequestHeader add puts beside the client\'s is joined to it');
+ok t_cmp($e->{CONTENT_TYPE}, 'setenv/type',
+         'SetEnv CONTENT_TYPE stays on a request without Content-Type');
+$e = post_json('/environ_rules', 'body', 'Content-Type' => 'text/x-client')
+     ->{environ} || {};
+ok t_cmp($e->{CONTENT_TYPE}, 'text/x-client',
+         'a Content-Type header replaces a SetEnv CONTENT_TYPE (not joined)');
+
 # --- wsgi.errors goes to the error log ---------------------------------------
 my $marker = "m$$" . int(rand 1e6);
 my $body;
@@ -200,3 +235,42 @@ for my $step (['/kept_one', 'GET'], ['/kept_two', 'GET'],
              "$method wsl-kept",
              "$method $url: its own REQUEST_METHOD, the shared group");
 }
+
+# Header values and REMOTE_PORT are reused the same way.
+for my $value (qw(one two one)) {
+    my $env = get_json('/kept_one/x', 'X-Kept' => $value)->{environ} || {};
+    ok t_cmp($env->{HTTP_X_KEPT}, $value,
+             "a reused header value follows each request (X-Kept: $value)");
+}
+
+# Two requests on one keep-alive connection, then one on another: each
+# REMOTE_PORT is the client's port of its own connection.
+sub environs_on_one_connection {
+    my @paths = @_;
+    my $sock = raw_connect();
+    my $local = $sock->sockport;
+    my $last = pop @paths;
+    print $sock join('', map { "GET $_ HTTP/1.1\r\nHost: localhost:$port\r\n\r\n" }
+                         @paths),
+                "GET $last HTTP/1.1\r\nHost: localhost:$port\r\nConnection: close\r\n\r\n";
+    my $data = read_until_eof($sock, Time::HiRes::time() + 60);
+    close $sock;
+    my @envs;
+    while ((my $end = index($data, "\r\n\r\n")) >= 0) {
+        my ($len) = substr($data, 0, $end) =~ /^Content-Length:\s*(\d+)/mi;
+        last unless defined $len;
+        push @envs, decode_json_body({ status => 200,
+                                       body => substr($data, $end + 4, $len) },
+                                     'pipelined /kept_one')->{environ} || {};
+        $data = substr($data, $end + 4 + $len);
+    }
+    return ($local, @envs);
+}
+my ($port1, @first) = environs_on_one_connection('/kept_one/a', '/kept_one/b');
+my ($port2, @second) = environs_on_one_connection('/kept_one/c');
+ok t_cmp(join(' ', map { $_->{REMOTE_PORT} // 'undef' } @first),
+         "$port1 $port1",
+         'two requests of one connection: REMOTE_PORT is its client port');
+ok t_cmp(($second[0] || {})->{REMOTE_PORT}, "$port2",
+         'the next connection: REMOTE_PORT is its own client port');
+ok t_ok($port1 != $port2, '(setup) the two connections had different ports');

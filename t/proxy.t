@@ -13,9 +13,9 @@ use lib "$FindBin::Bin/lib";
 use Apache::Test;
 use Apache::TestRequest;
 use Apache::TestUtil;
-use WSLTest qw(t_ok get_json test_port);
+use WSLTest qw(t_ok get_json test_port raw_request decode_json_body);
 
-plan tests => 23, need_module 'mod_wsgi_lite.c';
+plan tests => 30, need_module 'mod_wsgi_lite.c';
 
 my $port = test_port();
 my @fwd = ('X-Forwarded-For' => '198.51.100.1, 203.0.113.7, 10.1.2.3',
@@ -55,6 +55,32 @@ $e = env('/proxy/trusted', 'X-Forwarded-Proto' => 'http');
 ok t_cmp($e->{'wsgi.url_scheme'}, 'http', 'trusted: X-Forwarded-Proto http');
 $e = env('/proxy/trusted', 'X-Forwarded-Proto' => 'gopher');
 ok t_cmp($e->{'wsgi.url_scheme'}, 'http', 'trusted: an unknown X-Forwarded-Proto is ignored');
+
+# The rules on a chain of hops and on lists, applied to the header's bytes.
+$e = env('/proxy/trusted', 'X-Forwarded-For' => '198.51.100.1, unknown, 10.0.0.1, 10.0.0.2');
+ok t_cmp($e->{REMOTE_ADDR}, 'unknown',
+         'trusted: a hop that is no IP literal is never a trusted proxy: it is the client');
+$e = env('/proxy/trusted', 'X-Forwarded-For' => "203.0.113.20,	10.0.0.9 ,10.1.1.1");
+ok t_cmp($e->{REMOTE_ADDR}, '203.0.113.20',
+         'trusted: hops separated by commas, spaces and tabs; every trusted hop skipped');
+$e = env('/proxy/trusted', 'X-Forwarded-Host' => 'first.example, second.example');
+ok t_cmp($e->{HTTP_HOST}, 'first.example',
+         'trusted: X-Forwarded-Host with a list sets HTTP_HOST to its first host');
+ok t_cmp($e->{HTTP_X_FORWARDED_HOST}, 'first.example, second.example',
+         'trusted: the listed X-Forwarded-Host stays in the environ as it came');
+my $res = raw_request("GET /proxy/trusted HTTP/1.1\r\nHost: localhost:$port\r\n"
+                      . "X-Forwarded-For: 198.51.100.30\r\nX-Forwarded-For: 10.0.0.4\r\n"
+                      . "Connection: close\r\n\r\n");
+$e = decode_json_body($res, 'two X-Forwarded-For')->{environ} || {};
+ok t_cmp($e->{REMOTE_ADDR}, '198.51.100.30',
+         'trusted: two X-Forwarded-For headers are read as one chain');
+$res = raw_request("GET /proxy/trusted HTTP/1.0\r\nX-Forwarded-Host: h10.example\r\n\r\n");
+$e = decode_json_body($res, 'HTTP/1.0 X-Forwarded-Host')->{environ} || {};
+ok t_cmp($e->{HTTP_HOST}, 'h10.example',
+         'trusted: an HTTP/1.0 request without Host gets HTTP_HOST from X-Forwarded-Host');
+$e = env('/proxy/trusted');
+ok t_ok(exists $e->{REQUEST_METHOD} && !exists $e->{HTTP_X_REAL_IP},
+        'trusted: a proxy variable given by SetEnv (HTTP_X_REAL_IP), not listed, is removed');
 
 # --- untrusted peer ----------------------------------------------------------------
 $e = env('/proxy/untrusted', @fwd);
