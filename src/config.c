@@ -706,10 +706,10 @@ const char *wsl_cmd_callable_object(cmd_parms *cmd, void *dconf,
 
 static const wsl_alias *request_alias(request_rec *r)
 {
-    wsl_request_config *rconf =
+    wsl_alias_match *match =
         ap_get_module_config(r->request_config, &wsgi_lite_module);
 
-    return rconf ? rconf->alias : NULL;
+    return match ? match->alias : NULL;
 }
 
 const char *wsl_config_callable(request_rec *r)

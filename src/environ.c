@@ -439,10 +439,10 @@ fail:
     return NULL;
 }
 
-int wsl_environ_add_handler_keys(PyObject *env, const wsl_request *req,
+int wsl_environ_add_handler_keys(PyObject *env, const wsl_call *call,
                                  const wsl_snapshot *snap)
 {
-    wsl_environ_keys *keys = req->interp->keys;
+    wsl_environ_keys *keys = call->interp->keys;
     PyObject **k = keys->key;
     char digits[24];
 
@@ -452,15 +452,15 @@ int wsl_environ_add_handler_keys(PyObject *env, const wsl_request *req,
              set_kept(env, keys, snap, WSL_SV_MW_HANDLER_SCRIPT) < 0) ||
             wsl_dict_steal(env, k[K_MW_SCRIPT_START],
                            PyUnicode_FromString(
-                               wsl_decimal(digits, req->app_start))) < 0 ||
+                               wsl_decimal(digits, call->app_start))) < 0 ||
             PyDict_SetItem(env, k[WSL_SV_MW_REQUEST_ID],
-                           req->request_id) < 0 ||
+                           call->request_id) < 0 ||
             wsl_dict_steal(env, k[K_MW_THREAD_ID],
-                       PyLong_FromLong(wsl_metrics_thread_id(req->thread)))
+                       PyLong_FromLong(wsl_metrics_thread_id(call->thread)))
             < 0 ||
             wsl_dict_steal(env, k[K_MW_THREAD_REQUESTS],
                        PyLong_FromLongLong(
-                           wsl_metrics_thread_requests(req->thread))) < 0 ||
+                           wsl_metrics_thread_requests(call->thread))) < 0 ||
             wsl_dict_steal(env, k[K_MW_TOTAL_REQUESTS],
                        PyLong_FromUnsignedLongLong(
                            wsl_metrics_total_requests())) < 0) ? -1 : 0;

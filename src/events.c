@@ -87,22 +87,22 @@ static void publish(wsl_interp *interp, request_rec *r, server_rec *s,
         call_each(interp, r, s, list, ev, event, id);
 }
 
-void wsl_events_request_started(wsl_request *req, PyObject **app,
+void wsl_events_request_started(wsl_call *call, PyObject **app,
                                 PyObject *environ)
 {
-    wsl_interp *interp = req->interp;
+    wsl_interp *interp = call->interp;
     PyObject **k = interp->pymodule->key, *event, *obj;
 
-    wsl_metrics_thread_cpu(&req->cpu_user, &req->cpu_system);
+    wsl_metrics_thread_cpu(&call->cpu_user, &call->cpu_system);
     if (!(event = PyDict_New()) ||
         wsl_dict_steal(event, k[PM_REQUEST_ID],
-            Py_NewRef(req->request_id)) < 0 ||
+            Py_NewRef(call->request_id)) < 0 ||
         wsl_dict_steal(event, k[PM_THREAD_ID],
-            PyLong_FromLong(wsl_metrics_thread_id(req->thread))) < 0 ||
+            PyLong_FromLong(wsl_metrics_thread_id(call->thread))) < 0 ||
         wsl_dict_steal(event, k[PM_DAEMON_CONNECTS], PyLong_FromLong(0)) < 0 ||
         wsl_dict_steal(event, k[PM_DAEMON_RESTARTS], PyLong_FromLong(0)) < 0 ||
         wsl_dict_steal(event, k[PM_REQUEST_START],
-            PyFloat_FromDouble(seconds(req->r->request_time))) < 0 ||
+            PyFloat_FromDouble(seconds(call->r->request_time))) < 0 ||
         /* Embedded mode: no queue, no daemon; mod_wsgi says 0.0. */
         wsl_dict_steal(event, k[PM_QUEUE_START],
             PyFloat_FromDouble(0.0)) < 0 ||
@@ -111,16 +111,16 @@ void wsl_events_request_started(wsl_request *req, PyObject **app,
         wsl_dict_steal(event, k[PM_APPLICATION_OBJECT], Py_NewRef(*app)) < 0 ||
         wsl_dict_steal(event, k[PM_REQUEST_ENVIRON], Py_NewRef(environ)) < 0 ||
         wsl_dict_steal(event, k[PM_APPLICATION_START],
-            PyFloat_FromDouble(seconds(req->app_start))) < 0 ||
+            PyFloat_FromDouble(seconds(call->app_start))) < 0 ||
         wsl_dict_steal(event, k[PM_REQUEST_DATA],
-            Py_NewRef(req->request_data)) < 0) {
-        log_failure(interp, req->r, NULL, WSL_EV_REQUEST_STARTED,
+            Py_NewRef(call->request_data)) < 0) {
+        log_failure(interp, call->r, NULL, WSL_EV_REQUEST_STARTED,
                     "building the event", NULL);
         Py_XDECREF(event);
         return;
     }
-    publish(interp, req->r, NULL, WSL_EV_REQUEST_STARTED, event,
-            req->request_id);
+    publish(interp, call->r, NULL, WSL_EV_REQUEST_STARTED, event,
+            call->request_id);
     /* A callback's wrapper stands in for the application. */
     obj = PyDict_GetItemWithError(event, k[PM_APPLICATION_OBJECT]);
     if (obj && obj != *app)
@@ -156,9 +156,9 @@ void wsl_events_response_started(wsl_interp *interp, server_rec *s,
     Py_DECREF(event);
 }
 
-void wsl_events_log_exception(wsl_request *req, const char *what)
+void wsl_events_log_exception(wsl_call *call, const char *what)
 {
-    wsl_interp *interp = req->interp;
+    wsl_interp *interp = call->interp;
     PyObject **k, *type, *value, *tb, *info = NULL, *event;
     int subscribed;
 
@@ -180,39 +180,39 @@ void wsl_events_log_exception(wsl_request *req, const char *what)
             PyErr_Clear();
         PyErr_Restore(type, value, tb);
     }
-    wsl_log_python_error(req->r, interp, what);
+    wsl_log_python_error(call->r, interp, what);
     if (!info)
         return;
     k = interp->pymodule->key;
     if (!(event = PyDict_New()) ||
         wsl_dict_steal(event, k[PM_REQUEST_ID],
-            Py_NewRef(req->request_id)) < 0 ||
+            Py_NewRef(call->request_id)) < 0 ||
         wsl_dict_steal(event, k[PM_EXCEPTION_INFO], Py_NewRef(info)) < 0 ||
         wsl_dict_steal(event, k[PM_REQUEST_DATA],
-            Py_NewRef(req->request_data)) < 0)
-        log_failure(interp, req->r, NULL, WSL_EV_REQUEST_EXCEPTION,
+            Py_NewRef(call->request_data)) < 0)
+        log_failure(interp, call->r, NULL, WSL_EV_REQUEST_EXCEPTION,
                     "building the event", NULL);
     else
-        publish(interp, req->r, NULL, WSL_EV_REQUEST_EXCEPTION, event,
-                req->request_id);
+        publish(interp, call->r, NULL, WSL_EV_REQUEST_EXCEPTION, event,
+                call->request_id);
     Py_XDECREF(event);
     Py_DECREF(info);
 }
 
 /* This request's share of its thread's CPU, as mod_wsgi reports it: no
  * more than the application's wall time in all. */
-static int add_cpu(PyObject *event, PyObject **k, const wsl_request *req,
+static int add_cpu(PyObject *event, PyObject **k, const wsl_call *call,
                    double app_time)
 {
     double user, system, total;
 
-    if (req->cpu_user < 0)
+    if (call->cpu_user < 0)
         return 0;
     wsl_metrics_thread_cpu(&user, &system);
     if (user < 0)
         return 0;
-    user = user - req->cpu_user > 0 ? user - req->cpu_user : 0;
-    system = system - req->cpu_system > 0 ? system - req->cpu_system : 0;
+    user = user - call->cpu_user > 0 ? user - call->cpu_user : 0;
+    system = system - call->cpu_system > 0 ? system - call->cpu_system : 0;
     total = user + system;
     if (total > app_time && total > 0) {
         user = user / total * app_time;
@@ -224,47 +224,47 @@ static int add_cpu(PyObject *event, PyObject **k, const wsl_request *req,
                            PyFloat_FromDouble(system)) < 0) ? -1 : 0;
 }
 
-void wsl_events_request_finished(wsl_request *req, apr_time_t finish)
+void wsl_events_request_finished(wsl_call *call, apr_time_t finish)
 {
-    wsl_interp *interp = req->interp;
+    wsl_interp *interp = call->interp;
     double app_time;
     PyObject **k, *event;
 
     if (!wsl_events_subscribed(interp))
         return;
     k = interp->pymodule->key;
-    app_time = finish > req->app_start ? seconds(finish - req->app_start)
+    app_time = finish > call->app_start ? seconds(finish - call->app_start)
                                        : 0.0;
     if (!(event = PyDict_New()) ||
         wsl_dict_steal(event, k[PM_REQUEST_ID],
-            Py_NewRef(req->request_id)) < 0 ||
+            Py_NewRef(call->request_id)) < 0 ||
         wsl_dict_steal(event, k[PM_INPUT_READS],
-            PyLong_FromLongLong(req->input_reads)) < 0 ||
+            PyLong_FromLongLong(call->input_reads)) < 0 ||
         wsl_dict_steal(event, k[PM_INPUT_LENGTH],
-            PyLong_FromLongLong(req->input_bytes)) < 0 ||
+            PyLong_FromLongLong(call->input_bytes)) < 0 ||
         wsl_dict_steal(event, k[PM_INPUT_TIME],
-            PyFloat_FromDouble(seconds(req->input_time))) < 0 ||
+            PyFloat_FromDouble(seconds(call->input_time))) < 0 ||
         wsl_dict_steal(event, k[PM_OUTPUT_LENGTH],
-            PyLong_FromLongLong(req->bytes_sent)) < 0 ||
+            PyLong_FromLongLong(call->bytes_sent)) < 0 ||
         wsl_dict_steal(event, k[PM_OUTPUT_WRITES],
-            PyLong_FromLongLong(req->output_writes)) < 0 ||
-        add_cpu(event, k, req, app_time) < 0 ||
+            PyLong_FromLongLong(call->output_writes)) < 0 ||
+        add_cpu(event, k, call, app_time) < 0 ||
         wsl_dict_steal(event, k[PM_OUTPUT_TIME],
-            PyFloat_FromDouble(seconds(req->output_time))) < 0 ||
+            PyFloat_FromDouble(seconds(call->output_time))) < 0 ||
         wsl_dict_steal(event, k[PM_APPLICATION_FINISH],
             PyFloat_FromDouble(seconds(finish))) < 0 ||
         wsl_dict_steal(event, k[PM_APPLICATION_TIME],
             PyFloat_FromDouble(app_time)) < 0
         ||
         wsl_dict_steal(event, k[PM_REQUEST_DATA],
-            Py_NewRef(req->request_data)) < 0) {
-        log_failure(interp, req->r, NULL, WSL_EV_REQUEST_FINISHED,
+            Py_NewRef(call->request_data)) < 0) {
+        log_failure(interp, call->r, NULL, WSL_EV_REQUEST_FINISHED,
                     "building the event", NULL);
         Py_XDECREF(event);
         return;
     }
-    publish(interp, req->r, NULL, WSL_EV_REQUEST_FINISHED, event,
-            req->request_id);
+    publish(interp, call->r, NULL, WSL_EV_REQUEST_FINISHED, event,
+            call->request_id);
     Py_DECREF(event);
 }
 

@@ -39,42 +39,42 @@ static int call_close(PyObject *result)
  * reading the body.  That one is the client's, as for mod_cgi: Apache maps
  * what it knows (413 over LimitRequestBody, 408, 501), and anything else,
  * such as a body cut short of its Content-Length, is a 400. */
-static int failure_status(wsl_request *req)
+static int failure_status(wsl_call *call)
 {
-    request_rec *r = req->r;
+    request_rec *r = call->r;
 
-    if (req->headers_sent) {
-        req->io_ops->discard(req);
-        req->io_ops->truncate(req);
+    if (call->headers_sent) {
+        call->io_ops->discard(call);
+        call->io_ops->truncate(call);
         return OK;
     }
-    req->io_ops->discard(req);
+    call->io_ops->discard(call);
     r->status = HTTP_OK;
     r->status_line = NULL;
-    if (req->input_error != APR_SUCCESS)
-        return ap_map_http_request_error(req->input_error,
+    if (call->input_error != APR_SUCCESS)
+        return ap_map_http_request_error(call->input_error,
                                          HTTP_BAD_REQUEST);
     return HTTP_INTERNAL_SERVER_ERROR;
 }
 
 /* The body is over, whatever happens next: a write() from close() (or
  * from a thread) must not add to a response that has ended. */
-static void end_body(wsl_request *req)
+static void end_body(wsl_call *call)
 {
-    if (wsl_guard_enter(req->guard, "the response")) {
-        req->body_done = 1;
-        wsl_guard_leave(req->guard);
+    if (wsl_guard_enter(call->guard, "the response")) {
+        call->body_done = 1;
+        wsl_guard_leave(call->guard);
     }
 }
 
 /* environ, with the keys mod_wsgi sets only for the application. */
-static PyObject *build_environ(wsl_request *req, const wsl_snapshot *snap,
+static PyObject *build_environ(wsl_call *call, const wsl_snapshot *snap,
                                PyObject *input, PyObject *errors)
 {
-    PyObject *environ = wsl_environ_build(snap, req->interp, input, errors,
-                                          req->r);
+    PyObject *environ = wsl_environ_build(snap, call->interp, input, errors,
+                                          call->r);
 
-    if (environ && wsl_environ_add_handler_keys(environ, req, snap) < 0)
+    if (environ && wsl_environ_add_handler_keys(environ, call, snap) < 0)
         Py_CLEAR(environ);
     return environ;
 }
@@ -91,11 +91,11 @@ static PyObject *build_environ(wsl_request *req, const wsl_snapshot *snap,
  * request_finished once the guard has ended, so that what the request
  * counted is final and nothing a callback keeps reaches the request.
  */
-static int run_application(wsl_request *req, const wsl_route *route,
+static int run_application(wsl_call *call, const wsl_route *route,
                            const wsl_snapshot *snap)
 {
-    request_rec *r = req->r;
-    wsl_interp *interp = req->interp;
+    request_rec *r = call->r;
+    wsl_interp *interp = call->interp;
     PyObject *app = NULL, *input = NULL, *errors = NULL, *sr = NULL;
     PyObject *environ = NULL, *result = NULL;
     apr_time_t finish = 0;
@@ -103,7 +103,7 @@ static int run_application(wsl_request *req, const wsl_route *route,
 
     /* Before the script loads: code run at its import may already ask
      * for mod_wsgi.request_data(), as under mod_wsgi. */
-    if (wsl_metrics_request_begin(req) < 0)
+    if (wsl_metrics_request_begin(call) < 0)
         return HTTP_INTERNAL_SERVER_ERROR;
     app = wsl_script_callable(r, interp, route->script, route->finfo,
                               route->callable, &load_status);
@@ -111,25 +111,25 @@ static int run_application(wsl_request *req, const wsl_route *route,
         status = load_status;
         goto done;
     }
-    if (!(req->guard = wsl_guard_new(r, req))) {
+    if (!(call->guard = wsl_guard_new(r, call))) {
         wsl_log_python_error(r, interp, "setting up the request");
         status = HTTP_INTERNAL_SERVER_ERROR;
         goto done;
     }
 
-    if ((input = wsl_input_new(req)) &&
-        (errors = wsl_log_new(interp, req->guard, r->server, APLOG_ERR)) &&
-        (sr = wsl_start_response_new(req))) {
-        req->app_start = apr_time_now();    /* mod_wsgi.script_start */
-        environ = build_environ(req, snap, input, errors);
+    if ((input = wsl_input_new(call)) &&
+        (errors = wsl_log_new(interp, call->guard, r->server, APLOG_ERR)) &&
+        (sr = wsl_start_response_new(call))) {
+        call->app_start = apr_time_now();    /* mod_wsgi.script_start */
+        environ = build_environ(call, snap, input, errors);
     }
     if (environ) {
         /* Set before any callback can hand the environ to a thread. */
-        if ((req->timed = wsl_events_subscribed(interp)))
-            wsl_events_request_started(req, &app, environ);
-        wsl_metrics_application_called(req);
+        if ((call->timed = wsl_events_subscribed(interp)))
+            wsl_events_request_started(call, &app, environ);
+        wsl_metrics_application_called(call);
         if ((result = PyObject_CallFunctionObjArgs(app, environ, sr, NULL)))
-            rc = wsl_output_result(req, result);
+            rc = wsl_output_result(call, result);
     }
 
     if (result) {
@@ -139,24 +139,24 @@ static int run_application(wsl_request *req, const wsl_route *route,
         PyObject *type, *value, *tb;
 
         PyErr_Fetch(&type, &value, &tb);
-        end_body(req);
+        end_body(call);
         if (call_close(result) < 0)
-            wsl_events_log_exception(req, "close() of the response");
+            wsl_events_log_exception(call, "close() of the response");
         if (type)
             PyErr_Restore(type, value, tb);
     }
     if (rc < 0)
-        wsl_events_log_exception(req,
+        wsl_events_log_exception(call,
                                  apr_psprintf(r->pool, "the WSGI application "
                                               "in '%s'", route->script));
     if (errors)
         wsl_log_flush(errors);
-    wsl_guard_end(req->guard);
+    wsl_guard_end(call->guard);
 
     if (rc < 0) {
-        status = failure_status(req);
+        status = failure_status(call);
     }
-    else if (req->discard_body) {
+    else if (call->discard_body) {
         /* WSGIErrorOverride: Apache answers with its ErrorDocument. */
         status = r->status;
         r->status = HTTP_OK;
@@ -165,9 +165,9 @@ static int run_application(wsl_request *req, const wsl_route *route,
     if (environ && wsl_events_subscribed(interp)) {
         /* mod_wsgi's request_finished comes after the last byte, and its
          * output_time counts the last pass. */
-        wsl_io_apache_send_pending_now(req);
+        wsl_io_apache_send_pending_now(call);
         finish = apr_time_now();
-        wsl_events_request_finished(req, finish);
+        wsl_events_request_finished(call, finish);
     }
 
     Py_XDECREF(result);
@@ -175,12 +175,12 @@ static int run_application(wsl_request *req, const wsl_route *route,
     Py_XDECREF(sr);
     Py_XDECREF(errors);
     Py_XDECREF(input);
-    wsl_io_apache_done(req);
-    wsl_guard_unref(req->guard);
-    req->guard = NULL;
+    wsl_io_apache_done(call);
+    wsl_guard_unref(call->guard);
+    call->guard = NULL;
 done:
     Py_XDECREF(app);
-    wsl_metrics_request_end(req, finish ? finish : apr_time_now());
+    wsl_metrics_request_end(call, finish ? finish : apr_time_now());
     return status;
 }
 
@@ -231,7 +231,7 @@ int wsl_handler(request_rec *r)
     wsl_route route;
     const wsl_snapshot *snap;
     wsl_interp *interp;
-    wsl_request req;
+    wsl_call call;
     apr_status_t rv;
     int status;
 
@@ -280,20 +280,20 @@ int wsl_handler(request_rec *r)
                              route.callable, route.handler_script);
     if (!(interp = wsl_interp_enter(r, route.group)))
         return HTTP_INTERNAL_SERVER_ERROR;
-    memset(&req, 0, sizeof(req));
-    req.r = r;
-    req.pool = r->pool;
-    req.server = r->server;
-    req.uri = r->uri;
-    req.head_only = r->header_only;
-    req.body_length = r->remaining > 0 ? r->remaining : -1;
-    req.interp = interp;
-    req.content_length = -1;
-    req.cpu_user = req.cpu_system = -1;  /* unknown until request_started */
-    req.error_override = wsl_config_flag(dconf->error_override, 0);
-    wsl_io_apache_attach(&req, r);
-    status = run_application(&req, &route, snap);
+    memset(&call, 0, sizeof(call));
+    call.r = r;
+    call.pool = r->pool;
+    call.server = r->server;
+    call.uri = r->uri;
+    call.head_only = r->header_only;
+    call.body_length = r->remaining > 0 ? r->remaining : -1;
+    call.interp = interp;
+    call.content_length = -1;
+    call.cpu_user = call.cpu_system = -1;  /* unknown until request_started */
+    call.error_override = wsl_config_flag(dconf->error_override, 0);
+    wsl_io_apache_attach(&call, r);
+    status = run_application(&call, &route, snap);
     wsl_interp_leave();
-    wsl_io_apache_send_pending(&req);
+    wsl_io_apache_send_pending(&call);
     return status;
 }

@@ -1,7 +1,7 @@
 /*
  * input.c: wsgi.input, the request body streamed from the server (PEP
  * 3333 "Input and Error Streams") through the I/O seam's read
- * (req->io_ops, wsl.h; io_apache.c pulls it through Apache's input
+ * (call->io_ops, wsl.h; io_apache.c pulls it through Apache's input
  * filters, the GIL released while Apache waits on the client).
  *
  * Nothing is read up front: each call pulls what it needs.  Apache's HTTP
@@ -52,7 +52,7 @@ static int bytes_resize(PyObject **bytes, Py_ssize_t size)
 
 /* Enter the guard: the handler's request state, or NULL with
  * RuntimeError set. */
-static wsl_request *input_enter(wsl_py_input *self)
+static wsl_call *input_enter(wsl_py_input *self)
 {
     if (!wsl_guard_enter(self->guard, "wsgi.input"))
         return NULL;
@@ -72,7 +72,7 @@ static void input_leave(wsl_py_input *self)
  * some bytes are there (readline() must not wait for data the client may
  * only send after it has seen a reply).
  */
-static Py_ssize_t read_from_server(wsl_py_input *self, wsl_request *req,
+static Py_ssize_t read_from_server(wsl_py_input *self, wsl_call *call,
                                    char *dst, apr_size_t want, int fill)
 {
     apr_size_t got = 0;
@@ -83,15 +83,15 @@ static Py_ssize_t read_from_server(wsl_py_input *self, wsl_request *req,
         return 0;
     /* request_finished's input_reads and input_length (the I/O counts
      * input_time). */
-    req->input_reads++;
-    rv = req->io_ops->read(req, dst, want, fill, &got, &eos);
-    req->input_bytes += (apr_int64_t)got;
+    call->input_reads++;
+    rv = call->io_ops->read(call, dst, want, fill, &got, &eos);
+    call->input_bytes += (apr_int64_t)got;
 
     if (rv != APR_SUCCESS) {
         char msg[120];
 
-        if (req->input_error == APR_SUCCESS)
-            req->input_error = rv;
+        if (call->input_error == APR_SUCCESS)
+            call->input_error = rv;
         self->eof = 1;
         PyErr_Format(PyExc_OSError, "error reading the request body: %s",
                      apr_strerror(rv, msg, sizeof(msg)));
@@ -116,7 +116,7 @@ static size_t take_buffered(wsl_py_input *self, char *dst, size_t want)
 
 /* read(size=-1): all of the rest, or exactly size bytes unless the body
  * ends first. */
-static PyObject *read_body(wsl_py_input *self, wsl_request *req,
+static PyObject *read_body(wsl_py_input *self, wsl_call *call,
                            Py_ssize_t size)
 {
     Py_ssize_t have, got, cap;
@@ -125,7 +125,7 @@ static PyObject *read_body(wsl_py_input *self, wsl_request *req,
     if (size < 0) {
         /* Content-Length, when known, sizes the object right away; but a
          * client's say-so allocates no more than WSL_READ_TRUST up front. */
-        apr_off_t expect = req->body_length;
+        apr_off_t expect = call->body_length;
 
         if (expect <= 0)
             expect = WSL_READ_BLOCK;
@@ -148,7 +148,7 @@ static PyObject *read_body(wsl_py_input *self, wsl_request *req,
             if (bytes_resize(&result, cap) < 0)
                 return NULL;
         }
-        got = read_from_server(self, req, PyBytes_AS_STRING(result) + have,
+        got = read_from_server(self, call, PyBytes_AS_STRING(result) + have,
                                (apr_size_t)(cap - have), 1);
         if (got < 0) {
             Py_DECREF(result);
@@ -166,19 +166,19 @@ static PyObject *read_body(wsl_py_input *self, wsl_request *req,
 static PyObject *input_read(wsl_py_input *self, PyObject *args)
 {
     Py_ssize_t size = -1;
-    wsl_request *req;
+    wsl_call *call;
     PyObject *result;
 
     if (!PyArg_ParseTuple(args, "|n:read", &size) ||
-        !(req = input_enter(self)))
+        !(call = input_enter(self)))
         return NULL;
-    result = read_body(self, req, size);
+    result = read_body(self, call, size);
     input_leave(self);
     return result;
 }
 
 /* Make sure the buffer holds a newline, `limit` bytes, or the end. */
-static int fill_line(wsl_py_input *self, wsl_request *req, Py_ssize_t limit)
+static int fill_line(wsl_py_input *self, wsl_call *call, Py_ssize_t limit)
 {
     for (;;) {
         size_t avail = self->len - self->pos;
@@ -203,7 +203,7 @@ static int fill_line(wsl_py_input *self, wsl_request *req, Py_ssize_t limit)
             self->buf = nbuf;
             self->cap = ncap;
         }
-        got = read_from_server(self, req, self->buf + self->len,
+        got = read_from_server(self, call, self->buf + self->len,
                                self->cap - self->len, 0);
         if (got < 0)
             return -1;
@@ -212,13 +212,13 @@ static int fill_line(wsl_py_input *self, wsl_request *req, Py_ssize_t limit)
 }
 
 /* One line, inside the guard. */
-static PyObject *read_line(wsl_py_input *self, wsl_request *req,
+static PyObject *read_line(wsl_py_input *self, wsl_call *call,
                            Py_ssize_t limit)
 {
     const char *start, *nl;
     size_t n;
 
-    if (fill_line(self, req, limit) < 0)
+    if (fill_line(self, call, limit) < 0)
         return NULL;
     start = self->buf + self->pos;
     n = self->len - self->pos;
@@ -232,12 +232,12 @@ static PyObject *read_line(wsl_py_input *self, wsl_request *req,
 
 static PyObject *readline_limit(wsl_py_input *self, Py_ssize_t limit)
 {
-    wsl_request *req = input_enter(self);
+    wsl_call *call = input_enter(self);
     PyObject *line;
 
-    if (!req)
+    if (!call)
         return NULL;
-    line = read_line(self, req, limit);
+    line = read_line(self, call, limit);
     input_leave(self);
     return line;
 }
@@ -257,7 +257,7 @@ static PyObject *input_readline(wsl_py_input *self, PyObject *args)
 
 /* All lines in one call, so another thread's read cannot fall between
  * two of them. */
-static PyObject *read_lines(wsl_py_input *self, wsl_request *req,
+static PyObject *read_lines(wsl_py_input *self, wsl_call *call,
                             Py_ssize_t hint)
 {
     Py_ssize_t total = 0;
@@ -265,7 +265,7 @@ static PyObject *read_lines(wsl_py_input *self, wsl_request *req,
 
     if (!(lines = PyList_New(0)))
         return NULL;
-    while ((line = read_line(self, req, -1))) {
+    while ((line = read_line(self, call, -1))) {
         Py_ssize_t n = PyBytes_GET_SIZE(line);
 
         if (n == 0 || PyList_Append(lines, line) < 0) {
@@ -287,13 +287,13 @@ static PyObject *read_lines(wsl_py_input *self, wsl_request *req,
 static PyObject *input_readlines(wsl_py_input *self, PyObject *args)
 {
     Py_ssize_t hint = -1;
-    wsl_request *req;
+    wsl_call *call;
     PyObject *lines;
 
     if (!PyArg_ParseTuple(args, "|n:readlines", &hint) ||
-        !(req = input_enter(self)))
+        !(call = input_enter(self)))
         return NULL;
-    lines = read_lines(self, req, hint);
+    lines = read_lines(self, call, hint);
     input_leave(self);
     return lines;
 }
@@ -348,14 +348,14 @@ PyType_Spec wsl_py_input_spec = {
     .slots = input_slots,
 };
 
-PyObject *wsl_input_new(wsl_request *req)
+PyObject *wsl_input_new(wsl_call *call)
 {
     wsl_py_input *self = PyObject_New(wsl_py_input,
-                                      wsl_type(req->interp, WSL_TYPE_INPUT));
+                                      wsl_type(call->interp, WSL_TYPE_INPUT));
 
     if (!self)
         return NULL;
-    self->guard = wsl_guard_ref(req->guard);
+    self->guard = wsl_guard_ref(call->guard);
     self->buf = NULL;
     self->pos = self->len = self->cap = 0;
     self->eof = 0;

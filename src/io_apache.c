@@ -77,12 +77,12 @@ static void release_held(wsl_io *io)
         Py_DECREF(io->held[--io->nheld]);
 }
 
-static void set_response(wsl_request *req, int status,
+static void set_response(wsl_call *call, int status,
                          const char *status_line, const wsl_header *headers,
                          int nheaders, const char *content_type,
                          int close_connection)
 {
-    wsl_io *io = req->io;
+    wsl_io *io = call->io;
     request_rec *r = io->r;
     apr_table_t *out;
     int i;
@@ -107,10 +107,10 @@ static void set_response(wsl_request *req, int status,
         r->connection->keepalive = AP_CONN_CLOSE;
 }
 
-static int append(wsl_request *req, const char *data, apr_size_t len,
+static int append(wsl_call *call, const char *data, apr_size_t len,
                   PyObject *owner)
 {
-    wsl_io *io = req->io;
+    wsl_io *io = call->io;
 
     if (!owner) {
         apr_brigade_write(io->bb, NULL, NULL, data, len);
@@ -129,10 +129,10 @@ static apr_status_t close_fd(void *data)
     return APR_SUCCESS;
 }
 
-static int append_file(wsl_request *req, int fd, apr_off_t offset,
+static int append_file(wsl_call *call, int fd, apr_off_t offset,
                        apr_off_t length)
 {
-    wsl_io *io = req->io;
+    wsl_io *io = call->io;
     request_rec *r = io->r;
     core_dir_config *core = ap_get_core_module_config(r->per_dir_config);
     const wsl_dir_config *dconf =
@@ -170,20 +170,20 @@ static int append_file(wsl_request *req, int fd, apr_off_t offset,
 /* Pass the brigade on; the caller holds no GIL.  A failure means the
  * client is gone (or a filter gave up): stop producing, nothing to
  * report beyond an info entry. */
-static void pass(wsl_request *req)
+static void pass(wsl_call *call)
 {
-    wsl_io *io = req->io;
-    apr_time_t start = req->timed ? apr_time_now() : 0;
+    wsl_io *io = call->io;
+    apr_time_t start = call->timed ? apr_time_now() : 0;
     apr_status_t rv;
 
-    req->headers_sent = 1;
+    call->headers_sent = 1;
     rv = ap_pass_brigade(io->r->output_filters, io->bb);
     apr_brigade_cleanup(io->bb);
     /* request_finished's output_time: only measured for a subscriber. */
-    if (req->timed)
-        req->output_time += apr_time_now() - start;
-    if (rv != APR_SUCCESS && !req->aborted) {
-        req->aborted = 1;
+    if (call->timed)
+        call->output_time += apr_time_now() - start;
+    if (rv != APR_SUCCESS && !call->aborted) {
+        call->aborted = 1;
         ap_log_rerror(APLOG_MARK, APLOG_INFO, rv, io->r,
                       "WSL00031: client went away while sending the "
                       "response for '%s'", io->r->uri);
@@ -192,32 +192,32 @@ static void pass(wsl_request *req)
 
 /* Pass the brigade on with the GIL released around it, then drop what it
  * held. */
-static void pass_released(wsl_request *req)
+static void pass_released(wsl_call *call)
 {
-    wsl_io *io = req->io;
+    wsl_io *io = call->io;
     PyThreadState *ts;
 
     if (APR_BRIGADE_EMPTY(io->bb))
         return;
     ts = wsl_gil_release();
-    pass(req);
+    pass(call);
     wsl_gil_reacquire(ts);
     release_held(io);
 }
 
-static void send_body(wsl_request *req, int flush)
+static void send_body(wsl_call *call, int flush)
 {
-    wsl_io *io = req->io;
+    wsl_io *io = call->io;
 
     if (flush && !APR_BRIGADE_EMPTY(io->bb))
         APR_BRIGADE_INSERT_TAIL(io->bb,
             apr_bucket_flush_create(io->bb->bucket_alloc));
-    pass_released(req);
+    pass_released(call);
 }
 
-static void finish(wsl_request *req)
+static void finish(wsl_call *call)
 {
-    wsl_io *io = req->io;
+    wsl_io *io = call->io;
 
     /* Flush, or the core output filter keeps a small response back until
      * Apache has looked for a pipelined request: the client, which waits
@@ -230,31 +230,31 @@ static void finish(wsl_request *req)
     APR_BRIGADE_INSERT_TAIL(io->bb,
                             apr_bucket_eos_create(io->bb->bucket_alloc));
     if (io->nheld)
-        pass_released(req);
+        pass_released(call);
     else
         io->send_pending = 1;
 }
 
 /* An error bucket stops the chunk filter from writing the last chunk (as
  * mod_proxy does for a broken backend), and the connection is closed. */
-static void truncate_response(wsl_request *req)
+static void truncate_response(wsl_call *call)
 {
-    wsl_io *io = req->io;
+    wsl_io *io = call->io;
 
     io->r->connection->keepalive = AP_CONN_CLOSE;
-    if (req->aborted)
+    if (call->aborted)
         return;
     APR_BRIGADE_INSERT_TAIL(io->bb,
         ap_bucket_error_create(HTTP_BAD_GATEWAY, NULL, io->r->pool,
                                io->bb->bucket_alloc));
     APR_BRIGADE_INSERT_TAIL(io->bb,
                             apr_bucket_eos_create(io->bb->bucket_alloc));
-    pass_released(req);
+    pass_released(call);
 }
 
-static void discard(wsl_request *req)
+static void discard(wsl_call *call)
 {
-    wsl_io *io = req->io;
+    wsl_io *io = call->io;
 
     apr_brigade_cleanup(io->bb);
     release_held(io);
@@ -266,11 +266,11 @@ static void discard(wsl_request *req)
  * anyway); without, it returns as soon as some data came (readline() must
  * not wait for more than the client has sent: a client may only send
  * after it has seen a reply). */
-static apr_status_t read_body(wsl_request *req, char *dst, apr_size_t want,
+static apr_status_t read_body(wsl_call *call, char *dst, apr_size_t want,
                               int fill, apr_size_t *got, int *eos)
 {
-    wsl_io *io = req->io;
-    apr_time_t start = req->timed ? apr_time_now() : 0;
+    wsl_io *io = call->io;
+    apr_time_t start = call->timed ? apr_time_now() : 0;
     apr_status_t rv;
     PyThreadState *ts;
 
@@ -296,16 +296,16 @@ static apr_status_t read_body(wsl_request *req, char *dst, apr_size_t want,
     } while (rv == APR_SUCCESS && !*eos && *got < want && (fill || !*got));
     /* request_finished's input_time, for a subscriber: the wait on the
      * client, not on the GIL after it. */
-    if (req->timed)
-        req->input_time += apr_time_now() - start;
+    if (call->timed)
+        call->input_time += apr_time_now() - start;
     wsl_gil_reacquire(ts);
     return rv;
 }
 
-static void log_request(wsl_request *req, int level, apr_status_t rv,
+static void log_request(wsl_call *call, int level, apr_status_t rv,
                         const char *message)
 {
-    ap_log_rerror(APLOG_MARK, level, rv, req->io->r, "%s", message);
+    ap_log_rerror(APLOG_MARK, level, rv, call->io->r, "%s", message);
 }
 
 static const wsl_io_ops apache_ops = {
@@ -313,37 +313,37 @@ static const wsl_io_ops apache_ops = {
     discard, read_body, log_request,
 };
 
-int wsl_io_apache_attach(wsl_request *req, request_rec *r)
+int wsl_io_apache_attach(wsl_call *call, request_rec *r)
 {
     wsl_io *io = apr_pcalloc(r->pool, sizeof(*io));
 
     io->r = r;
     io->bb = apr_brigade_create(r->pool, r->connection->bucket_alloc);
     io->in = apr_brigade_create(r->pool, r->connection->bucket_alloc);
-    req->io = io;
-    req->io_ops = &apache_ops;
+    call->io = io;
+    call->io_ops = &apache_ops;
     return 0;
 }
 
-void wsl_io_apache_send_pending(wsl_request *req)
+void wsl_io_apache_send_pending(wsl_call *call)
 {
-    if (!req->io->send_pending)
+    if (!call->io->send_pending)
         return;
-    req->io->send_pending = 0;
-    pass(req);
+    call->io->send_pending = 0;
+    pass(call);
 }
 
-void wsl_io_apache_send_pending_now(wsl_request *req)
+void wsl_io_apache_send_pending_now(wsl_call *call)
 {
-    if (!req->io->send_pending)
+    if (!call->io->send_pending)
         return;
-    req->io->send_pending = 0;
-    pass_released(req);
+    call->io->send_pending = 0;
+    pass_released(call);
 }
 
-void wsl_io_apache_done(wsl_request *req)
+void wsl_io_apache_done(wsl_call *call)
 {
-    wsl_io *io = req->io;
+    wsl_io *io = call->io;
 
     release_held(io);
     PyMem_Free(io->held);

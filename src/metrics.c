@@ -36,7 +36,7 @@ struct wsl_thread_info {
                                  * its index in proc.threads + 1 */
     /* Applications called on this thread; written by it alone. */
     _Atomic(apr_int64_t) request_count;
-    PyObject *request_data;     /* the running request's (its wsl_request
+    PyObject *request_data;     /* the running request's (its wsl_call
                                  * holds the reference); NULL in between */
 };
 
@@ -206,44 +206,44 @@ static PyObject *active_requests(wsl_interp *interp)
     return dict && PyDict_Check(dict) ? dict : NULL;
 }
 
-int wsl_metrics_request_begin(wsl_request *req)
+int wsl_metrics_request_begin(wsl_call *call)
 {
-    request_rec *r = req->r;
+    request_rec *r = call->r;
     wsl_thread_info *t = this_thread();
     PyObject *active;
 
     if (!t) {
         PyErr_NoMemory();
-        wsl_log_python_error(r, req->interp, "setting up the request");
+        wsl_log_python_error(r, call->interp, "setting up the request");
         return -1;
     }
     /* r->log_id: made by the handler before it took the GIL. */
-    req->request_id = r->log_id
+    call->request_id = r->log_id
         ? PyUnicode_DecodeLatin1(r->log_id, strlen(r->log_id), NULL)
         : PyUnicode_FromFormat("%llu",
                                (unsigned long long)next_request_id());
-    if (!req->request_id || !(req->request_data = PyDict_New())) {
-        Py_CLEAR(req->request_id);
-        wsl_log_python_error(r, req->interp, "setting up the request");
+    if (!call->request_id || !(call->request_data = PyDict_New())) {
+        Py_CLEAR(call->request_id);
+        wsl_log_python_error(r, call->interp, "setting up the request");
         return -1;
     }
-    if ((active = active_requests(req->interp)) &&
-        PyDict_SetItem(active, req->request_id, req->request_data) < 0)
-        wsl_log_python_error(r, req->interp,
+    if ((active = active_requests(call->interp)) &&
+        PyDict_SetItem(active, call->request_id, call->request_data) < 0)
+        wsl_log_python_error(r, call->interp,
                              "adding the request to "
                              "mod_wsgi.active_requests");
-    req->thread = t;
-    req->outer_request_data = t->request_data;
-    t->request_data = req->request_data;
+    call->thread = t;
+    call->outer_request_data = t->request_data;
+    t->request_data = call->request_data;
     pthread_mutex_lock(&proc_lock);
     utilization(apr_time_now(), 1, NULL);
     pthread_mutex_unlock(&proc_lock);
     return 0;
 }
 
-void wsl_metrics_application_called(wsl_request *req)
+void wsl_metrics_application_called(wsl_call *call)
 {
-    atomic_fetch_add_explicit(&req->thread->request_count, 1,
+    atomic_fetch_add_explicit(&call->thread->request_count, 1,
                               memory_order_relaxed);
 }
 
@@ -279,27 +279,27 @@ static void record_times(apr_time_t request_start, apr_time_t app_start,
     count_in_bucket(sample.application_buckets, application);
 }
 
-void wsl_metrics_request_end(wsl_request *req, apr_time_t finish)
+void wsl_metrics_request_end(wsl_call *call, apr_time_t finish)
 {
-    wsl_thread_info *t = req->thread;
+    wsl_thread_info *t = call->thread;
     PyObject *active;
 
     if (!t)
         return;
-    if ((active = active_requests(req->interp)) &&
-        PyDict_DelItem(active, req->request_id) < 0)
+    if ((active = active_requests(call->interp)) &&
+        PyDict_DelItem(active, call->request_id) < 0)
         PyErr_Clear();      /* the application took it out itself */
-    t->request_data = req->outer_request_data;
-    Py_CLEAR(req->request_data);
-    Py_CLEAR(req->request_id);
+    t->request_data = call->outer_request_data;
+    Py_CLEAR(call->request_data);
+    Py_CLEAR(call->request_id);
     pthread_mutex_lock(&proc_lock);
-    if (sample.enabled && req->app_start)
-        record_times(req->r->request_time, req->app_start, finish);
+    if (sample.enabled && call->app_start)
+        record_times(call->r->request_time, call->app_start, finish);
     if (sample.thread_buckets && t->thread_id <= sample.threads_max)
         sample.thread_buckets[t->thread_id - 1]++;
     utilization(finish, -1, NULL);
     pthread_mutex_unlock(&proc_lock);
-    req->thread = NULL;
+    call->thread = NULL;
 }
 
 int wsl_metrics_thread_id(const wsl_thread_info *thread)

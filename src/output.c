@@ -1,7 +1,7 @@
 /*
  * output.c: the response body, from the application's iterable to the
  * server (PEP 3333 "Buffering and Streaming"), through the I/O seam
- * (req->io_ops, wsl.h): what goes out and when is decided here, how is
+ * (call->io_ops, wsl.h): what goes out and when is decided here, how is
  * the I/O's business (io_apache.c in embedded mode).
  *
  * Small body chunks are copied; large ones are handed over with the bytes
@@ -40,23 +40,23 @@
 
 /* Bytes of `len` that still fit in the app's Content-Length; logs the
  * first overrun (PEP 3333: a server must not send more than it said). */
-static apr_size_t clamp_to_length(wsl_request *req, apr_size_t len)
+static apr_size_t clamp_to_length(wsl_call *call, apr_size_t len)
 {
     apr_off_t room;
 
-    if (req->content_length < 0)
+    if (call->content_length < 0)
         return len;
-    room = req->content_length - req->bytes_sent;
+    room = call->content_length - call->bytes_sent;
     if ((apr_off_t)len <= room)
         return len;
-    if (!req->overflow_logged) {
-        req->overflow_logged = 1;
-        req->io_ops->log(req, APLOG_ERR, 0,
-                         apr_psprintf(req->pool, "WSL00030: the application "
+    if (!call->overflow_logged) {
+        call->overflow_logged = 1;
+        call->io_ops->log(call, APLOG_ERR, 0,
+                         apr_psprintf(call->pool, "WSL00030: the application "
                                       "for '%s' returned more body than its "
                                       "Content-Length of %" APR_OFF_T_FMT
-                                      "; the excess was not sent", req->uri,
-                                      req->content_length));
+                                      "; the excess was not sent", call->uri,
+                                      call->content_length));
     }
     return room > 0 ? (apr_size_t)room : 0;
 }
@@ -66,7 +66,7 @@ static apr_size_t clamp_to_length(wsl_request *req, apr_size_t len)
  * coalesce); a large one is handed over with its bytes object, which the
  * I/O holds until it is sent.  0, or -1 with an exception set.
  */
-static int append_bytes(wsl_request *req, PyObject *bytes)
+static int append_bytes(wsl_call *call, PyObject *bytes)
 {
     apr_size_t len;
 
@@ -75,89 +75,89 @@ static int append_bytes(wsl_request *req, PyObject *bytes)
                      "iterable of bytes, got %s", Py_TYPE(bytes)->tp_name);
         return -1;
     }
-    if (!req->status_set && PyBytes_GET_SIZE(bytes)) {
+    if (!call->status_set && PyBytes_GET_SIZE(bytes)) {
         PyErr_SetString(PyExc_RuntimeError, "response body produced before "
                         "start_response() was called");
         return -1;
     }
     if (PyBytes_GET_SIZE(bytes))
-        req->output_writes++;       /* request_finished's output_writes */
-    if (req->discard_body)
+        call->output_writes++;       /* request_finished's output_writes */
+    if (call->discard_body)
         return 0;
-    len = clamp_to_length(req, (apr_size_t)PyBytes_GET_SIZE(bytes));
+    len = clamp_to_length(call, (apr_size_t)PyBytes_GET_SIZE(bytes));
     if (!len)
         return 0;
-    if (req->io_ops->append(req, PyBytes_AS_STRING(bytes), len,
+    if (call->io_ops->append(call, PyBytes_AS_STRING(bytes), len,
                             len < WSL_COPY_MAX ? NULL : bytes) < 0)
         return -1;
     if (len >= WSL_COPY_MAX)
-        req->borrowed++;
-    req->bytes_sent += len;
-    req->pending += len;
+        call->borrowed++;
+    call->bytes_sent += len;
+    call->pending += len;
     return 0;
 }
 
 /* The application's Content-Length has been sent in full: iterating on
  * would only produce bytes to throw away (or never end: a file wrapper
  * over /dev/zero). */
-static int length_reached(const wsl_request *req)
+static int length_reached(const wsl_call *call)
 {
-    return req->content_length >= 0 &&
-           req->bytes_sent >= req->content_length;
+    return call->content_length >= 0 &&
+           call->bytes_sent >= call->content_length;
 }
 
 /* Send what was appended since the last send. */
-static void send_appended(wsl_request *req, int flush)
+static void send_appended(wsl_call *call, int flush)
 {
-    req->pending = 0;
-    req->borrowed = 0;
-    req->io_ops->send(req, flush);
+    call->pending = 0;
+    call->borrowed = 0;
+    call->io_ops->send(call, flush);
 }
 
-int wsl_output_write(wsl_request *req, PyObject *bytes)
+int wsl_output_write(wsl_call *call, PyObject *bytes)
 {
-    if (req->body_done) {
+    if (call->body_done) {
         PyErr_SetString(PyExc_RuntimeError, "write() called after the "
                         "response body ended");
         return -1;
     }
-    if (req->aborted)
+    if (call->aborted)
         return 0;
-    if (append_bytes(req, bytes) < 0)
+    if (append_bytes(call, bytes) < 0)
         return -1;
-    send_appended(req, 1);
+    send_appended(call, 1);
     return 0;
 }
 
 /* End of body: EOS, checks against Content-Length.  Inside the guard. */
-static int output_finish(wsl_request *req)
+static int output_finish(wsl_call *call)
 {
-    req->body_done = 1;
-    if (!req->status_set) {
+    call->body_done = 1;
+    if (!call->status_set) {
         PyErr_SetString(PyExc_RuntimeError,
                         "the application never called start_response()");
         return -1;
     }
-    if (req->aborted || req->discard_body)
+    if (call->aborted || call->discard_body)
         return 0;
-    if (req->content_length >= 0 && req->bytes_sent < req->content_length &&
-        !req->head_only) {
-        req->io_ops->log(req, APLOG_ERR, 0,
-                         apr_psprintf(req->pool, "WSL00032: the application "
+    if (call->content_length >= 0 && call->bytes_sent < call->content_length &&
+        !call->head_only) {
+        call->io_ops->log(call, APLOG_ERR, 0,
+                         apr_psprintf(call->pool, "WSL00032: the application "
                                       "for '%s' returned %" APR_OFF_T_FMT
                                       " bytes, less than its Content-Length "
                                       "of %" APR_OFF_T_FMT "; closing the "
-                                      "connection", req->uri,
-                                      req->bytes_sent, req->content_length));
+                                      "connection", call->uri,
+                                      call->bytes_sent, call->content_length));
         /* What was produced goes out first, without the end of the body,
          * so that Apache's content-length filter leaves the application's
          * header alone (given the whole body in one brigade it would count
          * it and send a consistent, complete-looking response). */
-        send_appended(req, 1);
-        req->io_ops->truncate(req);
+        send_appended(call, 1);
+        call->io_ops->truncate(call);
         return 0;
     }
-    req->io_ops->finish(req);
+    call->io_ops->finish(call);
     return 0;
 }
 
@@ -207,29 +207,29 @@ not_a_file:
 
 /* Hand real_file's descriptor to the I/O, inside the guard: 1 if done,
  * 0 if the wrapper must be iterated instead. */
-static int output_file(wsl_request *req, int fd, apr_off_t offset,
+static int output_file(wsl_call *call, int fd, apr_off_t offset,
                        apr_off_t size)
 {
     apr_off_t length = size - offset;
 
     /* The I/O owns fd from here on, and closes it with the request. */
-    if (!req->status_set || req->aborted || req->body_done) {
-        req->io_ops->append_file(req, fd, 0, 0);
+    if (!call->status_set || call->aborted || call->body_done) {
+        call->io_ops->append_file(call, fd, 0, 0);
         return 0;
     }
-    if (req->discard_body) {
-        req->io_ops->append_file(req, fd, 0, 0);
+    if (call->discard_body) {
+        call->io_ops->append_file(call, fd, 0, 0);
         return 1;
     }
     /* Sending part of a file by setting Content-Length is legitimate
      * (PEP 3333 asks the server to honour it), so no overrun is logged. */
-    if (req->content_length >= 0 &&
-        length > req->content_length - req->bytes_sent)
-        length = req->content_length - req->bytes_sent;
-    if (req->io_ops->append_file(req, fd, offset, length) < 0)
+    if (call->content_length >= 0 &&
+        length > call->content_length - call->bytes_sent)
+        length = call->content_length - call->bytes_sent;
+    if (call->io_ops->append_file(call, fd, offset, length) < 0)
         return 0;
     if (length > 0)
-        req->bytes_sent += length;
+        call->bytes_sent += length;
     return 1;
 }
 
@@ -239,15 +239,15 @@ static int output_file(wsl_request *req, int fd, apr_off_t offset,
  * large items it points into are held (hold()), so another thread that
  * empties the list while Apache sends it changes nothing on the wire.
  */
-static int output_sequence(wsl_request *req, PyObject *seq)
+static int output_sequence(wsl_call *call, PyObject *seq)
 {
     Py_ssize_t i;
 
     for (i = 0; i < PySequence_Fast_GET_SIZE(seq); i++) {
-        if (append_bytes(req, PySequence_Fast_GET_ITEM(seq, i)) < 0)
+        if (append_bytes(call, PySequence_Fast_GET_ITEM(seq, i)) < 0)
             return -1;
     }
-    return output_finish(req);
+    return output_finish(call);
 }
 
 /*
@@ -271,7 +271,7 @@ static int output_sequence(wsl_request *req, PyObject *seq)
  * CPU; the memory held is the application's own chunks, for one write. */
 #define WSL_BORROW_MAX (1024 * 1024)
 
-static int output_iterator(wsl_request *req, PyObject *result)
+static int output_iterator(wsl_call *call, PyObject *result)
 {
     PyObject *iter = PyObject_GetIter(result), *item;
     apr_time_t before, after;
@@ -287,69 +287,69 @@ static int output_iterator(wsl_request *req, PyObject *result)
         if (!item)
             break;
         after = apr_time_now();
-        if (!wsl_guard_enter(req->guard, "the response iterable")) {
+        if (!wsl_guard_enter(call->guard, "the response iterable")) {
             Py_DECREF(item);
             break;
         }
-        if (append_bytes(req, item) < 0) {
-            wsl_guard_leave(req->guard);
+        if (append_bytes(call, item) < 0) {
+            wsl_guard_leave(call->guard);
             Py_DECREF(item);
             break;
         }
         flush = PyBytes_GET_SIZE(item) == 0 ||
-                (first && req->pending) || after - before > WSL_SLOW_CHUNK;
+                (first && call->pending) || after - before > WSL_SLOW_CHUNK;
         Py_DECREF(item);
-        if (req->pending)
+        if (call->pending)
             first = 0;
-        if (flush || req->borrowed >= WSL_HELD_MAX ||
-            req->pending >= (req->borrowed ? WSL_BORROW_MAX
+        if (flush || call->borrowed >= WSL_HELD_MAX ||
+            call->pending >= (call->borrowed ? WSL_BORROW_MAX
                                            : WSL_COALESCE_MAX))
-            send_appended(req, flush);
-        done = req->aborted || length_reached(req);
-        wsl_guard_leave(req->guard);
+            send_appended(call, flush);
+        done = call->aborted || length_reached(call);
+        wsl_guard_leave(call->guard);
     }
     Py_DECREF(iter);
-    if (!wsl_guard_enter(req->guard, "the response iterable"))
+    if (!wsl_guard_enter(call->guard, "the response iterable"))
         return -1;
     if (PyErr_Occurred()) {
         /* What is in the brigade is never sent (the handler answers 500
          * or truncates), and write() must not add to it. */
-        req->body_done = 1;
-        req->io_ops->discard(req);
+        call->body_done = 1;
+        call->io_ops->discard(call);
         rc = -1;
     }
     else {
-        rc = output_finish(req);
+        rc = output_finish(call);
     }
-    wsl_guard_leave(req->guard);
+    wsl_guard_leave(call->guard);
     return rc;
 }
 
-int wsl_output_result(wsl_request *req, PyObject *result)
+int wsl_output_result(wsl_call *call, PyObject *result)
 {
     int rc;
 
     if (PyList_CheckExact(result) || PyTuple_CheckExact(result)) {
-        if (!wsl_guard_enter(req->guard, "the response"))
+        if (!wsl_guard_enter(call->guard, "the response"))
             return -1;
-        rc = output_sequence(req, result);
-        wsl_guard_leave(req->guard);
+        rc = output_sequence(call, result);
+        wsl_guard_leave(call->guard);
         return rc;
     }
     /* This interpreter's type: each has its own (wsl.h). */
-    if (Py_TYPE(result) == wsl_type(req->interp, WSL_TYPE_FILE_WRAPPER)) {
+    if (Py_TYPE(result) == wsl_type(call->interp, WSL_TYPE_FILE_WRAPPER)) {
         apr_off_t offset, size;
         int fd = real_file(wsl_file_wrapper_filelike(result), &offset,
                            &size);
 
         if (fd >= 0) {
-            if (!wsl_guard_enter(req->guard, "the response")) {
+            if (!wsl_guard_enter(call->guard, "the response")) {
                 close(fd);
                 return -1;
             }
-            rc = output_file(req, fd, offset, size) > 0
-                 ? output_finish(req) : 1;
-            wsl_guard_leave(req->guard);
+            rc = output_file(call, fd, offset, size) > 0
+                 ? output_finish(call) : 1;
+            wsl_guard_leave(call->guard);
             if (rc <= 0)
                 return rc;
         }
@@ -361,5 +361,5 @@ int wsl_output_result(wsl_request *req, PyObject *result)
                      Py_TYPE(result)->tp_name);
         return -1;
     }
-    return output_iterator(req, result);
+    return output_iterator(call, result);
 }

@@ -27,13 +27,13 @@
 struct wsl_guard {
     pthread_mutex_t lock;
     request_rec *r;             /* NULL once the request has ended */
-    wsl_request *req;           /* the handler's state; NULL for hooks */
+    wsl_call *call;           /* the handler's state; NULL for hooks */
     pthread_t owner;            /* valid while `owned`; GIL held */
     int owned;
     int refs;                   /* GIL held */
 };
 
-wsl_guard *wsl_guard_new(request_rec *r, wsl_request *req)
+wsl_guard *wsl_guard_new(request_rec *r, wsl_call *call)
 {
     wsl_guard *guard = PyMem_RawCalloc(1, sizeof(*guard));
 
@@ -43,7 +43,7 @@ wsl_guard *wsl_guard_new(request_rec *r, wsl_request *req)
     }
     pthread_mutex_init(&guard->lock, NULL);
     guard->r = r;
-    guard->req = req;
+    guard->call = call;
     guard->refs = 1;
     return guard;
 }
@@ -104,9 +104,9 @@ void wsl_guard_leave(wsl_guard *guard)
     pthread_mutex_unlock(&guard->lock);
 }
 
-wsl_request *wsl_guard_request(wsl_guard *guard)
+wsl_call *wsl_guard_request(wsl_guard *guard)
 {
-    return guard->req;
+    return guard->call;
 }
 
 int wsl_guard_ended(const wsl_guard *guard)
@@ -118,6 +118,6 @@ void wsl_guard_end(wsl_guard *guard)
 {
     lock_guard(guard);
     guard->r = NULL;
-    guard->req = NULL;
+    guard->call = NULL;
     pthread_mutex_unlock(&guard->lock);
 }

@@ -13,7 +13,7 @@
  * are copied into the request's pool while the GIL is held: nothing handed
  * to the server points into a Python object (mod_wsgi's CVE-2014-0242).
  *
- * The status and headers go to the I/O (req->io_ops->set_response) at
+ * The status and headers go to the I/O (call->io_ops->set_response) at
  * once, but nothing is sent until the first body bytes are (output.c), so
  * PEP 3333's "replace with exc_info before headers are sent" is a
  * re-application.
@@ -220,7 +220,7 @@ static int build_headers(apr_pool_t *pool, PyObject *headers,
 }
 
 /* start_response's work, inside the guard. */
-static int start_response(wsl_request *req, PyObject *status,
+static int start_response(wsl_call *call, PyObject *status,
                           PyObject *headers, PyObject *exc_info)
 {
     const char *status_line, *content_type = NULL;
@@ -231,40 +231,40 @@ static int start_response(wsl_request *req, PyObject *status,
 
     if (check_exc_info(exc_info, &triple) < 0)
         return -1;
-    if (req->body_done) {
+    if (call->body_done) {
         PyErr_SetString(PyExc_RuntimeError, "start_response() called after "
                         "the response body ended");
         return -1;
     }
     if (triple) {
         /* PEP 3333: too late to change anything once headers are out. */
-        if (req->headers_sent) {
+        if (call->headers_sent) {
             reraise(triple);
             return -1;
         }
     }
-    else if (req->status_set) {
+    else if (call->status_set) {
         PyErr_SetString(PyExc_RuntimeError, "start_response() called again "
                         "without exc_info");
         return -1;
     }
 
-    if (!(status_line = native_string(req->pool, status, "status", 0)) ||
+    if (!(status_line = native_string(call->pool, status, "status", 0)) ||
         (code = parse_status(status_line)) < 0)
         return -1;
-    out = apr_palloc(req->pool, sizeof(*out) *
+    out = apr_palloc(call->pool, sizeof(*out) *
                                 ((apr_size_t)PyTuple_GET_SIZE(headers) + 1));
-    if (build_headers(req->pool, headers, out, &nout, &content_type,
+    if (build_headers(call->pool, headers, out, &nout, &content_type,
                       &content_length, &close_connection) < 0)
         return -1;
 
-    req->io_ops->set_response(req, code, status_line, out, nout,
+    call->io_ops->set_response(call, code, status_line, out, nout,
                               content_type, close_connection);
-    req->content_length = content_length;
-    req->status_set = 1;
+    call->content_length = content_length;
+    call->status_set = 1;
     /* WSGIErrorOverride: Apache's ErrorDocument answers instead, so the
      * application's own error body is dropped (handler.c). */
-    req->discard_body = req->error_override && code >= 400;
+    call->discard_body = call->error_override && code >= 400;
     return 0;
 }
 
@@ -277,7 +277,7 @@ static PyObject *start_response_call(wsl_py_start_response *self,
     PyObject *request_id = NULL, *request_data = NULL;
     wsl_interp *interp = NULL;
     server_rec *s = NULL;
-    wsl_request *req;
+    wsl_call *call;
     int rc;
 
     if (!PyArg_ParseTupleAndKeywords(args, kwds, "OO|O:start_response",
@@ -294,14 +294,14 @@ static PyObject *start_response_call(wsl_py_start_response *self,
         Py_DECREF(headers);
         return NULL;
     }
-    req = wsl_guard_request(self->guard);
-    rc = start_response(req, status, headers, exc_info);
-    if (rc == 0 && wsl_events_subscribed(req->interp)) {
+    call = wsl_guard_request(self->guard);
+    rc = start_response(call, status, headers, exc_info);
+    if (rc == 0 && wsl_events_subscribed(call->interp)) {
         /* Published once the guard is left: a callback may write(). */
-        interp = req->interp;
-        s = req->server;
-        request_id = Py_NewRef(req->request_id);
-        request_data = Py_NewRef(req->request_data);
+        interp = call->interp;
+        s = call->server;
+        request_id = Py_NewRef(call->request_id);
+        request_data = Py_NewRef(call->request_data);
     }
     wsl_guard_leave(self->guard);
     Py_DECREF(headers);
@@ -320,7 +320,7 @@ static PyObject *start_response_call(wsl_py_start_response *self,
 static PyObject *start_response_write(wsl_py_start_response *self,
                                       PyObject *data)
 {
-    wsl_request *req;
+    wsl_call *call;
     int rc = -1;
 
     if (!PyBytes_Check(data)) {
@@ -330,11 +330,11 @@ static PyObject *start_response_write(wsl_py_start_response *self,
     }
     if (!wsl_guard_enter(self->guard, "write()"))
         return NULL;
-    req = wsl_guard_request(self->guard);
-    if (!req->status_set)
+    call = wsl_guard_request(self->guard);
+    if (!call->status_set)
         PyErr_SetString(PyExc_RuntimeError,
                         "write() called before start_response()");
-    else if ((rc = wsl_output_write(req, data)) == 0 && req->aborted) {
+    else if ((rc = wsl_output_write(call, data)) == 0 && call->aborted) {
         PyErr_SetString(PyExc_OSError, "client connection closed");
         rc = -1;
     }
@@ -377,14 +377,14 @@ PyType_Spec wsl_py_start_response_spec = {
     .slots = start_response_slots,
 };
 
-PyObject *wsl_start_response_new(wsl_request *req)
+PyObject *wsl_start_response_new(wsl_call *call)
 {
     wsl_py_start_response *self =
         PyObject_New(wsl_py_start_response,
-                     wsl_type(req->interp, WSL_TYPE_START_RESPONSE));
+                     wsl_type(call->interp, WSL_TYPE_START_RESPONSE));
 
     if (!self)
         return NULL;
-    self->guard = wsl_guard_ref(req->guard);
+    self->guard = wsl_guard_ref(call->guard);
     return (PyObject *)self;
 }

@@ -14,7 +14,7 @@
 static int map_to_script(request_rec *r, const wsl_alias *alias,
                          const char *path, apr_size_t matched)
 {
-    wsl_request_config *rconf = apr_pcalloc(r->pool, sizeof(*rconf));
+    wsl_alias_match *match = apr_pcalloc(r->pool, sizeof(*match));
 
     /* PATH_INFO keeps its leading '/': a mount at "/" or "/app/" gives
      * SCRIPT_NAME "" or "/app" (PEP 3333, and what mod_wsgi does). */
@@ -26,8 +26,8 @@ static int map_to_script(request_rec *r, const wsl_alias *alias,
     /* Keeps mod_mime's AddHandler from overriding the alias's handler. */
     apr_table_setn(r->notes, "alias-forced-type", r->handler);
 
-    rconf->alias = alias;
-    ap_set_module_config(r->request_config, &wsgi_lite_module, rconf);
+    match->alias = alias;
+    ap_set_module_config(r->request_config, &wsgi_lite_module, match);
     return OK;
 }
 
@@ -77,8 +77,8 @@ const char *wsl_request_script_name(request_rec *r)
 
 int wsl_request_is_aliased(request_rec *r)
 {
-    wsl_request_config *rconf =
+    wsl_alias_match *match =
         ap_get_module_config(r->request_config, &wsgi_lite_module);
 
-    return rconf && rconf->alias;
+    return match && match->alias;
 }

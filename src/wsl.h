@@ -93,8 +93,8 @@ typedef struct wsl_guard wsl_guard;
 /* A worker thread's counters (metrics.c). */
 typedef struct wsl_thread_info wsl_thread_info;
 
-/* The handler's per-request state (below). */
-typedef struct wsl_request wsl_request;
+/* One WSGI call: the state a request's application call keeps (below). */
+typedef struct wsl_call wsl_call;
 
 /* Keys of the environ dict, interned once per interpreter (environ.c). */
 typedef struct wsl_environ_keys wsl_environ_keys;
@@ -341,7 +341,7 @@ PyObject *wsl_environ_build(const wsl_snapshot *snap, wsl_interp *interp,
  * ("" unless WSGIHandlerScript), script_start, request_id (the request's
  * own object), the thread and request counts.  0, or -1 with an
  * exception set. */
-int wsl_environ_add_handler_keys(PyObject *env, const wsl_request *req,
+int wsl_environ_add_handler_keys(PyObject *env, const wsl_call *call,
                                  const wsl_snapshot *snap);
 
 /* ------------------------------------------------------------------ */
@@ -356,9 +356,9 @@ int wsl_environ_add_handler_keys(PyObject *env, const wsl_request *req,
  * handler and each object, so it outlives the request.
  */
 
-/* A guard for r (and the handler's req, NULL for hook scripts), with one
+/* A guard for r (and the handler's call, NULL for hook scripts), with one
  * reference for the caller; NULL with MemoryError set. */
-wsl_guard *wsl_guard_new(request_rec *r, wsl_request *req);
+wsl_guard *wsl_guard_new(request_rec *r, wsl_call *call);
 wsl_guard *wsl_guard_ref(wsl_guard *guard);
 void wsl_guard_unref(wsl_guard *guard);
 /* Start a call (GIL held; the GIL may be dropped while waiting for a call
@@ -368,7 +368,7 @@ void wsl_guard_unref(wsl_guard *guard);
 request_rec *wsl_guard_enter(wsl_guard *guard, const char *what);
 void wsl_guard_leave(wsl_guard *guard);
 /* The handler's state, inside a call (NULL for hook scripts). */
-wsl_request *wsl_guard_request(wsl_guard *guard);
+wsl_call *wsl_guard_request(wsl_guard *guard);
 /* Has the request ended?  GIL held. */
 int wsl_guard_ended(const wsl_guard *guard);
 /* The request is over: waits for the call in progress; every later call
@@ -386,7 +386,7 @@ void wsl_guard_end(wsl_guard *guard);
 /* An implementation's own per-request state. */
 typedef struct wsl_io wsl_io;
 
-/* One response header from start_response, validated, in req->pool. */
+/* One response header from start_response, validated, in call->pool. */
 typedef struct {
     const char *name, *value;
     int replace;        /* a header a response carries once: replaces the
@@ -399,37 +399,37 @@ typedef struct {
      * sent, and then replaces the first call's.  content_type NULL: none
      * given; close_connection: the application asked for
      * Connection: close. */
-    void (*set_response)(wsl_request *req, int status,
+    void (*set_response)(wsl_call *call, int status,
                          const char *status_line, const wsl_header *headers,
                          int nheaders, const char *content_type,
                          int close_connection);
     /* Body bytes: copied (owner NULL), or pointed into, owner kept alive
      * (a reference) until they are sent.  -1 with MemoryError set. */
-    int (*append)(wsl_request *req, const char *data, apr_size_t len,
+    int (*append)(wsl_call *call, const char *data, apr_size_t len,
                   PyObject *owner);
     /* Bytes [offset, offset + length) of the descriptor fd, which the I/O
      * takes over (closed when the request ends, also for length 0 and on
      * failure).  -1 if it cannot send the file: iterate it instead. */
-    int (*append_file)(wsl_request *req, int fd, apr_off_t offset,
+    int (*append_file)(wsl_call *call, int fd, apr_off_t offset,
                        apr_off_t length);
-    /* Send what was appended, and flush; sets req->headers_sent, and
-     * req->aborted when the client has gone. */
-    void (*send)(wsl_request *req, int flush);
+    /* Send what was appended, and flush; sets call->headers_sent, and
+     * call->aborted when the client has gone. */
+    void (*send)(wsl_call *call, int flush);
     /* The body is complete: end the response (perhaps left for the
      * handler to send once it has left Python). */
-    void (*finish)(wsl_request *req);
+    void (*finish)(wsl_call *call);
     /* End the response so the client sees it truncated, never complete,
      * and close the connection. */
-    void (*truncate)(wsl_request *req);
+    void (*truncate)(wsl_call *call);
     /* Drop what was appended and not yet sent. */
-    void (*discard)(wsl_request *req);
+    void (*discard)(wsl_call *call);
     /* Up to `want` bytes of the request body into dst (with `fill`, until
      * `want` or the end): *got, *eos; APR_SUCCESS or the read's error.
-     * Adds the wait to req->input_time when req->timed. */
-    apr_status_t (*read)(wsl_request *req, char *dst, apr_size_t want,
+     * Adds the wait to call->input_time when call->timed. */
+    apr_status_t (*read)(wsl_call *call, char *dst, apr_size_t want,
                          int fill, apr_size_t *got, int *eos);
     /* An error-log entry about the request. */
-    void (*log)(wsl_request *req, int level, apr_status_t rv,
+    void (*log)(wsl_call *call, int level, apr_status_t rv,
                 const char *message);
 } wsl_io_ops;
 
@@ -438,7 +438,7 @@ typedef struct {
 /* field is touched only inside the guard (or by the handler once the   */
 /* guard has ended).                                                    */
 
-struct wsl_request {
+struct wsl_call {
     /* The request, as the call knows it. */
     apr_pool_t *pool;           /* the request's memory */
     server_rec *server;         /* whose error log (events) */
@@ -490,21 +490,21 @@ struct wsl_request {
 /* ------------------------------------------------------------------ */
 /* io_apache.c: the I/O over Apache, for the handler.                  */
 
-/* Set req->io_ops and req->io for r (r->pool); 0. */
-int wsl_io_apache_attach(wsl_request *req, request_rec *r);
+/* Set call->io_ops and call->io for r (r->pool); 0. */
+int wsl_io_apache_attach(wsl_call *call, request_rec *r);
 /* Pass what finish left, without the GIL (handler.c, after Python). */
-void wsl_io_apache_send_pending(wsl_request *req);
+void wsl_io_apache_send_pending(wsl_call *call);
 /* The same from inside Python, the GIL dropped around the pass: so that
  * request_finished comes after the whole response, as in mod_wsgi. */
-void wsl_io_apache_send_pending_now(wsl_request *req);
+void wsl_io_apache_send_pending_now(wsl_call *call);
 /* Drop the last references the request's I/O held (GIL held). */
-void wsl_io_apache_done(wsl_request *req);
+void wsl_io_apache_done(wsl_call *call);
 
 /* ------------------------------------------------------------------ */
 /* response.c: start_response and write().                             */
 
 extern PyType_Spec wsl_py_start_response_spec; /* WSL_TYPE_START_RESPONSE */
-PyObject *wsl_start_response_new(wsl_request *req);
+PyObject *wsl_start_response_new(wsl_call *call);
 
 /* ------------------------------------------------------------------ */
 /* output.c: the body, through Apache's output filters.                */
@@ -516,17 +516,17 @@ PyObject *wsl_file_wrapper_filelike(PyObject *wrapper);
 
 /* write(): pass one body chunk (bytes) on and flush, inside the guard;
  * -1 with exception set on a Python-level error (including a write after
- * the body ended), 0 otherwise (a client abort sets req->aborted). */
-int wsl_output_write(wsl_request *req, PyObject *bytes);
+ * the body ended), 0 otherwise (a client abort sets call->aborted). */
+int wsl_output_write(wsl_call *call, PyObject *bytes);
 /* The whole response from the application's return value; enters the
  * guard around each step that is not the application's own code. */
-int wsl_output_result(wsl_request *req, PyObject *result);
+int wsl_output_result(wsl_call *call, PyObject *result);
 
 /* ------------------------------------------------------------------ */
 /* input.c: wsgi.input.                                                */
 
 extern PyType_Spec wsl_py_input_spec;          /* WSL_TYPE_INPUT */
-PyObject *wsl_input_new(wsl_request *req);
+PyObject *wsl_input_new(wsl_call *call);
 
 /* ------------------------------------------------------------------ */
 /* metrics.c: what mod_wsgi counts per thread and per process, and the  */
@@ -536,14 +536,14 @@ PyObject *wsl_input_new(wsl_request *req);
 /* Child start-up: the start time process_metrics() reports. */
 void wsl_metrics_child_init(apr_pool_t *pchild, server_rec *s);
 /* The request starts: the thread's record, r->log_id (generated if no
- * one has yet), req->request_id and req->request_data, its entry in
+ * one has yet), call->request_id and call->request_data, its entry in
  * mod_wsgi.active_requests.  0, or -1 with the error logged. */
-int wsl_metrics_request_begin(wsl_request *req);
+int wsl_metrics_request_begin(wsl_call *call);
 /* The application is about to be called (mod_wsgi's thread_requests
  * counts from here). */
-void wsl_metrics_application_called(wsl_request *req);
+void wsl_metrics_application_called(wsl_call *call);
 /* The request is over: counters, active_requests, request_data(). */
-void wsl_metrics_request_end(wsl_request *req, apr_time_t finish);
+void wsl_metrics_request_end(wsl_call *call, apr_time_t finish);
 /* For the environ. */
 int wsl_metrics_thread_id(const wsl_thread_info *thread);
 apr_int64_t wsl_metrics_thread_requests(const wsl_thread_info *thread);
@@ -559,7 +559,7 @@ void wsl_metrics_thread_cpu(double *user, double *system);
 int wsl_events_subscribed(wsl_interp *interp);
 /* request_started, when wsl_events_subscribed said so; a callback may
  * replace *app (a new reference). */
-void wsl_events_request_started(wsl_request *req, PyObject **app,
+void wsl_events_request_started(wsl_call *call, PyObject **app,
                                 PyObject *environ);
 /* start_response succeeded; from any thread, outside the guard (so a
  * callback's failure is logged for the server, naming the request). */
@@ -569,9 +569,9 @@ void wsl_events_response_started(wsl_interp *interp, server_rec *s,
                                  PyObject *headers, PyObject *exc_info);
 /* Log the pending exception of the application as the request's error
  * (wsl_log_python_error), then publish request_exception with it. */
-void wsl_events_log_exception(wsl_request *req, const char *what);
+void wsl_events_log_exception(wsl_call *call, const char *what);
 /* request_finished, after the guard ended. */
-void wsl_events_request_finished(wsl_request *req, apr_time_t finish);
+void wsl_events_request_finished(wsl_call *call, apr_time_t finish);
 /* Child exit: process_stopping to event and shutdown callbacks. */
 void wsl_events_process_stopping(wsl_interp *interp, server_rec *s);
 

@@ -123,7 +123,7 @@ typedef struct {
 typedef struct {
     const wsl_alias *alias;         /* the script is r->filename ($n
                                      * substituted) */
-} wsl_request_config;
+} wsl_alias_match;
 
 void *wsl_config_create_server(apr_pool_t *p, server_rec *s);
 void *wsl_config_merge_server(apr_pool_t *p, void *base, void *add);
