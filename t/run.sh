@@ -128,7 +128,7 @@ report() {
     log=$tmp/$1/run.log
     [ -f "$log" ] || return 0
     echo "--- $1: failures ---"
-    grep -E '^not ok|^# +Failed test|^t/.*\.t \.+ *(Dubious|Failed)|^Test Summary Report|^t/.*\(Wstat|^  Failed tests?:|^  Non-zero|Bailout|^run\.sh:' "$log" | head -60
+    grep -E '^not ok|^# +Failed test|^# (testing|expected|received) *:|^t/.*\.t \.+ *(Dubious|Failed)|^Test Summary Report|^t/.*\(Wstat|^  Failed tests?:|^  Non-zero|Bailout|^run\.sh:' "$log" | head -120
 }
 
 status=0

@@ -12,7 +12,9 @@ package WSLTest;
 use strict;
 use warnings FATAL => 'all';
 
-use Exporter 'import';
+use Exporter ();
+use Symbol ();
+our @ISA = ('Exporter');
 use IO::Socket::INET ();
 use IO::Select ();
 use JSON::PP ();
@@ -29,6 +31,56 @@ our @EXPORT_OK = qw(t_ok safe raw_request raw_connect parse_response get_json
     embedded_python debian_python need_debian_python debian_python_or_skip);
 
 my $JSON = JSON::PP->new->canonical;
+
+# A failing check says what it got, with or without -verbose: the
+# "testing / expected / received" lines t_cmp writes (t_debug, which the
+# harness shows only in verbose mode) are kept from one ok() to the next,
+# and printed on STDERR, where CI's log has them, when that ok() fails.
+my @since_ok;
+{
+    package WSLTest::DebugTee;
+    sub TIEHANDLE { my ($class, $fh) = @_; return bless { fh => $fh }, $class }
+    sub PRINT {
+        my $self = shift;
+        my $text = join '', @_;
+        push @since_ok, $text if @since_ok < 200;
+        return print { $self->{fh} } $text;
+    }
+    sub PRINTF { my $self = shift; my $fmt = shift; $self->PRINT(sprintf $fmt, @_) }
+}
+my $tee = Symbol::gensym();
+tie *$tee, 'WSLTest::DebugTee', $Apache::TestUtil::DEBUG_OUTPUT;
+$Apache::TestUtil::DEBUG_OUTPUT = $tee;
+
+my $verbose = $ENV{HARNESS_IS_VERBOSE} || $ENV{TEST_VERBOSE};
+my %wrapped;
+
+# Export as Exporter does, and wrap the caller's ok() (Test.pm's, with
+# its prototype) once.
+sub import {
+    my $class = shift;
+    my $caller = caller;
+    no strict 'refs';
+    no warnings 'redefine';
+    if (defined &{"${caller}::ok"} && !$wrapped{$caller}++) {
+        my $orig = \&{"${caller}::ok"};
+        *{"${caller}::ok"} = sub ($;$$) {
+            # Test.pm names the caller's file and line, not this one's.
+            local $Test::TestLevel = ($Test::TestLevel || 0) + 1;
+            my $passed = &$orig;
+            if (!$passed && !$verbose) {
+                my @lines = map { split /\n/ } @since_ok;
+                @lines = @lines[-40 .. -1] if @lines > 40;
+                print STDERR map {
+                    (length > 300 ? substr($_, 0, 300) . '...' : $_) . "\n"
+                } @lines;
+            }
+            @since_ok = ();
+            return $passed;
+        };
+    }
+    $class->export_to_level(1, $class, @_);
+}
 
 # Test.pm has no diag(): explain a failure on STDERR, as '# ' lines.
 sub diag { print STDERR map { "# $_\n" } split /\n/, join("", @_) }
