@@ -65,8 +65,8 @@ CDEFS   := -DWSL_PYTHON_EXECUTABLE=$(PY_EXE)
 EXTRA_CFLAGS ?= -O2
 EXTRA_LDFLAGS ?=
 
-SRCS := mod_wsgi_lite.c $(wildcard src/*.c)
-HDRS := $(wildcard src/*.h)
+SRCS := mod_wsgi_lite.c $(wildcard src/*/*.c)
+HDRS := $(wildcard src/*/*.h)
 SO   := .libs/mod_wsgi_lite.so
 
 all: $(SO)
@@ -172,7 +172,7 @@ tsan: test-deps tsan-deps $(TSAN_SO)
 tsan-soak: deps tsan-deps $(TSAN_SO)
 	CC=$(TSAN_CC) ./scripts/tsan.sh --soak
 
-# libFuzzer targets over src/validate.c (no Apache, no Python).  Each runs
+# libFuzzer targets over src/common/validate.c (no Apache, no Python).  Each runs
 # FUZZ_SECONDS from its committed seed corpus fuzz/corpus/<target>/; new
 # inputs go to build/fuzz/corpus/<target>/, crashes to build/fuzz/.
 FUZZ_CC      ?= clang
@@ -181,10 +181,10 @@ FUZZ_TARGETS := fuzz_response fuzz_header_key fuzz_alias
 FUZZ_FLAGS   := -g -O1 -fsanitize=fuzzer,address,undefined \
                 -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 
-build/fuzz/%: fuzz/%.c src/validate.c src/validate.h Makefile
+build/fuzz/%: fuzz/%.c src/common/validate.c src/common/validate.h Makefile
 	@mkdir -p build/fuzz
 	$(FUZZ_CC) $(FUZZ_FLAGS) -Wall -Wextra -Werror -Isrc \
-	    fuzz/$*.c src/validate.c -o $@
+	    fuzz/$*.c src/common/validate.c -o $@
 
 fuzz-deps:
 	./scripts/deps.sh clang libclang-rt-14-dev
@@ -270,7 +270,7 @@ soak: deps
 	$(PYTHON) soak/run.py
 
 clean:
-	rm -rf .libs src/.libs build.log *.la *.lo *.slo *.o src/*.lo src/*.slo src/*.o src/*.la
+	rm -rf .libs src/*/.libs build.log *.la *.lo *.slo *.o src/*/*.lo src/*/*.slo src/*/*.o src/*/*.la
 	rm -rf t/logs t/TEST t/conf/apache_test_config.pm build/asan build/tsan build/valgrind build/fuzz
 	rm -rf build/py[0-9]* build/apxs.flags
 

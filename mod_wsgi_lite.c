@@ -1,7 +1,7 @@
 /*
  * mod_wsgi_lite.c: the module record, the directive table and the hook
  * registration.  Wiring only: the work happens in src/, one job per file
- * (see src/wsl.h for the map).  Directive names are mod_wsgi's, so an
+ * (see src/py/py.h for the map).  Directive names are mod_wsgi's, so an
  * existing mod_wsgi configuration loads unchanged.
  */
 #include "httpd.h"
@@ -9,7 +9,10 @@
 #include "http_request.h"
 #include "apr_optional.h"
 
-#include "src/wsl_module.h"
+#define WSL_MODULE_RECORD 1   /* AP_DECLARE_MODULE below */
+#include "config/config.h"
+#include "hooks/hooks.h"
+#include "py/lifecycle.h"
 
 #define WSL_FIELD(field) ((void *)APR_OFFSETOF(wsl_dir_config, field))
 #define WSL_GLOBAL(field) ((void *)APR_OFFSETOF(wsl_server_config, field))
@@ -200,7 +203,17 @@ static void wsl_register_hooks(apr_pool_t *p)
     ap_hook_translate_name(wsl_translate_name, after_alias, before_userdir,
                            APR_HOOK_MIDDLE);
     ap_hook_handler(wsl_handler, NULL, NULL, APR_HOOK_MIDDLE);
-    wsl_auth_register(p);
+    /* auth.c's providers and access check.  Per configuration: Apache may
+     * then skip the checks for a sub-request whose configuration is the
+     * same as its parent's. */
+    ap_register_auth_provider(p, AUTHN_PROVIDER_GROUP, "wsgi",
+                              AUTHN_PROVIDER_VERSION, &wsl_authn_provider,
+                              AP_AUTH_INTERNAL_PER_CONF);
+    ap_register_auth_provider(p, AUTHZ_PROVIDER_GROUP, "wsgi-group",
+                              AUTHZ_PROVIDER_VERSION, &wsl_authz_provider,
+                              AP_AUTH_INTERNAL_PER_CONF);
+    ap_hook_check_access(wsl_check_access, NULL, NULL, APR_HOOK_MIDDLE,
+                         AP_AUTH_INTERNAL_PER_CONF);
 }
 
 AP_DECLARE_MODULE(wsgi_lite) = {

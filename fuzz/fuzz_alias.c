@@ -1,7 +1,7 @@
 /*
  * fuzz_alias.c: where a URL meets a WSGIScriptAlias mount point
- * (wsl_alias_match_length in src/validate.c) and the SCRIPT_NAME /
- * PATH_INFO split that src/translate.c makes from it.
+ * (wsl_alias_match_length in src/common/validate.c) and the SCRIPT_NAME /
+ * PATH_INFO split that src/config/translate.c makes from it.
  *
  * The module does no percent-decoding of its own: Apache has decoded and
  * normalised r->uri (ap_unescape_url, ap_getparents) before translate_name
@@ -11,7 +11,7 @@
  * boundary, never runs past the URI; PATH_INFO is empty or starts with
  * '/', and SCRIPT_NAME + PATH_INFO is the URI.
  */
-#include "validate.h"
+#include "common/validate.h"
 
 #include <stdint.h>
 #include <stdio.h>

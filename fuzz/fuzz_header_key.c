@@ -1,7 +1,7 @@
 /*
  * fuzz_header_key.c: a client's request header name -> its environ key
- * (wsl_header_key and wsl_header_key_hash in src/validate.c, used by
- * src/snapshot.c).
+ * (wsl_header_key and wsl_header_key_hash in src/common/validate.c, used by
+ * src/request/snapshot.c).
  *
  * Input: byte 0 picks the output buffer size (6..261, exact-size heap
  * buffer so ASan sees any write past it), the rest is the header name.
@@ -11,7 +11,7 @@
  * `X-Forwarded-For`); every such name that fits is accepted.  The hashed
  * variant gives the same answer and the FNV-1a hash of the key it wrote.
  */
-#include "validate.h"
+#include "common/validate.h"
 
 #include <stdint.h>
 #include <stdio.h>

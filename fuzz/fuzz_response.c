@@ -1,6 +1,6 @@
 /*
  * fuzz_response.c: what a WSGI application may send as a status line and
- * a response header (src/validate.c, used by src/response.c).
+ * a response header (src/common/validate.c, used by src/py/response.c).
  *
  * Input: byte 0 is the length of the header name (mod the rest), then the
  * name, then the value; the value doubles as the status line and the
@@ -9,7 +9,7 @@
  * accepted can split a response: no CR, LF, NUL or other control in an
  * accepted value or status, nothing but tchar in an accepted name.
  */
-#include "validate.h"
+#include "common/validate.h"
 
 #include <stdint.h>
 #include <stdio.h>

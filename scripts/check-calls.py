@@ -1,6 +1,9 @@
 #!/usr/bin/python3
 """scripts/check-calls.py: no file of src/ calls a function of a file that
-calls it back, directly or around a longer loop (issue 15's "call circle").
+calls it back, directly or around a longer loop (issue 15's "call circle"),
+and no file calls up a layer: src/common/ calls nothing of ours, config/
+only common/, py/ those two, request/ those and py/, hooks/ all of them,
+and mod_wsgi_lite.c (the glue) whatever it registers.
 
 Reads the built objects (src/.libs/*.o, and the module glue's) with nm:
 a file "calls" another when it has an undefined symbol the other defines.
@@ -16,6 +19,17 @@ import subprocess
 import sys
 
 IGNORED = {"wsgi_lite_module"}
+
+# Bottom up; a file may call its own layer and those before it.
+LAYERS = ["src/common/", "src/config/", "src/py/", "src/request/",
+          "src/hooks/", ""]
+
+
+def layer(path):
+    for i, prefix in enumerate(LAYERS):
+        if prefix and path.startswith(prefix):
+            return i
+    return len(LAYERS) - 1          # the glue, at the top
 
 
 def symbols(obj):
@@ -103,9 +117,15 @@ def main(argv):
                 if (f, g) in why:
                     print("   %s -> %s: %s" % (f, g,
                                                " ".join(sorted(why[f, g]))))
-    if not found:
-        print("check-calls: %d files, no call loop" % len(graph))
-    return 1 if found else 0
+    upward = sorted((f, g) for f in graph for g in graph[f]
+                    if layer(g) > layer(f))
+    for f, g in upward:
+        print("check-calls: %s calls up a layer, into %s: %s"
+              % (f, g, " ".join(sorted(why[f, g]))))
+    if not found and not upward:
+        print("check-calls: %d files, no call loop, no call up a layer"
+              % len(graph))
+    return 1 if found or upward else 0
 
 
 if __name__ == "__main__":

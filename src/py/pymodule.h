@@ -6,7 +6,7 @@
 #ifndef WSL_PYMODULE_H
 #define WSL_PYMODULE_H
 
-#include "wsl.h"
+#include "py.h"
 
 /* Names interned once per interpreter: the module's own attributes that
  * are looked up per request, the event names and the events' fields. */

@@ -11,7 +11,7 @@
  * embedded-mode values.
  *
  * mod_wsgi_lite is a multi-phase module (PEP 489) with a state: each
- * interpreter's has its own copy of the module's Python types (wsl.h's
+ * interpreter's has its own copy of the module's Python types (py.h's
  * wsl_types), made from the specs of the files that define them, so that
  * no object is shared between interpreters and the module may declare
  * itself fit for interpreters with a GIL of their own (3.12+).  It is not

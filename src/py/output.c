@@ -1,7 +1,7 @@
 /*
  * output.c: the response body, from the application's iterable to the
  * server (PEP 3333 "Buffering and Streaming"), through the I/O seam
- * (call->io_ops, wsl.h): what goes out and when is decided here, how is
+ * (call->io_ops, py.h): what goes out and when is decided here, how is
  * the I/O's business (io_apache.c in embedded mode).
  *
  * Small body chunks are copied; large ones are handed over with the bytes
@@ -10,7 +10,7 @@
  * server sends it.
  *
  * Every function here that touches the request runs inside its guard
- * (request.c): write() from the application's threads and the handler's
+ * (guard.c): write() from the application's threads and the handler's
  * own iteration take turns.
  *
  * A list or tuple is already in memory, so all of it goes down in one pass
@@ -23,7 +23,7 @@
  * range (sent with sendfile() under WSGIEnableSendfile On, else read and
  * written).
  */
-#include "wsl.h"
+#include "py.h"
 
 #include <sys/stat.h>
 #include <unistd.h>
@@ -336,7 +336,7 @@ int wsl_output_result(wsl_call *call, PyObject *result)
         wsl_guard_leave(call->guard);
         return rc;
     }
-    /* This interpreter's type: each has its own (wsl.h). */
+    /* This interpreter's type: each has its own (py.h). */
     if (Py_TYPE(result) == wsl_type(call->interp, WSL_TYPE_FILE_WRAPPER)) {
         apr_off_t offset, size;
         int fd = real_file(wsl_file_wrapper_filelike(result), &offset,

@@ -1,15 +1,33 @@
 /*
- * wsl_module.h: what the module glue (mod_wsgi_lite.c) needs from src/:
- * the configuration records, the directive setters and the hook entry
- * points.  Deliberately free of Python so the glue makes no Python calls.
+ * config.h: the configuration layer (src/config/): the configuration
+ * records and the directive setters (config.c), URL mapping (translate.c)
+ * and what a request runs (route.c), as every layer above uses them and
+ * mod_wsgi_lite.c's directive table.  Free of Python, like everything in
+ * src/config/.
  */
-#ifndef WSL_MODULE_H
-#define WSL_MODULE_H
+#ifndef WSL_CONFIG_H
+#define WSL_CONFIG_H
 
 #include "httpd.h"
 #include "http_config.h"
+#include "http_log.h"
 
 #define WSL_UNSET (-1)
+
+/* The handler names a WSGI script goes by: what WSGIScriptAlias sets
+ * (translate.c), and mod_wsgi's MIME type for AddHandler-less setups. */
+#define WSL_HANDLER "wsgi-script"
+#define WSL_HANDLER_MIME "application/x-httpd-wsgi"
+
+/* The module record (mod_wsgi_lite.c), through which every file reaches
+ * its configuration. */
+extern module AP_MODULE_DECLARE_DATA wsgi_lite_module;
+
+/* Log entries carry [wsgi_lite:...]; mod_wsgi_lite.c, which defines the
+ * record with AP_DECLARE_MODULE, has this already. */
+#if defined(APLOG_USE_MODULE) && !defined(WSL_MODULE_RECORD)
+APLOG_USE_MODULE(wsgi_lite);
+#endif
 
 /* How a request picks its application group (WSGIApplicationGroup). */
 typedef enum {
@@ -200,18 +218,51 @@ int wsl_config_flag(int value, int dflt);
 const char *wsl_request_script_name(request_rec *r);
 int wsl_request_is_aliased(request_rec *r);
 
-/* Hooks. */
-int wsl_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
-                    server_rec *s);
-/* interp.c: Python in a new child; 1 when it is up and usable. */
-int wsl_child_init(apr_pool_t *pchild, server_rec *s);
-/* script.c: WSGIImportScript, every server's import scripts loaded in
- * their groups as the child starts (Python is up). */
-void wsl_script_preload(server_rec *main_server, apr_pool_t *pchild);
+/* translate.c: the translate_name hook (WSGIScriptAlias mapping). */
 int wsl_translate_name(request_rec *r);
-int wsl_handler(request_rec *r);
-/* auth.c: the `wsgi` authn provider, the `wsgi-group` authz provider and
- * the WSGIAccessScript access check. */
-void wsl_auth_register(apr_pool_t *p);
 
-#endif /* WSL_MODULE_H */
+/* ------------------------------------------------------------------ */
+/* What WSGIDispatchScript's functions answered (hooks/dispatch.c asks,
+ * route.c decides what it means): each NULL when the script has no such
+ * function or it returned None. */
+typedef struct {
+    const char *process_group;
+    const char *application_group;
+    const char *callable_object;
+} wsl_dispatch_answer;
+
+/* ------------------------------------------------------------------ */
+/* route.c: what a request runs, decided in one place.                 */
+
+typedef struct {
+    const char *script;             /* the file loaded as a module */
+    const apr_finfo_t *finfo;       /* its stat (loading, reloading) */
+    const char *group;              /* application group; NULL: %{GLOBAL} */
+    const char *callable;           /* the callable's name in the script */
+    const char *process_group;      /* "" is this process: embedded */
+    const char *process_group_from; /* the directive that chose it */
+    const char *handler_script;     /* WSGIHandlerScript's file, else "" */
+} wsl_route;
+
+/* The route the configuration gives: the request's script (or the
+ * WSGIHandlerScript hs, stat'ed in hs_finfo) and its options. */
+void wsl_route_configured(request_rec *r, const wsl_handler_script *hs,
+                          const apr_finfo_t *hs_finfo, wsl_route *route);
+/* Apply WSGIDispatchScript's answers (NULL: none), then decide whether
+ * this process may run the route.  OK or the status to answer (logged). */
+int wsl_route_decide(request_rec *r, const wsl_dispatch_answer *answer,
+                     wsl_route *route);
+/* The one test of "runs here": no process group, embedded mode. */
+static inline int wsl_route_embedded(const wsl_route *route)
+{
+    return !*route->process_group;
+}
+/* The group of a hook script (auth, access, dispatch): its
+ * application-group=, else %{GLOBAL} (NULL). */
+const char *wsl_route_hook_group(request_rec *r, const wsl_hook_script *hs);
+/* The group of a WSGIImportScript of server s, as the child starts: the
+ * same name requests to s get for the same spec. */
+const char *wsl_route_import_group(server_rec *s, const wsl_group_spec *spec,
+                                   apr_pool_t *p);
+
+#endif /* WSL_CONFIG_H */

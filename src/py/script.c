@@ -8,7 +8,8 @@
  * checked is r->finfo.mtime, which Apache's directory walk has already
  * read: no extra stat per request.
  */
-#include "wsl.h"
+#include "py.h"
+#include "lifecycle.h"
 
 #include "apr_md5.h"
 

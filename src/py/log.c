@@ -27,7 +27,7 @@
  * bytes and logging the line, and io.TextIOWrapper's C write with
  * write_through passes each write straight on, under the same GIL.
  */
-#include "wsl.h"
+#include "py.h"
 
 /* A partial line waiting for its newline, and where its lines go. */
 typedef struct {

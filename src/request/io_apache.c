@@ -1,5 +1,5 @@
 /*
- * io_apache.c: the I/O seam's operations (wsl_io_ops, wsl.h) over the
+ * io_apache.c: the I/O seam's operations (wsl_io_ops, py.h) over the
  * request_rec: status and headers onto r, the body through one brigade
  * to Apache's output filters, the request body from its input filters.
  * Embedded mode's half of every WSGI call; the WSGI half (response.c,
@@ -19,7 +19,7 @@
  * (small bodies, file buckets) waits until the handler has left Python,
  * so that a small response costs one GIL acquisition in all.
  */
-#include "wsl.h"
+#include "io_apache.h"
 
 #include "http_core.h"
 #include "http_connection.h"

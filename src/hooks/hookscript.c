@@ -10,7 +10,7 @@
  * to the application.  What the results mean is the caller's business
  * (auth.c, dispatch.c); failures to load or call are logged here, once.
  */
-#include "wsl.h"
+#include "hookscript.h"
 
 int wsl_hook_enter(wsl_hook *hook)
 {

@@ -1,35 +1,37 @@
 /*
- * wsl.h: the one private header of mod_wsgi_lite.
+ * py.h: the Python layer (src/py/): interpreters, the GIL, scripts, the
+ * environ, the WSGI call (start_response, the body, wsgi.input, the
+ * guard of request-scoped objects) and the mod_wsgi module, as the layers
+ * above it use them: request/ (the Apache side of one request) and hooks/
+ * (the handler, auth and dispatch).  It includes <Python.h> first, as
+ * CPython requires, then config/config.h.  What crosses files inside
+ * src/py/ only is in gil.h, pymodule.h and restrict.h.
  *
- * Every src/ file includes it, and it includes <Python.h> first, as CPython
- * requires; but validate.c and snapshot.c, which must stay free of Python
- * (fuzz/ links validate.c alone; daemon mode takes snapshots in a child
- * that runs no Python), have their own headers.  It declares only what
- * crosses file boundaries; everything else is static in its own file.
- * The request flows through the files in one direction:
+ * A request flows through the layers in one direction:
  *
- *   config.c -> route.c (what runs, where) -> snapshot.c (the request
- *            as plain data, before the GIL) -> interp.c -> script.c
- *            -> environ.c (snapshot -> dict) -> handler.c
- *            -> response.c (start_response)
- *            -> output.c (body, file wrapper)
- *   input.c (wsgi.input) and log.c (wsgi.errors, tracebacks) on the side;
- *   response.c, output.c and input.c reach Apache only through the I/O
- *   seam (wsl_io_ops below), which io_apache.c implements;
- *   pymodule.c (import mod_wsgi, import apache), events.c (their event
- *   callbacks) and metrics.c (request ids and data, counters) beside the
- *   handler.  gil.c, under them all, holds each thread's Python thread
- *   states and is the only code that takes or drops the GIL.
+ *   config/ (directives; route.c: what runs, where; translate.c: URL
+ *   mapping) -> request/snapshot.c (the request as plain data, before the
+ *   GIL) -> py/interp.c -> py/script.c -> py/environ.c (snapshot -> dict)
+ *   -> hooks/handler.c -> py/response.c (start_response) -> py/output.c
+ *   (body, file wrapper); py/input.c (wsgi.input) and py/log.c
+ *   (wsgi.errors, tracebacks) on the side.  response.c, output.c and
+ *   input.c reach Apache only through the I/O seam (wsl_io_ops below),
+ *   which request/io_apache.c implements.  py/pymodule.c (import
+ *   mod_wsgi, import apache), events.c (their event callbacks) and
+ *   metrics.c (request ids and data, counters) beside the handler.
+ *   py/gil.c, under them all, holds each thread's Python thread states and
+ *   is the only code that takes or drops the GIL.  common/ (validate.c:
+ *   checks on untrusted bytes; snapshot.h) depends on nothing.
  *
- * Before the handler, auth.c (authn/authz providers, access check) and
- * dispatch.c run their scripts through hookscript.c, which uses the same
- * route.c, snapshot.c, interp.c, script.c and environ.c.
+ * Before the handler, hooks/auth.c (authn/authz providers, access check)
+ * and hooks/dispatch.c run their scripts through hooks/hookscript.c,
+ * which uses the same route, snapshot, interpreters and environ.
  *
  * Calls go one way: no file calls a function of a file that calls it
  * back (scripts/check-calls.py, run by make test, says so).
  */
-#ifndef WSL_H
-#define WSL_H
+#ifndef WSL_PY_H
+#define WSL_PY_H
 
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -44,14 +46,10 @@
 #include "apr_strings.h"
 #include "apr_thread_mutex.h"
 
-#include "wsl_module.h"
-#include "snapshot.h"
+#include "config/config.h"
+#include "common/snapshot.h"
 
-#ifdef APLOG_USE_MODULE
-APLOG_USE_MODULE(wsgi_lite);
-#endif
 
-extern module AP_MODULE_DECLARE_DATA wsgi_lite_module;
 
 #define WSL_VERSION_STRING "0.1.0"
 #define WSL_VERSION_TUPLE 0, 1, 0
@@ -59,13 +57,11 @@ extern module AP_MODULE_DECLARE_DATA wsgi_lite_module;
  * mod_wsgi.version give it: applications compare it before using a
  * feature of mod_wsgi 4.x. */
 #define WSL_MOD_WSGI_VERSION_TUPLE 4, 9, 4
-#define WSL_HANDLER "wsgi-script"
 /* The Makefile passes the embedded interpreter's path unquoted (libtool
  * strips quotes); this makes it a string. */
 #define WSL_STRINGIFY_(x) #x
 #define WSL_STRINGIFY(x) WSL_STRINGIFY_(x)
 #define WSL_PYTHON_PROGRAM WSL_STRINGIFY(WSL_PYTHON_EXECUTABLE)
-#define WSL_HANDLER_MIME "application/x-httpd-wsgi"
 
 /* dict[key] = value, `value` stolen; NULL means the call that made it
  * failed, with its exception set.  Lets a dict be filled from calls that
@@ -87,7 +83,7 @@ static inline int wsl_dict_steal(PyObject *dict, PyObject *key,
 
 typedef struct wsl_interp wsl_interp;
 
-/* The guard of a request's Python objects (request.c). */
+/* The guard of a request's Python objects (guard.c). */
 typedef struct wsl_guard wsl_guard;
 
 /* A worker thread's counters (metrics.c). */
@@ -180,7 +176,7 @@ void wsl_interp_leave(void);
 
 /*
  * gil.c: drop and retake the GIL around a blocking Apache call (output.c,
- * input.c, request.c, script.c).  The rest of gil.c is for interp.c
+ * input.c, guard.c, script.c).  The rest of gil.c is for interp.c
  * (gil.h).
  */
 PyThreadState *wsl_gil_release(void);
@@ -236,82 +232,6 @@ PyObject *wsl_script_callable(request_rec *r, wsl_interp *interp,
                               const char *callable, int *status);
 
 /* ------------------------------------------------------------------ */
-/* hookscript.c: scripts run outside the content handler (auth.c,       */
-/* dispatch.c): one interpreter entry, one module, one environ.         */
-
-typedef struct {
-    request_rec *r;
-    const wsl_hook_script *script;
-    const char *directive;      /* names the script in log entries */
-    /* Set by wsl_hook_enter: */
-    wsl_interp *interp;
-    const char *group;          /* application group, "" = %{GLOBAL} */
-    PyObject *module;
-    PyObject *environ;          /* no wsgi.input: no request body */
-    wsl_guard *guard;           /* of wsgi.errors, ended on leave */
-    PyObject *errors;
-} wsl_hook;
-
-/* Enter the script's interpreter (GIL held), load or reload the script
- * and build its environ.  0, or -1 with the failure logged and nothing
- * held (the interpreter is left). */
-int wsl_hook_enter(wsl_hook *hook);
-/* Call function(environ[, arg1[, arg2]]).  1 with *result a new
- * reference; 0 if the script does not define it (logged when required);
- * -1 on failure, logged with its traceback. */
-int wsl_hook_call(wsl_hook *hook, const char *function, int required,
-                  PyObject *arg1, PyObject *arg2, PyObject **result);
-/* Log that function returned something it must not. */
-void wsl_hook_bad_result(wsl_hook *hook, const char *function,
-                         PyObject *result, const char *expected);
-/* Release what wsl_hook_enter took and leave the interpreter. */
-void wsl_hook_leave(wsl_hook *hook);
-
-/* dispatch.c: what WSGIDispatchScript's functions answer, each NULL when
- * the script has no such function or it returned None.  OK, or the status
- * to answer (logged); route.c decides what the answers mean. */
-typedef struct {
-    const char *process_group;
-    const char *application_group;
-    const char *callable_object;
-} wsl_dispatch_answer;
-int wsl_dispatch(request_rec *r, wsl_dispatch_answer *answer);
-
-/* ------------------------------------------------------------------ */
-/* route.c: what a request runs, decided in one place.                 */
-
-typedef struct {
-    const char *script;             /* the file loaded as a module */
-    const apr_finfo_t *finfo;       /* its stat (loading, reloading) */
-    const char *group;              /* application group; NULL: %{GLOBAL} */
-    const char *callable;           /* the callable's name in the script */
-    const char *process_group;      /* "" is this process: embedded */
-    const char *process_group_from; /* the directive that chose it */
-    const char *handler_script;     /* WSGIHandlerScript's file, else "" */
-} wsl_route;
-
-/* The route the configuration gives: the request's script (or the
- * WSGIHandlerScript hs, stat'ed in hs_finfo) and its options. */
-void wsl_route_configured(request_rec *r, const wsl_handler_script *hs,
-                          const apr_finfo_t *hs_finfo, wsl_route *route);
-/* Apply WSGIDispatchScript's answers (NULL: none), then decide whether
- * this process may run the route.  OK or the status to answer (logged). */
-int wsl_route_decide(request_rec *r, const wsl_dispatch_answer *answer,
-                     wsl_route *route);
-/* The one test of "runs here": no process group, embedded mode. */
-static inline int wsl_route_embedded(const wsl_route *route)
-{
-    return !*route->process_group;
-}
-/* The group of a hook script (auth, access, dispatch): its
- * application-group=, else %{GLOBAL} (NULL). */
-const char *wsl_route_hook_group(request_rec *r, const wsl_hook_script *hs);
-/* The group of a WSGIImportScript of server s, as the child starts: the
- * same name requests to s get for the same spec. */
-const char *wsl_route_import_group(server_rec *s, const wsl_group_spec *spec,
-                                   apr_pool_t *p);
-
-/* ------------------------------------------------------------------ */
 /* pymodule.c: `import mod_wsgi` (the same module as mod_wsgi_lite) and  */
 /* `import apache`, in every interpreter from its creation.             */
 
@@ -345,7 +265,7 @@ int wsl_environ_add_handler_keys(PyObject *env, const wsl_call *call,
                                  const wsl_snapshot *snap);
 
 /* ------------------------------------------------------------------ */
-/* request.c: the guard of the request-scoped Python objects.          */
+/* guard.c: the guard of the request-scoped Python objects.          */
 
 /*
  * wsgi.input, wsgi.errors, start_response and write() may be called from
@@ -488,19 +408,6 @@ struct wsl_call {
 };
 
 /* ------------------------------------------------------------------ */
-/* io_apache.c: the I/O over Apache, for the handler.                  */
-
-/* Set call->io_ops and call->io for r (r->pool); 0. */
-int wsl_io_apache_attach(wsl_call *call, request_rec *r);
-/* Pass what finish left, without the GIL (handler.c, after Python). */
-void wsl_io_apache_send_pending(wsl_call *call);
-/* The same from inside Python, the GIL dropped around the pass: so that
- * request_finished comes after the whole response, as in mod_wsgi. */
-void wsl_io_apache_send_pending_now(wsl_call *call);
-/* Drop the last references the request's I/O held (GIL held). */
-void wsl_io_apache_done(wsl_call *call);
-
-/* ------------------------------------------------------------------ */
 /* response.c: start_response and write().                             */
 
 extern PyType_Spec wsl_py_start_response_spec; /* WSL_TYPE_START_RESPONSE */
@@ -575,4 +482,4 @@ void wsl_events_request_finished(wsl_call *call, apr_time_t finish);
 /* Child exit: process_stopping to event and shutdown callbacks. */
 void wsl_events_process_stopping(wsl_interp *interp, server_rec *s);
 
-#endif /* WSL_H */
+#endif /* WSL_PY_H */

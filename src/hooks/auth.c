@@ -17,7 +17,8 @@
  * User names, passwords and group names are native strings (latin-1), as
  * headers are in the environ.
  */
-#include "wsl.h"
+#include "hookscript.h"
+#include "hooks.h"
 
 #include "mod_auth.h"
 
@@ -163,7 +164,7 @@ static authn_status get_realm_hash(request_rec *r, const char *user,
     return status;
 }
 
-static const authn_provider wsl_authn_provider = {
+const authn_provider wsl_authn_provider = {
     check_password,
     get_realm_hash,
 };
@@ -260,7 +261,7 @@ static authz_status check_group(request_rec *r, const char *require_args,
                                                           : AUTHZ_NEUTRAL;
 }
 
-static const authz_provider wsl_authz_provider = {
+const authz_provider wsl_authz_provider = {
     check_group,
     NULL,
 };
@@ -270,7 +271,7 @@ static const authz_provider wsl_authz_provider = {
  * name when HostnameLookups gave one, else its address.  True allows,
  * False forbids (403), None leaves it to the rest of the configuration.
  */
-static int check_access(request_rec *r)
+int wsl_check_access(request_rec *r)
 {
     static const char expected[] = "True, False or None";
     const wsl_dir_config *dconf = dir_config(r);
@@ -313,18 +314,4 @@ static int check_access(request_rec *r)
                       "'%s' (for '%s')", host, dconf->access_script->path,
                       r->uri);
     return status;
-}
-
-void wsl_auth_register(apr_pool_t *p)
-{
-    /* Per-configuration: Apache may then skip the checks for a
-     * sub-request whose configuration is the same as its parent's. */
-    ap_register_auth_provider(p, AUTHN_PROVIDER_GROUP, "wsgi",
-                              AUTHN_PROVIDER_VERSION, &wsl_authn_provider,
-                              AP_AUTH_INTERNAL_PER_CONF);
-    ap_register_auth_provider(p, AUTHZ_PROVIDER_GROUP, "wsgi-group",
-                              AUTHZ_PROVIDER_VERSION, &wsl_authz_provider,
-                              AP_AUTH_INTERNAL_PER_CONF);
-    ap_hook_check_access(check_access, NULL, NULL, APR_HOOK_MIDDLE,
-                         AP_AUTH_INTERNAL_PER_CONF);
 }

@@ -22,11 +22,11 @@
  * headers on the wire.
  *
  * Both callables may be kept by the application and called from any
- * thread: each call runs inside the request's guard (request.c), and
+ * thread: each call runs inside the request's guard (guard.c), and
  * fails with RuntimeError once the request, or its body, has ended.
  */
-#include "wsl.h"
-#include "validate.h"
+#include "py.h"
+#include "common/validate.h"
 
 typedef struct {
     PyObject_HEAD

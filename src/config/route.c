@@ -11,7 +11,14 @@
  * Names of groups follow mod_wsgi: %{SERVER} is the virtual host's name,
  * with :port unless the port is 80 or 443; %{RESOURCE} adds |SCRIPT_NAME.
  */
-#include "wsl.h"
+#include "config.h"
+
+#include "http_core.h"
+#include "http_log.h"
+#include "http_protocol.h"
+#include "http_request.h"
+#include "apr_lib.h"
+#include "apr_strings.h"
 
 /*
  * host plus :port unless the port is 80 or 443 (mod_wsgi's rule: not the

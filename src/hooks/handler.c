@@ -7,7 +7,9 @@
  * traceback plus a 500 (or, once the headers have gone, a closed
  * connection so the client sees a truncated response).
  */
-#include "wsl.h"
+#include "hookscript.h"
+#include "hooks.h"
+#include "request/io_apache.h"
 
 #include "http_core.h"
 

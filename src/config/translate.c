@@ -7,8 +7,15 @@
  * so the rest of Apache (<Directory> sections, the directory walk, auth)
  * sees an ordinary request for the script file.
  */
-#include "wsl.h"
-#include "validate.h"
+#include "config.h"
+
+#include "http_core.h"
+#include "http_log.h"
+#include "http_protocol.h"
+#include "http_request.h"
+#include "apr_lib.h"
+#include "apr_strings.h"
+#include "common/validate.h"
 
 /* Point the request at the script: filename, path info, our handler. */
 static int map_to_script(request_rec *r, const wsl_alias *alias,

@@ -2,12 +2,12 @@
  * gil.h: the interpreters of this process and each thread's state in
  * them (gil.c), as interp.c (Python's life in the child) and restrict.c
  * (os.fork's error message) use them.  The request path needs only
- * wsl_gil_release / wsl_gil_reacquire, in wsl.h.
+ * wsl_gil_release / wsl_gil_reacquire, in py.h.
  */
 #ifndef WSL_GIL_H
 #define WSL_GIL_H
 
-#include "wsl.h"
+#include "py.h"
 
 /* Child start, before any other call here.  -1 if the lock cannot be
  * made (nothing here is usable then). */

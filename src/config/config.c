@@ -8,7 +8,14 @@
  * a field here (WSL_UNSET by default, inherited in the merge), a line in the
  * table in mod_wsgi_lite.c, and its use where a request reads it.
  */
-#include "wsl.h"
+#include "config.h"
+
+#include "http_core.h"
+#include "http_log.h"
+#include "http_protocol.h"
+#include "http_request.h"
+#include "apr_lib.h"
+#include "apr_strings.h"
 
 void *wsl_config_create_server(apr_pool_t *p, server_rec *s)
 {

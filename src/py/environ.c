@@ -7,7 +7,7 @@
  * makes Python objects of it, in the part of the request that holds the
  * GIL, which is why it counts instructions.
  */
-#include "wsl.h"
+#include "py.h"
 
 /* The environ's keys: the snapshot's names first, by their index, then
  * the constants', then the ones whose values are Python objects. */

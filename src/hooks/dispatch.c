@@ -18,7 +18,7 @@
  * This file only asks; route.c decides what the answers mean, and checks
  * the process group (WSGIRestrictProcess, daemon mode) as for any other.
  */
-#include "wsl.h"
+#include "hookscript.h"
 
 /* A str result in r->pool, NULL for None; -1 (logged) for anything
  * else. */

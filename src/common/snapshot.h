@@ -1,13 +1,13 @@
 /*
  * snapshot.h: a request described once, as plain data (issue 15 item 3).
  *
- * The Apache side (snapshot.c) reads the request_rec and writes what the
+ * The Apache side (request/snapshot.c) reads the request_rec and writes what the
  * WSGI environ will hold, every policy already applied on bytes: header
  * names mapped to HTTP_* (or dropped: validate.c's wsl_header_key, with
  * httpoxy), Authorization and Proxy-Authorization withheld, repeated
  * headers joined, SetEnv losing to the CGI variables and constants of the
  * same name, WSGIMapHEADToGET, WSGITrustedProxyHeaders.  The Python side
- * (environ.c) only turns it into a dict.  Daemon mode will send the same
+ * (py/environ.c) only turns it into a dict.  Daemon mode will send the same
  * snapshot to another process and build the same dict there.
  *
  * Plain data: C types only (no APR, no Apache, no Python here), no pointer
@@ -136,17 +136,5 @@ static inline const char *wsl_decimal(char buf[24], int64_t value)
         *--p = '-';
     return p;
 }
-
-/*
- * The request's snapshot, in r->pool.  Needs no Python and no GIL: the
- * handler takes it before it waits for the GIL.  group is the application
- * group ("" for %{GLOBAL}); callable (mod_wsgi.callable_object) and
- * handler_script (mod_wsgi.handler_script) are NULL for the scripts run
- * before the handler, which get neither.  Cannot fail.
- */
-struct request_rec;
-wsl_snapshot *wsl_snapshot_take(struct request_rec *r, const char *group,
-                                const char *callable,
-                                const char *handler_script);
 
 #endif /* WSL_SNAPSHOT_H */

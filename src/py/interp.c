@@ -12,6 +12,7 @@
  * WSGIImportScript (script.c), building the environ (environ.c).
  */
 #include "gil.h"
+#include "lifecycle.h"
 #include "restrict.h"
 
 #include "ap_mpm.h"

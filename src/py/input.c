@@ -1,7 +1,7 @@
 /*
  * input.c: wsgi.input, the request body streamed from the server (PEP
  * 3333 "Input and Error Streams") through the I/O seam's read
- * (call->io_ops, wsl.h; io_apache.c pulls it through Apache's input
+ * (call->io_ops, py.h; io_apache.c pulls it through Apache's input
  * filters, the GIL released while Apache waits on the client).
  *
  * Nothing is read up front: each call pulls what it needs.  Apache's HTTP
@@ -11,12 +11,12 @@
  * read() and read(n) fill the final bytes object directly; only readline()
  * needs a look-ahead buffer.
  *
- * Every method runs inside the request's guard (request.c): two threads
+ * Every method runs inside the request's guard (guard.c): two threads
  * reading at once take turns, and a read after the request ended (or
  * one still blocked in the server when it ends) never touches a freed
  * request.
  */
-#include "wsl.h"
+#include "py.h"
 
 typedef struct {
     PyObject_HEAD
@@ -29,7 +29,7 @@ typedef struct {
 #define WSL_READ_BLOCK 8192
 #define WSL_READ_TRUST (16 * 1024 * 1024)
 
-/* _PyBytes_Resize where it is known to be (wsl.h); elsewhere the same
+/* _PyBytes_Resize where it is known to be (py.h); elsewhere the same
  * contract from public calls, at the cost of a copy: *bytes becomes an
  * object of `size` bytes holding the old ones' start, or on failure is
  * released and set to NULL (-1, MemoryError). */

@@ -1,5 +1,5 @@
 /*
- * request.c: the guard that every request-scoped Python object goes
+ * guard.c: the guard that every request-scoped Python object goes
  * through (wsgi.input, wsgi.errors, start_response and write()).
  *
  * Applications hand these objects to threads of their own, keep them in
@@ -20,7 +20,7 @@
  * that calls back into the guard from inside a guarded call (a header's
  * __repr__ that calls write()) gets an error instead of a deadlock.
  */
-#include "wsl.h"
+#include "py.h"
 
 #include <pthread.h>
 

@@ -8,7 +8,7 @@
  * the file-like object.  Each interpreter has its own type made from the
  * spec below (pymodule.c); the application calls it to make a wrapper.
  */
-#include "wsl.h"
+#include "py.h"
 
 typedef struct {
     PyObject_HEAD

@@ -1,0 +1,20 @@
+/*
+ * lifecycle.h: Python's part in the process life cycle, as
+ * mod_wsgi_lite.c registers it.  Free of Python.
+ */
+#ifndef WSL_LIFECYCLE_H
+#define WSL_LIFECYCLE_H
+
+#include "config/config.h"
+
+/* interp.c: checks and reports once per configuration, from the parent
+ * (and Python there under WSGILazyInitialization Off). */
+int wsl_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
+                    server_rec *s);
+/* interp.c: Python in a new child; 1 when it is up and usable. */
+int wsl_child_init(apr_pool_t *pchild, server_rec *s);
+/* script.c: WSGIImportScript, every server's import scripts loaded in
+ * their groups as the child starts (Python is up). */
+void wsl_script_preload(server_rec *main_server, apr_pool_t *pchild);
+
+#endif /* WSL_LIFECYCLE_H */
