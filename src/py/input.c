@@ -54,9 +54,22 @@ static int bytes_resize(PyObject **bytes, Py_ssize_t size)
  * RuntimeError set. */
 static wsl_call *input_enter(wsl_py_input *self)
 {
+    wsl_call *call;
+
     if (!wsl_guard_enter(self->guard, "wsgi.input"))
         return NULL;
-    return wsl_guard_request(self->guard);
+    call = wsl_guard_request(self->guard);
+    /* Once the application's response has ended, so has its use of the
+     * body: a thread that reads on (while the server still sends a large
+     * response, before the request itself ends) gets the error it would
+     * get a moment later, not a body the response no longer depends on. */
+    if (call->body_done) {
+        wsl_guard_leave(self->guard);
+        PyErr_SetString(PyExc_RuntimeError, "wsgi.input used after the "
+                        "response body ended");
+        return NULL;
+    }
+    return call;
 }
 
 static void input_leave(wsl_py_input *self)
