@@ -152,6 +152,14 @@ for my $c (@cases) {
     my ($name, $method, $path, $body, $known) = @$c;
     my $h1 = curl('1.1', $method, $path, $body, $known);
     my $h2 = curl('2', $method, $path, $body, $known);
+    # curl's side of the 411 case (see @cases): when the server's answer
+    # and its stream reset overtake the upload, curl may report error 92
+    # and drop the response it got.  Only that, and at most twice, is
+    # asked again; the answer must still be the one HTTP/1.1 got.
+    for (1 .. 2) {
+        last unless $h2->{rc} == 92 && !defined $h2->{status} && !$known;
+        $h2 = curl('2', $method, $path, $body, $known);
+    }
     $by_name{$name} = [$h1, $h2];
     ok t_cmp("$h2->{version} " . ($h2->{status} // 'none'),
              "2 " . ($h1->{status} // 'none'), "$name: same status over HTTP/2")

@@ -70,6 +70,10 @@ sub expected_left {
     }
     my $gd = $s->{'%{GLOBAL} daemon'} // 0;
     my $gn = $s->{'%{GLOBAL} nondaemon'} // 0;
+    # Daemon threads alone in %{GLOBAL} do not stop Python finalising (it
+    # finalises with them): a child that served no other thread-leaving
+    # request logs no WSL00014 at all.
+    return @want unless @want || $gn;
     push @want, sprintf('%%{GLOBAL} (%d thread%s, %d non-daemon)',
                         $gd + $gn, $gd + $gn > 1 ? 's' : '', $gn) if $gd + $gn;
     return @want;
@@ -139,7 +143,9 @@ my $ran = $srv ? atexit_ran($srv) : {};
 my @short = grep { $served->{$_}{'wsl-thr-short short'} } keys %$served;
 ok t_cmp(join(',', grep { !$ran->{"$_ wsl-thr-short"} } sort @short), '',
          'graceful restart: the sub-interpreter with only a short thread was ended (atexit ran)');
-ok t_cmp(join(',', grep { $ran->{"$_ wsl-thr-daemon"} || $ran->{"$_ %{GLOBAL}"} } sort keys %$served), '',
+ok t_cmp(join(',', grep { $ran->{"$_ wsl-thr-daemon"}
+                           || ($ran->{"$_ %{GLOBAL}"} && expected_left($served->{$_})) }
+               sort keys %$served), '',
          'graceful restart: the interpreters left with threads were not finalised');
 
 # --- stop with threads running ----------------------------------------------------
