@@ -213,12 +213,19 @@ static inline PyObject *kept_str(kept_value *kept, const wsl_bytes *b)
     return kept_str_new(kept, b);
 }
 
-/* A snapshot value as a native string, under its key and, when `alias`
- * >= 0 holds the same bytes, one object under that key too. */
-static int set_str_as(PyObject *env, wsl_environ_keys *keys,
-                      const wsl_snapshot *snap, int i, int alias)
+/*
+ * A snapshot value as a native string under its key and, when `alias` >= 0
+ * holds the same bytes, the same object under that key too.  With `kept`,
+ * for a key whose value is mostly the same from one request to the next
+ * (server name, document root, script file...), the str is kept_str()'s.
+ * An alias whose bytes are not its twin's (mod_wsgi.script_name once a
+ * proxy rewrote SCRIPT_NAME) gets its own.
+ */
+static int set_value(PyObject *env, wsl_environ_keys *keys,
+                     const wsl_snapshot *snap, int i, int alias, int kept)
 {
-    PyObject *obj = native(&snap->value[i]);
+    PyObject *obj = kept ? kept_str(&keys->kept[i], &snap->value[i])
+                         : native(&snap->value[i]);
     int rc;
 
     if (!obj)
@@ -227,44 +234,33 @@ static int set_str_as(PyObject *env, wsl_environ_keys *keys,
     if (rc == 0 && alias >= 0)
         rc = snap->value[alias].data == snap->value[i].data
              ? PyDict_SetItem(env, keys->key[alias], obj)
-             : set_str_as(env, keys, snap, alias, -1);
+             : set_value(env, keys, snap, alias, -1, kept);
     Py_DECREF(obj);
     return rc;
+}
+
+static int set_str_as(PyObject *env, wsl_environ_keys *keys,
+                      const wsl_snapshot *snap, int i, int alias)
+{
+    return set_value(env, keys, snap, i, alias, 0);
 }
 
 static int set_str(PyObject *env, wsl_environ_keys *keys,
                    const wsl_snapshot *snap, int i)
 {
-    return set_str_as(env, keys, snap, i, -1);
+    return set_value(env, keys, snap, i, -1, 0);
 }
 
-/*
- * The same for a key whose value is mostly the same from one request to
- * the next (server name, document root, script file...): kept_str().
- * An alias whose bytes are not its twin's (mod_wsgi.script_name once a
- * proxy rewrote SCRIPT_NAME) gets its own.
- */
 static int set_kept_as(PyObject *env, wsl_environ_keys *keys,
                        const wsl_snapshot *snap, int i, int alias)
 {
-    PyObject *obj = kept_str(&keys->kept[i], &snap->value[i]);
-    int rc;
-
-    if (!obj)
-        return -1;
-    rc = PyDict_SetItem(env, keys->key[i], obj);
-    if (rc == 0 && alias >= 0)
-        rc = snap->value[alias].data == snap->value[i].data
-             ? PyDict_SetItem(env, keys->key[alias], obj)
-             : set_kept_as(env, keys, snap, alias, -1);
-    Py_DECREF(obj);
-    return rc;
+    return set_value(env, keys, snap, i, alias, 1);
 }
 
 static int set_kept(PyObject *env, wsl_environ_keys *keys,
                     const wsl_snapshot *snap, int i)
 {
-    return set_kept_as(env, keys, snap, i, -1);
+    return set_value(env, keys, snap, i, -1, 1);
 }
 
 /* The cache entry of a variable's name, made on first sight; NULL when
