@@ -108,6 +108,80 @@ typedef struct {
     int socket_rotation;            /* WSGISocketRotation, default On */
 } wsl_server_config;
 
+/*
+ * One WSGIDaemonProcess: a daemon process group (config/daemons.c parses
+ * it; daemon/ starts and runs it).  Every option mod_wsgi 4.9.4 takes has
+ * a field, with mod_wsgi's default; times are in microseconds, 0 for "not
+ * set" where mod_wsgi has no default.  Lives in the configuration pool.
+ */
+typedef struct wsl_daemon_group {
+    const char *name;
+    server_rec *server;             /* where it was defined (a vhost's
+                                     * group serves only that vhost's
+                                     * server name, as in mod_wsgi) */
+    int index;                      /* 0.. in definition order */
+    /* Processes and threads. */
+    int processes;                  /* default 1 */
+    int multiprocess;               /* processes= was given (mod_wsgi's
+                                     * wsgi.multiprocess rule) */
+    int threads;                    /* default 15 */
+    apr_size_t stack_size;          /* 0: the system's */
+    /* Who and where. */
+    const char *user;               /* as written; NULL: Apache's User */
+    uid_t uid;
+    const char *group;              /* NULL: the user's primary group, or
+                                     * Apache's Group */
+    gid_t gid;
+    apr_array_header_t *supplementary_groups;   /* gid_t, or NULL */
+    int umask;                      /* -1: inherited */
+    const char *chroot;
+    const char *home;               /* NULL: the user's home directory */
+    const char *python_home;
+    apr_array_header_t *python_path;            /* const char * */
+    const char *python_eggs;
+    const char *lang, *locale;
+    const char *display_name;       /* %{GROUP} expanded at start */
+    const char *script_user, *script_group;
+    int cpu_priority;               /* nice value, 0 */
+    /* The socket. */
+    int listen_backlog;             /* default 100 */
+    const char *socket_user;        /* NULL: Apache's User */
+    uid_t socket_uid;
+    int header_buffer_size;         /* default 32768 */
+    int send_buffer_size, receive_buffer_size;  /* 0: the system's */
+    int response_buffer_size;       /* default 65536 */
+    apr_interval_time_t connect_timeout;        /* default 15 s */
+    apr_interval_time_t socket_timeout;         /* 0: Apache's Timeout */
+    apr_interval_time_t response_socket_timeout;/* 0: socket-timeout */
+    /* Life cycle (issue 17 acts on these). */
+    int maximum_requests;
+    apr_interval_time_t restart_interval, inactivity_timeout,
+        request_timeout, graceful_timeout, eviction_timeout,
+        shutdown_timeout /* default 5 s */, startup_timeout,
+        deadlock_timeout /* default 300 s */, queue_timeout;
+    apr_int64_t memory_limit, virtual_memory_limit;  /* bytes, 0: none */
+    int cpu_time_limit;             /* seconds, 0: none */
+    int server_metrics;             /* WSL_UNSET: WSGIServerMetrics */
+    const char *newrelic_config_file, *newrelic_environment;
+    /* Options accepted whose effect is not built yet: said once at
+     * start-up (never silently ignored). */
+    apr_array_header_t *not_acted; /* const char *, "name=value" */
+    /* Filled in at start-up by daemon/: the listening socket's path. */
+    const char *socket_path;
+} wsl_daemon_group;
+
+/* The process-wide daemon groups, by name (definition order in
+ * wsl_daemon_groups()); NULL: none.  Defined in any server, read from
+ * anywhere. */
+const wsl_daemon_group *wsl_daemon_group_find(const char *name);
+apr_array_header_t *wsl_daemon_groups(void);    /* wsl_daemon_group * */
+/* May a request to server s use group g (mod_wsgi's rule: a group made
+ * in a virtual host serves only virtual hosts of the same ServerName)? */
+int wsl_daemon_group_allowed(const wsl_daemon_group *g, server_rec *s);
+/* WSGISocketPrefix, or its default (DEFAULT_REL_RUNTIMEDIR "/wsgi"),
+ * resolved against ServerRoot. */
+const char *wsl_daemon_socket_prefix(apr_pool_t *p);
+
 /* Per-directory settings; WSL_UNSET / NULL inherit from the parent. */
 typedef enum {
     WSL_HEAD_OFF = 0, WSL_HEAD_ON, WSL_HEAD_AUTO
