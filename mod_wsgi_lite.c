@@ -13,6 +13,7 @@
 #include "config/config.h"
 #include "hooks/hooks.h"
 #include "py/lifecycle.h"
+#include "daemon/daemon.h"
 
 #define WSL_FIELD(field) ((void *)APR_OFFSETOF(wsl_dir_config, field))
 #define WSL_GLOBAL(field) ((void *)APR_OFFSETOF(wsl_server_config, field))
@@ -182,6 +183,21 @@ static const command_rec wsl_commands[] = {
     { NULL }
 };
 
+/* Once per configuration, in the parent: Python's checks, then the daemon
+ * process groups, started for a real start only (not for configtest, nor
+ * the first of the two reads of the configuration at start-up). */
+static int wsl_post_config_all(apr_pool_t *pconf, apr_pool_t *plog,
+                               apr_pool_t *ptemp, server_rec *s)
+{
+    int rc = wsl_post_config(pconf, plog, ptemp, s);
+
+    if (rc != OK ||
+        ap_state_query(AP_SQ_MAIN_STATE) == AP_SQ_MS_CREATE_PRE_CONFIG ||
+        ap_state_query(AP_SQ_RUN_MODE) != AP_SQ_RM_NORMAL)
+        return rc;
+    return wsl_daemon_post_config(pconf, ptemp, s);
+}
+
 /* A new child: Python, then the WSGIImportScript preloads in it. */
 static void wsl_child_start(apr_pool_t *pchild, server_rec *s)
 {
@@ -198,7 +214,7 @@ static void wsl_register_hooks(apr_pool_t *p)
     static const char *const before_userdir[] = { "mod_userdir.c",
                                                   "mod_vhost_alias.c", NULL };
 
-    ap_hook_post_config(wsl_post_config, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_post_config(wsl_post_config_all, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_child_init(wsl_child_start, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_translate_name(wsl_translate_name, after_alias, before_userdir,
                            APR_HOOK_MIDDLE);

@@ -22,7 +22,7 @@ IGNORED = {"wsgi_lite_module"}
 
 # Bottom up; a file may call its own layer and those before it.
 LAYERS = ["src/common/", "src/config/", "src/py/", "src/request/",
-          "src/hooks/", ""]
+          "src/daemon/", "src/hooks/", ""]
 
 
 def layer(path):

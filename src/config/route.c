@@ -180,8 +180,9 @@ static int apply_dispatch(request_rec *r, const wsl_dispatch_answer *answer,
 
 /*
  * Which process runs the request, checked as mod_wsgi checks it: first
- * WSGIRestrictProcess, whatever the group, then daemon mode (not
- * supported yet), then WSGIRestrictEmbedded for this process.  OK or the
+ * WSGIRestrictProcess, whatever the group, then that a daemon group
+ * exists and serves this server, or else WSGIRestrictEmbedded for this
+ * process.  OK or the
  * status to answer (logged).
  */
 static int check_process(request_rec *r, const wsl_route *route)
@@ -199,11 +200,25 @@ static int check_process(request_rec *r, const wsl_route *route)
         return HTTP_INTERNAL_SERVER_ERROR;
     }
     if (!wsl_route_embedded(route)) {
-        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
-                      "WSL00051: %s %s: daemon mode is not supported yet "
-                      "(for '%s')", route->process_group_from,
-                      route->process_group, r->uri);
-        return HTTP_INTERNAL_SERVER_ERROR;
+        const wsl_daemon_group *g = wsl_daemon_group_find(route->process_group);
+
+        if (!g) {
+            ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
+                          "WSL00051: %s %s: no WSGIDaemonProcess of that "
+                          "name (for '%s')", route->process_group_from,
+                          route->process_group, r->uri);
+            return HTTP_INTERNAL_SERVER_ERROR;
+        }
+        if (!wsl_daemon_group_allowed(g, r->server)) {
+            ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
+                          "WSL00052: %s %s: that WSGIDaemonProcess was "
+                          "defined in another virtual host, and serves "
+                          "only its ServerName (for '%s')",
+                          route->process_group_from, route->process_group,
+                          r->uri);
+            return HTTP_INTERNAL_SERVER_ERROR;
+        }
+        return OK;
     }
     if (wsl_config_flag(sconf->restrict_embedded, 0)) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,

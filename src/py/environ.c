@@ -105,7 +105,7 @@ static PyObject *new_presized_dict(Py_ssize_t n)
  */
 static int make_constants(wsl_interp *interp, wsl_environ_keys *keys)
 {
-    PyObject *value[WSL_SC_COUNT], *d = NULL, *empty, *software;
+    PyObject *value[WSL_SC_COUNT], *d = NULL, *empty, *software, *group;
     const char *banner = ap_get_server_banner();
     int i, rc = -1;
 
@@ -121,13 +121,15 @@ static int make_constants(wsl_interp *interp, wsl_environ_keys *keys)
     value[WSL_SC_WSGI_RUN_ONCE] = Py_False;
     value[WSL_SC_WSGI_FILE_WRAPPER] =
         (PyObject *)wsl_type(interp, WSL_TYPE_FILE_WRAPPER);
-    /* embedded mode: no process group */
-    value[WSL_SC_PROCESS_GROUP] = empty;
-    value[WSL_SC_MW_PROCESS_GROUP] = empty;
+    /* "" in embedded mode */
+    group = PyUnicode_DecodeLatin1(wsl_process_group_name(),
+                                   strlen(wsl_process_group_name()), NULL);
+    value[WSL_SC_PROCESS_GROUP] = group;
+    value[WSL_SC_MW_PROCESS_GROUP] = group;
     value[WSL_SC_VERSION] = keys->wsl_version;
     value[WSL_SC_MW_VERSION] = keys->mod_wsgi_version;
     value[WSL_SC_APACHE_VERSION] = keys->apache_version;
-    if (!empty || !software || !value[WSL_SC_GATEWAY_INTERFACE] ||
+    if (!empty || !software || !group || !value[WSL_SC_GATEWAY_INTERFACE] ||
         !(d = new_presized_dict(WSL_ENVIRON_PRESIZE)))
         goto done;
     for (i = 0; i < WSL_SC_COUNT; i++) {
@@ -141,6 +143,7 @@ done:
     Py_XDECREF(value[WSL_SC_GATEWAY_INTERFACE]);
     Py_XDECREF(empty);
     Py_XDECREF(software);
+    Py_XDECREF(group);
     return rc;
 }
 

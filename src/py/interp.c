@@ -18,6 +18,7 @@
 #include "ap_mpm.h"
 
 #include <dlfcn.h>
+#include <unistd.h>
 
 /* What this child knows about Python. */
 static struct {
@@ -95,12 +96,33 @@ done:
     Py_XDECREF(agent);
 }
 
+/* A daemon process's python-path, else WSGIPythonPath. */
+static const apr_array_header_t *python_path(const wsl_server_config *sconf)
+{
+    const wsl_daemon_group *group = wsl_process_daemon();
+
+    if (group && group->python_path && group->python_path->nelts)
+        return group->python_path;
+    return sconf->python_path;
+}
+
+/* A daemon process's python-home, else WSGIPythonHome; NULL for none. */
+static const char *python_home(const wsl_server_config *sconf)
+{
+    const wsl_daemon_group *group = wsl_process_daemon();
+
+    if (group && group->python_home)
+        return group->python_home;
+    return sconf->python_home;
+}
+
 /* Set up what every interpreter needs; GIL held, interp current. */
 static int interp_setup(wsl_interp *interp)
 {
     wsl_server_config *sconf =
         ap_get_module_config(wsl_py.server->module_config, &wsgi_lite_module);
-    const char **dirs = (const char **)sconf->python_path->elts;
+    const apr_array_header_t *path = python_path(sconf);
+    const char **dirs = (const char **)path->elts;
     PyObject *mod = NULL, *res;
     int i;
 
@@ -132,10 +154,10 @@ static int interp_setup(wsl_interp *interp)
         goto fail;
 
     /* WSGIPythonPath: site.addsitedir, so .pth files there count too. */
-    if (sconf->python_path->nelts) {
+    if (path->nelts) {
         if (!(mod = PyImport_ImportModule("site")))
             goto fail;
-        for (i = 0; i < sconf->python_path->nelts; i++) {
+        for (i = 0; i < path->nelts; i++) {
             res = PyObject_CallMethod(mod, "addsitedir", "s", dirs[i]);
             if (!res)
                 goto fail;
@@ -504,10 +526,33 @@ static void set_switch_interval(server_rec *s, double seconds)
     Py_XDECREF(sys);
 }
 
+/*
+ * Python's home.  A virtual environment (`python3 -m venv`: a pyvenv.cfg
+ * at its top) holds no standard library, so Python must find it as the
+ * venv's own python would: from the venv's bin/python3, whose
+ * pyvenv.cfg names the base installation and adds the venv's
+ * site-packages (what mod_wsgi 4.x does for a venv).  Any other directory
+ * is PYTHONHOME, prefix and exec_prefix.
+ */
+static PyStatus set_home(PyConfig *config, const char *home)
+{
+    char path[4096];
+
+    /* No pool here: the parent may initialise Python (lazy
+     * initialisation Off) before any pool of the module's exists. */
+    snprintf(path, sizeof(path), "%s/pyvenv.cfg", home);
+    if (access(path, R_OK) == 0) {
+        snprintf(path, sizeof(path), "%s/bin/python3", home);
+        return PyConfig_SetBytesString(config, &config->program_name, path);
+    }
+    return PyConfig_SetBytesString(config, &config->home, home);
+}
+
 static int python_initialize(server_rec *s)
 {
     wsl_server_config *sconf =
         ap_get_module_config(s->module_config, &wsgi_lite_module);
+    const char *home = python_home(sconf);
     const char **warnings = (const char **)sconf->python_warnings->elts;
     PyPreConfig preconfig;
     PyConfig config;
@@ -548,9 +593,8 @@ static int python_initialize(server_rec *s)
     }
     status = PyConfig_SetBytesString(&config, &config.program_name,
                                      WSL_PYTHON_PROGRAM);
-    if (!PyStatus_Exception(status) && sconf->python_home)
-        status = PyConfig_SetBytesString(&config, &config.home,
-                                         sconf->python_home);
+    if (!PyStatus_Exception(status) && home)
+        status = set_home(&config, home);
     for (i = 0; i < sconf->python_warnings->nelts &&
                 !PyStatus_Exception(status); i++)
         status = append_wide(&config, &config.warnoptions, warnings[i]);
@@ -569,8 +613,7 @@ fail:
     ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s,
                  "WSL00001: cannot initialise Python (%s%s%s): %s",
                  WSL_PYTHON_PROGRAM,
-                 sconf->python_home ? ", WSGIPythonHome " : "",
-                 sconf->python_home ? sconf->python_home : "",
+                 home ? ", python home " : "", home ? home : "",
                  status.err_msg ? status.err_msg : "unknown error");
     return -1;
 }
@@ -614,6 +657,7 @@ int wsl_child_init(apr_pool_t *pchild, server_rec *s)
 {
     const wsl_server_config *sconf =
         ap_get_module_config(s->module_config, &wsgi_lite_module);
+    const wsl_daemon_group *group;
     wsl_interp *main_interp;
     int threaded = 0, threads = 1, daemons = 1;
 
@@ -626,7 +670,7 @@ int wsl_child_init(apr_pool_t *pchild, server_rec *s)
         wsl_gil_child_init(pchild, s,
                            wsl_config_flag(sconf->verbose_debugging, 0)) < 0)
         return 0;
-    if (!wsl_config_python_required(s)) {
+    if (!wsl_process_daemon() && !wsl_config_python_required(s)) {
         /* WSGIRestrictEmbedded On: no Python in Apache's children (the
          * start-up log says so once, from the parent). */
         wsl_py.not_required = 1;
@@ -648,11 +692,20 @@ int wsl_child_init(apr_pool_t *pchild, server_rec *s)
         return 0;
     }
 
-    ap_mpm_query(AP_MPMQ_IS_THREADED, &threaded);
-    ap_mpm_query(AP_MPMQ_MAX_THREADS, &threads);
-    ap_mpm_query(AP_MPMQ_MAX_DAEMONS, &daemons);
-    wsl_environ_set_process_model(threaded != AP_MPMQ_NOT_SUPPORTED &&
-                                  threads > 1, daemons > 1);
+    if ((group = wsl_process_daemon())) {
+        /* mod_wsgi's rule: wsgi.multiprocess once processes= is given,
+         * even processes=1. */
+        wsl_environ_set_process_model(group->threads > 1,
+                                      group->multiprocess ||
+                                      group->processes > 1);
+    }
+    else {
+        ap_mpm_query(AP_MPMQ_IS_THREADED, &threaded);
+        ap_mpm_query(AP_MPMQ_MAX_THREADS, &threads);
+        ap_mpm_query(AP_MPMQ_MAX_DAEMONS, &daemons);
+        wsl_environ_set_process_model(threaded != AP_MPMQ_NOT_SUPPORTED &&
+                                      threads > 1, daemons > 1);
+    }
 
     /* The main interpreter is set up first, alone: the first
      * mod_wsgi_lite is made before any other interpreter exists (its

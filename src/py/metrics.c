@@ -100,6 +100,20 @@ int wsl_mpm_maximum_processes(void)
     return procs > 0 ? procs : 1;
 }
 
+int wsl_process_threads(void)
+{
+    const wsl_daemon_group *group = wsl_process_daemon();
+
+    return group ? group->threads : wsl_mpm_threads_per_process();
+}
+
+int wsl_process_processes(void)
+{
+    const wsl_daemon_group *group = wsl_process_daemon();
+
+    return group ? group->processes : wsl_mpm_maximum_processes();
+}
+
 /* Child exit: the records are malloc'd (a pool would need a lock of its
  * own), and freed so that valgrind sees them freed, but only once Python
  * is finalised: otherwise an application thread may still call
@@ -609,7 +623,7 @@ PyObject *wsl_py_request_metrics(PyObject *module, PyObject *unused)
     pthread_mutex_lock(&proc_lock);
     busy = utilization(clock, 0, &count);
     if (!sample.enabled) {
-        int max = wsl_mpm_threads_per_process();
+        int max = wsl_process_threads();
 
         if (!(sample.thread_buckets = calloc((size_t)max, sizeof(int)))) {
             pthread_mutex_unlock(&proc_lock);

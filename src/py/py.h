@@ -79,6 +79,16 @@ static inline int wsl_dict_steal(PyObject *dict, PyObject *key,
 }
 
 /* ------------------------------------------------------------------ */
+/* process.c: an Apache child, or a daemon process of a group.         */
+
+/* The group this process serves (daemon/ sets it before Python starts);
+ * NULL in Apache's children. */
+void wsl_process_set_daemon(const wsl_daemon_group *group);
+const wsl_daemon_group *wsl_process_daemon(void);
+/* mod_wsgi.process_group: the group's name, "" in embedded mode. */
+const char *wsl_process_group_name(void);
+
+/* ------------------------------------------------------------------ */
 /* interp.c: Python life cycle, application groups.                    */
 
 typedef struct wsl_interp wsl_interp;
@@ -226,10 +236,16 @@ PyObject *wsl_script_module(wsl_interp *interp, const char *path,
                             const apr_finfo_t *finfo, int reload,
                             int case_sensitive, apr_pool_t *pool);
 /* New reference to the request's callable, or NULL with the error already
- * logged and *status set to the HTTP status to return. */
+ * logged and *status set to the HTTP status to return.  reload:
+ * WSGIScriptReloading for the request (a changed file is loaded again). */
 PyObject *wsl_script_callable(request_rec *r, wsl_interp *interp,
                               const char *path, const apr_finfo_t *finfo,
-                              const char *callable, int *status);
+                              const char *callable, int reload, int *status);
+/* Has the script been loaded in interp, and changed on disk since (the
+ * mtime in finfo)?  Daemon mode restarts the process then, as mod_wsgi
+ * does, rather than reloading the module in place.  GIL held. */
+int wsl_script_changed(wsl_interp *interp, const char *path,
+                       const apr_finfo_t *finfo, int case_sensitive);
 
 /* ------------------------------------------------------------------ */
 /* pymodule.c: `import mod_wsgi` (the same module as mod_wsgi_lite) and  */
@@ -351,6 +367,11 @@ typedef struct {
     /* An error-log entry about the request. */
     void (*log)(wsl_call *call, int level, apr_status_t rv,
                 const char *message);
+    /* Send now what finish() left for later (before request_finished,
+     * which comes after the last byte). */
+    void (*send_pending)(wsl_call *call);
+    /* The call is over: drop every Python reference the I/O holds. */
+    void (*release)(wsl_call *call);
 } wsl_io_ops;
 
 /* ------------------------------------------------------------------ */
@@ -405,7 +426,23 @@ struct wsl_call {
     /* Counted by input.c, output.c and the I/O for request_finished. */
     apr_int64_t input_reads, input_bytes, output_writes;
     apr_interval_time_t input_time, output_time;
+
+    /* Settings of the request, set by the caller before the call. */
+    int script_reloading;       /* WSGIScriptReloading */
+    void *apache_request;       /* WSGIPassApacheRequest's request_rec
+                                 * (embedded mode only), else NULL */
 };
+
+/* ------------------------------------------------------------------ */
+/* call.c: the WSGI call, for embedded and daemon mode alike.          */
+
+/* Run the callable `callable` of `script` (stat'ed in finfo) for the
+ * request snap describes, over call's I/O, GIL held, call's request
+ * fields set.  OK when the response went out (complete, or truncated
+ * once its head had gone), else the status to answer with (logged). */
+int wsl_call_run(wsl_call *call, const char *script,
+                 const apr_finfo_t *finfo, const char *callable,
+                 const wsl_snapshot *snap);
 
 /* ------------------------------------------------------------------ */
 /* response.c: start_response and write().                             */
@@ -451,6 +488,10 @@ int wsl_metrics_request_begin(wsl_call *call);
 void wsl_metrics_application_called(wsl_call *call);
 /* The request is over: counters, active_requests, request_data(). */
 void wsl_metrics_request_end(wsl_call *call, apr_time_t finish);
+/* mod_wsgi.threads_per_process and maximum_processes: the daemon group's
+ * threads= and processes=, or the MPM's in an Apache child. */
+int wsl_process_threads(void);
+int wsl_process_processes(void);
 /* For the environ. */
 int wsl_metrics_thread_id(const wsl_thread_info *thread);
 apr_int64_t wsl_metrics_thread_requests(const wsl_thread_info *thread);

@@ -131,11 +131,11 @@ static int fill_mod_wsgi(PyObject *m, wsl_types *types)
                 Py_BuildValue("(iii)", WSL_MOD_WSGI_VERSION_TUPLE))
             || add(m, "lite_version",
                    Py_BuildValue("(iii)", WSL_VERSION_TUPLE))
-            || add(m, "process_group", latin1(""))
+            || add(m, "process_group", latin1(wsl_process_group_name()))
             || add(m, "maximum_processes",
-                   PyLong_FromLong(wsl_mpm_maximum_processes()))
+                   PyLong_FromLong(wsl_process_processes()))
             || add(m, "threads_per_process",
-                   PyLong_FromLong(wsl_mpm_threads_per_process()))
+                   PyLong_FromLong(wsl_process_threads()))
             || add(m, "FileWrapper",
                    Py_NewRef((PyObject *)
                              types->type[WSL_TYPE_FILE_WRAPPER]))

@@ -155,19 +155,46 @@ PyObject *wsl_script_module(wsl_interp *interp, const char *path,
     return module;
 }
 
+int wsl_script_changed(wsl_interp *interp, const char *path,
+                       const apr_finfo_t *finfo, int case_sensitive)
+{
+    PyObject *key, *entry;
+    char *lower;
+    int changed = 0;
+
+    if (!case_sensitive) {
+        lower = strdup(path);
+        if (lower)
+            ap_str_tolower(lower);
+        key = PyUnicode_DecodeFSDefault(lower ? lower : path);
+        free(lower);
+    }
+    else {
+        key = PyUnicode_DecodeFSDefault(path);
+    }
+    if (!key) {
+        PyErr_Clear();
+        return 0;
+    }
+    entry = PyDict_GetItemWithError(interp->scripts, key);
+    if (entry)
+        changed = PyLong_AsLongLong(PyTuple_GET_ITEM(entry, 1)) !=
+                  (long long)finfo->mtime;
+    PyErr_Clear();
+    Py_DECREF(key);
+    return changed;
+}
+
 PyObject *wsl_script_callable(request_rec *r, wsl_interp *interp,
                               const char *path, const apr_finfo_t *finfo,
-                              const char *callable, int *status)
+                              const char *callable, int reload, int *status)
 {
-    const wsl_dir_config *dconf =
-        ap_get_module_config(r->per_dir_config, &wsgi_lite_module);
     const wsl_server_config *sconf =
         ap_get_module_config(r->server->module_config, &wsgi_lite_module);
     PyObject *module, *app;
 
     *status = HTTP_INTERNAL_SERVER_ERROR;
-    module = wsl_script_module(interp, path, finfo,
-                               wsl_config_flag(dconf->script_reloading, 1),
+    module = wsl_script_module(interp, path, finfo, reload,
                                wsl_config_flag(sconf->case_sensitivity, 1),
                                r->pool);
     if (!module)

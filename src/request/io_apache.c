@@ -308,9 +308,27 @@ static void log_request(wsl_call *call, int level, apr_status_t rv,
     ap_log_rerror(APLOG_MARK, level, rv, call->io->r, "%s", message);
 }
 
+static void send_pending_now(wsl_call *call)
+{
+    if (!call->io->send_pending)
+        return;
+    call->io->send_pending = 0;
+    pass_released(call);
+}
+
+static void release(wsl_call *call)
+{
+    wsl_io *io = call->io;
+
+    release_held(io);
+    PyMem_Free(io->held);
+    io->held = NULL;
+    io->capheld = 0;
+}
+
 static const wsl_io_ops apache_ops = {
     set_response, append, append_file, send_body, finish, truncate_response,
-    discard, read_body, log_request,
+    discard, read_body, log_request, send_pending_now, release,
 };
 
 int wsl_io_apache_attach(wsl_call *call, request_rec *r)
@@ -331,22 +349,4 @@ void wsl_io_apache_send_pending(wsl_call *call)
         return;
     call->io->send_pending = 0;
     pass(call);
-}
-
-void wsl_io_apache_send_pending_now(wsl_call *call)
-{
-    if (!call->io->send_pending)
-        return;
-    call->io->send_pending = 0;
-    pass_released(call);
-}
-
-void wsl_io_apache_done(wsl_call *call)
-{
-    wsl_io *io = call->io;
-
-    release_held(io);
-    PyMem_Free(io->held);
-    io->held = NULL;
-    io->capheld = 0;
 }

@@ -13,10 +13,5 @@
 int wsl_io_apache_attach(wsl_call *call, request_rec *r);
 /* Pass what finish left, without the GIL (handler.c, after Python). */
 void wsl_io_apache_send_pending(wsl_call *call);
-/* The same from inside Python, the GIL dropped around the pass: so that
- * request_finished comes after the whole response, as in mod_wsgi. */
-void wsl_io_apache_send_pending_now(wsl_call *call);
-/* Drop the last references the request's I/O held (GIL held). */
-void wsl_io_apache_done(wsl_call *call);
 
 #endif /* WSL_IO_APACHE_H */

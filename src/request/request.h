@@ -20,4 +20,12 @@ wsl_snapshot *wsl_snapshot_take(request_rec *r, const char *group,
                                 const char *callable,
                                 const char *handler_script);
 
+/*
+ * daemon_client.c: run the request in its daemon process group
+ * (route->process_group, which route.c checked exists), sending it snap.
+ * OK when a response went out, else the status to answer (logged).
+ */
+int wsl_daemon_client_run(request_rec *r, const wsl_route *route,
+                          const wsl_snapshot *snap);
+
 #endif /* WSL_REQUEST_H */

@@ -1,0 +1,533 @@
+/*
+ * process.c: one daemon process of a WSGIDaemonProcess group, from the
+ * fork in the parent (supervisor.c) to its exit.
+ *
+ * Set-up, in this order, each failure fatal and logged (the process exits
+ * WSL_DAEMON_EXIT_FATAL and the supervisor backs off): the parent's death
+ * signal, the parent's signal handlers undone, Apache's listeners closed,
+ * the name shown by ps (display-name), the group and supplementary
+ * groups, the user (never root: a failed setuid() under RLIMIT_NPROC
+ * must not leave it root, CVE-2014-8583's lesson), umask, the home
+ * directory, the locale, the CPU priority; then Python, with the group's
+ * python-home and python-path, and the group's WSGIImportScript files.
+ *
+ * Then threads: one poller and threads=N workers.  The poller accepts
+ * connections on the group's socket (only from the uid Apache's children
+ * run as: SO_PEERCRED) and watches the idle ones; a connection with a
+ * request waiting goes on the ready queue, and the first free worker runs
+ * that request (worker.c) and gives the connection back to the poller.
+ * So Apache's children keep their connections open between requests at
+ * no cost of a thread each, and a request waits for a worker in one
+ * visible place, the queue.
+ *
+ * Signals are taken by the main thread alone (every other thread blocks
+ * them), with sigtimedwait: SIGTERM (Apache stops or restarts), SIGINT
+ * (an application's os.kill(os.getpid(), SIGINT), mod_wsgi's idiom for
+ * "restart me"), SIGHUP and SIGUSR1 all stop the process gracefully:
+ * no new request is taken, those running get up to shutdown-timeout,
+ * then Python is finalised and the process exits for the supervisor to
+ * start another.
+ */
+#include "process.h"
+#include "common/wire.h"
+
+#include "ap_listen.h"
+#include "py/lifecycle.h"
+#include "unixd.h"
+
+#include <errno.h>
+#include <grp.h>
+#include <locale.h>
+#include <pthread.h>
+#include <pwd.h>
+#include <signal.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+/* One connection from an Apache child. */
+typedef struct conn {
+    int fd;
+    int busy;                   /* queued or in a worker's hands */
+    struct conn *next;          /* the ready queue */
+    struct conn *prev_all, *next_all;   /* every open connection */
+} conn;
+
+static struct {
+    const wsl_daemon_group *group;
+    server_rec *server;
+    int listen_fd, epoll_fd, wake_fd;
+    pthread_mutex_t lock;
+    pthread_cond_t ready_cond, idle_cond;
+    conn *ready_head, *ready_tail;
+    conn *all;                  /* every open connection */
+    int busy;                   /* workers inside a request */
+    int stopping;               /* no new request is taken */
+    const char *restart_why;    /* a worker asked for a restart */
+    apr_pool_t *pool;
+} dp = {
+    .lock = PTHREAD_MUTEX_INITIALIZER,
+    .ready_cond = PTHREAD_COND_INITIALIZER,
+    .idle_cond = PTHREAD_COND_INITIALIZER,
+};
+
+static void fatal(const char *what, int err) __attribute__((noreturn));
+static void fatal(const char *what, int err)
+{
+    ap_log_error(APLOG_MARK, APLOG_CRIT, err, dp.server,
+                 "WSL00186: daemon process %" APR_PID_T_FMT " of "
+                 "WSGIDaemonProcess %s: %s; exiting", getpid(),
+                 dp.group->name, what);
+    _exit(WSL_DAEMON_EXIT_FATAL);
+}
+
+/* What ps shows: the whole argument area rewritten (ps -f, ps aux), and
+ * the thread name (ps -o comm, top), 15 bytes of it. */
+static void set_display_name(const wsl_daemon_group *g, server_rec *s)
+{
+    const char *const *argv = s->process->argv;
+    const char *name;
+    char *start, *end;
+    int i, argc = s->process->argc;
+
+    if (!g->display_name)
+        return;
+    name = g->display_name;
+    if (!strcmp(name, "%{GROUP}"))
+        name = apr_pstrcat(s->process->pool, "(wsgi:", g->name, ")", NULL);
+    prctl(PR_SET_NAME, name, 0, 0, 0);
+    if (argc < 1)
+        return;
+    /* argv's strings are contiguous in the process's memory. */
+    start = (char *)argv[0];
+    end = (char *)argv[0] + strlen(argv[0]) + 1;
+    for (i = 1; i < argc; i++)
+        if (argv[i] == end)
+            end = (char *)argv[i] + strlen(argv[i]) + 1;
+    memset(start, 0, (size_t)(end - start));
+    apr_cpystrn(start, name, (size_t)(end - start));
+}
+
+static void become_user(const wsl_daemon_group *g)
+{
+    struct passwd *pw = getpwuid(g->uid);
+    const char *home = g->home;
+
+    /* As in mod_wsgi, user= and group= apply when Apache starts as root;
+     * otherwise the daemon is Apache's own user already. */
+    if (geteuid() != 0)
+        goto identity_done;
+    if (g->uid == 0)
+        fatal("a daemon process never runs as root", 0);
+    if (setgid(g->gid) < 0)
+        fatal(apr_psprintf(dp.pool, "setgid(%ld) failed", (long)g->gid),
+              errno);
+    if (g->supplementary_groups) {
+        if (setgroups((size_t)g->supplementary_groups->nelts,
+                      (gid_t *)g->supplementary_groups->elts) < 0)
+            fatal("setgroups() of supplementary-groups failed", errno);
+    }
+    else if (!pw) {
+        if (setgroups(0, NULL) < 0)
+            fatal("setgroups() failed", errno);
+    }
+    else if (initgroups(pw->pw_name, g->gid) < 0) {
+        fatal(apr_psprintf(dp.pool, "initgroups(%s) failed", pw->pw_name),
+              errno);
+    }
+    if (setuid(g->uid) < 0)
+        fatal(apr_psprintf(dp.pool, "setuid(%ld) failed", (long)g->uid),
+              errno);
+identity_done:
+    if (getuid() == 0 || geteuid() == 0)
+        fatal("still root after setuid()", 0);
+    if (g->umask >= 0)
+        umask((mode_t)g->umask);
+    if (!home)
+        home = pw && pw->pw_dir && *pw->pw_dir ? pw->pw_dir : "/";
+    if (chdir(home) < 0)
+        fatal(apr_psprintf(dp.pool, "cannot change to its home directory "
+                           "'%s'%s", home, g->home ? "" :
+                           " (the user's: set home= to choose another)"),
+              errno);
+    if (g->lang)
+        setenv("LANG", g->lang, 1);
+    if (g->locale) {
+        setenv("LC_ALL", g->locale, 1);
+        if (!setlocale(LC_ALL, g->locale))
+            ap_log_error(APLOG_MARK, APLOG_WARNING, 0, dp.server,
+                         "WSL00187: WSGIDaemonProcess %s: locale '%s' is "
+                         "not available", g->name, g->locale);
+    }
+    if (g->cpu_priority &&
+        setpriority(PRIO_PROCESS, 0, g->cpu_priority) < 0)
+        ap_log_error(APLOG_MARK, APLOG_WARNING, errno, dp.server,
+                     "WSL00187: WSGIDaemonProcess %s: cannot set "
+                     "cpu-priority=%d", g->name, g->cpu_priority);
+}
+
+/* ------------------------------------------------------------------ */
+
+static void queue_push(conn *c)
+{
+    pthread_mutex_lock(&dp.lock);
+    c->busy = 1;
+    c->next = NULL;
+    if (dp.ready_tail)
+        dp.ready_tail->next = c;
+    else
+        dp.ready_head = c;
+    dp.ready_tail = c;
+    pthread_cond_signal(&dp.ready_cond);
+    pthread_mutex_unlock(&dp.lock);
+}
+
+/* The next connection with a request, NULL once the process stops; the
+ * caller counts as busy until worker_done. */
+static conn *queue_pop(void)
+{
+    conn *c;
+
+    pthread_mutex_lock(&dp.lock);
+    while (!dp.ready_head && !dp.stopping)
+        pthread_cond_wait(&dp.ready_cond, &dp.lock);
+    if (dp.stopping) {
+        pthread_mutex_unlock(&dp.lock);
+        return NULL;
+    }
+    c = dp.ready_head;
+    if (!(dp.ready_head = c->next))
+        dp.ready_tail = NULL;
+    dp.busy++;
+    pthread_mutex_unlock(&dp.lock);
+    return c;
+}
+
+static void worker_done(void)
+{
+    pthread_mutex_lock(&dp.lock);
+    if (--dp.busy == 0)
+        pthread_cond_broadcast(&dp.idle_cond);
+    pthread_mutex_unlock(&dp.lock);
+}
+
+/* Watch c for its next request (one event, then it is the worker's). */
+static int watch(conn *c, int op)
+{
+    struct epoll_event ev;
+
+    ev.events = EPOLLIN | EPOLLRDHUP | EPOLLONESHOT;
+    ev.data.ptr = c;
+    return epoll_ctl(dp.epoll_fd, op, c->fd, &ev);
+}
+
+static void conn_add(conn *c)
+{
+    pthread_mutex_lock(&dp.lock);
+    c->busy = 0;
+    c->prev_all = NULL;
+    if ((c->next_all = dp.all))
+        dp.all->prev_all = c;
+    dp.all = c;
+    pthread_mutex_unlock(&dp.lock);
+}
+
+static void conn_close(conn *c)
+{
+    pthread_mutex_lock(&dp.lock);
+    if (c->prev_all)
+        c->prev_all->next_all = c->next_all;
+    else
+        dp.all = c->next_all;
+    if (c->next_all)
+        c->next_all->prev_all = c->prev_all;
+    pthread_mutex_unlock(&dp.lock);
+    close(c->fd);
+    free(c);
+}
+
+/* After a request: watch the connection for the next one, unless the
+ * process is stopping (then it is closed, and the child opens another to
+ * the group's next process).  0 if it was kept. */
+static int conn_idle(conn *c)
+{
+    int rc = -1;
+
+    pthread_mutex_lock(&dp.lock);
+    if (!dp.stopping) {
+        c->busy = 0;
+        rc = watch(c, EPOLL_CTL_MOD);
+    }
+    pthread_mutex_unlock(&dp.lock);
+    return rc;
+}
+
+/* A new connection: only from the user Apache's children run as. */
+static void accept_all(void)
+{
+    struct ucred cred;
+    socklen_t len = sizeof(cred);
+    struct timeval tv;
+    apr_interval_time_t timeout;
+    conn *c;
+    int fd;
+
+    while ((fd = accept4(dp.listen_fd, NULL, NULL, SOCK_CLOEXEC)) >= 0) {
+        if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 ||
+            cred.uid != dp.group->socket_uid) {
+            ap_log_error(APLOG_MARK, APLOG_ERR, 0, dp.server,
+                         "WSL00188: WSGIDaemonProcess %s: refused a "
+                         "connection from uid %ld (pid %ld): only uid %ld, "
+                         "Apache's children, may send requests",
+                         dp.group->name, (long)cred.uid, (long)cred.pid,
+                         (long)dp.group->socket_uid);
+            close(fd);
+            continue;
+        }
+        /* socket-timeout: how long a read or write of either side may
+         * block (the child's reply to a READ, a response write). */
+        timeout = dp.group->socket_timeout ? dp.group->socket_timeout
+                                           : dp.server->timeout;
+        tv.tv_sec = (time_t)apr_time_sec(timeout);
+        tv.tv_usec = (suseconds_t)apr_time_usec(timeout);
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+        if (dp.group->send_buffer_size)
+            setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &dp.group->send_buffer_size,
+                       sizeof(int));
+        if (dp.group->receive_buffer_size)
+            setsockopt(fd, SOL_SOCKET, SO_RCVBUF,
+                       &dp.group->receive_buffer_size, sizeof(int));
+        if (!(c = malloc(sizeof(*c)))) {
+            close(fd);
+            continue;
+        }
+        c->fd = fd;
+        conn_add(c);
+        if (watch(c, EPOLL_CTL_ADD) < 0)
+            conn_close(c);
+        len = sizeof(cred);
+    }
+}
+
+static void *poller(void *arg)
+{
+    struct epoll_event ev[64];
+    int i, n;
+
+    (void)arg;
+    for (;;) {
+        n = epoll_wait(dp.epoll_fd, ev, 64, -1);
+        if (n < 0 && errno != EINTR)
+            break;
+        for (i = 0; i < n; i++) {
+            if (ev[i].data.ptr == &dp.listen_fd)
+                accept_all();
+            else if (ev[i].data.ptr == &dp.wake_fd)
+                return NULL;
+            else
+                queue_push(ev[i].data.ptr);
+        }
+    }
+    return NULL;
+}
+
+static void *worker(void *arg)
+{
+    apr_pool_t *pool;
+    conn *c;
+
+    (void)arg;
+    apr_pool_create(&pool, dp.pool);
+    while ((c = queue_pop())) {
+        int keep = wsl_daemon_worker_serve(c->fd, pool, dp.server, dp.group);
+
+        apr_pool_clear(pool);
+        if (!keep || conn_idle(c) < 0)
+            conn_close(c);
+        worker_done();
+    }
+    return NULL;
+}
+
+void wsl_daemon_process_restart(const char *why)
+{
+    pthread_mutex_lock(&dp.lock);
+    if (!dp.restart_why)
+        dp.restart_why = why;
+    pthread_mutex_unlock(&dp.lock);
+    kill(getpid(), SIGINT);
+}
+
+static void start_threads(void)
+{
+    struct epoll_event ev;
+    pthread_attr_t attr;
+    pthread_t tid;
+    int i;
+
+    dp.epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+    dp.wake_fd = eventfd(0, EFD_CLOEXEC);
+    if (dp.epoll_fd < 0 || dp.wake_fd < 0)
+        fatal("cannot make its poller", errno);
+    /* Exclusive: one of the group's processes wakes per connection. */
+    ev.events = EPOLLIN | EPOLLEXCLUSIVE;
+    ev.data.ptr = &dp.listen_fd;
+    if (epoll_ctl(dp.epoll_fd, EPOLL_CTL_ADD, dp.listen_fd, &ev) < 0)
+        fatal("cannot watch its socket", errno);
+    ev.events = EPOLLIN;
+    ev.data.ptr = &dp.wake_fd;
+    epoll_ctl(dp.epoll_fd, EPOLL_CTL_ADD, dp.wake_fd, &ev);
+
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    if (dp.group->stack_size)
+        pthread_attr_setstacksize(&attr, dp.group->stack_size);
+    if (pthread_create(&tid, &attr, poller, NULL) != 0)
+        fatal("cannot start its poller thread", errno);
+    for (i = 0; i < dp.group->threads; i++)
+        if (pthread_create(&tid, &attr, worker, NULL) != 0)
+            fatal("cannot start its worker threads", errno);
+    pthread_attr_destroy(&attr);
+}
+
+/* A request that was queued and will not run here: the child sends it
+ * to the group's next process. */
+static void send_back(int fd)
+{
+    wsl_frame f = wsl_frame_make(WSL_FRAME_END, WSL_END_RESEND,
+                                 sizeof(int32_t));
+    int32_t status = 0;
+    struct iovec iov[2] = { { &f, sizeof(f) }, { &status, sizeof(status) } };
+
+    if (writev(fd, iov, 2) < 0)
+        ; /* the child then sees the connection close */
+    shutdown(fd, SHUT_RDWR);
+}
+
+/* Stop taking requests, let those running finish (shutdown-timeout);
+ * 1 if every worker is idle. */
+static int drain(void)
+{
+    apr_interval_time_t timeout = dp.group->shutdown_timeout;
+    struct timespec until;
+    uint64_t one = 1;
+    conn *c;
+    int idle;
+
+    if (write(dp.wake_fd, &one, sizeof(one)) < 0)
+        ; /* the poller then stops at the next event at worst */
+    close(dp.listen_fd);
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += (time_t)apr_time_sec(timeout);
+    until.tv_nsec += (long)apr_time_usec(timeout) * 1000;
+    if (until.tv_nsec >= 1000000000L) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000L;
+    }
+    pthread_mutex_lock(&dp.lock);
+    dp.stopping = 1;
+    pthread_cond_broadcast(&dp.ready_cond);
+    /* Idle connections are closed, so that no child sends them a request
+     * nobody will read; a request already waiting on the queue is sent
+     * back unread (END "send it again"), to go to another process. */
+    for (c = dp.ready_head; c; c = c->next)
+        send_back(c->fd);
+    dp.ready_head = dp.ready_tail = NULL;
+    for (c = dp.all; c; c = c->next_all)
+        if (!c->busy)
+            shutdown(c->fd, SHUT_RDWR);
+    while (dp.busy &&
+           pthread_cond_timedwait(&dp.idle_cond, &dp.lock, &until) == 0)
+        ;
+    idle = dp.busy == 0;
+    pthread_mutex_unlock(&dp.lock);
+    return idle;
+}
+
+void wsl_daemon_process_main(const wsl_daemon_group *group, int slot,
+                             int listen_fd, pid_t parent, apr_pool_t *pconf,
+                             server_rec *main_server,
+                             apr_interval_time_t delay)
+{
+    apr_pool_t *pchild;
+    sigset_t stop_signals;
+    struct timespec tick = { 1, 0 };
+    const char *why;
+    int sig = 0, i;
+    static const int reset[] = { SIGTERM, SIGINT, SIGHUP, SIGUSR1, SIGUSR2,
+                                 SIGCHLD, SIGALRM, SIGWINCH, SIGQUIT };
+
+    dp.group = group;
+    dp.server = main_server;
+    dp.listen_fd = listen_fd;
+    apr_pool_create(&dp.pool, pconf);
+    /* Never outlive the parent, even one killed with SIGKILL. */
+    prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0);
+    if (getppid() != parent)
+        _exit(0);
+    /* The parent's handlers would act on the parent's state. */
+    for (i = 0; i < (int)(sizeof(reset) / sizeof(reset[0])); i++)
+        apr_signal(reset[i], SIG_DFL);
+    apr_signal(SIGPIPE, SIG_IGN);
+    sigemptyset(&stop_signals);
+    sigaddset(&stop_signals, SIGTERM);
+    sigaddset(&stop_signals, SIGINT);
+    sigaddset(&stop_signals, SIGHUP);
+    sigaddset(&stop_signals, SIGUSR1);
+    /* Every thread made from here on (workers, the application's) has
+     * them blocked: only sigtimedwait below takes them. */
+    pthread_sigmask(SIG_BLOCK, &stop_signals, NULL);
+    ap_close_listeners();
+    if (delay)
+        apr_sleep(delay);
+    set_display_name(group, main_server);
+    become_user(group);
+
+    apr_pool_create(&pchild, dp.pool);
+    wsl_process_set_daemon(group);
+    if (!wsl_child_init(pchild, main_server))
+        fatal("Python did not start (see above)", 0);
+    wsl_script_preload(main_server, pchild);
+    start_threads();
+    ap_log_error(APLOG_MARK, APLOG_INFO, 0, main_server,
+                 "WSL00189: daemon process %" APR_PID_T_FMT " of "
+                 "WSGIDaemonProcess %s (%d of %d) serving, %d threads",
+                 getpid(), group->name, slot + 1, group->processes,
+                 group->threads);
+
+    while (!sig) {
+        sig = sigtimedwait(&stop_signals, NULL, &tick);
+        if (sig < 0) {
+            sig = 0;
+            if (getppid() != parent)
+                sig = SIGTERM;
+        }
+    }
+    pthread_mutex_lock(&dp.lock);
+    why = dp.restart_why;
+    pthread_mutex_unlock(&dp.lock);
+    ap_log_error(APLOG_MARK, APLOG_INFO, 0, main_server,
+                 "WSL00189: daemon process %" APR_PID_T_FMT " of "
+                 "WSGIDaemonProcess %s stopping (%s)", getpid(), group->name,
+                 why ? why
+                 : sig == SIGINT ? "SIGINT: a restart asked for"
+                 : sig == SIGTERM ? "SIGTERM: Apache stops or restarts"
+                 : "a signal");
+    if (!drain()) {
+        /* A request still runs Python: finalising under it would crash. */
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, main_server,
+                     "WSL00189: daemon process %" APR_PID_T_FMT " of "
+                     "WSGIDaemonProcess %s: requests still running after "
+                     "shutdown-timeout; exiting without finalising Python",
+                     getpid(), group->name);
+        _exit(WSL_DAEMON_EXIT_RESTART);
+    }
+    apr_pool_destroy(pchild);
+    _exit(WSL_DAEMON_EXIT_RESTART);
+}

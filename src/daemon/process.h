@@ -1,0 +1,32 @@
+/*
+ * process.h: what the files of src/daemon/ use of each other.
+ */
+#ifndef WSL_DAEMON_PROCESS_H
+#define WSL_DAEMON_PROCESS_H
+
+#include "py/py.h"
+
+/* How a daemon process ends (its exit status, for the supervisor). */
+#define WSL_DAEMON_EXIT_RESTART 0   /* asked to (a signal, a changed
+                                     * script): start another at once */
+#define WSL_DAEMON_EXIT_FATAL 3     /* could not set itself up: start
+                                     * another only after a back-off */
+
+/* process.c: the daemon process's life; never returns.  The supervisor
+ * calls it in the forked child.  delay: wait this long first (the
+ * back-off after quick deaths). */
+void wsl_daemon_process_main(const wsl_daemon_group *group, int slot,
+                             int listen_fd, pid_t parent, apr_pool_t *pconf,
+                             server_rec *main_server,
+                             apr_interval_time_t delay)
+    __attribute__((noreturn));
+/* Ask the process to stop taking requests and restart (a worker saw the
+ * script change). */
+void wsl_daemon_process_restart(const char *why);
+
+/* worker.c: one request on the connection fd, read, run, answered.  1 to
+ * keep the connection for the next request, 0 to close it. */
+int wsl_daemon_worker_serve(int fd, apr_pool_t *pool, server_rec *main_server,
+                            const wsl_daemon_group *group);
+
+#endif /* WSL_DAEMON_PROCESS_H */

@@ -1,0 +1,344 @@
+/*
+ * supervisor.c: daemon process groups, from the Apache parent.
+ *
+ * Each configuration generation makes, for each WSGIDaemonProcess, one
+ * listening UNIX socket and its processes=N processes, forked from the
+ * parent (so they share its loaded configuration, as Apache's own
+ * children do).  The parent keeps the listening socket: connections that
+ * wait in its backlog survive a daemon process that dies or restarts,
+ * and are accepted by the next one.
+ *
+ * The socket lives in a directory of its own, mode 0700 and owned by the
+ * user Apache's children connect as (socket-user=, else Apache's User):
+ * no other local user can reach it, whatever WSGISocketPrefix names
+ * (mod_wsgi's sockets once sat in a world-writable directory).  The
+ * daemon checks each peer's credentials as well (process.c).
+ *
+ * Each process is an "other child" of the parent's (mod_cgid's way): the
+ * MPM reports its death, and another is started, at once after a
+ * requested restart, after a growing delay when processes keep dying
+ * young (no fork storm).  The delay is the new process's to wait, so the
+ * parent never sleeps.  When the configuration pool goes (a stop, a
+ * restart of either kind) every process is sent SIGTERM, then SIGKILL
+ * after shutdown-timeout; a daemon whose parent dies gets SIGTERM from
+ * the kernel (PR_SET_PDEATHSIG, process.c).
+ */
+#include "daemon.h"
+#include "process.h"
+
+#include "ap_listen.h"
+#include "ap_mpm.h"
+#include "unixd.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+/* A process that lived less than this died young: back off. */
+#define WSL_DAEMON_YOUNG apr_time_from_sec(10)
+#define WSL_DAEMON_BACKOFF_FIRST apr_time_from_msec(200)
+#define WSL_DAEMON_BACKOFF_MAX apr_time_from_sec(30)
+
+typedef struct {
+    const wsl_daemon_group *group;
+    int slot;                   /* 0 .. processes-1 */
+    int listen_fd;
+    apr_proc_t proc;
+    int running;
+    int registered;             /* an other child of APR's (unregistering
+                                 * one that is not would crash) */
+    apr_time_t started;
+    apr_interval_time_t backoff;    /* the next delay if it dies young */
+} daemon_slot;
+
+/* This generation's processes, in pconf. */
+static struct {
+    apr_array_header_t *slots;  /* daemon_slot * */
+    apr_array_header_t *fds;    /* int: every group's listening socket */
+    apr_pool_t *pconf;
+    server_rec *server;
+    pid_t parent;
+    int stopping;
+} sup;
+
+static int generation;
+
+static void start_slot(daemon_slot *ds, apr_interval_time_t delay);
+
+/* What a process's wait status says, for the log. */
+static const char *exit_text(apr_pool_t *p, int reason, apr_wait_t status)
+{
+    if (reason == APR_OC_REASON_LOST)
+        return "was lost";
+    if (WIFSIGNALED(status))
+        return apr_psprintf(p, "was killed by signal %d%s",
+                            WTERMSIG(status),
+                            WCOREDUMP(status) ? " (core dumped)" : "");
+    if (WIFEXITED(status)) {
+        switch (WEXITSTATUS(status)) {
+        case WSL_DAEMON_EXIT_RESTART:
+            return "restarted";
+        case WSL_DAEMON_EXIT_FATAL:
+            return "could not set itself up (see above)";
+        default:
+            return apr_psprintf(p, "exited with status %d",
+                                WEXITSTATUS(status));
+        }
+    }
+    return "ended";
+}
+
+static void maintenance(int reason, void *data, apr_wait_t status)
+{
+    daemon_slot *ds = data;
+    apr_interval_time_t delay = 0;
+    int requested;
+
+    switch (reason) {
+    case APR_OC_REASON_UNREGISTER:
+        ds->registered = 0;
+        break;
+    case APR_OC_REASON_DEATH:
+    case APR_OC_REASON_LOST:
+        apr_proc_other_child_unregister(ds);
+        ds->running = 0;
+        if (sup.stopping)
+            return;
+        requested = reason == APR_OC_REASON_DEATH && WIFEXITED(status) &&
+                    WEXITSTATUS(status) == WSL_DAEMON_EXIT_RESTART;
+        if (!requested && apr_time_now() - ds->started < WSL_DAEMON_YOUNG) {
+            delay = ds->backoff;
+            ds->backoff = ds->backoff * 2 > WSL_DAEMON_BACKOFF_MAX
+                          ? WSL_DAEMON_BACKOFF_MAX : ds->backoff * 2;
+        }
+        else {
+            ds->backoff = WSL_DAEMON_BACKOFF_FIRST;
+        }
+        ap_log_error(APLOG_MARK, requested ? APLOG_INFO : APLOG_ERR, 0,
+                     sup.server,
+                     "WSL00181: daemon process %" APR_PID_T_FMT " of "
+                     "WSGIDaemonProcess %s %s; starting another%s%s",
+                     ds->proc.pid, ds->group->name,
+                     exit_text(sup.pconf, reason, status),
+                     delay ? " in " : "",
+                     delay ? apr_psprintf(sup.pconf, "%.1f s",
+                                          (double)delay / APR_USEC_PER_SEC)
+                           : "");
+        start_slot(ds, delay);
+        break;
+    default:
+        /* RESTART (Apache restarts: the pool cleanup below stops it),
+         * UNWRITABLE, RUNNING: nothing to do. */
+        break;
+    }
+}
+
+static void start_slot(daemon_slot *ds, apr_interval_time_t delay)
+{
+    apr_status_t rv;
+
+    rv = apr_proc_fork(&ds->proc, sup.pconf);
+    if (rv == APR_INCHILD) {
+        int i;
+
+        /* Only the daemon's own socket stays open in it. */
+        for (i = 0; i < sup.fds->nelts; i++)
+            if (APR_ARRAY_IDX(sup.fds, i, int) != ds->listen_fd)
+                close(APR_ARRAY_IDX(sup.fds, i, int));
+        wsl_daemon_process_main(ds->group, ds->slot, ds->listen_fd,
+                                sup.parent, sup.pconf, sup.server, delay);
+    }
+    if (rv != APR_INPARENT) {
+        ap_log_error(APLOG_MARK, APLOG_ALERT, rv, sup.server,
+                     "WSL00182: WSGIDaemonProcess %s: cannot fork a daemon "
+                     "process", ds->group->name);
+        return;
+    }
+    ds->running = 1;
+    ds->started = apr_time_now();
+    apr_proc_other_child_register(&ds->proc, maintenance, ds, NULL,
+                                  sup.pconf);
+    ds->registered = 1;
+}
+
+/* The configuration is going (stop, restart): every process of this
+ * generation gets SIGTERM, and SIGKILL once shutdown-timeout has passed. */
+static apr_status_t stop_all(void *data)
+{
+    apr_interval_time_t longest = 0;
+    apr_time_t deadline;
+    int i, left;
+
+    (void)data;
+    if (getpid() != sup.parent)
+        return APR_SUCCESS;     /* a forked process never stops them */
+    sup.stopping = 1;
+    for (i = 0; i < sup.slots->nelts; i++) {
+        daemon_slot *ds = APR_ARRAY_IDX(sup.slots, i, daemon_slot *);
+
+        if (!ds->running)
+            continue;
+        if (ds->registered)
+            apr_proc_other_child_unregister(ds);
+        kill(ds->proc.pid, SIGTERM);
+        if (ds->group->shutdown_timeout > longest)
+            longest = ds->group->shutdown_timeout;
+    }
+    /* The processes' own bound, and a second for Python's exit. */
+    deadline = apr_time_now() + longest + apr_time_from_sec(1);
+    do {
+        left = 0;
+        for (i = 0; i < sup.slots->nelts; i++) {
+            daemon_slot *ds = APR_ARRAY_IDX(sup.slots, i, daemon_slot *);
+
+            if (ds->running) {
+                if (waitpid(ds->proc.pid, NULL, WNOHANG) != 0)
+                    ds->running = 0;
+                else
+                    left++;
+            }
+        }
+        if (left)
+            apr_sleep(apr_time_from_msec(10));
+    } while (left && apr_time_now() < deadline);
+    for (i = 0; i < sup.slots->nelts; i++) {
+        daemon_slot *ds = APR_ARRAY_IDX(sup.slots, i, daemon_slot *);
+
+        if (ds->running) {
+            ap_log_error(APLOG_MARK, APLOG_WARNING, 0, sup.server,
+                         "WSL00183: daemon process %" APR_PID_T_FMT " of "
+                         "WSGIDaemonProcess %s did not stop within its "
+                         "shutdown-timeout: killed", ds->proc.pid,
+                         ds->group->name);
+            kill(ds->proc.pid, SIGKILL);
+            waitpid(ds->proc.pid, NULL, 0);
+            ds->running = 0;
+        }
+    }
+    for (i = 0; i < sup.fds->nelts; i++)
+        close(APR_ARRAY_IDX(sup.fds, i, int));
+    return APR_SUCCESS;
+}
+
+static apr_status_t unlink_socket(void *path)
+{
+    if (getpid() == sup.parent)
+        unlink(path);
+    return APR_SUCCESS;
+}
+
+/* The directory of the sockets Apache's children reach as uid: made (or
+ * taken over) mode 0700, owned by uid, never through a symbolic link. */
+static const char *socket_dir(apr_pool_t *p, server_rec *s, uid_t uid)
+{
+    const char *dir = apr_psprintf(p, "%s.%" APR_PID_T_FMT ".u%ld",
+                                   wsl_daemon_socket_prefix(p), getpid(),
+                                   (long)uid);
+    struct stat st;
+
+    if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
+        ap_log_error(APLOG_MARK, APLOG_CRIT, errno, s,
+                     "WSL00184: cannot make the daemon socket directory "
+                     "'%s' (WSGISocketPrefix)", dir);
+        return NULL;
+    }
+    if (lstat(dir, &st) < 0 || !S_ISDIR(st.st_mode) ||
+        (st.st_uid != uid && st.st_uid != geteuid()) ||
+        chown(dir, uid, (gid_t)-1) < 0 || chmod(dir, 0700) < 0) {
+        ap_log_error(APLOG_MARK, APLOG_CRIT, errno, s,
+                     "WSL00184: '%s' is not a directory of root's or of "
+                     "uid %ld, or cannot be made private to it: refusing "
+                     "to put daemon sockets there", dir, (long)uid);
+        return NULL;
+    }
+    return dir;
+}
+
+/* The listening socket of group g; -1 (logged) on failure. */
+static int make_socket(apr_pool_t *pconf, server_rec *s,
+                       wsl_daemon_group *g)
+{
+    struct sockaddr_un addr;
+    const char *dir = socket_dir(pconf, s, g->socket_uid);
+    const char *path;
+    int fd;
+
+    if (!dir)
+        return -1;
+    path = apr_psprintf(pconf, "%s/%d.%d.sock", dir, generation, g->index);
+    if (strlen(path) >= sizeof(addr.sun_path)) {
+        ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s,
+                     "WSL00185: WSGIDaemonProcess %s: the socket path '%s' "
+                     "is longer than a UNIX socket's %d bytes: set a "
+                     "shorter WSGISocketPrefix", g->name, path,
+                     (int)sizeof(addr.sun_path) - 1);
+        return -1;
+    }
+    memset(&addr, 0, sizeof(addr));
+    addr.sun_family = AF_UNIX;
+    strcpy(addr.sun_path, path);
+    unlink(path);
+    /* Non-blocking: the group's processes all wait on it, and one that
+     * loses the race to accept must not block. */
+    fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (fd < 0 || bind(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0 ||
+        chown(path, g->socket_uid, (gid_t)-1) < 0 || chmod(path, 0600) < 0 ||
+        listen(fd, g->listen_backlog) < 0) {
+        ap_log_error(APLOG_MARK, APLOG_CRIT, errno, s,
+                     "WSL00185: WSGIDaemonProcess %s: cannot listen on "
+                     "'%s'", g->name, path);
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    /* The daemons inherit it through fork, not exec. */
+    g->socket_path = path;
+    apr_pool_cleanup_register(pconf, (void *)path, unlink_socket,
+                              apr_pool_cleanup_null);
+    return fd;
+}
+
+int wsl_daemon_post_config(apr_pool_t *pconf, apr_pool_t *ptemp,
+                           server_rec *main_server)
+{
+    apr_array_header_t *groups = wsl_daemon_groups();
+    int i, n;
+
+    (void)ptemp;
+    if (!groups || !groups->nelts)
+        return OK;
+    generation++;
+    sup.slots = apr_array_make(pconf, 4, sizeof(daemon_slot *));
+    sup.fds = apr_array_make(pconf, groups->nelts, sizeof(int));
+    sup.pconf = pconf;
+    sup.server = main_server;
+    sup.parent = getpid();
+    sup.stopping = 0;
+    for (i = 0; i < groups->nelts; i++) {
+        wsl_daemon_group *g = APR_ARRAY_IDX(groups, i, wsl_daemon_group *);
+        int fd = make_socket(pconf, main_server, g);
+
+        if (fd < 0)
+            return HTTP_INTERNAL_SERVER_ERROR;
+        APR_ARRAY_PUSH(sup.fds, int) = fd;
+        for (n = 0; n < g->processes; n++) {
+            daemon_slot *ds = apr_pcalloc(pconf, sizeof(*ds));
+
+            ds->group = g;
+            ds->slot = n;
+            ds->listen_fd = fd;
+            ds->backoff = WSL_DAEMON_BACKOFF_FIRST;
+            APR_ARRAY_PUSH(sup.slots, daemon_slot *) = ds;
+        }
+    }
+    /* Registered before the processes start, so it runs after the other
+     * children's own cleanups are set (cleanups run last first). */
+    apr_pool_cleanup_register(pconf, NULL, stop_all, apr_pool_cleanup_null);
+    for (i = 0; i < sup.slots->nelts; i++)
+        start_slot(APR_ARRAY_IDX(sup.slots, i, daemon_slot *), 0);
+    return OK;
+}

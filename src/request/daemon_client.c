@@ -1,0 +1,694 @@
+/*
+ * daemon_client.c: a request handed to a daemon process group, from the
+ * Apache child's side (daemon mode).  No Python here.
+ *
+ * The request goes as one REQUEST frame: the snapshot the handler took
+ * (never re-parsed as CGI text on the other side) and the route.  Then
+ * the child follows the daemon's frames until END: a READ is answered
+ * with request body read from the client (so 100-continue goes out only
+ * when the application first reads, and the body streams), HEAD is
+ * checked again here (the daemon runs application code, perhaps as
+ * another user: nothing it says reaches the client unchecked) and set on
+ * r, DATA goes down Apache's output filters, FILE is a descriptor the
+ * daemon passed, sent as a file bucket (sendfile), and END says how the
+ * response ended.  A connection that fails before END is a daemon that
+ * died or timed out: 502 or 504 before the head, a truncated response
+ * after (never a complete-looking one).
+ *
+ * Connections are kept per process and group, and reused: no connect()
+ * per request.  One taken from the idle list is checked first (the
+ * daemon closes idle connections when it stops).
+ */
+#include "request.h"
+#include "common/wire.h"
+#include "common/validate.h"
+
+#include "http_core.h"
+#include "http_protocol.h"
+#include "http_request.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+/* Idle connections kept per group, per process. */
+#define WSL_IDLE_MAX 256
+/* Response bytes gathered before they are passed on, when more frames
+ * are already here. */
+#define WSL_CLIENT_PASS_AT (128 * 1024)
+/* How many times a request is sent again on END "send it again". */
+#define WSL_RESEND_MAX 5
+
+typedef struct {
+    int fds[WSL_IDLE_MAX];
+    int n;
+} idle_list;
+
+static pthread_mutex_t idle_lock = PTHREAD_MUTEX_INITIALIZER;
+static idle_list *idle;         /* by group index */
+static int nidle;
+
+/* The connection and what came with it. */
+typedef struct {
+    int fd;
+    int reused;
+    char buf[16384];
+    size_t start, end;
+    int fds[16];                /* descriptors received, in order */
+    int nfds;
+    int failed;                 /* errno of the failure, or -1 for EOF */
+} daemon_conn;
+
+static void conn_drop_fds(daemon_conn *dc)
+{
+    while (dc->nfds > 0)
+        close(dc->fds[--dc->nfds]);
+}
+
+/* recvmsg into dst, keeping any descriptor that rides along. */
+static ssize_t recv_some(daemon_conn *dc, char *dst, size_t len)
+{
+    union {
+        struct cmsghdr h;
+        char space[CMSG_SPACE(sizeof(int) * 4)];
+    } control;
+    struct iovec iov = { dst, len };
+    struct msghdr mh;
+    struct cmsghdr *cm;
+    ssize_t n;
+
+    memset(&mh, 0, sizeof(mh));
+    mh.msg_iov = &iov;
+    mh.msg_iovlen = 1;
+    mh.msg_control = control.space;
+    mh.msg_controllen = sizeof(control.space);
+    do {
+        n = recvmsg(dc->fd, &mh, MSG_CMSG_CLOEXEC);
+    } while (n < 0 && errno == EINTR);
+    for (cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm)) {
+        if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS) {
+            size_t k, count = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+
+            for (k = 0; k < count; k++) {
+                int fd;
+
+                memcpy(&fd, CMSG_DATA(cm) + k * sizeof(int), sizeof(int));
+                if (dc->nfds < (int)(sizeof(dc->fds) / sizeof(int)))
+                    dc->fds[dc->nfds++] = fd;
+                else
+                    close(fd);
+            }
+        }
+    }
+    if (n <= 0)
+        dc->failed = n == 0 ? -1 : errno;
+    return n;
+}
+
+/* Exactly len bytes; -1 on EOF or failure (dc->failed says which). */
+static int conn_read(daemon_conn *dc, void *dst, size_t len)
+{
+    char *p = dst;
+    size_t have = dc->end - dc->start;
+
+    if (have) {
+        size_t n = have < len ? have : len;
+
+        memcpy(p, dc->buf + dc->start, n);
+        dc->start += n;
+        p += n;
+        len -= n;
+    }
+    if (dc->start == dc->end)
+        dc->start = dc->end = 0;
+    while (len) {
+        ssize_t n;
+
+        if (len < sizeof(dc->buf)) {
+            /* Small reads go through the buffer: the next frames often
+             * came in the same segment. */
+            if ((n = recv_some(dc, dc->buf, sizeof(dc->buf))) <= 0)
+                return -1;
+            dc->end = (size_t)n;
+            n = (size_t)n < len ? n : (ssize_t)len;
+            memcpy(p, dc->buf, (size_t)n);
+            dc->start = (size_t)n;
+        }
+        else if ((n = recv_some(dc, p, len)) <= 0) {
+            return -1;
+        }
+        p += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+static void *pool_alloc(void *pool, size_t size)
+{
+    return apr_palloc(pool, size);
+}
+
+static int conn_write(daemon_conn *dc, const void *data, size_t len)
+{
+    const char *p = data;
+
+    while (len) {
+        ssize_t n = send(dc->fd, p, len, MSG_NOSIGNAL);
+
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            dc->failed = errno;
+            return -1;
+        }
+        p += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+static void set_timeout(int fd, int which, apr_interval_time_t t)
+{
+    struct timeval tv;
+
+    tv.tv_sec = (time_t)apr_time_sec(t);
+    tv.tv_usec = (suseconds_t)apr_time_usec(t);
+    setsockopt(fd, SOL_SOCKET, which, &tv, sizeof(tv));
+}
+
+/* An idle connection of the group's that is still open, or -1. */
+static int idle_take(const wsl_daemon_group *g)
+{
+    int fd = -1;
+    char c;
+
+    pthread_mutex_lock(&idle_lock);
+    while (g->index < nidle && idle[g->index].n > 0) {
+        fd = idle[g->index].fds[--idle[g->index].n];
+        /* Open and quiet: recv would block.  EOF or stray bytes: gone. */
+        if (recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT) < 0 &&
+            (errno == EAGAIN || errno == EWOULDBLOCK))
+            break;
+        close(fd);
+        fd = -1;
+    }
+    pthread_mutex_unlock(&idle_lock);
+    return fd;
+}
+
+static void idle_give(const wsl_daemon_group *g, int fd)
+{
+    pthread_mutex_lock(&idle_lock);
+    if (!idle) {
+        apr_array_header_t *groups = wsl_daemon_groups();
+
+        nidle = groups ? groups->nelts : 0;
+        idle = calloc((size_t)(nidle ? nidle : 1), sizeof(*idle));
+    }
+    if (idle && g->index < nidle && idle[g->index].n < WSL_IDLE_MAX) {
+        idle[g->index].fds[idle[g->index].n++] = fd;
+        fd = -1;
+    }
+    pthread_mutex_unlock(&idle_lock);
+    if (fd >= 0)
+        close(fd);
+}
+
+/* A new connection to the group's socket, waiting up to connect-timeout
+ * for a listener (the parent holds it; a missing one is a restart in
+ * progress).  -1, logged, if none. */
+static int connect_new(request_rec *r, const wsl_daemon_group *g)
+{
+    struct sockaddr_un addr;
+    apr_time_t deadline = apr_time_now() + g->connect_timeout;
+    int fd, err;
+
+    memset(&addr, 0, sizeof(addr));
+    addr.sun_family = AF_UNIX;
+    apr_cpystrn(addr.sun_path, g->socket_path, sizeof(addr.sun_path));
+    for (;;) {
+        if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
+            break;
+        /* A full backlog blocks connect(): for connect-timeout at most. */
+        set_timeout(fd, SO_SNDTIMEO, g->connect_timeout);
+        if (connect(fd, (struct sockaddr *)&addr, sizeof(addr)) == 0)
+            return fd;
+        err = errno;
+        close(fd);
+        if ((err != ENOENT && err != ECONNREFUSED && err != EAGAIN &&
+             err != EINTR) || apr_time_now() >= deadline) {
+            errno = err;
+            break;
+        }
+        apr_sleep(apr_time_from_msec(20));
+    }
+    ap_log_rerror(APLOG_MARK, APLOG_ERR, errno, r,
+                  "WSL00196: WSGIDaemonProcess %s: cannot connect to its "
+                  "socket '%s' within connect-timeout (for '%s')", g->name,
+                  g->socket_path, r->uri);
+    return -1;
+}
+
+static int conn_open(request_rec *r, const wsl_daemon_group *g,
+                     daemon_conn *dc, int fresh)
+{
+    apr_interval_time_t timeout = g->socket_timeout ? g->socket_timeout
+                                                    : r->server->timeout;
+
+    dc->start = dc->end = 0;
+    dc->nfds = 0;
+    dc->failed = 0;
+    dc->reused = 0;
+    if (!fresh && (dc->fd = idle_take(g)) >= 0)
+        dc->reused = 1;
+    else if ((dc->fd = connect_new(r, g)) < 0)
+        return -1;
+    /* socket-timeout: how long either side may wait on the other. */
+    set_timeout(dc->fd, SO_RCVTIMEO, timeout);
+    set_timeout(dc->fd, SO_SNDTIMEO, timeout);
+    return 0;
+}
+
+static void conn_close(daemon_conn *dc)
+{
+    conn_drop_fds(dc);
+    if (dc->fd >= 0)
+        close(dc->fd);
+    dc->fd = -1;
+}
+
+/* ------------------------------------------------------------------ */
+
+/* The state of one request's exchange. */
+typedef struct {
+    request_rec *r;
+    const wsl_daemon_group *g;
+    daemon_conn *dc;
+    apr_bucket_brigade *bb, *in;
+    apr_size_t pending;         /* bytes in bb not yet passed */
+    char *body;                 /* for READ answers */
+    apr_size_t body_cap;
+    int client_eos;             /* the request body has ended */
+    int read_any;               /* a READ was answered: not resendable */
+    int head_done;              /* HEAD applied to r */
+    int sent;                   /* something went to the client */
+    int client_gone;
+} exchange;
+
+static void pass(exchange *x, int flush)
+{
+    apr_status_t rv;
+
+    if (flush)
+        APR_BRIGADE_INSERT_TAIL(x->bb,
+            apr_bucket_flush_create(x->bb->bucket_alloc));
+    if (APR_BRIGADE_EMPTY(x->bb))
+        return;
+    x->sent = 1;
+    rv = ap_pass_brigade(x->r->output_filters, x->bb);
+    apr_brigade_cleanup(x->bb);
+    x->pending = 0;
+    if (rv != APR_SUCCESS && !x->client_gone) {
+        x->client_gone = 1;
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, rv, x->r,
+                      "WSL00031: client went away while sending the "
+                      "response for '%s'", x->r->uri);
+    }
+}
+
+/* READ: up to `want` bytes of the request body (with FILL, until want or
+ * the end), as one BODY frame. */
+static int answer_read(exchange *x, uint32_t want, int fill)
+{
+    wsl_frame f;
+    apr_size_t got = 0;
+    apr_status_t rv = APR_SUCCESS;
+    int32_t err;
+
+    if (want > WSL_WIRE_DATA_MAX)
+        want = WSL_WIRE_DATA_MAX;
+    if (want > x->body_cap) {
+        x->body_cap = want;
+        x->body = apr_palloc(x->r->pool, want);
+    }
+    x->read_any = 1;
+    while (!x->client_eos && got < want && (fill || !got)) {
+        apr_size_t n = want - got;
+
+        if (n > 64 * 1024)
+            n = 64 * 1024;
+        rv = ap_get_brigade(x->r->input_filters, x->in, AP_MODE_READBYTES,
+                            APR_BLOCK_READ, n);
+        if (rv != APR_SUCCESS)
+            break;
+        x->client_eos = !APR_BRIGADE_EMPTY(x->in) &&
+                        APR_BUCKET_IS_EOS(APR_BRIGADE_LAST(x->in));
+        rv = apr_brigade_flatten(x->in, x->body + got, &n);
+        apr_brigade_cleanup(x->in);
+        if (rv != APR_SUCCESS)
+            break;
+        got += n;
+    }
+    if (rv != APR_SUCCESS) {
+        f = wsl_frame_make(WSL_FRAME_BODY, WSL_FRAME_ERROR, sizeof(err));
+        err = rv;
+        return conn_write(x->dc, &f, sizeof(f)) < 0 ||
+               conn_write(x->dc, &err, sizeof(err)) < 0 ? -1 : 0;
+    }
+    f = wsl_frame_make(WSL_FRAME_BODY, x->client_eos ? WSL_FRAME_EOS : 0,
+                       got);
+    if (conn_write(x->dc, &f, sizeof(f)) < 0 ||
+        (got && conn_write(x->dc, x->body, got) < 0))
+        return -1;
+    return 0;
+}
+
+static int valid_text(const wsl_bytes *b)
+{
+    return wsl_text_span((const unsigned char *)b->data, b->len) == b->len;
+}
+
+/* HEAD: checked as if it came from the application itself, then set on
+ * r as embedded mode sets it.  NULL, or what is wrong. */
+static const char *apply_head(exchange *x, const char *payload, size_t len)
+{
+    request_rec *r = x->r;
+    wsl_wire_head h;
+    apr_table_t *out;
+    const char *err;
+    uint32_t i;
+
+    if ((err = wsl_wire_decode_head(payload, len, &h,
+                                    pool_alloc,
+                                    r->pool)))
+        return err;
+    if (h.status < 100 || h.status > 599 || !valid_text(&h.status_line) ||
+        wsl_status_code(h.status_line.data) != h.status)
+        return "a bad status line";
+    if (h.content_type.data && !valid_text(&h.content_type))
+        return "a bad Content-Type";
+    out = apr_table_copy(r->pool, r->headers_out);
+    for (i = 0; i < h.nheaders; i++) {
+        const wsl_bytes *name = &h.names[i], *value = &h.values[i];
+
+        if (!name->len ||
+            wsl_token_span((const unsigned char *)name->data, name->len)
+            != name->len || !valid_text(value))
+            return "a header name or value that is not allowed";
+        if (wsl_is_hop_by_hop(name->data))
+            return apr_psprintf(r->pool, "the hop-by-hop header %s",
+                                name->data);
+        if (h.replace[i])
+            apr_table_setn(out, name->data, value->data);
+        else
+            apr_table_addn(out, name->data, value->data);
+    }
+    r->status = h.status;
+    r->status_line = h.status_line.data;
+    r->headers_out = out;
+    if (h.content_type.data)
+        ap_set_content_type(r, h.content_type.data);
+    if (h.close_connection)
+        r->connection->keepalive = AP_CONN_CLOSE;
+    x->head_done = 1;
+    return NULL;
+}
+
+static apr_status_t close_fd(void *data)
+{
+    close((int)(apr_uintptr_t)data);
+    return APR_SUCCESS;
+}
+
+/* FILE: the descriptor the daemon passed, as a file bucket. */
+static const char *add_file(exchange *x, const int64_t range[2])
+{
+    request_rec *r = x->r;
+    const wsl_dir_config *dconf =
+        ap_get_module_config(r->per_dir_config, &wsgi_lite_module);
+    apr_os_file_t osfd;
+    apr_file_t *file;
+    int fd;
+
+    if (!x->dc->nfds)
+        return "a file frame without its descriptor";
+    fd = x->dc->fds[0];
+    memmove(x->dc->fds, x->dc->fds + 1,
+            (size_t)--x->dc->nfds * sizeof(int));
+    /* Closed with the request pool (the core output filter may still be
+     * sending it after the handler has returned). */
+    apr_pool_cleanup_register(r->pool, (void *)(apr_uintptr_t)fd, close_fd,
+                              apr_pool_cleanup_null);
+    if (range[0] < 0 || range[1] <= 0)
+        return range[1] == 0 ? NULL : "a bad file range";
+    osfd = fd;
+    if (apr_os_file_put(&file, &osfd,
+                        APR_FOPEN_READ |
+                        (wsl_config_flag(dconf->enable_sendfile, 0)
+                         ? APR_FOPEN_SENDFILE_ENABLED : 0),
+                        r->pool) != APR_SUCCESS)
+        return "a file it could not use";
+    apr_brigade_insert_file(x->bb, file, (apr_off_t)range[0],
+                            (apr_off_t)range[1], r->pool);
+    x->pending += WSL_CLIENT_PASS_AT;  /* pass it before reading on */
+    return NULL;
+}
+
+/* The response was cut short after its head: the client must see it
+ * truncated (an error bucket stops the chunk filter's last chunk), and
+ * the connection closes. */
+static void truncate_response(exchange *x)
+{
+    x->r->connection->keepalive = AP_CONN_CLOSE;
+    if (x->client_gone)
+        return;
+    APR_BRIGADE_INSERT_TAIL(x->bb,
+        ap_bucket_error_create(HTTP_BAD_GATEWAY, NULL, x->r->pool,
+                               x->bb->bucket_alloc));
+    APR_BRIGADE_INSERT_TAIL(x->bb, apr_bucket_eos_create(x->bb->bucket_alloc));
+    pass(x, 0);
+}
+
+/* What a failed exchange answers: before the head, a status (502, or
+ * 504 for a timeout); after it, the truncated response. */
+static int failed(exchange *x, const char *what)
+{
+    daemon_conn *dc = x->dc;
+    int timeout = dc->failed == EAGAIN || dc->failed == EWOULDBLOCK;
+
+    ap_log_rerror(APLOG_MARK, APLOG_ERR, dc->failed > 0 ? dc->failed : 0,
+                  x->r, "WSL00198: WSGIDaemonProcess %s: %s (for '%s')%s",
+                  x->g->name, what, x->r->uri,
+                  timeout ? ": socket-timeout passed"
+                  : dc->failed == -1 ? ": the daemon process closed the "
+                                       "connection (did it die?)" : "");
+    conn_close(dc);
+    if (x->head_done || x->sent) {
+        truncate_response(x);
+        return OK;
+    }
+    return timeout ? HTTP_GATEWAY_TIME_OUT : HTTP_BAD_GATEWAY;
+}
+
+/* Follow the daemon's frames to END.  OK, a status, or -1: the request
+ * may be sent again (a reused connection that was already closed, or
+ * END "send it again"). */
+static int exchange_run(exchange *x)
+{
+    daemon_conn *dc = x->dc;
+    int frames = 0;
+
+    for (;;) {
+        wsl_frame f;
+        char *payload = NULL;
+        const char *err = NULL;
+
+        /* About to wait on the daemon: what is here goes out first. */
+        if (x->pending && dc->start == dc->end)
+            pass(x, 0);
+        if (conn_read(dc, &f, sizeof(f)) < 0) {
+            /* A reused connection the daemon closed as it stopped: the
+             * request never ran if it was not read. */
+            if (!frames && dc->reused && !x->read_any &&
+                (x->r->method_number == M_GET || x->r->header_only ||
+                 x->r->method_number == M_OPTIONS)) {
+                conn_close(dc);
+                return -1;
+            }
+            return failed(x, "no complete response came");
+        }
+        frames++;
+        switch (f.type) {
+        case WSL_FRAME_READ: {
+            uint32_t want;
+
+            if (f.length != sizeof(want) || conn_read(dc, &want,
+                                                      sizeof(want)) < 0)
+                return failed(x, "a bad READ frame");
+            if (answer_read(x, want, f.flags & WSL_FRAME_FILL) < 0)
+                return failed(x, "the request body could not be sent");
+            break;
+        }
+        case WSL_FRAME_HEAD:
+            if (f.length > WSL_WIRE_HEAD_MAX || x->head_done)
+                return failed(x, "a bad HEAD frame");
+            payload = apr_palloc(x->r->pool, f.length ? f.length : 1);
+            if (conn_read(dc, payload, f.length) < 0)
+                return failed(x, "no complete head came");
+            if ((err = apply_head(x, payload, f.length))) {
+                dc->failed = 0;
+                return failed(x, apr_pstrcat(x->r->pool, "the response "
+                                             "head had ", err, NULL));
+            }
+            break;
+        case WSL_FRAME_DATA: {
+            char *data;
+
+            if (f.length > WSL_WIRE_DATA_MAX || !x->head_done)
+                return failed(x, "a bad DATA frame");
+            data = apr_bucket_alloc(f.length ? f.length : 1,
+                                    x->bb->bucket_alloc);
+            if (conn_read(dc, data, f.length) < 0) {
+                apr_bucket_free(data);
+                return failed(x, "the response body was cut short");
+            }
+            if (x->client_gone || !f.length) {
+                apr_bucket_free(data);
+            }
+            else {
+                APR_BRIGADE_INSERT_TAIL(x->bb,
+                    apr_bucket_heap_create(data, f.length, apr_bucket_free,
+                                           x->bb->bucket_alloc));
+                x->pending += f.length;
+            }
+            if ((f.flags & WSL_FRAME_FLUSH) ||
+                x->pending >= WSL_CLIENT_PASS_AT)
+                pass(x, f.flags & WSL_FRAME_FLUSH);
+            break;
+        }
+        case WSL_FRAME_FILE: {
+            int64_t range[2];
+
+            if (f.length != sizeof(range) || !x->head_done ||
+                conn_read(dc, range, sizeof(range)) < 0)
+                return failed(x, "a bad FILE frame");
+            if ((err = add_file(x, range))) {
+                dc->failed = 0;
+                return failed(x, err);
+            }
+            break;
+        }
+        case WSL_FRAME_END: {
+            int32_t status;
+
+            if (f.length != sizeof(status) ||
+                conn_read(dc, &status, sizeof(status)) < 0)
+                return failed(x, "a bad END frame");
+            if (f.flags & WSL_END_RESEND) {
+                conn_close(dc);
+                return -1;
+            }
+            if (f.flags & WSL_END_TRUNCATED) {
+                truncate_response(x);
+                status = OK;
+            }
+            else if (!status && !x->head_done) {
+                dc->failed = 0;
+                return failed(x, "the response ended before its head");
+            }
+            else if (!status) {
+                /* Flushed, as embedded mode does: a pipelined request is
+                 * then read sooner. */
+                APR_BRIGADE_INSERT_TAIL(x->bb,
+                    apr_bucket_eos_create(x->bb->bucket_alloc));
+                pass(x, 1);
+            }
+            if (x->client_gone || dc->nfds)
+                conn_close(dc);
+            return status;
+        }
+        default:
+            return failed(x, apr_psprintf(x->r->pool, "a frame of unknown "
+                                          "type %d", f.type));
+        }
+        if (x->client_gone) {
+            /* The daemon sees its next write fail and stops the
+             * application (close() runs once, there). */
+            conn_close(dc);
+            return OK;
+        }
+    }
+}
+
+int wsl_daemon_client_run(request_rec *r, const wsl_route *route,
+                          const wsl_snapshot *snap)
+{
+    const wsl_daemon_group *g = wsl_daemon_group_find(route->process_group);
+    const wsl_dir_config *dconf =
+        ap_get_module_config(r->per_dir_config, &wsgi_lite_module);
+    wsl_wire_buf buf = { NULL, 0, 0, pool_alloc,
+                         r->pool, 0 };
+    wsl_wire_request wr;
+    daemon_conn *dc = apr_palloc(r->pool, sizeof(*dc));
+    exchange x;
+    server_rec *s;
+    int status, attempt, index = 0;
+
+    memset(&wr, 0, sizeof(wr));
+    for (s = ap_server_conf; s && s != r->server; s = s->next)
+        index++;
+    wr.server_index = s ? index : 0;
+    wr.request_time = r->request_time;
+    wr.body_length = r->remaining > 0 ? r->remaining : -1;
+    wr.head_only = (uint8_t)r->header_only;
+    wr.error_override = (uint8_t)wsl_config_flag(dconf->error_override, 0);
+    wr.script_reloading =
+        (uint8_t)wsl_config_flag(dconf->script_reloading, 1);
+#define SET(field, s) (wr.field.data = (s), \
+                       wr.field.len = (s) ? strlen(s) : 0)
+    SET(uri, r->uri);
+    SET(method, r->method);
+    SET(client_ip, r->useragent_ip);
+    SET(log_id, r->log_id);
+    SET(script, route->script);
+    SET(group, route->group);
+    SET(callable, route->callable);
+    SET(handler_script, route->handler_script);
+#undef SET
+    wr.snapshot = *snap;
+    wsl_wire_encode_request(&buf, &wr);
+    if (buf.failed)
+        return HTTP_INTERNAL_SERVER_ERROR;
+
+    memset(&x, 0, sizeof(x));
+    x.r = r;
+    x.g = g;
+    x.dc = dc;
+    x.bb = apr_brigade_create(r->pool, r->connection->bucket_alloc);
+    x.in = apr_brigade_create(r->pool, r->connection->bucket_alloc);
+    for (attempt = 0; attempt <= WSL_RESEND_MAX; attempt++) {
+        /* The first try may reuse a connection; a second uses a new one. */
+        if (conn_open(r, g, dc, attempt > 0) < 0)
+            return HTTP_SERVICE_UNAVAILABLE;
+        if (conn_write(dc, buf.data, buf.len) < 0) {
+            conn_close(dc);
+            if (dc->reused)
+                continue;
+            return failed(&x, "the request could not be sent");
+        }
+        if ((status = exchange_run(&x)) != -1)
+            break;
+    }
+    if (attempt > WSL_RESEND_MAX) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
+                      "WSL00199: WSGIDaemonProcess %s: the request was sent "
+                      "back %d times (processes restarting): giving up "
+                      "(for '%s')", g->name, WSL_RESEND_MAX + 1, r->uri);
+        return HTTP_SERVICE_UNAVAILABLE;
+    }
+    if (dc->fd >= 0)
+        idle_give(g, dc->fd);
+    return status;
+}
