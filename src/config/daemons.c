@@ -225,55 +225,39 @@ static int parse_whole(const char *value, apr_int64_t *out)
     return !*end && errno != ERANGE;
 }
 
-/* A user by name or "#uid": its uid and, in *name, its name (mod_wsgi
- * turns "#uid" into the name too, which initgroups() needs). */
-static const char *lookup_user(apr_pool_t *p, const char *value, int named,
-                               const char **name, uid_t *uid)
+/* A user (is_group: a group) by name or mod_wsgi's "#id" form: its id,
+ * and in *name its name where it has one (mod_wsgi turns "#uid" into the
+ * name, which initgroups() needs).  named: an id without a name is an
+ * error, as mod_wsgi makes it for user= and the script- options. */
+static const char *lookup_id(apr_pool_t *p, const char *value, int is_group,
+                             int named, const char **name, apr_int64_t *id)
 {
-    apr_gid_t primary;
-    apr_int64_t n;
+    const char *kind = is_group ? "group" : "user";
+    /* (uid_t)-1 is no id: setuid() reads it as "leave as is". */
+    apr_int64_t none = is_group ? (apr_int64_t)(gid_t)-1
+                                : (apr_int64_t)(uid_t)-1;
+    apr_uid_t uid;
+    apr_gid_t gid;
+    apr_status_t rv;
     char *found;
 
     if (!*value)
-        return "a user name or #uid is needed";
+        return apr_psprintf(p, "a %s name or #%cid is needed", kind, *kind);
     if (*value == '#') {
-        if (!parse_whole(value + 1, &n) || n < 0 || n != (uid_t)n)
-            return "not a user name or #uid";
-        *uid = (uid_t)n;
-        *name = value;
-        if (apr_uid_name_get(&found, *uid, p) == APR_SUCCESS)
-            *name = found;
-        else if (named)
-            return "no user has that uid";
+        if (!parse_whole(value + 1, id) || *id < 0 || *id >= none)
+            return apr_psprintf(p, "not a %s name or #%cid", kind, *kind);
+        rv = is_group ? apr_gid_name_get(&found, (gid_t)*id, p)
+                      : apr_uid_name_get(&found, (uid_t)*id, p);
+        if (rv != APR_SUCCESS && named)
+            return apr_psprintf(p, "no %s has that %cid", kind, *kind);
+        *name = rv == APR_SUCCESS ? found : value;
         return NULL;
     }
-    if (apr_uid_get(uid, &primary, value, p) != APR_SUCCESS)
-        return "no such user";
-    *name = value;
-    return NULL;
-}
-
-static const char *lookup_group(apr_pool_t *p, const char *value, int named,
-                                const char **name, gid_t *gid)
-{
-    apr_int64_t n;
-    char *found;
-
-    if (!*value)
-        return "a group name or #gid is needed";
-    if (*value == '#') {
-        if (!parse_whole(value + 1, &n) || n < 0 || n != (gid_t)n)
-            return "not a group name or #gid";
-        *gid = (gid_t)n;
-        *name = value;
-        if (apr_gid_name_get(&found, *gid, p) == APR_SUCCESS)
-            *name = found;
-        else if (named)
-            return "no group has that gid";
-        return NULL;
-    }
-    if (apr_gid_get(gid, value, p) != APR_SUCCESS)
-        return "no such group";
+    rv = is_group ? apr_gid_get(&gid, value, p)
+                  : apr_uid_get(&uid, &gid, value, p);
+    if (rv != APR_SUCCESS)
+        return apr_psprintf(p, "no such %s", kind);
+    *id = is_group ? (apr_int64_t)gid : (apr_int64_t)uid;
     *name = value;
     return NULL;
 }
@@ -287,7 +271,7 @@ static const char *parse_group_list(cmd_parms *cmd, const char *value,
     apr_array_header_t *gids = apr_array_make(cmd->pool, 4, sizeof(gid_t));
     long maximum = sysconf(_SC_NGROUPS_MAX);
     const char *rest = value, *name, *err;
-    gid_t gid;
+    apr_int64_t gid;
 
     if (maximum < 0)
         maximum = NGROUPS_MAX;
@@ -301,13 +285,13 @@ static const char *parse_group_list(cmd_parms *cmd, const char *value,
         rest = comma ? comma + 1 : rest + strlen(rest);
         if (!*item || (comma && !*rest))
             return "a group name is empty";
-        if ((err = lookup_group(cmd->temp_pool, item, 0, &name, &gid)))
+        if ((err = lookup_id(cmd->temp_pool, item, 1, 0, &name, &gid)))
             return apr_psprintf(cmd->temp_pool, "'%s': %s", item, err);
         /* One place is the primary group's. */
         if (gids->nelts + 1 >= maximum)
             return apr_psprintf(cmd->temp_pool, "more than the %ld groups "
                                 "a process may have", maximum - 1);
-        *(gid_t *)apr_array_push(gids) = gid;
+        *(gid_t *)apr_array_push(gids) = (gid_t)gid;
     }
     *out = gids;
     return NULL;
@@ -334,8 +318,6 @@ static const char *set_option(cmd_parms *cmd, wsl_daemon_group *g,
 {
     apr_int64_t n;
     const char *name, *err;
-    uid_t uid;
-    gid_t gid;
     char *end;
 
     switch (o->kind) {
@@ -404,24 +386,19 @@ static const char *set_option(cmd_parms *cmd, wsl_daemon_group *g,
         FIELD(g, o->offset, int) = (int)n;
         return NULL;
     case OPT_USER:
-        if ((err = lookup_user(cmd->pool, value, o->flags & F_NAMED, &name,
-                               &uid)))
+    case OPT_GROUP:
+        if ((err = lookup_id(cmd->pool, value, o->kind == OPT_GROUP,
+                             o->flags & F_NAMED, &name, &n)))
             return err;
         /* mod_wsgi's rule too: a daemon never runs an application as
          * root, however it is named. */
-        if ((o->flags & F_NO_ROOT) && uid == 0)
+        if ((o->flags & F_NO_ROOT) && n == 0)
             return "a daemon process never runs as root (uid 0)";
         FIELD(g, o->offset, const char *) = name;
-        if (o->id_offset != NO_ID)
-            FIELD(g, o->id_offset, uid_t) = uid;
-        return NULL;
-    case OPT_GROUP:
-        if ((err = lookup_group(cmd->pool, value, o->flags & F_NAMED, &name,
-                                &gid)))
-            return err;
-        FIELD(g, o->offset, const char *) = name;
-        if (o->id_offset != NO_ID)
-            FIELD(g, o->id_offset, gid_t) = gid;
+        if (o->id_offset != NO_ID && o->kind == OPT_GROUP)
+            FIELD(g, o->id_offset, gid_t) = (gid_t)n;
+        else if (o->id_offset != NO_ID)
+            FIELD(g, o->id_offset, uid_t) = (uid_t)n;
         return NULL;
     case OPT_GROUP_LIST:
         return parse_group_list(cmd, value,
