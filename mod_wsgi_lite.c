@@ -6,6 +6,7 @@
  */
 #include "httpd.h"
 #include "http_config.h"
+#include "http_core.h"
 #include "http_request.h"
 #include "apr_optional.h"
 
@@ -153,12 +154,14 @@ static const command_rec wsl_commands[] = {
 
     /* Daemon mode: parsed for compatibility, not supported yet */
     AP_INIT_RAW_ARGS("WSGIDaemonProcess", wsl_cmd_daemon_process, NULL,
-                     RSRC_CONF, "Daemon process group (not supported yet)"),
+                     RSRC_CONF, "Daemon process group: a name, then "
+                     "option=value (processes=, threads=, user=, ...)"),
     AP_INIT_TAKE1("WSGIProcessGroup", wsl_cmd_process_group, NULL,
                   RSRC_CONF | ACCESS_CONF,
                   "Process group (daemon mode: not supported yet)"),
     AP_INIT_TAKE1("WSGISocketPrefix", wsl_cmd_socket_prefix, NULL,
-                  RSRC_CONF, "Daemon socket prefix (not supported yet)"),
+                  RSRC_CONF, "Path prefix of the daemon processes' "
+                  "sockets (relative to ServerRoot)"),
     AP_INIT_FLAG("WSGISocketRotation", wsl_cmd_global_flag,
                  WSL_GLOBAL(socket_rotation), RSRC_CONF,
                  "Daemon sockets renamed on each restart (not supported "
@@ -183,17 +186,23 @@ static const command_rec wsl_commands[] = {
     { NULL }
 };
 
-/* Once per configuration, in the parent: Python's checks, then the daemon
- * process groups, started for a real start only (not for configtest, nor
- * the first of the two reads of the configuration at start-up). */
-static int wsl_post_config_all(apr_pool_t *pconf, apr_pool_t *plog,
-                               apr_pool_t *ptemp, server_rec *s)
+/* Once per configuration, in the parent: the daemon groups get Apache's
+ * User and Group where they name none (each pass: a group that would run
+ * as root stops the start); Python's part; then, in the real start only
+ * (not configtest, nor the first, checking pass of httpd's two), the note
+ * of the groups' options not acted on yet, and their processes started. */
+static int wsl_start(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
+                     server_rec *s)
 {
-    int rc = wsl_post_config(pconf, plog, ptemp, s);
+    int rc = wsl_daemon_groups_resolve(s);
 
+    if (rc == OK)
+        rc = wsl_post_config(pconf, plog, ptemp, s);
     if (rc != OK ||
-        ap_state_query(AP_SQ_MAIN_STATE) == AP_SQ_MS_CREATE_PRE_CONFIG ||
-        ap_state_query(AP_SQ_RUN_MODE) != AP_SQ_RM_NORMAL)
+        ap_state_query(AP_SQ_MAIN_STATE) == AP_SQ_MS_CREATE_PRE_CONFIG)
+        return rc;
+    wsl_daemon_groups_report(s);
+    if (ap_state_query(AP_SQ_RUN_MODE) != AP_SQ_RM_NORMAL)
         return rc;
     return wsl_daemon_post_config(pconf, ptemp, s);
 }
@@ -214,7 +223,7 @@ static void wsl_register_hooks(apr_pool_t *p)
     static const char *const before_userdir[] = { "mod_userdir.c",
                                                   "mod_vhost_alias.c", NULL };
 
-    ap_hook_post_config(wsl_post_config_all, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_post_config(wsl_start, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_child_init(wsl_child_start, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_translate_name(wsl_translate_name, after_alias, before_userdir,
                            APR_HOOK_MIDDLE);

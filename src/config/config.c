@@ -539,33 +539,8 @@ const char *wsl_cmd_trusted_proxies(cmd_parms *cmd, void *dconf,
     return NULL;
 }
 
-/*
- * Daemon mode comes in a later release.  Its directives are parsed now so
- * that a mod_wsgi configuration loads; a request sent to a daemon process
- * group is refused with a clear error (route.c).  Nothing is kept of them
- * until daemon mode has a use for it.
- */
-const char *wsl_cmd_daemon_process(cmd_parms *cmd, void *dconf,
-                                   const char *args)
-{
-    const char *name = ap_getword_conf(cmd->pool, &args);
-
-    if (!*name)
-        return apr_psprintf(cmd->pool, "%s takes a process group name",
-                            cmd->cmd->name);
-    while (*args) {
-        const char *word = ap_getword_conf(cmd->temp_pool, &args);
-
-        if (*word && !strchr(word, '='))
-            return apr_psprintf(cmd->pool, "%s: option '%s' is not of the "
-                                "form name=value", cmd->cmd->name, word);
-    }
-    ap_log_error(APLOG_MARK, APLOG_WARNING, 0, cmd->server,
-                 "WSL00050: WSGIDaemonProcess %s: daemon mode is not "
-                 "supported yet; requests for it will fail", name);
-    return NULL;
-}
-
+/* WSGIProcessGroup, kept as written: route.c expands it per request
+ * (%{ENV:VAR} and the like).  The daemon groups themselves: daemons.c. */
 const char *wsl_cmd_process_group(cmd_parms *cmd, void *dconf,
                                   const char *arg)
 {
@@ -573,15 +548,6 @@ const char *wsl_cmd_process_group(cmd_parms *cmd, void *dconf,
 
     conf->process_group = arg;
     return NULL;
-}
-
-const char *wsl_cmd_socket_prefix(cmd_parms *cmd, void *dconf,
-                                  const char *arg)
-{
-    const char *err;
-
-    global_config(cmd, &err);
-    return err;
 }
 
 /* WSGIAcceptMutex: the mechanisms Apache's AcceptMutex knows that this

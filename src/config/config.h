@@ -1,9 +1,10 @@
 /*
  * config.h: the configuration layer (src/config/): the configuration
- * records and the directive setters (config.c), URL mapping (translate.c)
- * and what a request runs (route.c), as every layer above uses them and
- * mod_wsgi_lite.c's directive table.  Free of Python, like everything in
- * src/config/.
+ * records and the directive setters (config.c), the daemon process groups
+ * (daemons.c: WSGIDaemonProcess, WSGISocketPrefix), URL mapping
+ * (translate.c) and what a request runs (route.c), as every layer above
+ * uses them and mod_wsgi_lite.c's directive table.  Free of Python, like
+ * everything in src/config/.
  */
 #ifndef WSL_CONFIG_H
 #define WSL_CONFIG_H
@@ -113,9 +114,15 @@ typedef struct {
  * it; daemon/ starts and runs it).  Every option mod_wsgi 4.9.4 takes has
  * a field, with mod_wsgi's default; times are in microseconds, 0 for "not
  * set" where mod_wsgi has no default.  Lives in the configuration pool.
+ * The ids are resolved when the line is read; what the line leaves to
+ * Apache's User and Group is filled in by wsl_daemon_groups_resolve()
+ * (post_config), after which user, uid, group, gid, socket_user and
+ * socket_uid are always set.  As in mod_wsgi, they apply only when Apache
+ * is started as root; otherwise a daemon runs as Apache's own user.
  */
 typedef struct wsl_daemon_group {
     const char *name;
+    const char *defined_at;         /* "file:line" of the directive */
     server_rec *server;             /* where it was defined (a vhost's
                                      * group serves only that vhost's
                                      * server name, as in mod_wsgi) */
@@ -127,41 +134,54 @@ typedef struct wsl_daemon_group {
     int threads;                    /* default 15 */
     apr_size_t stack_size;          /* 0: the system's */
     /* Who and where. */
-    const char *user;               /* as written; NULL: Apache's User */
+    const char *user;               /* a name ("#uid" made a name where
+                                     * the uid has one); Apache's User
+                                     * when not given.  Never uid 0. */
     uid_t uid;
-    const char *group;              /* NULL: the user's primary group, or
-                                     * Apache's Group */
+    const char *group;              /* Apache's Group when not given, as
+                                     * in mod_wsgi (not the user's
+                                     * primary group) */
     gid_t gid;
-    apr_array_header_t *supplementary_groups;   /* gid_t, or NULL */
+    apr_array_header_t *supplementary_groups;   /* gid_t, or NULL: when
+                                     * set, the daemon's groups are gid and
+                                     * exactly these (setgroups, as
+                                     * mod_wsgi; empty: gid alone); NULL:
+                                     * initgroups(user, gid) */
     int umask;                      /* -1: inherited */
     const char *chroot;
     const char *home;               /* NULL: the user's home directory */
     const char *python_home;
-    apr_array_header_t *python_path;            /* const char * */
+    apr_array_header_t *python_path;            /* const char *, from the
+                                     * ':'-separated list; NULL: none */
     const char *python_eggs;
     const char *lang, *locale;
-    const char *display_name;       /* %{GROUP} expanded at start */
-    const char *script_user, *script_group;
-    int cpu_priority;               /* nice value, 0 */
+    const char *display_name;       /* as written; mod_wsgi shows
+                                     * exactly "%{GROUP}" as
+                                     * "(wsgi:NAME)" */
+    const char *script_user, *script_group;     /* names; one at most */
+    int cpu_priority;               /* nice value -20..20, 0 */
     /* The socket. */
     int listen_backlog;             /* default 100 */
-    const char *socket_user;        /* NULL: Apache's User */
+    const char *socket_user;        /* Apache's User when not given */
     uid_t socket_uid;
-    int header_buffer_size;         /* default 32768 */
+    int header_buffer_size;         /* default (and 0) 32768 */
     int send_buffer_size, receive_buffer_size;  /* 0: the system's */
-    int response_buffer_size;       /* default 65536 */
+    int response_buffer_size;       /* default (and 0) 65536 */
     apr_interval_time_t connect_timeout;        /* default 15 s */
     apr_interval_time_t socket_timeout;         /* 0: Apache's Timeout */
-    apr_interval_time_t response_socket_timeout;/* 0: socket-timeout */
+    apr_interval_time_t response_socket_timeout;/* not given:
+                                     * socket-timeout's value */
     /* Life cycle (issue 17 acts on these). */
     int maximum_requests;
     apr_interval_time_t restart_interval, inactivity_timeout,
-        request_timeout, graceful_timeout, eviction_timeout,
+        request_timeout, graceful_timeout /* default 15 s */,
+        eviction_timeout,
         shutdown_timeout /* default 5 s */, startup_timeout,
         deadlock_timeout /* default 300 s */, queue_timeout;
     apr_int64_t memory_limit, virtual_memory_limit;  /* bytes, 0: none */
     int cpu_time_limit;             /* seconds, 0: none */
-    int server_metrics;             /* WSL_UNSET: WSGIServerMetrics */
+    int server_metrics;             /* On/Off; WSL_UNSET:
+                                     * WSGIServerMetrics */
     const char *newrelic_config_file, *newrelic_environment;
     /* Options accepted whose effect is not built yet: said once at
      * start-up (never silently ignored). */
@@ -181,6 +201,14 @@ int wsl_daemon_group_allowed(const wsl_daemon_group *g, server_rec *s);
 /* WSGISocketPrefix, or its default (DEFAULT_REL_RUNTIMEDIR "/wsgi"),
  * resolved against ServerRoot. */
 const char *wsl_daemon_socket_prefix(apr_pool_t *p);
+/* post_config, each pass: fill in what the groups leave to Apache's User
+ * and Group (known only once the whole configuration is read).  OK, or
+ * HTTP_INTERNAL_SERVER_ERROR (logged: a group would run as root) to stop
+ * the start. */
+int wsl_daemon_groups_resolve(server_rec *main_server);
+/* post_config, the real start: one NOTICE (WSL00170) per group with
+ * options accepted but not acted on yet. */
+void wsl_daemon_groups_report(server_rec *main_server);
 
 /* Per-directory settings; WSL_UNSET / NULL inherit from the parent. */
 typedef enum {
@@ -253,10 +281,11 @@ const char *wsl_cmd_trusted_proxy_headers(cmd_parms *cmd, void *dconf,
                                           const char *arg);
 const char *wsl_cmd_trusted_proxies(cmd_parms *cmd, void *dconf,
                                     const char *arg);
-const char *wsl_cmd_daemon_process(cmd_parms *cmd, void *dconf,
-                                   const char *args);
 const char *wsl_cmd_process_group(cmd_parms *cmd, void *dconf,
                                   const char *arg);
+/* daemons.c */
+const char *wsl_cmd_daemon_process(cmd_parms *cmd, void *dconf,
+                                   const char *args);
 const char *wsl_cmd_socket_prefix(cmd_parms *cmd, void *dconf,
                                   const char *arg);
 const char *wsl_cmd_switch_interval(cmd_parms *cmd, void *dconf,

@@ -34,6 +34,7 @@
 #include "ap_listen.h"
 #include "py/lifecycle.h"
 #include "unixd.h"
+#include "apr_signal.h"
 
 #include <errno.h>
 #include <grp.h>
@@ -337,6 +338,16 @@ static void *poller(void *arg)
     return NULL;
 }
 
+/* Stop taking requests and restart (a worker saw the script change). */
+static void restart(const char *why)
+{
+    pthread_mutex_lock(&dp.lock);
+    if (!dp.restart_why)
+        dp.restart_why = why;
+    pthread_mutex_unlock(&dp.lock);
+    kill(getpid(), SIGINT);
+}
+
 static void *worker(void *arg)
 {
     apr_pool_t *pool;
@@ -348,21 +359,15 @@ static void *worker(void *arg)
         int keep = wsl_daemon_worker_serve(c->fd, pool, dp.server, dp.group);
 
         apr_pool_clear(pool);
-        if (!keep || conn_idle(c) < 0)
+        if (keep < 0)
+            restart("its WSGI script changed");
+        if (keep <= 0 || conn_idle(c) < 0)
             conn_close(c);
         worker_done();
     }
     return NULL;
 }
 
-void wsl_daemon_process_restart(const char *why)
-{
-    pthread_mutex_lock(&dp.lock);
-    if (!dp.restart_why)
-        dp.restart_why = why;
-    pthread_mutex_unlock(&dp.lock);
-    kill(getpid(), SIGINT);
-}
 
 static void start_threads(void)
 {
@@ -405,8 +410,8 @@ static void send_back(int fd)
     int32_t status = 0;
     struct iovec iov[2] = { { &f, sizeof(f) }, { &status, sizeof(status) } };
 
-    if (writev(fd, iov, 2) < 0)
-        ; /* the child then sees the connection close */
+    /* On failure the child sees the connection close instead. */
+    (void)!writev(fd, iov, 2);
     shutdown(fd, SHUT_RDWR);
 }
 
@@ -420,8 +425,8 @@ static int drain(void)
     conn *c;
     int idle;
 
-    if (write(dp.wake_fd, &one, sizeof(one)) < 0)
-        ; /* the poller then stops at the next event at worst */
+    /* On failure the poller stops at its next event at worst. */
+    (void)!write(dp.wake_fd, &one, sizeof(one));
     close(dp.listen_fd);
     clock_gettime(CLOCK_REALTIME, &until);
     until.tv_sec += (time_t)apr_time_sec(timeout);

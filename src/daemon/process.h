@@ -20,12 +20,10 @@ void wsl_daemon_process_main(const wsl_daemon_group *group, int slot,
                              server_rec *main_server,
                              apr_interval_time_t delay)
     __attribute__((noreturn));
-/* Ask the process to stop taking requests and restart (a worker saw the
- * script change). */
-void wsl_daemon_process_restart(const char *why);
-
 /* worker.c: one request on the connection fd, read, run, answered.  1 to
- * keep the connection for the next request, 0 to close it. */
+ * keep the connection for the next request, 0 to close it, -1 to close it
+ * and restart the process (its WSGI script changed: the request was sent
+ * back to go to the next process). */
 int wsl_daemon_worker_serve(int fd, apr_pool_t *pool, server_rec *main_server,
                             const wsl_daemon_group *group);
 

@@ -543,6 +543,8 @@ static server_rec *server_at(server_rec *main_server, int index)
     return index < 0 ? s : main_server;
 }
 
+static const char client_mark;
+
 /* The request as this process knows it (see the top of the file). */
 static request_rec *make_request(apr_pool_t *pool, server_rec *s,
                                  const wsl_wire_request *wr)
@@ -553,6 +555,17 @@ static request_rec *make_request(apr_pool_t *pool, server_rec *s,
     c->pool = pool;
     c->base_server = s;
     c->client_ip = (char *)(wr->client_ip.data ? wr->client_ip.data : "-");
+    /* The client's address with its port, as the error log shows it. */
+    if (wr->snapshot.value[WSL_SV_REMOTE_PORT].data)
+        apr_sockaddr_info_get(&c->client_addr, c->client_ip, APR_UNSPEC,
+                              (apr_port_t)atoi(
+                                  wr->snapshot.value[WSL_SV_REMOTE_PORT].data),
+                              0, pool);
+    /* Apache's log writes "[client ...]" for a connection with a
+     * scoreboard handle, "[remote ...]" (a backend) without: this is the
+     * client's request.  Only tested for NULL; nothing here updates the
+     * scoreboard. */
+    c->sbh = (void *)&client_mark;
     c->local_ip = "";
     c->notes = apr_table_make(pool, 1);
     c->conn_config = ap_create_conn_config(pool);
@@ -567,6 +580,7 @@ static request_rec *make_request(apr_pool_t *pool, server_rec *s,
     r->request_time = wr->request_time;
     r->log_id = wr->log_id.data;
     r->useragent_ip = c->client_ip;
+    r->useragent_addr = c->client_addr;
     r->status = HTTP_OK;
     r->header_only = wr->head_only;
     r->headers_in = apr_table_make(pool, 1);
@@ -689,8 +703,7 @@ int wsl_daemon_worker_serve(int fd, apr_pool_t *pool, server_rec *main_server,
     free(io.copy);
     if (resend) {
         send_end(fd, 0, WSL_END_RESEND);
-        wsl_daemon_process_restart("its WSGI script changed");
-        return 0;
+        return -1;
     }
     if (io.broken)
         return 0;

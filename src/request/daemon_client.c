@@ -26,6 +26,8 @@
 #include "http_core.h"
 #include "http_protocol.h"
 #include "http_request.h"
+#include "http_main.h"
+#include "apr_strings.h"
 
 #include <errno.h>
 #include <pthread.h>
