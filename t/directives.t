@@ -193,14 +193,12 @@ CONF
     ok t_ok(defined $secs, '(cleanup) the server stopped');
 }
 
-# --- daemon mode: parsed, refused -------------------------------------------------------
+# --- daemon mode: a WSGIProcessGroup request runs in its group -------------------------
 {
-    my $r;
-    my @lines = log_during(sub { $r = GET('/daemon') }, want => qr/WSL00051/);
-    ok t_cmp($r->code, 500, 'a request under WSGIProcessGroup (daemon mode) gets 500');
-    my ($l) = grep /WSL00051/, @lines;
-    ok t_cmp($l // 'no WSL00051 line', qr/daemon mode is not supported yet/,
-             'WSL00051 says daemon mode is not supported yet');
+    my $r = GET('/daemon');
+    ok t_cmp($r->code, 200, 'a request under WSGIProcessGroup (daemon mode) is served');
+    my $r2 = GET('/daemon_missing');
+    ok t_cmp($r2->code, 500, 'a WSGIProcessGroup naming no WSGIDaemonProcess gets 500');
     my ($rc, $out) = WSLServer->configtest(<<"CONF");
 WSGIDaemonProcess foo processes=2 threads=15
 WSGISocketPrefix run/wsgi

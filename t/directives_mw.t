@@ -365,11 +365,11 @@ CONF
             'and those of a named group');
     my @mutex = log_lines($srv, qr/WSL00163: WSGIAcceptMutex/);
     ok t_cmp(scalar(@mutex), 1, 'the start-up log notes WSGIAcceptMutex once');
-    ok t_cmp($mutex[0] // '', qr/WSGIAcceptMutex fcntl: no effect.*daemon processes.*not supported yet/,
+    ok t_cmp($mutex[0] // '', qr/WSGIAcceptMutex fcntl: no effect, daemon processes wait on their socket with EPOLLEXCLUSIVE/,
              'saying it has no effect until daemon mode');
     my @rot = log_lines($srv, qr/WSL00163: WSGISocketRotation/);
     ok t_cmp(scalar(@rot), 1, 'the start-up log notes WSGISocketRotation once');
-    ok t_cmp($rot[0] // '', qr/WSGISocketRotation Off: no effect.*not supported yet/,
+    ok t_cmp($rot[0] // '', qr/WSGISocketRotation Off: no effect, each configuration generation makes its daemon sockets anew/,
              'saying it has no effect until daemon mode');
 
     # WSGIRestrictProcess: the group a request selects, checked before
@@ -380,14 +380,14 @@ CONF
                              'WSGIRestrictProcess without %{GLOBAL}: an embedded request is refused'],
         'env_refused'    => [500, qr/WSL00160: process group 'joe' .* \(for '\/rp\/env_refused'\)/,
                              'WSGIProcessGroup %{ENV:VAR} naming a group not listed: refused'],
-        'env_allowed'    => [500, qr/WSL00051: WSGIProcessGroup bob:1: daemon mode is not supported yet \(for '\/rp\/env_allowed'\)/,
-                             'a listed daemon group passes the restriction, then meets daemon mode (WSL00051)'],
+        'env_allowed'    => [500, qr/WSL00051: WSGIProcessGroup bob:1: no WSGIDaemonProcess of that name \(for '\/rp\/env_allowed'\)/,
+                             'a listed group passes the restriction, then is looked up among the daemon groups (WSL00051)'],
         'env_global'     => [200, undef, 'WSGIProcessGroup %{ENV:VAR} that is %{GLOBAL}: runs here'],
         'dispatch_global' => [200, undef, 'a dispatch script\'s process_group() of \'\' overrides WSGIProcessGroup'],
         'dispatch_refused' => [500, qr/WSL00160: process group '%\{GLOBAL\}' .* \(for '\/rp\/dispatch_refused'\)/,
                              'and WSGIRestrictProcess checks what the dispatch script chose'],
-        'unrestricted'   => [500, qr/WSL00051: WSGIProcessGroup bob:1: daemon mode is not supported yet \(for '\/rp\/unrestricted'\)/,
-                             'no WSGIRestrictProcess: a daemon group gets WSL00051, as before'],
+        'unrestricted'   => [500, qr/WSL00051: WSGIProcessGroup bob:1: no WSGIDaemonProcess of that name \(for '\/rp\/unrestricted'\)/,
+                             'no WSGIRestrictProcess: a group that is not defined gets WSL00051'],
     );
     for my $name (sort keys %rp) {
         my ($want, $re, $what) = @{ $rp{$name} };

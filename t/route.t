@@ -12,7 +12,7 @@
 # - a plain one on another port: "localhost:PORT" for both.
 # - a plain one whose dispatch script's process_group() reaches the same
 #   process decision as WSGIProcessGroup: '' runs here, a daemon group
-#   meets WSGIRestrictProcess first, then "daemon mode is not supported".
+#   meets WSGIRestrictProcess first, then the daemon group lookup.
 use strict;
 use warnings;
 
@@ -162,9 +162,9 @@ ok t_cmp($code, 200, 'process_group() returning %{GLOBAL} runs it here too');
 
 my $log_before = $srv ? length $srv->log_text : 0;
 ($code) = $srv ? plain_get($dispatch_port, '/open?pg=wsl-route-daemon') : (0);
-ok t_cmp($code, 500, 'process_group() naming a daemon group: 500');
+ok t_cmp($code, 500, 'process_group() naming no daemon group: 500');
 my $log = $srv ? substr($srv->log_text, $log_before) : '';
-ok t_cmp($log, qr/WSL00051: WSGIDispatchScript wsl-route-daemon: daemon mode is not supported yet \(for '\/open'\)/,
+ok t_cmp($log, qr/WSL00051: WSGIDispatchScript wsl-route-daemon: no WSGIDaemonProcess of that name \(for '\/open'\)/,
          'logged by the same check as WSGIProcessGroup (WSL00051), naming the dispatch script');
 
 $log_before = $srv ? length $srv->log_text : 0;
@@ -175,8 +175,8 @@ ok t_cmp($log, qr/WSL00160: process group 'wsl-route-daemon' is not one that WSG
          'WSGIRestrictProcess checks what the dispatch script chose, before daemon mode');
 ($code) = $srv ? plain_get($dispatch_port, '/restricted?pg=listed') : (0);
 $log = $srv ? substr($srv->log_text, $log_before) : '';
-ok t_ok($code == 500 && $log =~ /WSL00051: WSGIDispatchScript listed: daemon mode/,
-        'a listed daemon group passes WSGIRestrictProcess, then meets daemon mode');
+ok t_ok($code == 500 && $log =~ /WSL00051: WSGIDispatchScript listed: no WSGIDaemonProcess/,
+        'a listed group passes WSGIRestrictProcess, then is looked up among the daemon groups');
 
 my $secs = $srv ? $srv->stop(15) : undef;
 ok t_ok(defined $secs, 'the server stops, no process left behind');

@@ -575,9 +575,19 @@ int wsl_daemon_group_allowed(const wsl_daemon_group *g, server_rec *s)
 
 const char *wsl_daemon_socket_prefix(apr_pool_t *p)
 {
+    const char *runtime;
+
     if (registry.socket_prefix)
         return registry.socket_prefix;
-    return ap_server_root_relative(p, WSL_SOCKET_PREFIX_DEFAULT);
+    /* mod_wsgi's default, DEFAULT_REL_RUNTIMEDIR, is for an Apache
+     * started as root; DefaultRuntimeDir, where set, says where this
+     * Apache keeps such files.  An Apache started as another user who
+     * cannot write there (a test or development server) uses its
+     * ServerRoot's logs/ instead of failing to start. */
+    runtime = ap_runtime_dir_relative(p, "");
+    if (runtime && (geteuid() == 0 || access(runtime, W_OK | X_OK) == 0))
+        return ap_runtime_dir_relative(p, "wsgi");
+    return ap_server_root_relative(p, "logs/wsgi");
 }
 
 /* Apache's User as a name: User may be written "#uid". */

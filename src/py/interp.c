@@ -768,15 +768,14 @@ static void report_settings(server_rec *s)
                      : "Python is not started in Apache's children");
     if (sconf->accept_mutex)
         ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s,
-                     "WSL00163: WSGIAcceptMutex %s: no effect, it applies "
-                     "to daemon processes, which are not supported yet",
-                     sconf->accept_mutex);
-    if (sconf->socket_rotation != WSL_UNSET)
+                     "WSL00163: WSGIAcceptMutex %s: no effect, daemon "
+                     "processes wait on their socket with EPOLLEXCLUSIVE, "
+                     "which needs no accept mutex", sconf->accept_mutex);
+    if (sconf->socket_rotation == 0)
         ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s,
-                     "WSL00163: WSGISocketRotation %s: no effect, it "
-                     "applies to daemon processes' sockets, which are not "
-                     "supported yet",
-                     sconf->socket_rotation ? "On" : "Off");
+                     "WSL00163: WSGISocketRotation Off: no effect, each "
+                     "configuration generation makes its daemon sockets "
+                     "anew (as with On)");
 }
 
 int wsl_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
