@@ -201,7 +201,7 @@ CONF
     ok t_cmp($r2->code, 500, 'a WSGIProcessGroup naming no WSGIDaemonProcess gets 500');
     my ($rc, $out) = WSLServer->configtest(<<"CONF");
 WSGIDaemonProcess foo processes=2 threads=15
-WSGISocketPrefix run/wsgi
+WSGISocketPrefix wsgi
 WSGIScriptAlias /x "$docroot/wsgi/hello.wsgi"
 <Location /x>
     WSGIProcessGroup foo

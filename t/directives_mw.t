@@ -201,7 +201,7 @@ WSGIVerboseDebugging Off
 WSGIServerMetrics Off
 WSGINewRelicConfigFile "$lib/newrelic.ini"
 WSGINewRelicEnvironment production
-WSGISocketPrefix run/wsgi
+WSGISocketPrefix wsgi
 WSGISocketRotation On
 WSGIAcceptMutex default
 WSGIDaemonProcess wsl-all processes=1 threads=2

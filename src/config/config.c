@@ -215,12 +215,14 @@ static const char *parse_script_options(cmd_parms *cmd, const char *args,
             *callable_object = value;
         }
         else if (nlen == 13 && !strncmp(word, "process-group", nlen)) {
-            /* Embedded mode only: the empty name and %{GLOBAL} both mean
-             * this process, as in mod_wsgi. */
-            if (*value && strcmp(value, "%{GLOBAL}"))
+            /* The empty name and %{GLOBAL} both mean this process, as in
+             * mod_wsgi; any other names a WSGIDaemonProcess (route.c
+             * checks that it exists when a request uses it: groups may
+             * be defined after the alias). */
+            if (!process_group && *value && strcmp(value, "%{GLOBAL}"))
                 return apr_psprintf(cmd->pool, "%s: process-group=%s: "
-                                    "daemon mode is not supported yet",
-                                    cmd->cmd->name, value);
+                                    "these scripts run in Apache's "
+                                    "children", cmd->cmd->name, value);
             if (process_group)
                 *process_group = value;
         }

@@ -63,6 +63,7 @@ static struct {
     const wsl_daemon_group *group;
     server_rec *server;
     int listen_fd, epoll_fd, wake_fd;
+    uid_t peer_uid;             /* the uid Apache's children run as */
     pthread_mutex_t lock;
     pthread_cond_t ready_cond, idle_cond;
     conn *ready_head, *ready_tail;
@@ -118,10 +119,11 @@ static void become_user(const wsl_daemon_group *g)
 {
     struct passwd *pw = getpwuid(g->uid);
     const char *home = g->home;
+    int as_root = geteuid() == 0;
 
     /* As in mod_wsgi, user= and group= apply when Apache starts as root;
      * otherwise the daemon is Apache's own user already. */
-    if (geteuid() != 0)
+    if (!as_root)
         goto identity_done;
     if (g->uid == 0)
         fatal("a daemon process never runs as root", 0);
@@ -149,8 +151,14 @@ identity_done:
         fatal("still root after setuid()", 0);
     if (g->umask >= 0)
         umask((mode_t)g->umask);
-    if (!home)
-        home = pw && pw->pw_dir && *pw->pw_dir ? pw->pw_dir : "/";
+    /* mod_wsgi's default: the home directory of the user it runs as. */
+    if (!home) {
+        pw = as_root ? pw : getpwuid(geteuid());
+        if (!pw || !pw->pw_dir)
+            fatal(apr_psprintf(dp.pool, "no home directory known for uid "
+                               "%ld (set home=)", (long)geteuid()), 0);
+        home = pw->pw_dir;
+    }
     if (chdir(home) < 0)
         fatal(apr_psprintf(dp.pool, "cannot change to its home directory "
                            "'%s'%s", home, g->home ? "" :
@@ -280,13 +288,13 @@ static void accept_all(void)
 
     while ((fd = accept4(dp.listen_fd, NULL, NULL, SOCK_CLOEXEC)) >= 0) {
         if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 ||
-            cred.uid != dp.group->socket_uid) {
+            cred.uid != dp.peer_uid) {
             ap_log_error(APLOG_MARK, APLOG_ERR, 0, dp.server,
                          "WSL00188: WSGIDaemonProcess %s: refused a "
                          "connection from uid %ld (pid %ld): only uid %ld, "
                          "Apache's children, may send requests",
                          dp.group->name, (long)cred.uid, (long)cred.pid,
-                         (long)dp.group->socket_uid);
+                         (long)dp.peer_uid);
             close(fd);
             continue;
         }
@@ -471,6 +479,9 @@ void wsl_daemon_process_main(const wsl_daemon_group *group, int slot,
     dp.group = group;
     dp.server = main_server;
     dp.listen_fd = listen_fd;
+    /* As the socket's owner (supervisor.c): socket-user= applies to a
+     * root-started Apache, whose children switch to it. */
+    dp.peer_uid = geteuid() == 0 ? group->socket_uid : geteuid();
     apr_pool_create(&dp.pool, pconf);
     /* Never outlive the parent, even one killed with SIGKILL. */
     prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0);

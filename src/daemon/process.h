@@ -7,9 +7,11 @@
 #include "py/py.h"
 
 /* How a daemon process ends (its exit status, for the supervisor). */
-#define WSL_DAEMON_EXIT_RESTART 0   /* asked to (a signal, a changed
+/* Above any signal number: the MPM reports an exit status and a signal
+ * alike, as one number. */
+#define WSL_DAEMON_EXIT_RESTART 100 /* asked to (a signal, a changed
                                      * script): start another at once */
-#define WSL_DAEMON_EXIT_FATAL 3     /* could not set itself up: start
+#define WSL_DAEMON_EXIT_FATAL 101   /* could not set itself up: start
                                      * another only after a back-off */
 
 /* process.c: the daemon process's life; never returns.  The supervisor

@@ -69,27 +69,22 @@ static int generation;
 
 static void start_slot(daemon_slot *ds, apr_interval_time_t delay);
 
-/* What a process's wait status says, for the log. */
+/* What the MPM reported of a process's end, for the log: one number
+ * that is the exit status or the signal (the MPM reaped it, and APR
+ * passes no more), which our own exit statuses can be told apart from. */
 static const char *exit_text(apr_pool_t *p, int reason, apr_wait_t status)
 {
     if (reason == APR_OC_REASON_LOST)
         return "was lost";
-    if (WIFSIGNALED(status))
-        return apr_psprintf(p, "was killed by signal %d%s",
-                            WTERMSIG(status),
-                            WCOREDUMP(status) ? " (core dumped)" : "");
-    if (WIFEXITED(status)) {
-        switch (WEXITSTATUS(status)) {
-        case WSL_DAEMON_EXIT_RESTART:
-            return "restarted";
-        case WSL_DAEMON_EXIT_FATAL:
-            return "could not set itself up (see above)";
-        default:
-            return apr_psprintf(p, "exited with status %d",
-                                WEXITSTATUS(status));
-        }
+    switch (status) {
+    case WSL_DAEMON_EXIT_RESTART:
+        return "restarted";
+    case WSL_DAEMON_EXIT_FATAL:
+        return "could not set itself up (see above)";
+    default:
+        return apr_psprintf(p, "died (signal %d, or exit status %d)",
+                            status, status);
     }
-    return "ended";
 }
 
 static void maintenance(int reason, void *data, apr_wait_t status)
@@ -108,8 +103,8 @@ static void maintenance(int reason, void *data, apr_wait_t status)
         ds->running = 0;
         if (sup.stopping)
             return;
-        requested = reason == APR_OC_REASON_DEATH && WIFEXITED(status) &&
-                    WEXITSTATUS(status) == WSL_DAEMON_EXIT_RESTART;
+        requested = reason == APR_OC_REASON_DEATH &&
+                    status == WSL_DAEMON_EXIT_RESTART;
         if (!requested && apr_time_now() - ds->started < WSL_DAEMON_YOUNG) {
             delay = ds->backoff;
             ds->backoff = ds->backoff * 2 > WSL_DAEMON_BACKOFF_MAX
@@ -263,7 +258,10 @@ static int make_socket(apr_pool_t *pconf, server_rec *s,
                        wsl_daemon_group *g)
 {
     struct sockaddr_un addr;
-    const char *dir = socket_dir(pconf, s, g->socket_uid);
+    /* socket-user= (and User) apply when Apache starts as root; otherwise
+     * its children are this very user. */
+    uid_t owner = geteuid() == 0 ? g->socket_uid : geteuid();
+    const char *dir = socket_dir(pconf, s, owner);
     const char *path;
     int fd;
 
@@ -286,7 +284,7 @@ static int make_socket(apr_pool_t *pconf, server_rec *s,
      * loses the race to accept must not block. */
     fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     if (fd < 0 || bind(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0 ||
-        chown(path, g->socket_uid, (gid_t)-1) < 0 || chmod(path, 0600) < 0 ||
+        chown(path, owner, (gid_t)-1) < 0 || chmod(path, 0600) < 0 ||
         listen(fd, g->listen_backlog) < 0) {
         ap_log_error(APLOG_MARK, APLOG_CRIT, errno, s,
                      "WSL00185: WSGIDaemonProcess %s: cannot listen on "
