@@ -13,6 +13,9 @@
 #   t/run.sh                   both MPMs, all tests
 #   t/run.sh t/environ.t ...   both MPMs, the named tests
 #   WSL_MPMS=prefork t/run.sh  one MPM only
+#   WSL_MODES=daemon           one mode only (default "embedded daemon":
+#                              daemon runs every file again with the
+#                              whole server in a daemon process group)
 #   WSL_TEST_VERBOSE=1         pass -verbose to Apache::Test
 #   WSL_KEEP=1                 keep the temporary copy (t/logs) afterwards
 #   WSL_MODULE_SO=path.so      test that build (default .libs/mod_wsgi_lite.so)
@@ -25,6 +28,7 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 so=${WSL_MODULE_SO:-$top/.libs/mod_wsgi_lite.so}
 python=${WSL_PYTHON:-/usr/bin/python3}
 mpms=${WSL_MPMS:-event prefork}
+modes=${WSL_MODES:-embedded daemon}
 user=${WSL_TEST_USER:-wsltest}
 apxs=${APXS:-/usr/bin/apxs}
 
@@ -70,8 +74,9 @@ trap 'exit 130' INT TERM
 
 run_one() {
     mpm=$1
-    shift
-    dir=$tmp/$mpm
+    mode=$2
+    shift 2
+    dir=$tmp/$mpm-$mode
     mkdir -p "$dir/.libs"
     # Copy the sources of the suite, not what an earlier in-place run
     # generated (t/logs, t/conf/httpd.conf, t/TEST, ...).
@@ -90,14 +95,14 @@ run_one() {
     # A clean environment: no pyenv shims or PYTHON* variables may leak into
     # the embedded interpreter or the tests.
     envv="PATH=/usr/local/bin:/usr/bin:/bin LANG=C.UTF-8 HOME=$dir
-WSL_MPM=$mpm WSL_MODULE_SO=$dir/.libs/mod_wsgi_lite.so WSL_PYTHON=$python"
+WSL_MPM=$mpm WSL_MODE=$mode WSL_MODULE_SO=$dir/.libs/mod_wsgi_lite.so WSL_PYTHON=$python"
     # Apache::Test wants core files allowed (it reports the ones a crash
     # leaves) and, when they are not, re-executes itself under
     # `ulimit -c unlimited` with a warning.  Raise the soft limit to the hard
     # one first, inside runuser (its PAM session resets limits), so that
     # only a hard limit below unlimited makes it warn.
     start_suite='ulimit -c "$(ulimit -H -c)"; exec perl t/TEST.PL "$@"'
-    echo "=== mod_wsgi_lite tests: $mpm MPM, $so built for $python ==="
+    echo "=== mod_wsgi_lite tests: $mpm MPM, $mode mode, $so built for $python ==="
     [ "$as_root" = yes ] && { chown -R "$user:" "$dir" || return 2; }
     {
         if [ "$as_root" = yes ]; then
@@ -114,7 +119,7 @@ WSL_MPM=$mpm WSL_MODULE_SO=$dir/.libs/mod_wsgi_lite.so WSL_PYTHON=$python"
     # held the ports): the run tested nothing and must not pass.
     if grep -q "skipped: cannot find module 'mod_wsgi_lite.c'" \
         "$dir/run.log"; then
-        echo "run.sh: under $mpm, test files were skipped because" \
+        echo "run.sh: under $mpm ($mode), test files were skipped because" \
             "Apache::Test found no mod_wsgi_lite: nothing was tested" >&2
         return 1
     fi
@@ -134,10 +139,12 @@ report() {
 status=0
 failed=""
 for mpm in $mpms; do
-    if ! run_one "$mpm" "$@"; then
-        status=1
-        failed="$failed $mpm"
-    fi
+    for mode in $modes; do
+        if ! run_one "$mpm" "$mode" "$@"; then
+            status=1
+            failed="$failed $mpm-$mode"
+        fi
+    done
 done
 
 if [ "$status" -ne 0 ]; then
@@ -149,6 +156,6 @@ if [ "$status" -ne 0 ]; then
             "rerun with WSL_KEEP=1 to keep it"
     echo "=== mod_wsgi_lite tests FAILED under:$failed ==="
 else
-    echo "=== mod_wsgi_lite tests passed under: $mpms ==="
+    echo "=== mod_wsgi_lite tests passed under: $mpms, in modes: $modes ==="
 fi
 exit $status

@@ -20,7 +20,7 @@ use WSLTest qw(t_ok safe raw_request raw_connect parse_response log_during
     test_port decode_json_body diag);
 use WSLServer ();
 
-plan tests => 184, need_module 'mod_wsgi_lite.c';
+plan tests => 183, need_module 'mod_wsgi_lite.c';
 
 Apache::TestRequest::module('default');
 my $port = test_port();

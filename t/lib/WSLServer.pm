@@ -110,6 +110,10 @@ sub write_conf {
         "Listen 127.0.0.1:$port\n", load_module_lines($module), $MPM_CONF,
         "<IfModule mime_module>\n    TypesConfig /etc/mime.types\n</IfModule>\n",
         "DocumentRoot \"", Apache::Test::vars('documentroot'), "\"\n",
+        (($ENV{WSL_MODE} // '') eq 'daemon' && ($module // '') ne 'mod_wsgi'
+         ? "# t/run.sh's daemon mode (the suite's own server has the same)\n"
+           . "WSGIDaemonProcess wsl-server processes=1 threads=16\n"
+           . "WSGIProcessGroup wsl-server\n" : ''),
         $snippet, "\n";
     close $fh;
     return $conf;

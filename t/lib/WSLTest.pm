@@ -28,7 +28,8 @@ use Apache::TestUtil ();
 our @EXPORT_OK = qw(t_ok safe raw_request raw_connect parse_response get_json
     post_json decode_json_body log_during wsgi_log_entries expected_mpm
     logs_dir wait_until random_bytes test_port diag read_until_eof
-    embedded_python debian_python need_debian_python debian_python_or_skip);
+    embedded_python debian_python need_debian_python debian_python_or_skip
+    daemon_mode need_embedded);
 
 my $JSON = JSON::PP->new->canonical;
 
@@ -167,6 +168,18 @@ sub debian_python_or_skip {
     Test::skip($reason) for 1 .. $n;
     diag("skipped $n: $reason");
     return 0;
+}
+
+# t/run.sh's daemon mode: the suite's requests run in a daemon process
+# group (WSL_MODE=daemon, t/TEST.PL).
+sub daemon_mode { ($ENV{WSL_MODE} // '') eq 'daemon' }
+
+# For plan ..., need ...: a file about embedded mode by its nature (what
+# Apache's own children do with Python) is skipped in daemon mode, saying
+# why; $why completes "embedded mode by nature: ".
+sub need_embedded {
+    my ($why) = @_;
+    return { "embedded mode by nature: $why" => daemon_mode() ? 0 : 1 };
 }
 
 # Port of the current Apache::TestRequest::module() (default server or a
