@@ -109,6 +109,11 @@ my %PER_SERVER = (
         'when Apache read the request: a clock reading, in microseconds'],
     'mod_wsgi.script_start' => [\&usec_now,
         'when the application was called: a clock reading, in microseconds'],
+    # t/run.sh's daemon mode, where both servers run a daemon group:
+    'mod_wsgi.queue_start' => [\&usec_now,
+        'when the Apache child handed the request on: a clock reading, in microseconds'],
+    'mod_wsgi.daemon_start' => [\&usec_now,
+        'when the daemon process took the request: a clock reading, in microseconds'],
     'mod_wsgi.request_id' => [\&log_id,
         "Apache's own id of the request (r->log_id), unique per request"],
     'mod_wsgi.connection_id' => [\&log_id,

@@ -164,9 +164,12 @@ sub log_lines {
     return grep /$re/, split /\n/, ($srv ? $srv->log_text : '');
 }
 
+# Embedded mode in t/run.sh's daemon mode too: these servers are about the
+# directives as Apache's children apply them (WSGIRestrictEmbedded,
+# WSGIRestrictProcess on %{GLOBAL}, what runs in the children).
 sub start_server {
     my ($what, $conf) = @_;
-    my $srv = eval { WSLServer->start(conf => $conf) };
+    my $srv = eval { WSLServer->start(conf => $conf, embedded => 1) };
     ok t_ok($srv, "(setup) the server with $what starts") or t_debug($@);
     return $srv;
 }

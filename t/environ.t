@@ -11,7 +11,7 @@ use Apache::Test;
 use Apache::TestRequest;
 use Apache::TestUtil;
 use Time::HiRes ();
-use WSLTest qw(t_ok get_json post_json raw_request raw_connect read_until_eof
+use WSLTest qw(t_ok get_json post_json raw_request raw_connect read_until_eof daemon_mode
                decode_json_body log_during expected_mpm test_port);
 
 plan tests => 98, need_module 'mod_wsgi_lite.c';
@@ -75,8 +75,8 @@ ok t_cmp($types->{'wsgi.input_terminated'} . ':'
 ok t_ok($r->{file_wrapper_callable}, 'wsgi.file_wrapper is callable');
 
 # mod_wsgi_lite.* keys
-ok t_cmp($e->{'mod_wsgi_lite.process_group'}, '',
-         'mod_wsgi_lite.process_group is empty (embedded mode)');
+ok t_cmp($e->{'mod_wsgi_lite.process_group'}, daemon_mode() ? 'wsl-suite' : '',
+         'mod_wsgi_lite.process_group is the daemon group, or empty (embedded mode)');
 ok t_cmp($e->{'mod_wsgi_lite.application_group'}, "localhost:$port|/environ",
          'mod_wsgi_lite.application_group defaults to host:port|SCRIPT_NAME');
 ok t_cmp($e->{'mod_wsgi_lite.script_reloading'}, '1',

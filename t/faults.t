@@ -231,8 +231,11 @@ CONF
             my $n = fd_count($child);
             defined $n && $n <= $before ? $n : undef;
         }, 20) // fd_count($child);
-        ok t_cmp($after, $before,
-                 "$name: the child's open descriptors are back to $before");
+        # Not above: in daemon mode the child may also have closed its
+        # kept connection to the daemon (the response was cut short).
+        ok t_ok(defined $after && $after <= $before,
+                "$name: the child's open descriptors are back to $before "
+                . "or fewer") or t_debug("now $after");
         my ($code, $body) = $srv->get('/pid');
         ok t_ok($code == 200 && $body eq $child,
                 "$name: the same child serves the next request")
@@ -365,8 +368,9 @@ CONF
 {
     # Exactly two children, and spare workers that need both: one that
     # dies is replaced at once (by the MPM's idle maintenance), whichever
-    # way it died.
-    my $srv = WSLServer->start(conf => <<"CONF");
+    # way it died.  Embedded in daemon mode too: this is about Apache's
+    # children; a daemon process that crashes is t/daemon.t's.
+    my $srv = WSLServer->start(embedded => 1, conf => <<"CONF");
 <IfModule mpm_event_module>
     ServerLimit 2
     StartServers 2

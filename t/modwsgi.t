@@ -33,7 +33,7 @@ use Apache::TestUtil;
 use JSON::PP ();
 use Time::HiRes ();
 use WSLTest qw(t_ok get_json post_json test_port expected_mpm logs_dir
-               log_during wait_until diag);
+               log_during wait_until diag daemon_mode);
 use WSLServer ();
 
 plan tests => 158, need_module 'mod_wsgi_lite.c';
@@ -43,7 +43,13 @@ my $port = test_port();
 my $docroot = Apache::Test::vars('documentroot');
 my $token = "t$$";
 # t/conf/extra.conf.in: ThreadsPerChild 10 under event; prefork has none.
-my $threads = $mpm eq 'prefork' ? 1 : 10;
+# In t/run.sh's daemon mode the mod_wsgi module reports the daemon
+# group's (wsl-suite: 1 process of 40 threads), as mod_wsgi does, and
+# the apache module still Apache's own.
+my $daemon = daemon_mode();
+my $mpm_threads = $mpm eq 'prefork' ? 1 : 10;
+my $threads = $daemon ? 40 : $mpm_threads;
+my $group_name = $daemon ? 'wsl-suite' : '';
 
 # What the running Apache says of itself.
 my $httpd = Apache::Test::vars('httpd');
@@ -83,12 +89,14 @@ for my $case (['main', '/modwsgi/attrs_main', ''],
              "$where: mod_wsgi.lite_version is this module's own version, (0, 1, 0)");
     ok t_ok($j->{lite_version_is_environs},
             "$where: mod_wsgi.lite_version is environ['mod_wsgi_lite.version']");
-    ok t_cmp("@{ $m->{process_group} || [] }", 'str ',
-             "$where: mod_wsgi.process_group is '' (embedded mode)");
+    ok t_cmp("@{ $m->{process_group} || [] }", "str $group_name",
+             "$where: mod_wsgi.process_group is '$group_name' ("
+             . ($daemon ? 'its daemon group' : 'embedded mode') . ')');
     ok t_cmp(join('|', @{ $m->{application_group} || [] }), "str|$group",
              "$where: mod_wsgi.application_group is the interpreter's group");
     ok t_cmp(join('|', @{ $m->{threads_per_process} || [] }), "int|$threads",
-             "$where: mod_wsgi.threads_per_process is the MPM's ($threads)");
+             "$where: mod_wsgi.threads_per_process is the "
+             . ($daemon ? "group's" : "MPM's") . " ($threads)");
     my $maxp = $m->{maximum_processes} || [];
     ok t_ok(($maxp->[0] // '') eq 'int' && ($maxp->[1] // 0) >= 1,
             "$where: mod_wsgi.maximum_processes is an int >= 1 (got @$maxp)");
@@ -122,11 +130,20 @@ for my $case (['main', '/modwsgi/attrs_main', ''],
              "$where: apache.mpm_name is the MPM that runs");
     ok t_cmp(join('|', @{ $a->{build_date} || [] }), "str|" . ($ap_built // '?'),
              "$where: apache.build_date is what httpd -v says");
-    ok t_cmp(join(' ', map { join '|', @{ $a->{$_} || [] } }
-                  qw(maximum_processes threads_per_process)),
-             join(' ', map { join '|', @{ $m->{$_} || [] } }
-                  qw(maximum_processes threads_per_process)),
-             "$where: apache's process and thread counts are mod_wsgi's");
+    if ($daemon) {
+        ok t_cmp(join(' ', map { join '|', @{ $m->{$_} || [] } }
+                      qw(maximum_processes threads_per_process)),
+                 'int|1 int|40',
+                 "$where: mod_wsgi's process and thread counts are the group's, "
+                 . "apache's Apache's (mod_wsgi's rule)");
+    }
+    else {
+        ok t_cmp(join(' ', map { join '|', @{ $a->{$_} || [] } }
+                      qw(maximum_processes threads_per_process)),
+                 join(' ', map { join '|', @{ $m->{$_} || [] } }
+                      qw(maximum_processes threads_per_process)),
+                 "$where: apache's process and thread counts are mod_wsgi's");
+    }
     ok t_ok($j->{environ_versions_match},
             "$where: environ's mod_wsgi.version and apache.version are the modules'");
 
@@ -210,6 +227,10 @@ my %all_keys = (%str_keys, 'mod_wsgi.thread_id' => 'int',
                 'mod_wsgi.thread_requests' => 'int',
                 'mod_wsgi.total_requests' => 'int',
                 'mod_wsgi.version' => 'tuple', 'apache.version' => 'tuple');
+# mod_wsgi's daemon mode adds these (microsecond clock strings, counts).
+$all_keys{"mod_wsgi.$_"} = 'str'
+    for $daemon ? qw(queue_start daemon_start daemon_connects
+                     daemon_restarts) : ();
 
 my $t0 = Time::HiRes::time();
 my $e = get_json("/modwsgi/env/extra/path?idcheck-$token");
@@ -218,18 +239,20 @@ my $k = $e->{keys} || {};
 my %got_types = map { $_ => $k->{$_}[0] } grep { $_ ne 'mod_wsgi.connection_id' } keys %$k;
 ok t_cmp(JSON::PP->new->canonical->encode(\%got_types),
          JSON::PP->new->canonical->encode(\%all_keys),
-         'the environ has mod_wsgi 4.9.4\'s embedded-mode mod_wsgi.* keys, with its types');
+         'the environ has mod_wsgi 4.9.4\'s ' . ($daemon ? 'daemon' : 'embedded')
+         . '-mode mod_wsgi.* keys, with its types');
 ok t_ok(!exists $k->{'mod_wsgi.connection_id'} ||
         $k->{'mod_wsgi.connection_id'}[0] eq 'str',
         'mod_wsgi.connection_id: only when Apache made a connection id, then a str');
-ok t_ok(!exists $k->{'mod_wsgi.queue_start'},
-        'no mod_wsgi.queue_start in embedded mode (mod_wsgi sets it in daemon mode only)');
+ok t_ok($daemon ? exists $k->{'mod_wsgi.queue_start'}
+                : !exists $k->{'mod_wsgi.queue_start'},
+        'mod_wsgi.queue_start in daemon mode only, as mod_wsgi sets it');
 my %v = map { $_ => $k->{$_}[1] } keys %$k;
 ok t_cmp(join('|', map { $v{"mod_wsgi.$_"} // '?' }
               qw(process_group application_group callable_object
                  request_handler handler_script script_reloading
                  enable_sendfile ignore_activity)),
-         '|wsl-mw-sub|application|wsgi-script||1|0|0',
+         "$group_name|wsl-mw-sub|application|wsgi-script||1|0|0",
          'mod_wsgi.* configuration values: process_group, application_group, callable_object, request_handler, handler_script, script_reloading, enable_sendfile, ignore_activity');
 ok t_cmp(($v{'mod_wsgi.listener_host'} // '?') . ':' . ($v{'mod_wsgi.listener_port'} // '?'),
          "0.0.0.0:$port",
@@ -489,8 +512,11 @@ ok t_ok(scalar(grep /RuntimeError: wsl-marker-nocallbacks/, @lines),
 # --- a server of our own: WSGIServerMetrics On, process_stopping at stop ----------
 my $app = "$docroot/modwsgi/stopping.wsgi";
 my $envapp = "$docroot/modwsgi/env.wsgi";
+# Embedded in daemon mode too: server_metrics() reads Apache's scoreboard,
+# which a daemon process (forked before Apache makes it, and no Apache
+# worker) has not: there it is None.
 my $srv = eval {
-    WSLServer->start(conf => <<"CONF");
+    WSLServer->start(embedded => 1, conf => <<"CONF");
 WSGIServerMetrics On
 WSGIScriptAlias /main "$app" application-group=%{GLOBAL}
 WSGIScriptAlias /sub "$app" application-group=wsl-mw-stop

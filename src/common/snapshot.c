@@ -6,6 +6,8 @@
  */
 #include "snapshot.h"
 
+#include <string.h>
+
 const char *const wsl_snapshot_names[WSL_SV_COUNT] = {
     "REQUEST_METHOD", "SCRIPT_NAME", "PATH_INFO",
     "QUERY_STRING", "REQUEST_URI", "SERVER_NAME",
@@ -33,3 +35,38 @@ const char *const wsl_snapshot_constant_names[WSL_SC_COUNT] = {
     "mod_wsgi.process_group", "mod_wsgi_lite.version", "mod_wsgi.version",
     "apache.version",
 };
+
+int wsl_snapshot_set_var(wsl_snapshot *snap, const char *name,
+                         const char *value,
+                         void *(*alloc)(void *ctx, size_t size), void *ctx)
+{
+    size_t nlen = strlen(name);
+    wsl_snapshot_var *vars;
+    int i, at;
+
+    for (i = 0; i < snap->nvars; i++) {
+        if (snap->vars[i].name.len == nlen &&
+            !memcmp(snap->vars[i].name.data, name, nlen)) {
+            snap->vars[i].value.data = value;
+            snap->vars[i].value.len = strlen(value);
+            return 0;
+        }
+    }
+    if (!(vars = alloc(ctx, (size_t)(snap->nvars + 1) * sizeof(*vars))))
+        return -1;
+    at = snap->nvars - snap->nlate;
+    if (at)
+        memcpy(vars, snap->vars, (size_t)at * sizeof(*vars));
+    if (snap->nlate)
+        memcpy(vars + at + 1, snap->vars + at,
+               (size_t)snap->nlate * sizeof(*vars));
+    vars[at].name.data = name;
+    vars[at].name.len = nlen;
+    vars[at].value.data = value;
+    vars[at].value.len = strlen(value);
+    vars[at].hash = wsl_snapshot_hash(name, nlen);
+    vars[at].fixed = -1;
+    snap->vars = vars;
+    snap->nvars++;
+    return 0;
+}

@@ -108,6 +108,16 @@ typedef struct wsl_snapshot {
     char digits[4][24];         /* room for the numbers' text */
 } wsl_snapshot;
 
+/*
+ * name = value among snap's variables: the value replaced if the name is
+ * there, else a variable added before the late ones, which stay last.
+ * The strings are kept, not copied; the array comes from alloc.  0, or
+ * -1 when alloc failed (snap unchanged).
+ */
+int wsl_snapshot_set_var(wsl_snapshot *snap, const char *name,
+                         const char *value,
+                         void *(*alloc)(void *ctx, size_t size), void *ctx);
+
 /* The hash by which both sides find a name: FNV-1a, as validate.c's
  * wsl_header_key_hash gives it for a header's key. */
 static inline uint32_t wsl_snapshot_hash(const char *s, size_t len)

@@ -52,6 +52,15 @@
 #include <unistd.h>
 
 /* One connection from an Apache child. */
+struct conn;
+
+/* A worker waiting for a request (queue_pop). */
+typedef struct idle_worker {
+    pthread_cond_t cond;
+    struct conn *conn;          /* handed to it by queue_push */
+    struct idle_worker *next;
+} idle_worker;
+
 typedef struct conn {
     int fd;
     int busy;                   /* queued or in a worker's hands */
@@ -65,8 +74,9 @@ static struct {
     int listen_fd, epoll_fd, wake_fd;
     uid_t peer_uid;             /* the uid Apache's children run as */
     pthread_mutex_t lock;
-    pthread_cond_t ready_cond, idle_cond;
-    conn *ready_head, *ready_tail;
+    pthread_cond_t idle_cond;   /* busy went to 0 */
+    idle_worker *idle;          /* waiting workers, the last idle first */
+    conn *ready_head, *ready_tail;  /* requests waiting for a worker */
     conn *all;                  /* every open connection */
     int busy;                   /* workers inside a request */
     int stopping;               /* no new request is taken */
@@ -74,7 +84,6 @@ static struct {
     apr_pool_t *pool;
 } dp = {
     .lock = PTHREAD_MUTEX_INITIALIZER,
-    .ready_cond = PTHREAD_COND_INITIALIZER,
     .idle_cond = PTHREAD_COND_INITIALIZER,
 };
 
@@ -182,37 +191,57 @@ identity_done:
 
 /* ------------------------------------------------------------------ */
 
+/*
+ * A connection with a request goes to the worker that went idle last (a
+ * stack: its stack and caches are warm, its Python thread state made; a
+ * mostly idle process keeps using the same few threads, as mod_wsgi's
+ * daemons do), else waits on the ready queue for the next worker to
+ * finish.
+ */
 static void queue_push(conn *c)
 {
+    idle_worker *w;
+
     pthread_mutex_lock(&dp.lock);
     c->busy = 1;
-    c->next = NULL;
-    if (dp.ready_tail)
-        dp.ready_tail->next = c;
-    else
-        dp.ready_head = c;
-    dp.ready_tail = c;
-    pthread_cond_signal(&dp.ready_cond);
+    if ((w = dp.idle)) {
+        dp.idle = w->next;
+        w->conn = c;
+        pthread_cond_signal(&w->cond);
+    }
+    else {
+        c->next = NULL;
+        if (dp.ready_tail)
+            dp.ready_tail->next = c;
+        else
+            dp.ready_head = c;
+        dp.ready_tail = c;
+    }
     pthread_mutex_unlock(&dp.lock);
 }
 
 /* The next connection with a request, NULL once the process stops; the
  * caller counts as busy until worker_done. */
-static conn *queue_pop(void)
+static conn *queue_pop(idle_worker *w)
 {
-    conn *c;
+    conn *c = NULL;
 
     pthread_mutex_lock(&dp.lock);
-    while (!dp.ready_head && !dp.stopping)
-        pthread_cond_wait(&dp.ready_cond, &dp.lock);
-    if (dp.stopping) {
-        pthread_mutex_unlock(&dp.lock);
-        return NULL;
+    if (!dp.stopping && (c = dp.ready_head)) {
+        if (!(dp.ready_head = c->next))
+            dp.ready_tail = NULL;
     }
-    c = dp.ready_head;
-    if (!(dp.ready_head = c->next))
-        dp.ready_tail = NULL;
-    dp.busy++;
+    else if (!dp.stopping) {
+        w->conn = NULL;
+        w->next = dp.idle;
+        dp.idle = w;
+        while (!w->conn && !dp.stopping)
+            pthread_cond_wait(&w->cond, &dp.lock);
+        c = w->conn;
+        w->conn = NULL;
+    }
+    if (c)
+        dp.busy++;
     pthread_mutex_unlock(&dp.lock);
     return c;
 }
@@ -358,12 +387,16 @@ static void restart(const char *why)
 
 static void *worker(void *arg)
 {
+    idle_worker self;
     apr_pool_t *pool;
     conn *c;
 
     (void)arg;
+    pthread_cond_init(&self.cond, NULL);
+    self.conn = NULL;
+    self.next = NULL;
     apr_pool_create(&pool, dp.pool);
-    while ((c = queue_pop())) {
+    while ((c = queue_pop(&self))) {
         int keep = wsl_daemon_worker_serve(c->fd, pool, dp.server, dp.group);
 
         apr_pool_clear(pool);
@@ -430,6 +463,7 @@ static int drain(void)
     apr_interval_time_t timeout = dp.group->shutdown_timeout;
     struct timespec until;
     uint64_t one = 1;
+    idle_worker *w;
     conn *c;
     int idle;
 
@@ -445,16 +479,20 @@ static int drain(void)
     }
     pthread_mutex_lock(&dp.lock);
     dp.stopping = 1;
-    pthread_cond_broadcast(&dp.ready_cond);
-    /* Idle connections are closed, so that no child sends them a request
-     * nobody will read; a request already waiting on the queue is sent
-     * back unread (END "send it again"), to go to another process. */
+    for (w = dp.idle; w; w = w->next)
+        pthread_cond_signal(&w->cond);
+    dp.idle = NULL;
+    /* Every connection not in a worker's hands is sent END "send it
+     * again" and closed: a request already waiting on it (queued, or
+     * written by a child just now) goes to another process unread, and a
+     * child that takes an idle one from its pool sees it is no longer
+     * quiet (daemon_client.c) and opens another. */
     for (c = dp.ready_head; c; c = c->next)
-        send_back(c->fd);
+        c->busy = 0;
     dp.ready_head = dp.ready_tail = NULL;
     for (c = dp.all; c; c = c->next_all)
         if (!c->busy)
-            shutdown(c->fd, SHUT_RDWR);
+            send_back(c->fd);
     while (dp.busy &&
            pthread_cond_timedwait(&dp.idle_cond, &dp.lock, &until) == 0)
         ;

@@ -201,9 +201,12 @@ static int write_out(wsl_io *io, int flush, const int32_t *end,
             size_t n = left > WSL_WIRE_DATA_MAX ? WSL_WIRE_DATA_MAX : left;
             int last = n == left && i == io->nitems - 1;
 
+            /* An END that follows says more than a flush: the child then
+             * passes the whole body with its EOS at once (and Apache can
+             * count its Content-Length). */
             frames[nframes] = wsl_frame_make(WSL_FRAME_DATA,
-                                             last && flush ? WSL_FRAME_FLUSH
-                                                           : 0, n);
+                                             last && flush && !end
+                                             ? WSL_FRAME_FLUSH : 0, n);
             iov[niov].iov_base = &frames[nframes++];
             iov[niov++].iov_len = sizeof(wsl_frame);
             iov[niov].iov_base = (char *)data;
@@ -555,12 +558,16 @@ static request_rec *make_request(apr_pool_t *pool, server_rec *s,
     c->pool = pool;
     c->base_server = s;
     c->client_ip = (char *)(wr->client_ip.data ? wr->client_ip.data : "-");
-    /* The client's address with its port, as the error log shows it. */
+    /* The client's port, which is all the error log reads of the address
+     * (made by hand: apr_sockaddr_info_get would ask the resolver, a
+     * netlink round trip per request). */
+    c->client_addr = apr_pcalloc(pool, sizeof(*c->client_addr));
+    c->client_addr->pool = pool;
+    c->client_addr->family = APR_INET;
+    c->client_addr->hostname = c->client_ip;
     if (wr->snapshot.value[WSL_SV_REMOTE_PORT].data)
-        apr_sockaddr_info_get(&c->client_addr, c->client_ip, APR_UNSPEC,
-                              (apr_port_t)atoi(
-                                  wr->snapshot.value[WSL_SV_REMOTE_PORT].data),
-                              0, pool);
+        c->client_addr->port =
+            (apr_port_t)atoi(wr->snapshot.value[WSL_SV_REMOTE_PORT].data);
     /* Apache's log writes "[client ...]" for a connection with a
      * scoreboard handle, "[remote ...]" (a backend) without: this is the
      * client's request.  Only tested for NULL; nothing here updates the
@@ -685,6 +692,12 @@ int wsl_daemon_worker_serve(int fd, apr_pool_t *pool, server_rec *main_server,
                      "(%s); closing the connection", group->name, err);
         return 0;
     }
+    /* mod_wsgi.daemon_start: when this process took the request. */
+    if (wsl_snapshot_set_var(&wr.snapshot, "mod_wsgi.daemon_start",
+                             apr_psprintf(pool, "%" APR_TIME_T_FMT,
+                                          apr_time_now()),
+                             pool_alloc, pool) < 0)
+        return 0;
     r = make_request(pool, server_at(main_server, wr.server_index), &wr);
     rv = apr_stat(&finfo, wr.script.data, APR_FINFO_MTIME | APR_FINFO_SIZE,
                   pool);

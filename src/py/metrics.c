@@ -142,7 +142,13 @@ void wsl_metrics_child_init(apr_pool_t *pchild, server_rec *s)
 
     proc.server = s;
     proc.restart_time = apr_time_now();
-    proc.server_metrics = wsl_config_flag(sconf->server_metrics, 0);
+    /* A daemon group's server-metrics=, else WSGIServerMetrics (as in
+     * mod_wsgi). */
+    proc.server_metrics =
+        wsl_process_daemon() &&
+        wsl_process_daemon()->server_metrics != WSL_UNSET
+        ? wsl_process_daemon()->server_metrics
+        : wsl_config_flag(sconf->server_metrics, 0);
     /* Registered before interp.c's exit cleanup, so it runs after it. */
     apr_pool_cleanup_register(pchild, NULL, metrics_child_exit,
                               apr_pool_cleanup_null);

@@ -602,10 +602,14 @@ static int exchange_run(exchange *x)
             }
             else if (!status) {
                 /* Flushed, as embedded mode does: a pipelined request is
-                 * then read sooner. */
+                 * then read sooner.  The flush before the EOS: with the
+                 * whole body and the EOS in one brigade, Apache's
+                 * content-length filter sets Content-Length. */
+                APR_BRIGADE_INSERT_TAIL(x->bb,
+                    apr_bucket_flush_create(x->bb->bucket_alloc));
                 APR_BRIGADE_INSERT_TAIL(x->bb,
                     apr_bucket_eos_create(x->bb->bucket_alloc));
-                pass(x, 1);
+                pass(x, 0);
             }
             if (x->client_gone || dc->nfds)
                 conn_close(dc);
@@ -660,6 +664,19 @@ int wsl_daemon_client_run(request_rec *r, const wsl_route *route,
     SET(handler_script, route->handler_script);
 #undef SET
     wr.snapshot = *snap;
+    /* mod_wsgi's daemon-mode keys that the child sets: when the request
+     * was handed on (APM agents read the queue time from it), and how
+     * many connects and restarts it took (always one and none here: a
+     * resend is not counted). */
+    if (wsl_snapshot_set_var(&wr.snapshot, "mod_wsgi.queue_start",
+                             apr_psprintf(r->pool, "%" APR_TIME_T_FMT,
+                                          apr_time_now()),
+                             pool_alloc, r->pool) < 0 ||
+        wsl_snapshot_set_var(&wr.snapshot, "mod_wsgi.daemon_connects", "1",
+                             pool_alloc, r->pool) < 0 ||
+        wsl_snapshot_set_var(&wr.snapshot, "mod_wsgi.daemon_restarts", "0",
+                             pool_alloc, r->pool) < 0)
+        return HTTP_INTERNAL_SERVER_ERROR;
     wsl_wire_encode_request(&buf, &wr);
     if (buf.failed)
         return HTTP_INTERNAL_SERVER_ERROR;

@@ -17,6 +17,12 @@
 #
 #   my $ref = WSLServer->start(conf => $snippet, module => 'mod_wsgi')
 #       if WSLServer::mod_wsgi_so();
+#
+# In t/run.sh's daemon mode (WSL_MODE=daemon) every server, mod_wsgi's
+# too, sends its requests to a daemon process group (wsl-server), as the
+# suite's own server does, unless started with embedded => 1: a server
+# whose configuration is about embedded mode (WSGIRestrictEmbedded, what
+# runs in Apache's children).
 package WSLServer;
 
 use strict;
@@ -101,7 +107,7 @@ my $MPM_CONF = <<'CONF';
 CONF
 
 sub write_conf {
-    my ($dir, $port, $snippet, $module) = @_;
+    my ($dir, $port, $snippet, $module, $embedded) = @_;
     my $conf = "$dir/httpd.conf";
     open my $fh, '>', $conf or die "$conf: $!";
     print $fh "ServerRoot \"$dir\"\n", "DefaultRuntimeDir \"$dir\"\n",
@@ -110,8 +116,9 @@ sub write_conf {
         "Listen 127.0.0.1:$port\n", load_module_lines($module), $MPM_CONF,
         "<IfModule mime_module>\n    TypesConfig /etc/mime.types\n</IfModule>\n",
         "DocumentRoot \"", Apache::Test::vars('documentroot'), "\"\n",
-        (($ENV{WSL_MODE} // '') eq 'daemon' && ($module // '') ne 'mod_wsgi'
+        (($ENV{WSL_MODE} // '') eq 'daemon' && !$embedded
          ? "# t/run.sh's daemon mode (the suite's own server has the same)\n"
+           . "WSGISocketPrefix \"$dir/wsgi\"\n"
            . "WSGIDaemonProcess wsl-server processes=1 threads=16\n"
            . "WSGIProcessGroup wsl-server\n" : ''),
         $snippet, "\n";
@@ -125,7 +132,8 @@ sub write_conf {
 sub configtest {
     my ($class, $snippet, %opt) = @_;
     my $dir = File::Temp->newdir('wsl-configtest-XXXXXX', TMPDIR => 1);
-    my $conf = write_conf("$dir", free_port(), $snippet, $opt{module});
+    # A configtest checks the text as given, never daemon mode's lines.
+    my $conf = write_conf("$dir", free_port(), $snippet, $opt{module}, 1);
     my $httpd = httpd();
     my $out = `"$httpd" -t -f "$conf" 2>&1`;
     return ($? >> 8, $out);
@@ -141,7 +149,8 @@ sub start {
     my $snippet = $opt{conf};
     $snippet =~ s/\@TMPDIR\@/$dir/g;
     $self->{module} = $opt{module} // 'mod_wsgi_lite';
-    $self->{conf} = write_conf($dir, $port, $snippet, $self->{module});
+    $self->{conf} = write_conf($dir, $port, $snippet, $self->{module},
+                               $opt{embedded});
     my $httpd = httpd();
     my $out = `"$httpd" -f "$self->{conf}" -k start 2>&1`;
     die "cannot start $httpd -f $self->{conf}: $out " . $self->log_text
