@@ -191,6 +191,20 @@ identity_done:
 
 /* ------------------------------------------------------------------ */
 
+/* A request that was queued and will not run here: the child sends it
+ * to the group's next process. */
+static void send_back(int fd)
+{
+    wsl_frame f = wsl_frame_make(WSL_FRAME_END, WSL_END_RESEND,
+                                 sizeof(int32_t));
+    int32_t status = 0;
+    struct iovec iov[2] = { { &f, sizeof(f) }, { &status, sizeof(status) } };
+
+    /* On failure the child sees the connection close instead. */
+    (void)!writev(fd, iov, 2);
+    shutdown(fd, SHUT_RDWR);
+}
+
 /*
  * A connection with a request goes to the worker that went idle last (a
  * stack: its stack and caches are warm, its Python thread state made; a
@@ -203,8 +217,18 @@ static void queue_push(conn *c)
     idle_worker *w;
 
     pthread_mutex_lock(&dp.lock);
+    if (dp.stopping) {
+        /* drain() has passed this one: it goes to another process. */
+        c->busy = 0;
+        send_back(c->fd);
+        pthread_mutex_unlock(&dp.lock);
+        return;
+    }
     c->busy = 1;
     if ((w = dp.idle)) {
+        /* Busy from now: drain() must wait for it even before the worker
+         * wakes. */
+        dp.busy++;
         dp.idle = w->next;
         w->conn = c;
         pthread_cond_signal(&w->cond);
@@ -230,8 +254,10 @@ static conn *queue_pop(idle_worker *w)
     if (!dp.stopping && (c = dp.ready_head)) {
         if (!(dp.ready_head = c->next))
             dp.ready_tail = NULL;
+        dp.busy++;
     }
     else if (!dp.stopping) {
+        /* queue_push counts it busy as it hands it over. */
         w->conn = NULL;
         w->next = dp.idle;
         dp.idle = w;
@@ -240,8 +266,6 @@ static conn *queue_pop(idle_worker *w)
         c = w->conn;
         w->conn = NULL;
     }
-    if (c)
-        dp.busy++;
     pthread_mutex_unlock(&dp.lock);
     return c;
 }
@@ -264,15 +288,24 @@ static int watch(conn *c, int op)
     return epoll_ctl(dp.epoll_fd, op, c->fd, &ev);
 }
 
-static void conn_add(conn *c)
+/* A connection accepted: kept, or (the process is stopping) sent back
+ * at once; -1 then, and c is the caller's to free. */
+static int conn_add(conn *c)
 {
     pthread_mutex_lock(&dp.lock);
+    if (dp.stopping) {
+        pthread_mutex_unlock(&dp.lock);
+        send_back(c->fd);
+        close(c->fd);
+        return -1;
+    }
     c->busy = 0;
     c->prev_all = NULL;
     if ((c->next_all = dp.all))
         dp.all->prev_all = c;
     dp.all = c;
     pthread_mutex_unlock(&dp.lock);
+    return 0;
 }
 
 static void conn_close(conn *c)
@@ -346,8 +379,9 @@ static void accept_all(void)
             continue;
         }
         c->fd = fd;
-        conn_add(c);
-        if (watch(c, EPOLL_CTL_ADD) < 0)
+        if (conn_add(c) < 0)
+            free(c);
+        else if (watch(c, EPOLL_CTL_ADD) < 0)
             conn_close(c);
         len = sizeof(cred);
     }
@@ -442,19 +476,6 @@ static void start_threads(void)
     pthread_attr_destroy(&attr);
 }
 
-/* A request that was queued and will not run here: the child sends it
- * to the group's next process. */
-static void send_back(int fd)
-{
-    wsl_frame f = wsl_frame_make(WSL_FRAME_END, WSL_END_RESEND,
-                                 sizeof(int32_t));
-    int32_t status = 0;
-    struct iovec iov[2] = { { &f, sizeof(f) }, { &status, sizeof(status) } };
-
-    /* On failure the child sees the connection close instead. */
-    (void)!writev(fd, iov, 2);
-    shutdown(fd, SHUT_RDWR);
-}
 
 /* Stop taking requests, let those running finish (shutdown-timeout);
  * 1 if every worker is idle. */
@@ -523,6 +544,10 @@ void wsl_daemon_process_main(const wsl_daemon_group *group, int slot,
     apr_pool_create(&dp.pool, pconf);
     /* Never outlive the parent, even one killed with SIGKILL. */
     prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0);
+    /* A process group of its own: the signals the MPM sends its children
+     * through theirs (prefork's graceful SIGUSR1, its SIGTERM at a stop)
+     * are not for daemons, which the supervisor stops itself. */
+    setpgid(0, 0);
     if (getppid() != parent)
         _exit(0);
     /* The parent's handlers would act on the parent's state. */

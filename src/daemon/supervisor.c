@@ -69,13 +69,16 @@ static int generation;
 
 static void start_slot(daemon_slot *ds, apr_interval_time_t delay);
 
-/* What the MPM reported of a process's end, for the log: one number
- * that is the exit status or the signal (the MPM reaped it, and APR
- * passes no more), which our own exit statuses can be told apart from. */
+/* What the MPM reported of a process's end, for the log.  Two callers
+ * report it two ways: the MPM's own wait gives one number that is the
+ * exit status or the signal; APR's refresh of other children gives the
+ * raw wait status.  Our own exit statuses are told apart in both. */
 static const char *exit_text(apr_pool_t *p, int reason, apr_wait_t status)
 {
     if (reason == APR_OC_REASON_LOST)
         return "was lost";
+    if (status > 255 && WIFEXITED(status))
+        status = WEXITSTATUS(status);
     switch (status) {
     case WSL_DAEMON_EXIT_RESTART:
         return "restarted";
@@ -94,6 +97,12 @@ static void maintenance(int reason, void *data, apr_wait_t status)
     int requested;
 
     switch (reason) {
+    case APR_OC_REASON_RESTART:
+        /* Only ap_reclaim_child_processes says this: Apache is stopping
+         * or restarting, and the pool cleanup below stops the daemons;
+         * one that ends meanwhile is not replaced. */
+        sup.stopping = 1;
+        break;
     case APR_OC_REASON_UNREGISTER:
         ds->registered = 0;
         break;
@@ -104,7 +113,9 @@ static void maintenance(int reason, void *data, apr_wait_t status)
         if (sup.stopping)
             return;
         requested = reason == APR_OC_REASON_DEATH &&
-                    status == WSL_DAEMON_EXIT_RESTART;
+                    (status == WSL_DAEMON_EXIT_RESTART ||
+                     (status > 255 && WIFEXITED(status) &&
+                      WEXITSTATUS(status) == WSL_DAEMON_EXIT_RESTART));
         if (!requested && apr_time_now() - ds->started < WSL_DAEMON_YOUNG) {
             delay = ds->backoff;
             ds->backoff = ds->backoff * 2 > WSL_DAEMON_BACKOFF_MAX
@@ -126,8 +137,7 @@ static void maintenance(int reason, void *data, apr_wait_t status)
         start_slot(ds, delay);
         break;
     default:
-        /* RESTART (Apache restarts: the pool cleanup below stops it),
-         * UNWRITABLE, RUNNING: nothing to do. */
+        /* UNWRITABLE, RUNNING: nothing to do. */
         break;
     }
 }

@@ -500,7 +500,6 @@ static int failed(exchange *x, const char *what)
 static int exchange_run(exchange *x)
 {
     daemon_conn *dc = x->dc;
-    int frames = 0;
 
     for (;;) {
         wsl_frame f;
@@ -510,18 +509,11 @@ static int exchange_run(exchange *x)
         /* About to wait on the daemon: what is here goes out first. */
         if (x->pending && dc->start == dc->end)
             pass(x, 0);
-        if (conn_read(dc, &f, sizeof(f)) < 0) {
-            /* A reused connection the daemon closed as it stopped: the
-             * request never ran if it was not read. */
-            if (!frames && dc->reused && !x->read_any &&
-                (x->r->method_number == M_GET || x->r->header_only ||
-                 x->r->method_number == M_OPTIONS)) {
-                conn_close(dc);
-                return -1;
-            }
+        /* Not sent again on a close: a daemon that stops sends END
+         * "send it again" for every request it will not run, so a close
+         * is a daemon that died, perhaps of this very request. */
+        if (conn_read(dc, &f, sizeof(f)) < 0)
             return failed(x, "no complete response came");
-        }
-        frames++;
         switch (f.type) {
         case WSL_FRAME_READ: {
             uint32_t want;

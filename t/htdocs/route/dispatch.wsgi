@@ -4,5 +4,5 @@ from urllib.parse import parse_qs
 
 
 def process_group(environ):
-    qs = parse_qs(environ.get('QUERY_STRING', ''))
+    qs = parse_qs(environ.get('QUERY_STRING', ''), keep_blank_values=True)
     return qs['pg'][0] if 'pg' in qs else None
