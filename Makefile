@@ -172,19 +172,21 @@ tsan: test-deps tsan-deps $(TSAN_SO)
 tsan-soak: deps tsan-deps $(TSAN_SO)
 	CC=$(TSAN_CC) ./scripts/tsan.sh --soak
 
-# libFuzzer targets over src/common/validate.c (no Apache, no Python).  Each runs
+# libFuzzer targets over src/common/validate.c and wire.c (no Apache, no
+# Python).  Each runs
 # FUZZ_SECONDS from its committed seed corpus fuzz/corpus/<target>/; new
 # inputs go to build/fuzz/corpus/<target>/, crashes to build/fuzz/.
 FUZZ_CC      ?= clang
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS := fuzz_response fuzz_header_key fuzz_alias
+FUZZ_TARGETS := fuzz_response fuzz_header_key fuzz_alias fuzz_wire
 FUZZ_FLAGS   := -g -O1 -fsanitize=fuzzer,address,undefined \
                 -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 
-build/fuzz/%: fuzz/%.c src/common/validate.c src/common/validate.h Makefile
+build/fuzz/%: fuzz/%.c src/common/validate.c src/common/validate.h \
+             src/common/wire.c src/common/wire.h src/common/snapshot.h Makefile
 	@mkdir -p build/fuzz
 	$(FUZZ_CC) $(FUZZ_FLAGS) -Wall -Wextra -Werror -Isrc \
-	    fuzz/$*.c src/common/validate.c -o $@
+	    fuzz/$*.c src/common/validate.c src/common/wire.c -o $@
 
 fuzz-deps:
 	./scripts/deps.sh clang libclang-rt-14-dev
