@@ -42,7 +42,7 @@ my @cases = (
     # reset during an upload as error 92 instead of the response it got
     # (curl/curl#986 and later), so the body must fit in one window.
     ['POST, unknown length, WSGIChunkedRequest Off (411)', 'POST',
-     '/h2/app?case=echo', substr($up_known, 0, 4000), 0],
+     '/h2/app?case=echo', substr($up_known, 0, 1000), 0],
 );
 
 plan tests => 4 + 3 * @cases + 5,
@@ -154,9 +154,10 @@ for my $c (@cases) {
     my $h2 = curl('2', $method, $path, $body, $known);
     # curl's side of the 411 case (see @cases): when the server's answer
     # and its stream reset overtake the upload, curl may report error 92
-    # and drop the response it got.  Only that, and at most twice, is
-    # asked again; the answer must still be the one HTTP/1.1 got.
-    for (1 .. 2) {
+    # and drop the response it got (more often on a loaded machine).
+    # Only that, and at most five times, is asked again; the answer must
+    # still be the one HTTP/1.1 got.
+    for (1 .. 5) {
         last unless $h2->{rc} == 92 && !defined $h2->{status} && !$known;
         $h2 = curl('2', $method, $path, $body, $known);
     }
