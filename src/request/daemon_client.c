@@ -263,11 +263,15 @@ static int conn_open(request_rec *r, const wsl_daemon_group *g,
     dc->nfds = 0;
     dc->failed = 0;
     dc->reused = 0;
-    if (!fresh && (dc->fd = idle_take(g)) >= 0)
-        dc->reused = 1;
-    else if ((dc->fd = connect_new(r, g)) < 0)
+    if (!fresh && (dc->fd = idle_take(g)) >= 0) {
+        dc->reused = 1;     /* its timeouts are set */
+        return 0;
+    }
+    if ((dc->fd = connect_new(r, g)) < 0)
         return -1;
-    /* socket-timeout: how long either side may wait on the other. */
+    /* socket-timeout: how long either side may wait on the other (the
+     * group's, or the Timeout of the server that made the connection:
+     * kept with it). */
     set_timeout(dc->fd, SO_RCVTIMEO, timeout);
     set_timeout(dc->fd, SO_SNDTIMEO, timeout);
     return 0;
