@@ -320,7 +320,17 @@ int wsl_daemon_post_config(apr_pool_t *pconf, apr_pool_t *ptemp,
     sup.stopping = 0;
     for (i = 0; i < groups->nelts; i++) {
         wsl_daemon_group *g = APR_ARRAY_IDX(groups, i, wsl_daemon_group *);
-        int fd = make_socket(pconf, main_server, g);
+        int fd;
+
+        /* An Apache not started as root changes no ids: its children and
+         * its daemons all run as the user who started it, whatever User
+         * (default "#-1") and socket-user say, and only that user may
+         * connect (as in mod_wsgi, user= and group= then do nothing). */
+        if (geteuid() != 0) {
+            g->uid = g->socket_uid = geteuid();
+            g->gid = getegid();
+        }
+        fd = make_socket(pconf, main_server, g);
 
         if (fd < 0)
             return HTTP_INTERNAL_SERVER_ERROR;
