@@ -37,6 +37,7 @@
 #include "apr_signal.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <locale.h>
 #include <pthread.h>
@@ -87,14 +88,48 @@ static void fatal(const char *what, int err)
     _exit(WSL_DAEMON_EXIT_FATAL);
 }
 
+/* The length of the process's argument area (every argument, each
+ * NUL-terminated: what /proc/PID/cmdline shows) when argv0 is where it
+ * starts, the kernel's arg_start; else argv0's own.  Walking the strings
+ * from argv[0] would stop at its end: Apache's process->argv is not the
+ * kernel's, mpm_common's rewrite_args copies the options. */
+static size_t argument_area(const char *argv0)
+{
+    size_t len = strlen(argv0) + 1;
+    unsigned long start = 0, end = 0;
+    char buf[2048], *p, *save;
+    ssize_t got;
+    int field, fd = open("/proc/self/stat", O_RDONLY | O_CLOEXEC);
+
+    if (fd < 0)
+        return len;
+    got = read(fd, buf, sizeof(buf) - 1);
+    close(fd);
+    if (got <= 0)
+        return len;
+    buf[got] = '\0';
+    /* Fields 48 and 49 (proc(5)), counted after the command's ")". */
+    if (!(p = strrchr(buf, ')')))
+        return len;
+    for (field = 3, p = strtok_r(p + 1, " ", &save); p && field <= 49;
+         p = strtok_r(NULL, " ", &save), field++) {
+        if (field == 48)
+            start = strtoul(p, NULL, 10);
+        else if (field == 49)
+            end = strtoul(p, NULL, 10);
+    }
+    if (start != (unsigned long)(uintptr_t)argv0 || end < start + len)
+        return len;
+    return end - start;
+}
+
 /* What ps shows: the whole argument area rewritten (ps -f, ps aux), and
  * the thread name (ps -o comm, top), 15 bytes of it. */
 static void set_display_name(const wsl_daemon_group *g, server_rec *s)
 {
-    const char *const *argv = s->process->argv;
     const char *name;
-    char *start, *end;
-    int i, argc = s->process->argc;
+    char *start;
+    size_t len;
 
     if (!g->display_name)
         return;
@@ -102,16 +137,12 @@ static void set_display_name(const wsl_daemon_group *g, server_rec *s)
     if (!strcmp(name, "%{GROUP}"))
         name = apr_pstrcat(s->process->pool, "(wsgi:", g->name, ")", NULL);
     prctl(PR_SET_NAME, name, 0, 0, 0);
-    if (argc < 1)
+    if (s->process->argc < 1)
         return;
-    /* argv's strings are contiguous in the process's memory. */
-    start = (char *)argv[0];
-    end = (char *)argv[0] + strlen(argv[0]) + 1;
-    for (i = 1; i < argc; i++)
-        if (argv[i] == end)
-            end = (char *)argv[i] + strlen(argv[i]) + 1;
-    memset(start, 0, (size_t)(end - start));
-    apr_cpystrn(start, name, (size_t)(end - start));
+    start = (char *)s->process->argv[0];
+    len = argument_area(start);
+    memset(start, 0, len);
+    apr_cpystrn(start, name, len);
 }
 
 static void become_user(const wsl_daemon_group *g)
