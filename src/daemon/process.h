@@ -6,10 +6,14 @@
 
 #include "py/py.h"
 
-/* How a daemon process ends (its exit status, for the supervisor). */
-#define WSL_DAEMON_EXIT_RESTART 0   /* asked to (a signal, a changed
+/* How a daemon process ends (its exit status, for the supervisor).
+ * The MPM tells the supervisor one number, the exit status or the signal
+ * that killed the process, so these are above any signal's (and are
+ * none of Apache's own APEXIT_ codes, which the MPM acts on: 15 would
+ * stop Apache). */
+#define WSL_DAEMON_EXIT_RESTART 101 /* asked to (a signal, a changed
                                      * script): start another at once */
-#define WSL_DAEMON_EXIT_FATAL 3     /* could not set itself up: start
+#define WSL_DAEMON_EXIT_FATAL 102   /* could not set itself up: start
                                      * another only after a back-off */
 
 /* process.c: the daemon process's life; never returns.  The supervisor
