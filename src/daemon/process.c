@@ -18,7 +18,12 @@
  * that request (worker.c) and gives the connection back to the poller.
  * So Apache's children keep their connections open between requests at
  * no cost of a thread each, and a request waits for a worker in one
- * visible place, the queue.
+ * visible place, the queue.  A new connection comes with a request right
+ * behind it, so a process accepts one only while it has a worker for it
+ * (busy, queued and just-accepted connections fewer than threads=):
+ * otherwise it stops watching the socket until one is free, and the
+ * group's other processes accept (processes=2 threads=1 runs two
+ * requests at once, not one after the other in the first process).
  *
  * Signals are taken by the main thread alone (every other thread blocks
  * them), with sigtimedwait: SIGTERM (Apache stops or restarts), SIGINT
@@ -56,6 +61,7 @@
 typedef struct conn {
     int fd;
     int busy;                   /* queued or in a worker's hands */
+    int fresh;                  /* accepted, its first request not seen */
     struct conn *next;          /* the ready queue */
     struct conn *prev_all, *next_all;   /* every open connection */
 } conn;
@@ -69,6 +75,10 @@ static struct {
     conn *ready_head, *ready_tail;
     conn *all;                  /* every open connection */
     int busy;                   /* workers inside a request */
+    int queued;                 /* connections on the ready queue */
+    int fresh;                  /* connections accepted whose first
+                                 * request has not come yet */
+    int accepting;              /* the listening socket is watched */
     int stopping;               /* no new request is taken */
     const char *restart_why;    /* a worker asked for a restart */
     apr_pool_t *pool;
@@ -205,9 +215,41 @@ identity_done:
 
 /* ------------------------------------------------------------------ */
 
+/* Stop watching the listening socket while every worker has a request
+ * to run or coming (dp.lock held), so that the group's other processes
+ * are woken for new connections instead. */
+static void accept_pause_if_full(void)
+{
+    if (dp.accepting &&
+        dp.busy + dp.queued + dp.fresh >= dp.group->threads &&
+        epoll_ctl(dp.epoll_fd, EPOLL_CTL_DEL, dp.listen_fd, NULL) == 0)
+        dp.accepting = 0;
+}
+
+/* Watch the listening socket again once a worker is free for a new
+ * connection (dp.lock held). */
+static void accept_resume(void)
+{
+    struct epoll_event ev;
+
+    if (dp.accepting || dp.stopping ||
+        dp.busy + dp.queued + dp.fresh >= dp.group->threads)
+        return;
+    ev.events = EPOLLIN;
+    ev.data.ptr = &dp.listen_fd;
+    if (epoll_ctl(dp.epoll_fd, EPOLL_CTL_ADD, dp.listen_fd, &ev) == 0)
+        dp.accepting = 1;
+}
+
 static void queue_push(conn *c)
 {
     pthread_mutex_lock(&dp.lock);
+    if (c->fresh) {
+        c->fresh = 0;
+        dp.fresh--;
+    }
+    dp.queued++;
+    accept_pause_if_full();
     c->busy = 1;
     c->next = NULL;
     if (dp.ready_tail)
@@ -235,6 +277,7 @@ static conn *queue_pop(void)
     c = dp.ready_head;
     if (!(dp.ready_head = c->next))
         dp.ready_tail = NULL;
+    dp.queued--;
     dp.busy++;
     pthread_mutex_unlock(&dp.lock);
     return c;
@@ -245,6 +288,7 @@ static void worker_done(void)
     pthread_mutex_lock(&dp.lock);
     if (--dp.busy == 0)
         pthread_cond_broadcast(&dp.idle_cond);
+    accept_resume();
     pthread_mutex_unlock(&dp.lock);
 }
 
@@ -262,6 +306,9 @@ static void conn_add(conn *c)
 {
     pthread_mutex_lock(&dp.lock);
     c->busy = 0;
+    c->fresh = 1;
+    dp.fresh++;
+    accept_pause_if_full();
     c->prev_all = NULL;
     if ((c->next_all = dp.all))
         dp.all->prev_all = c;
@@ -272,6 +319,11 @@ static void conn_add(conn *c)
 static void conn_close(conn *c)
 {
     pthread_mutex_lock(&dp.lock);
+    if (c->fresh) {
+        c->fresh = 0;
+        dp.fresh--;
+        accept_resume();
+    }
     if (c->prev_all)
         c->prev_all->next_all = c->next_all;
     else
@@ -299,7 +351,19 @@ static int conn_idle(conn *c)
     return rc;
 }
 
-/* A new connection: only from the user Apache's children run as. */
+/* Whether the socket is still watched: a worker is free for another
+ * new connection. */
+static int accept_room(void)
+{
+    int room;
+
+    pthread_mutex_lock(&dp.lock);
+    room = dp.accepting;
+    pthread_mutex_unlock(&dp.lock);
+    return room;
+}
+
+/* New connections: only from the user Apache's children run as. */
 static void accept_all(void)
 {
     struct ucred cred;
@@ -309,7 +373,8 @@ static void accept_all(void)
     conn *c;
     int fd;
 
-    while ((fd = accept4(dp.listen_fd, NULL, NULL, SOCK_CLOEXEC)) >= 0) {
+    while (accept_room() &&
+           (fd = accept4(dp.listen_fd, NULL, NULL, SOCK_CLOEXEC)) >= 0) {
         if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 ||
             cred.uid != dp.group->socket_uid) {
             ap_log_error(APLOG_MARK, APLOG_ERR, 0, dp.server,
@@ -411,11 +476,17 @@ static void start_threads(void)
     dp.wake_fd = eventfd(0, EFD_CLOEXEC);
     if (dp.epoll_fd < 0 || dp.wake_fd < 0)
         fatal("cannot make its poller", errno);
-    /* Exclusive: one of the group's processes wakes per connection. */
-    ev.events = EPOLLIN | EPOLLEXCLUSIVE;
+    /* Not EPOLLEXCLUSIVE: that wakes the first process waiting, which
+     * would take every new connection while the others idle, or, once it
+     * has no worker free, leave one in the backlog that no other process
+     * was woken for.  Only processes with a worker free watch the socket
+     * (accept_resume), and the few that do race for each connection;
+     * connections are kept, so new ones are rare. */
+    ev.events = EPOLLIN;
     ev.data.ptr = &dp.listen_fd;
     if (epoll_ctl(dp.epoll_fd, EPOLL_CTL_ADD, dp.listen_fd, &ev) < 0)
         fatal("cannot watch its socket", errno);
+    dp.accepting = 1;
     ev.events = EPOLLIN;
     ev.data.ptr = &dp.wake_fd;
     epoll_ctl(dp.epoll_fd, EPOLL_CTL_ADD, dp.wake_fd, &ev);
@@ -431,6 +502,7 @@ static void start_threads(void)
             fatal("cannot start its worker threads", errno);
     pthread_attr_destroy(&attr);
 }
+
 
 /* A request that was queued and will not run here: the child sends it
  * to the group's next process. */
@@ -458,7 +530,6 @@ static int drain(void)
 
     /* On failure the poller stops at its next event at worst. */
     (void)!write(dp.wake_fd, &one, sizeof(one));
-    close(dp.listen_fd);
     clock_gettime(CLOCK_REALTIME, &until);
     until.tv_sec += (time_t)apr_time_sec(timeout);
     until.tv_nsec += (long)apr_time_usec(timeout) * 1000;
@@ -468,6 +539,8 @@ static int drain(void)
     }
     pthread_mutex_lock(&dp.lock);
     dp.stopping = 1;
+    /* Under the lock: no worker watches it again (accept_resume). */
+    close(dp.listen_fd);
     pthread_cond_broadcast(&dp.ready_cond);
     /* Idle connections are closed, so that no child sends them a request
      * nobody will read; a request already waiting on the queue is sent
@@ -475,6 +548,7 @@ static int drain(void)
     for (c = dp.ready_head; c; c = c->next)
         send_back(c->fd);
     dp.ready_head = dp.ready_tail = NULL;
+    dp.queued = 0;
     for (c = dp.all; c; c = c->next_all)
         if (!c->busy)
             shutdown(c->fd, SHUT_RDWR);
