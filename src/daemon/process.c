@@ -434,12 +434,33 @@ static void *poller(void *arg)
     return NULL;
 }
 
-/* Stop taking requests and restart (a worker saw the script change). */
+/* A request that was queued and will not run here: the child sends it
+ * to the group's next process. */
+static void send_back(int fd)
+{
+    wsl_frame f = wsl_frame_make(WSL_FRAME_END, WSL_END_RESEND,
+                                 sizeof(int32_t));
+    int32_t status = 0;
+    struct iovec iov[2] = { { &f, sizeof(f) }, { &status, sizeof(status) } };
+
+    /* On failure the child sees the connection close instead. */
+    (void)!writev(fd, iov, 2);
+    shutdown(fd, SHUT_RDWR);
+}
+
+/* Stop taking requests and restart (a worker saw the script change).
+ * At once, not when the main thread gets to drain(): a request sent back
+ * from here must not be accepted here again. */
 static void restart(const char *why)
 {
     pthread_mutex_lock(&dp.lock);
     if (!dp.restart_why)
         dp.restart_why = why;
+    dp.stopping = 1;
+    if (dp.accepting &&
+        epoll_ctl(dp.epoll_fd, EPOLL_CTL_DEL, dp.listen_fd, NULL) == 0)
+        dp.accepting = 0;
+    pthread_cond_broadcast(&dp.ready_cond);
     pthread_mutex_unlock(&dp.lock);
     kill(getpid(), SIGINT);
 }
@@ -455,8 +476,10 @@ static void *worker(void *arg)
         int keep = wsl_daemon_worker_serve(c->fd, pool, dp.server, dp.group);
 
         apr_pool_clear(pool);
-        if (keep < 0)
+        if (keep < 0) {
             restart("its WSGI script changed");
+            send_back(c->fd);
+        }
         if (keep <= 0 || conn_idle(c) < 0)
             conn_close(c);
         worker_done();
@@ -504,20 +527,6 @@ static void start_threads(void)
 }
 
 
-/* A request that was queued and will not run here: the child sends it
- * to the group's next process. */
-static void send_back(int fd)
-{
-    wsl_frame f = wsl_frame_make(WSL_FRAME_END, WSL_END_RESEND,
-                                 sizeof(int32_t));
-    int32_t status = 0;
-    struct iovec iov[2] = { { &f, sizeof(f) }, { &status, sizeof(status) } };
-
-    /* On failure the child sees the connection close instead. */
-    (void)!writev(fd, iov, 2);
-    shutdown(fd, SHUT_RDWR);
-}
-
 /* Stop taking requests, let those running finish (shutdown-timeout);
  * 1 if every worker is idle. */
 static int drain(void)
@@ -542,16 +551,21 @@ static int drain(void)
     /* Under the lock: no worker watches it again (accept_resume). */
     close(dp.listen_fd);
     pthread_cond_broadcast(&dp.ready_cond);
-    /* Idle connections are closed, so that no child sends them a request
-     * nobody will read; a request already waiting on the queue is sent
-     * back unread (END "send it again"), to go to another process. */
+    /* A request already waiting on the queue is sent back unread (END
+     * "send it again"), to go to another process; so is one that a child
+     * may have just written on an idle connection, which the poller has
+     * not seen: each idle connection gets the same END and is closed.  A
+     * child that had sent nothing there finds the END when it next takes
+     * the connection, and drops it unused.  (A plain close would look,
+     * to a child waiting for its answer, like a daemon that died running
+     * the request, which must not be sent again.) */
     for (c = dp.ready_head; c; c = c->next)
         send_back(c->fd);
     dp.ready_head = dp.ready_tail = NULL;
     dp.queued = 0;
     for (c = dp.all; c; c = c->next_all)
         if (!c->busy)
-            shutdown(c->fd, SHUT_RDWR);
+            send_back(c->fd);
     while (dp.busy &&
            pthread_cond_timedwait(&dp.idle_cond, &dp.lock, &until) == 0)
         ;

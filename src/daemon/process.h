@@ -25,9 +25,10 @@ void wsl_daemon_process_main(const wsl_daemon_group *group, int slot,
                              apr_interval_time_t delay)
     __attribute__((noreturn));
 /* worker.c: one request on the connection fd, read, run, answered.  1 to
- * keep the connection for the next request, 0 to close it, -1 to close it
- * and restart the process (its WSGI script changed: the request was sent
- * back to go to the next process). */
+ * keep the connection for the next request, 0 to close it, -1 to restart
+ * the process: its WSGI script changed, and the request, not run, is for
+ * the caller to send back (END "send it again") once this process takes
+ * no more requests, so that it goes to the next process. */
 int wsl_daemon_worker_serve(int fd, apr_pool_t *pool, server_rec *main_server,
                             const wsl_daemon_group *group);
 
