@@ -16,10 +16,11 @@ libwww-perl python3-flask python3-django curl openssl make gcc"
 # their real clients (hg, python3-caldav); t/route.t talks TLS to an HTTPS
 # virtual host (IO::Socket::SSL); t/compat.t compares with
 # Debian's mod_wsgi 4.9.4, loaded only by that test's own Apache (never
-# beside mod_wsgi_lite, never by the system's Apache: see below).
+# beside mod_wsgi_lite, never by the system's Apache: see below);
+# t/daemon.t makes a virtualenv for python-home= (python3 -m venv).
 mod_wsgi_pkg=libapache2-mod-wsgi-py3
 test_packages="mercurial python3-radicale graphite-web python3-caldav
-libio-socket-ssl-perl $mod_wsgi_pkg"
+libio-socket-ssl-perl python3-venv $mod_wsgi_pkg"
 
 if [ "${1:-}" = --tests ]; then
     shift

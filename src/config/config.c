@@ -216,15 +216,17 @@ static const char *parse_script_options(cmd_parms *cmd, const char *args,
         }
         else if (nlen == 13 && !strncmp(word, "process-group", nlen)) {
             /* The empty name and %{GLOBAL} both mean this process, as in
-             * mod_wsgi; any other names a WSGIDaemonProcess (route.c
-             * checks that it exists when a request uses it: groups may
-             * be defined after the alias). */
-            if (!process_group && *value && strcmp(value, "%{GLOBAL}"))
-                return apr_psprintf(cmd->pool, "%s: process-group=%s: "
-                                    "these scripts run in Apache's "
-                                    "children", cmd->cmd->name, value);
+             * mod_wsgi; a daemon group's name is looked up when a request
+             * is routed (route.c, WSL00051), as for WSGIProcessGroup.
+             * The access, auth and dispatch scripts run in Apache's
+             * children only. */
             if (process_group)
                 *process_group = value;
+            else if (*value && strcmp(value, "%{GLOBAL}"))
+                return apr_psprintf(cmd->pool, "%s: process-group=%s: "
+                                    "this script runs in Apache's "
+                                    "children, never in a daemon process",
+                                    cmd->cmd->name, value);
         }
         else {
             return apr_psprintf(cmd->pool, "%s: unknown option '%s'",
@@ -411,12 +413,28 @@ const char *wsl_cmd_import_script(cmd_parms *cmd, void *dconf,
                             cmd->cmd->name);
     script = apr_array_push(sconf->import_scripts);
     script->group = NULL;
+    script->process_group = "";
     if (!(script->path = ap_server_root_relative(cmd->pool, path)))
         return apr_psprintf(cmd->pool, "%s: invalid file path '%s'",
                             cmd->cmd->name, path);
-    if ((err = parse_script_options(cmd, args, &script->group, NULL, NULL)))
+    if ((err = parse_script_options(cmd, args, &script->group, NULL,
+                                    &script->process_group)))
         return err;
-    note_python_required(cmd);
+    if (!strcmp(script->process_group, "%{GLOBAL}"))
+        script->process_group = "";
+    if (*script->process_group) {
+        /* Run in that group's daemon processes only.  As in mod_wsgi the
+         * group is defined first: there is no request to expand a
+         * %{...} for, and a misspelt name is caught here. */
+        if (!wsl_daemon_group_find(script->process_group))
+            return apr_psprintf(cmd->pool, "%s: process-group=%s: no "
+                                "WSGIDaemonProcess of that name is "
+                                "defined before this line",
+                                cmd->cmd->name, script->process_group);
+    }
+    else {
+        note_python_required(cmd);
+    }
     /* At child start there is no request to name a resource after. */
     if (script->group && (script->group->kind == WSL_GROUP_RESOURCE ||
                           script->group->kind == WSL_GROUP_ENV))

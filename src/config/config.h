@@ -58,6 +58,8 @@ typedef struct {
 typedef struct {
     const char *path;
     const wsl_group_spec *group;
+    const char *process_group;      /* "": Apache's children; else the
+                                     * daemon group it runs in */
 } wsl_import_script;
 
 /* A script Apache runs outside the content handler: WSGIAccessScript,

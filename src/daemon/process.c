@@ -18,7 +18,12 @@
  * that request (worker.c) and gives the connection back to the poller.
  * So Apache's children keep their connections open between requests at
  * no cost of a thread each, and a request waits for a worker in one
- * visible place, the queue.
+ * visible place, the queue.  A new connection comes with a request right
+ * behind it, so a process accepts one only while it has a worker for it
+ * (busy, queued and just-accepted connections fewer than threads=):
+ * otherwise it stops watching the socket until one is free, and the
+ * group's other processes accept (processes=2 threads=1 runs two
+ * requests at once, not one after the other in the first process).
  *
  * Signals are taken by the main thread alone (every other thread blocks
  * them), with sigtimedwait: SIGTERM (Apache stops or restarts), SIGINT
@@ -37,6 +42,7 @@
 #include "apr_signal.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <locale.h>
 #include <pthread.h>
@@ -64,6 +70,7 @@ typedef struct idle_worker {
 typedef struct conn {
     int fd;
     int busy;                   /* queued or in a worker's hands */
+    int fresh;                  /* accepted, its first request not seen */
     struct conn *next;          /* the ready queue */
     struct conn *prev_all, *next_all;   /* every open connection */
 } conn;
@@ -79,6 +86,10 @@ static struct {
     conn *ready_head, *ready_tail;  /* requests waiting for a worker */
     conn *all;                  /* every open connection */
     int busy;                   /* workers inside a request */
+    int queued;                 /* connections on the ready queue */
+    int fresh;                  /* connections accepted whose first
+                                 * request has not come yet */
+    int accepting;              /* the listening socket is watched */
     int stopping;               /* no new request is taken */
     const char *restart_why;    /* a worker asked for a restart */
     apr_pool_t *pool;
@@ -97,14 +108,48 @@ static void fatal(const char *what, int err)
     _exit(WSL_DAEMON_EXIT_FATAL);
 }
 
+/* The length of the process's argument area (every argument, each
+ * NUL-terminated: what /proc/PID/cmdline shows) when argv0 is where it
+ * starts, the kernel's arg_start; else argv0's own.  Walking the strings
+ * from argv[0] would stop at its end: Apache's process->argv is not the
+ * kernel's, mpm_common's rewrite_args copies the options. */
+static size_t argument_area(const char *argv0)
+{
+    size_t len = strlen(argv0) + 1;
+    unsigned long start = 0, end = 0;
+    char buf[2048], *p, *save;
+    ssize_t got;
+    int field, fd = open("/proc/self/stat", O_RDONLY | O_CLOEXEC);
+
+    if (fd < 0)
+        return len;
+    got = read(fd, buf, sizeof(buf) - 1);
+    close(fd);
+    if (got <= 0)
+        return len;
+    buf[got] = '\0';
+    /* Fields 48 and 49 (proc(5)), counted after the command's ")". */
+    if (!(p = strrchr(buf, ')')))
+        return len;
+    for (field = 3, p = strtok_r(p + 1, " ", &save); p && field <= 49;
+         p = strtok_r(NULL, " ", &save), field++) {
+        if (field == 48)
+            start = strtoul(p, NULL, 10);
+        else if (field == 49)
+            end = strtoul(p, NULL, 10);
+    }
+    if (start != (unsigned long)(uintptr_t)argv0 || end < start + len)
+        return len;
+    return end - start;
+}
+
 /* What ps shows: the whole argument area rewritten (ps -f, ps aux), and
  * the thread name (ps -o comm, top), 15 bytes of it. */
 static void set_display_name(const wsl_daemon_group *g, server_rec *s)
 {
-    const char *const *argv = s->process->argv;
     const char *name;
-    char *start, *end;
-    int i, argc = s->process->argc;
+    char *start;
+    size_t len;
 
     if (!g->display_name)
         return;
@@ -112,16 +157,12 @@ static void set_display_name(const wsl_daemon_group *g, server_rec *s)
     if (!strcmp(name, "%{GROUP}"))
         name = apr_pstrcat(s->process->pool, "(wsgi:", g->name, ")", NULL);
     prctl(PR_SET_NAME, name, 0, 0, 0);
-    if (argc < 1)
+    if (s->process->argc < 1)
         return;
-    /* argv's strings are contiguous in the process's memory. */
-    start = (char *)argv[0];
-    end = (char *)argv[0] + strlen(argv[0]) + 1;
-    for (i = 1; i < argc; i++)
-        if (argv[i] == end)
-            end = (char *)argv[i] + strlen(argv[i]) + 1;
-    memset(start, 0, (size_t)(end - start));
-    apr_cpystrn(start, name, (size_t)(end - start));
+    start = (char *)s->process->argv[0];
+    len = argument_area(start);
+    memset(start, 0, len);
+    apr_cpystrn(start, name, len);
 }
 
 static void become_user(const wsl_daemon_group *g)
@@ -191,6 +232,32 @@ identity_done:
 
 /* ------------------------------------------------------------------ */
 
+/* Stop watching the listening socket while every worker has a request
+ * to run or coming (dp.lock held), so that the group's other processes
+ * are woken for new connections instead. */
+static void accept_pause_if_full(void)
+{
+    if (dp.accepting &&
+        dp.busy + dp.queued + dp.fresh >= dp.group->threads &&
+        epoll_ctl(dp.epoll_fd, EPOLL_CTL_DEL, dp.listen_fd, NULL) == 0)
+        dp.accepting = 0;
+}
+
+/* Watch the listening socket again once a worker is free for a new
+ * connection (dp.lock held). */
+static void accept_resume(void)
+{
+    struct epoll_event ev;
+
+    if (dp.accepting || dp.stopping ||
+        dp.busy + dp.queued + dp.fresh >= dp.group->threads)
+        return;
+    ev.events = EPOLLIN;
+    ev.data.ptr = &dp.listen_fd;
+    if (epoll_ctl(dp.epoll_fd, EPOLL_CTL_ADD, dp.listen_fd, &ev) == 0)
+        dp.accepting = 1;
+}
+
 /* A request that was queued and will not run here: the child sends it
  * to the group's next process. */
 static void send_back(int fd)
@@ -217,6 +284,10 @@ static void queue_push(conn *c)
     idle_worker *w;
 
     pthread_mutex_lock(&dp.lock);
+    if (c->fresh) {
+        c->fresh = 0;
+        dp.fresh--;
+    }
     if (dp.stopping) {
         /* drain() has passed this one: it goes to another process. */
         c->busy = 0;
@@ -240,7 +311,9 @@ static void queue_push(conn *c)
         else
             dp.ready_head = c;
         dp.ready_tail = c;
+        dp.queued++;
     }
+    accept_pause_if_full();
     pthread_mutex_unlock(&dp.lock);
 }
 
@@ -254,6 +327,7 @@ static conn *queue_pop(idle_worker *w)
     if (!dp.stopping && (c = dp.ready_head)) {
         if (!(dp.ready_head = c->next))
             dp.ready_tail = NULL;
+        dp.queued--;
         dp.busy++;
     }
     else if (!dp.stopping) {
@@ -275,6 +349,7 @@ static void worker_done(void)
     pthread_mutex_lock(&dp.lock);
     if (--dp.busy == 0)
         pthread_cond_broadcast(&dp.idle_cond);
+    accept_resume();
     pthread_mutex_unlock(&dp.lock);
 }
 
@@ -300,6 +375,9 @@ static int conn_add(conn *c)
         return -1;
     }
     c->busy = 0;
+    c->fresh = 1;
+    dp.fresh++;
+    accept_pause_if_full();
     c->prev_all = NULL;
     if ((c->next_all = dp.all))
         dp.all->prev_all = c;
@@ -311,6 +389,11 @@ static int conn_add(conn *c)
 static void conn_close(conn *c)
 {
     pthread_mutex_lock(&dp.lock);
+    if (c->fresh) {
+        c->fresh = 0;
+        dp.fresh--;
+        accept_resume();
+    }
     if (c->prev_all)
         c->prev_all->next_all = c->next_all;
     else
@@ -338,7 +421,19 @@ static int conn_idle(conn *c)
     return rc;
 }
 
-/* A new connection: only from the user Apache's children run as. */
+/* Whether the socket is still watched: a worker is free for another
+ * new connection. */
+static int accept_room(void)
+{
+    int room;
+
+    pthread_mutex_lock(&dp.lock);
+    room = dp.accepting;
+    pthread_mutex_unlock(&dp.lock);
+    return room;
+}
+
+/* New connections: only from the user Apache's children run as. */
 static void accept_all(void)
 {
     struct ucred cred;
@@ -348,7 +443,8 @@ static void accept_all(void)
     conn *c;
     int fd;
 
-    while ((fd = accept4(dp.listen_fd, NULL, NULL, SOCK_CLOEXEC)) >= 0) {
+    while (accept_room() &&
+           (fd = accept4(dp.listen_fd, NULL, NULL, SOCK_CLOEXEC)) >= 0) {
         if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 ||
             cred.uid != dp.peer_uid) {
             ap_log_error(APLOG_MARK, APLOG_ERR, 0, dp.server,
@@ -409,12 +505,23 @@ static void *poller(void *arg)
     return NULL;
 }
 
-/* Stop taking requests and restart (a worker saw the script change). */
+/* Stop taking requests and restart (a worker saw the script change).
+ * At once, not when the main thread gets to drain(): a request sent back
+ * from here must not be accepted here again. */
 static void restart(const char *why)
 {
+    idle_worker *w;
+
     pthread_mutex_lock(&dp.lock);
     if (!dp.restart_why)
         dp.restart_why = why;
+    dp.stopping = 1;
+    if (dp.accepting &&
+        epoll_ctl(dp.epoll_fd, EPOLL_CTL_DEL, dp.listen_fd, NULL) == 0)
+        dp.accepting = 0;
+    for (w = dp.idle; w; w = w->next)
+        pthread_cond_signal(&w->cond);
+    dp.idle = NULL;
     pthread_mutex_unlock(&dp.lock);
     kill(getpid(), SIGINT);
 }
@@ -434,8 +541,10 @@ static void *worker(void *arg)
         int keep = wsl_daemon_worker_serve(c->fd, pool, dp.server, dp.group);
 
         apr_pool_clear(pool);
-        if (keep < 0)
+        if (keep < 0) {
             restart("its WSGI script changed");
+            send_back(c->fd);
+        }
         if (keep <= 0 || conn_idle(c) < 0)
             conn_close(c);
         worker_done();
@@ -455,11 +564,17 @@ static void start_threads(void)
     dp.wake_fd = eventfd(0, EFD_CLOEXEC);
     if (dp.epoll_fd < 0 || dp.wake_fd < 0)
         fatal("cannot make its poller", errno);
-    /* Exclusive: one of the group's processes wakes per connection. */
-    ev.events = EPOLLIN | EPOLLEXCLUSIVE;
+    /* Not EPOLLEXCLUSIVE: that wakes the first process waiting, which
+     * would take every new connection while the others idle, or, once it
+     * has no worker free, leave one in the backlog that no other process
+     * was woken for.  Only processes with a worker free watch the socket
+     * (accept_resume), and the few that do race for each connection;
+     * connections are kept, so new ones are rare. */
+    ev.events = EPOLLIN;
     ev.data.ptr = &dp.listen_fd;
     if (epoll_ctl(dp.epoll_fd, EPOLL_CTL_ADD, dp.listen_fd, &ev) < 0)
         fatal("cannot watch its socket", errno);
+    dp.accepting = 1;
     ev.events = EPOLLIN;
     ev.data.ptr = &dp.wake_fd;
     epoll_ctl(dp.epoll_fd, EPOLL_CTL_ADD, dp.wake_fd, &ev);
@@ -490,7 +605,6 @@ static int drain(void)
 
     /* On failure the poller stops at its next event at worst. */
     (void)!write(dp.wake_fd, &one, sizeof(one));
-    close(dp.listen_fd);
     clock_gettime(CLOCK_REALTIME, &until);
     until.tv_sec += (time_t)apr_time_sec(timeout);
     until.tv_nsec += (long)apr_time_usec(timeout) * 1000;
@@ -500,17 +614,23 @@ static int drain(void)
     }
     pthread_mutex_lock(&dp.lock);
     dp.stopping = 1;
+    /* Under the lock: no worker watches it again (accept_resume). */
+    close(dp.listen_fd);
     for (w = dp.idle; w; w = w->next)
         pthread_cond_signal(&w->cond);
     dp.idle = NULL;
-    /* Every connection not in a worker's hands is sent END "send it
-     * again" and closed: a request already waiting on it (queued, or
-     * written by a child just now) goes to another process unread, and a
-     * child that takes an idle one from its pool sees it is no longer
-     * quiet (daemon_client.c) and opens another. */
+    /* A request already waiting on the queue is sent back unread (END
+     * "send it again"), to go to another process; so is one that a child
+     * may have just written on an idle connection, which the poller has
+     * not seen: each idle connection gets the same END and is closed.  A
+     * child that had sent nothing there finds the END when it next takes
+     * the connection, and drops it unused.  (A plain close would look,
+     * to a child waiting for its answer, like a daemon that died running
+     * the request, which must not be sent again.) */
     for (c = dp.ready_head; c; c = c->next)
         c->busy = 0;
     dp.ready_head = dp.ready_tail = NULL;
+    dp.queued = 0;
     for (c = dp.all; c; c = c->next_all)
         if (!c->busy)
             send_back(c->fd);

@@ -6,12 +6,14 @@
 
 #include "py/py.h"
 
-/* How a daemon process ends (its exit status, for the supervisor). */
-/* Above any signal number: the MPM reports an exit status and a signal
- * alike, as one number. */
-#define WSL_DAEMON_EXIT_RESTART 100 /* asked to (a signal, a changed
+/* How a daemon process ends (its exit status, for the supervisor).
+ * The MPM tells the supervisor one number, the exit status or the signal
+ * that killed the process, so these are above any signal's (and are
+ * none of Apache's own APEXIT_ codes, which the MPM acts on: 15 would
+ * stop Apache). */
+#define WSL_DAEMON_EXIT_RESTART 101 /* asked to (a signal, a changed
                                      * script): start another at once */
-#define WSL_DAEMON_EXIT_FATAL 101   /* could not set itself up: start
+#define WSL_DAEMON_EXIT_FATAL 102   /* could not set itself up: start
                                      * another only after a back-off */
 
 /* process.c: the daemon process's life; never returns.  The supervisor
@@ -23,9 +25,10 @@ void wsl_daemon_process_main(const wsl_daemon_group *group, int slot,
                              apr_interval_time_t delay)
     __attribute__((noreturn));
 /* worker.c: one request on the connection fd, read, run, answered.  1 to
- * keep the connection for the next request, 0 to close it, -1 to close it
- * and restart the process (its WSGI script changed: the request was sent
- * back to go to the next process). */
+ * keep the connection for the next request, 0 to close it, -1 to restart
+ * the process: its WSGI script changed, and the request, not run, is for
+ * the caller to send back (END "send it again") once this process takes
+ * no more requests, so that it goes to the next process. */
 int wsl_daemon_worker_serve(int fd, apr_pool_t *pool, server_rec *main_server,
                             const wsl_daemon_group *group);
 

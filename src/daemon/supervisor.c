@@ -29,6 +29,7 @@
 #include "ap_listen.h"
 #include "ap_mpm.h"
 #include "unixd.h"
+#include "apr_signal.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -69,32 +70,50 @@ static int generation;
 
 static void start_slot(daemon_slot *ds, apr_interval_time_t delay);
 
-/* What the MPM reported of a process's end, for the log.  Two callers
- * report it two ways: the MPM's own wait gives one number that is the
- * exit status or the signal; APR's refresh of other children gives the
- * raw wait status.  Our own exit statuses are told apart in both. */
-static const char *exit_text(apr_pool_t *p, int reason, apr_wait_t status)
+/*
+ * The exit status, or the number of the signal that killed the process,
+ * from what the other-child callback is given.  That is not always a
+ * wait status: the MPM's main loop passes ap_wait_or_timeout's exit code
+ * (the status or the signal's number, and not which), APR's
+ * apr_proc_other_child_refresh (the MPM's, as it stops or restarts) the
+ * wait status itself.  A wait status of an exit with a status other
+ * than 0, or of a core dump, cannot be a signal's number; one of a
+ * signal alone is its number either way.
+ */
+static int end_code(apr_wait_t status)
+{
+    if (status > 255 && WIFEXITED(status))
+        return WEXITSTATUS(status);
+    if (status > 128 && status < 256 && WIFSIGNALED(status))
+        return WTERMSIG(status);
+    return status;
+}
+
+/* What a process's end says, for the log (code: end_code's).  The
+ * daemon's own exits are numbered above any signal; any other end below
+ * NSIG is told both ways. */
+static const char *exit_text(apr_pool_t *p, int reason, int code)
 {
     if (reason == APR_OC_REASON_LOST)
         return "was lost";
-    if (status > 255 && WIFEXITED(status))
-        status = WEXITSTATUS(status);
-    switch (status) {
+    switch (code) {
     case WSL_DAEMON_EXIT_RESTART:
         return "restarted";
     case WSL_DAEMON_EXIT_FATAL:
         return "could not set itself up (see above)";
-    default:
-        return apr_psprintf(p, "died (signal %d, or exit status %d)",
-                            status, status);
     }
+    if (code > 0 && code < NSIG)
+        return apr_psprintf(p, "was killed by signal %d (%s), or exited "
+                            "with status %d", code,
+                            apr_signal_description_get(code), code);
+    return apr_psprintf(p, "exited with status %d", code);
 }
 
 static void maintenance(int reason, void *data, apr_wait_t status)
 {
     daemon_slot *ds = data;
     apr_interval_time_t delay = 0;
-    int requested;
+    int requested, code, mpm_state;
 
     switch (reason) {
     case APR_OC_REASON_RESTART:
@@ -110,12 +129,16 @@ static void maintenance(int reason, void *data, apr_wait_t status)
     case APR_OC_REASON_LOST:
         apr_proc_other_child_unregister(ds);
         ds->running = 0;
-        if (sup.stopping)
+        /* Apache stopping or restarting signals its whole process group,
+         * daemons included (and stop_all follows): none is started then,
+         * as in mod_wsgi. */
+        if (sup.stopping ||
+            ap_mpm_query(AP_MPMQ_MPM_STATE, &mpm_state) != APR_SUCCESS ||
+            mpm_state == AP_MPMQ_STOPPING)
             return;
+        code = end_code(status);
         requested = reason == APR_OC_REASON_DEATH &&
-                    (status == WSL_DAEMON_EXIT_RESTART ||
-                     (status > 255 && WIFEXITED(status) &&
-                      WEXITSTATUS(status) == WSL_DAEMON_EXIT_RESTART));
+                    code == WSL_DAEMON_EXIT_RESTART;
         if (!requested && apr_time_now() - ds->started < WSL_DAEMON_YOUNG) {
             delay = ds->backoff;
             ds->backoff = ds->backoff * 2 > WSL_DAEMON_BACKOFF_MAX
@@ -129,7 +152,7 @@ static void maintenance(int reason, void *data, apr_wait_t status)
                      "WSL00181: daemon process %" APR_PID_T_FMT " of "
                      "WSGIDaemonProcess %s %s; starting another%s%s",
                      ds->proc.pid, ds->group->name,
-                     exit_text(sup.pconf, reason, status),
+                     exit_text(sup.pconf, reason, code),
                      delay ? " in " : "",
                      delay ? apr_psprintf(sup.pconf, "%.1f s",
                                           (double)delay / APR_USEC_PER_SEC)
@@ -328,7 +351,17 @@ int wsl_daemon_post_config(apr_pool_t *pconf, apr_pool_t *ptemp,
     sup.stopping = 0;
     for (i = 0; i < groups->nelts; i++) {
         wsl_daemon_group *g = APR_ARRAY_IDX(groups, i, wsl_daemon_group *);
-        int fd = make_socket(pconf, main_server, g);
+        int fd;
+
+        /* An Apache not started as root changes no ids: its children and
+         * its daemons all run as the user who started it, whatever User
+         * (default "#-1") and socket-user say, and only that user may
+         * connect (as in mod_wsgi, user= and group= then do nothing). */
+        if (geteuid() != 0) {
+            g->uid = g->socket_uid = geteuid();
+            g->gid = getegid();
+        }
+        fd = make_socket(pconf, main_server, g);
 
         if (fd < 0)
             return HTTP_INTERNAL_SERVER_ERROR;

@@ -714,10 +714,8 @@ int wsl_daemon_worker_serve(int fd, apr_pool_t *pool, server_rec *main_server,
     status = run(r, &wr, &finfo, &io, &resend);
     free(io.items);
     free(io.copy);
-    if (resend) {
-        send_end(fd, 0, WSL_END_RESEND);
+    if (resend)
         return -1;
-    }
     if (io.broken)
         return 0;
     if (!io.ended &&

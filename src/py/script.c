@@ -223,7 +223,9 @@ error:
 /*
  * WSGIImportScript: run each script in its group as the child starts, so
  * the first request finds it loaded.  A server's list includes what it
- * inherited from the main server, so each script is run once.
+ * inherited from the main server, so each script is run once.  Each
+ * script runs in the processes its process-group= names: Apache's
+ * children for none (or %{GLOBAL}), else that daemon group's processes.
  */
 void wsl_script_preload(server_rec *main_server, apr_pool_t *pchild)
 {
@@ -246,7 +248,8 @@ void wsl_script_preload(server_rec *main_server, apr_pool_t *pchild)
             wsl_interp *interp;
             apr_status_t rv;
 
-            if (apr_hash_get(done, script, sizeof(*script)))
+            if (strcmp(script->process_group, wsl_process_group_name()) ||
+                apr_hash_get(done, script, sizeof(*script)))
                 continue;
             apr_hash_set(done, apr_pmemdup(pchild, script, sizeof(*script)),
                          sizeof(*script), script);

@@ -17,7 +17,9 @@
  *
  * Connections are kept per process and group, and reused: no connect()
  * per request.  One taken from the idle list is checked first (the
- * daemon closes idle connections when it stops).
+ * daemon closes idle connections when it stops); a request that a
+ * process sent back or closed unread is sent again, on a new connection,
+ * one it read and did not answer is not.
  */
 #include "request.h"
 #include "common/wire.h"
@@ -55,7 +57,6 @@ static int nidle;
 /* The connection and what came with it. */
 typedef struct {
     int fd;
-    int reused;
     char buf[16384];
     size_t start, end;
     int fds[16];                /* descriptors received, in order */
@@ -262,11 +263,8 @@ static int conn_open(request_rec *r, const wsl_daemon_group *g,
     dc->start = dc->end = 0;
     dc->nfds = 0;
     dc->failed = 0;
-    dc->reused = 0;
-    if (!fresh && (dc->fd = idle_take(g)) >= 0) {
-        dc->reused = 1;     /* its timeouts are set */
-        return 0;
-    }
+    if (!fresh && (dc->fd = idle_take(g)) >= 0)
+        return 0;               /* its timeouts are set */
     if ((dc->fd = connect_new(r, g)) < 0)
         return -1;
     /* socket-timeout: how long either side may wait on the other (the
@@ -499,11 +497,12 @@ static int failed(exchange *x, const char *what)
 }
 
 /* Follow the daemon's frames to END.  OK, a status, or -1: the request
- * may be sent again (a reused connection that was already closed, or
+ * may be sent again (the process closed the connection unread, or said
  * END "send it again"). */
 static int exchange_run(exchange *x)
 {
     daemon_conn *dc = x->dc;
+    int frames = 0;
 
     for (;;) {
         wsl_frame f;
@@ -513,11 +512,22 @@ static int exchange_run(exchange *x)
         /* About to wait on the daemon: what is here goes out first. */
         if (x->pending && dc->start == dc->end)
             pass(x, 0);
-        /* Not sent again on a close: a daemon that stops sends END
-         * "send it again" for every request it will not run, so a close
-         * is a daemon that died, perhaps of this very request. */
-        if (conn_read(dc, &f, sizeof(f)) < 0)
+        if (conn_read(dc, &f, sizeof(f)) < 0) {
+            /* A connection the daemon closed, or a process that died,
+             * before it read the request: Linux reports the close of a
+             * UNIX socket with unread data as ECONNRESET, so the request
+             * never ran and may go again, whatever its method (no body
+             * was read: that starts with a READ).  A plain EOF is a
+             * daemon that read the request and died running it: sending
+             * it again would run it twice (a request that kills its
+             * process would kill the next one too). */
+            if (!frames && !x->read_any && dc->failed == ECONNRESET) {
+                conn_close(dc);
+                return -1;
+            }
             return failed(x, "no complete response came");
+        }
+        frames++;
         switch (f.type) {
         case WSL_FRAME_READ: {
             uint32_t want;
@@ -688,10 +698,10 @@ int wsl_daemon_client_run(request_rec *r, const wsl_route *route,
         if (conn_open(r, g, dc, attempt > 0) < 0)
             return HTTP_SERVICE_UNAVAILABLE;
         if (conn_write(dc, buf.data, buf.len) < 0) {
+            /* Not read: the process closed the connection as it stopped
+             * (an idle one, or a new one its poller had just taken). */
             conn_close(dc);
-            if (dc->reused)
-                continue;
-            return failed(&x, "the request could not be sent");
+            continue;
         }
         if ((status = exchange_run(&x)) != -1)
             break;
@@ -699,8 +709,9 @@ int wsl_daemon_client_run(request_rec *r, const wsl_route *route,
     if (attempt > WSL_RESEND_MAX) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
                       "WSL00199: WSGIDaemonProcess %s: the request was sent "
-                      "back %d times (processes restarting): giving up "
-                      "(for '%s')", g->name, WSL_RESEND_MAX + 1, r->uri);
+                      "back or refused unread %d times (processes "
+                      "restarting): giving up (for '%s')", g->name,
+                      WSL_RESEND_MAX + 1, r->uri);
         return HTTP_SERVICE_UNAVAILABLE;
     }
     if (dc->fd >= 0)
