@@ -152,22 +152,23 @@ static const command_rec wsl_commands[] = {
                   WSL_GLOBAL(newrelic_environment), RSRC_CONF,
                   "New Relic agent environment (section of its file)"),
 
-    /* Daemon mode: parsed for compatibility, not supported yet */
+    /* Daemon mode (src/daemon/) */
     AP_INIT_RAW_ARGS("WSGIDaemonProcess", wsl_cmd_daemon_process, NULL,
                      RSRC_CONF, "Daemon process group: a name, then "
                      "option=value (processes=, threads=, user=, ...)"),
     AP_INIT_TAKE1("WSGIProcessGroup", wsl_cmd_process_group, NULL,
                   RSRC_CONF | ACCESS_CONF,
-                  "Process group (daemon mode: not supported yet)"),
+                  "Process group: %{GLOBAL} (here) or a WSGIDaemonProcess"),
     AP_INIT_TAKE1("WSGISocketPrefix", wsl_cmd_socket_prefix, NULL,
                   RSRC_CONF, "Path prefix of the daemon processes' "
                   "sockets (relative to ServerRoot)"),
     AP_INIT_FLAG("WSGISocketRotation", wsl_cmd_global_flag,
                  WSL_GLOBAL(socket_rotation), RSRC_CONF,
-                 "Daemon sockets renamed on each restart (not supported "
-                 "yet)"),
+                 "Daemon sockets renamed on each restart (always: Off "
+                 "has no effect)"),
     AP_INIT_TAKE1("WSGIAcceptMutex", wsl_cmd_accept_mutex, NULL, RSRC_CONF,
-                  "Daemon processes' accept mutex (not supported yet)"),
+                  "Daemon processes' accept mutex (none is needed: no "
+                  "effect)"),
     AP_INIT_RAW_ARGS("WSGIRestrictProcess", wsl_cmd_restrict_process, NULL,
                      RSRC_CONF | ACCESS_CONF,
                      "Process groups WSGIProcessGroup may select here"),

@@ -761,7 +761,8 @@ static void report_settings(server_rec *s)
     if (wsl_config_flag(sconf->restrict_embedded, 0))
         ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, s,
                      "WSL00162: WSGIRestrictEmbedded On: embedded mode is "
-                     "disabled, every WSGI request fails with a 500; %s",
+                     "disabled, a WSGI request not sent to a daemon process "
+                     "group fails with a 500; %s",
                      wsl_config_python_required(s)
                      ? "Python is started in Apache's children only for "
                        "the import, access, auth and dispatch scripts"
