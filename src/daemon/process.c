@@ -129,8 +129,15 @@ static void become_user(const wsl_daemon_group *g)
         fatal(apr_psprintf(dp.pool, "setgid(%ld) failed", (long)g->gid),
               errno);
     if (g->supplementary_groups) {
-        if (setgroups((size_t)g->supplementary_groups->nelts,
-                      (gid_t *)g->supplementary_groups->elts) < 0)
+        /* As mod_wsgi's list: the primary group first, then the named
+         * ones (the kernel does not add the gid to getgroups() itself). */
+        int n = g->supplementary_groups->nelts;
+        gid_t *gids = apr_palloc(dp.pool, sizeof(gid_t) * (apr_size_t)(n + 1));
+
+        gids[0] = g->gid;
+        memcpy(gids + 1, g->supplementary_groups->elts,
+               sizeof(gid_t) * (apr_size_t)n);
+        if (setgroups((size_t)n + 1, gids) < 0)
             fatal("setgroups() of supplementary-groups failed", errno);
     }
     else if (!pw) {
