@@ -496,8 +496,17 @@ void wsl_daemon_process_main(const wsl_daemon_group *group, int slot,
      * them blocked: only sigtimedwait below takes them. */
     pthread_sigmask(SIG_BLOCK, &stop_signals, NULL);
     ap_close_listeners();
-    if (delay)
-        apr_sleep(delay);
+    if (delay) {
+        /* The back-off is waited for the stop signals, which are blocked
+         * now: asleep, a process would outlive a stop (SIGTERM) or its
+         * killed parent (the death signal) by the whole delay. */
+        struct timespec wait = { (time_t)apr_time_sec(delay),
+                                 (long)apr_time_usec(delay) * 1000 };
+
+        if (sigtimedwait(&stop_signals, NULL, &wait) > 0 ||
+            getppid() != parent)
+            _exit(WSL_DAEMON_EXIT_RESTART);
+    }
     set_display_name(group, main_server);
     become_user(group);
 
