@@ -54,10 +54,15 @@ typedef struct {
     const char *process_group;      /* process-group=, or NULL */
 } wsl_alias;
 
-/* One WSGIImportScript: run at child start-up. */
+/* One WSGIImportScript: run as a process starts, in the processes of
+ * process_group (NULL: Apache's children, from no process-group= or
+ * %{GLOBAL}; else a WSGIDaemonProcess's name, checked by
+ * wsl_config_check_imports). */
 typedef struct {
     const char *path;
     const wsl_group_spec *group;
+    const char *process_group;
+    const char *defined_at;         /* "file:line", for the messages */
 } wsl_import_script;
 
 /* A script Apache runs outside the content handler: WSGIAccessScript,
@@ -271,6 +276,10 @@ const char *wsl_cmd_python_warnings(cmd_parms *cmd, void *dconf,
                                     const char *arg);
 const char *wsl_cmd_import_script(cmd_parms *cmd, void *dconf,
                                   const char *args);
+/* check_config: every WSGIImportScript process-group= names a daemon
+ * group its server may use; OK, or HTTP_INTERNAL_SERVER_ERROR (logged,
+ * WSL00053) to fail configtest and the start. */
+int wsl_config_check_imports(apr_pool_t *ptemp, server_rec *main_server);
 const char *wsl_cmd_handler_script(cmd_parms *cmd, void *dconf,
                                    const char *args);
 const char *wsl_cmd_hook_script(cmd_parms *cmd, void *dconf,
