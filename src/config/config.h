@@ -191,8 +191,12 @@ typedef struct wsl_daemon_group {
     /* Options accepted whose effect is not built yet: said once at
      * start-up (never silently ignored). */
     apr_array_header_t *not_acted; /* const char *, "name=value" */
-    /* Filled in at start-up by daemon/: the listening socket's path. */
+    /* Filled in at start-up by daemon/: the listening socket's path,
+     * and the uid of Apache's children: the socket's owner and the only
+     * peer a daemon accepts (socket_uid when Apache starts as root; else
+     * the children keep Apache's own uid, whatever User says). */
     const char *socket_path;
+    uid_t peer_uid;
 } wsl_daemon_group;
 
 /* The process-wide daemon groups, by name (definition order in

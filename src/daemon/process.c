@@ -287,13 +287,13 @@ static void accept_all(void)
 
     while ((fd = accept4(dp.listen_fd, NULL, NULL, SOCK_CLOEXEC)) >= 0) {
         if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 ||
-            cred.uid != dp.group->socket_uid) {
+            cred.uid != dp.group->peer_uid) {
             ap_log_error(APLOG_MARK, APLOG_ERR, 0, dp.server,
                          "WSL00188: WSGIDaemonProcess %s: refused a "
                          "connection from uid %ld (pid %ld): only uid %ld, "
                          "Apache's children, may send requests",
                          dp.group->name, (long)cred.uid, (long)cred.pid,
-                         (long)dp.group->socket_uid);
+                         (long)dp.group->peer_uid);
             close(fd);
             continue;
         }
