@@ -414,9 +414,10 @@ const char *wsl_cmd_import_script(cmd_parms *cmd, void *dconf,
     script = apr_array_push(sconf->import_scripts);
     script->group = NULL;
     script->process_group = NULL;
-    script->defined_at = apr_psprintf(cmd->pool, "%s:%d",
-                                      cmd->directive->filename,
-                                      cmd->directive->line_num);
+    script->defined_at = cmd->directive
+        ? apr_psprintf(cmd->pool, "%s:%d", cmd->directive->filename,
+                       cmd->directive->line_num)
+        : "";
     if (!(script->path = ap_server_root_relative(cmd->pool, path)))
         return apr_psprintf(cmd->pool, "%s: invalid file path '%s'",
                             cmd->cmd->name, path);
@@ -463,12 +464,15 @@ int wsl_config_check_imports(apr_pool_t *ptemp, server_rec *main_server)
             const wsl_import_script *script =
                 &APR_ARRAY_IDX(sconf->import_scripts, i, wsl_import_script);
             const wsl_daemon_group *g;
-            const char *why;
+            const char *why, *key;
 
-            if (!script->process_group ||
-                apr_hash_get(seen, script->defined_at, APR_HASH_KEY_STRING))
+            if (!script->process_group)
                 continue;
-            apr_hash_set(seen, script->defined_at, APR_HASH_KEY_STRING, "");
+            key = apr_pstrcat(ptemp, script->defined_at, "|", script->path,
+                              "|", script->process_group, NULL);
+            if (apr_hash_get(seen, key, APR_HASH_KEY_STRING))
+                continue;
+            apr_hash_set(seen, key, APR_HASH_KEY_STRING, "");
             g = wsl_daemon_group_find(script->process_group);
             if (g && wsl_daemon_group_allowed(g, s))
                 continue;
