@@ -96,12 +96,14 @@ run_one() {
     dir=$tmp/$mpm
     mkdir -p "$dir/.libs"
     # Copy the sources of the suite, not what an earlier in-place run
-    # generated (t/logs, t/conf/httpd.conf, t/TEST, ...).
+    # generated (t/logs, t/conf/httpd.conf, t/TEST, ...), nor t/root/
+    # (not Apache::Test files: run_root runs them from the checkout).
     parts=t
     for d in examples scripts; do
         [ -d "$top/$d" ] && parts="$parts $d"
     done
-    (cd "$top" && tar cf - --exclude=t/logs --exclude='t/conf/*.conf' \
+    (cd "$top" && tar cf - --exclude=t/logs --exclude=t/root \
+        --exclude='t/conf/*.conf' \
         --exclude=t/conf/apache_test_config.pm --exclude=t/TEST \
         --exclude='__pycache__' $parts) | (cd "$dir" && tar xf -) \
         || return 2

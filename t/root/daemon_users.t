@@ -56,6 +56,9 @@ BAIL_OUT('no group nogroup') unless defined $nogroup_gid;
 # --- throwaway users and groups, removed in END --------------------------------
 
 my $tag = "wslrt$$";
+# The daemons' display-name prefix: short, since a display-name shows only
+# in the length of argv[0] (as mod_wsgi's does), 17 bytes for apache2.
+my $dtag = "wr$$";
 my (@made_users, @made_groups, %apache_pids, $tmpdir);
 
 sub run_quiet {
@@ -209,7 +212,7 @@ WSGIApplicationGroup %{GLOBAL}
 CONF
     for my $g (@groups) {
         my ($name, $opts) = @$g;
-        $text .= "WSGIDaemonProcess $name threads=2 display-name=$tag-$name"
+        $text .= "WSGIDaemonProcess $name threads=2 display-name=$dtag-$name"
             . " $opts\n"
             . "WSGIScriptAlias /$name \"$app\"\n"
             . "<Location /$name>\n    WSGIProcessGroup $name\n</Location>\n";
@@ -264,7 +267,7 @@ sub daemon_pids {
     my ($parent) = @_;
     return grep {
         my $st = proc_status($_);
-        cmdline($_) =~ /^\Q$tag\E-/ || ($st && (split ' ', $st->{Uid})[0] == 0);
+        cmdline($_) =~ /^\Q$dtag\E-/ || ($st && (split ' ', $st->{Uid})[0] == 0);
     } children_of($parent);
 }
 
@@ -385,7 +388,7 @@ sub check_mpm {
        "$mpm: the kernel agrees: the daemon process's real uid/gid are nobody's");
     is $st->{PPid}, $parent, "$mpm: the daemon is a child of Apache's parent";
     my $ps = `ps -o uid=,args= -p $j->{pid}`;
-    like $ps, qr/^\s*$nobody[2]\s+\Q$tag\E-nob\b/,
+    like $ps, qr/^\s*$nobody[2]\s+\Q$dtag\E-nob\b/,
         "$mpm: ps shows the daemon with nobody's uid and its display-name";
 
     # supplementary-groups=: exactly the primary group and those named.
