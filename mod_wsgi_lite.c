@@ -208,6 +208,16 @@ static int wsl_start(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
     return wsl_daemon_post_config(pconf, ptemp, s);
 }
 
+/* The whole configuration read, configtest included: what one directive
+ * alone could not check. */
+static int wsl_check_config(apr_pool_t *pconf, apr_pool_t *plog,
+                            apr_pool_t *ptemp, server_rec *s)
+{
+    (void)pconf;
+    (void)plog;
+    return wsl_config_check_imports(ptemp, s);
+}
+
 /* A new child: Python, then the WSGIImportScript preloads in it. */
 static void wsl_child_start(apr_pool_t *pchild, server_rec *s)
 {
@@ -224,6 +234,7 @@ static void wsl_register_hooks(apr_pool_t *p)
     static const char *const before_userdir[] = { "mod_userdir.c",
                                                   "mod_vhost_alias.c", NULL };
 
+    ap_hook_check_config(wsl_check_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_post_config(wsl_start, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_child_init(wsl_child_start, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_translate_name(wsl_translate_name, after_alias, before_userdir,

@@ -22,6 +22,11 @@
 #   WSL_PYTHON=/path/python3.X the interpreter it was built for, which
 #                              t/python.t compares with the one the server
 #                              embeds (default /usr/bin/python3)
+#
+# t/root/*.t are not Apache::Test files: plain Test::More files that start
+# Apache as root themselves (user=/group= of WSGIDaemonProcess apply only
+# then).  They run after the suite, as root, when no file is named or when
+# they are; not as root, run.sh says they were skipped and why.
 set -u
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -31,6 +36,23 @@ mpms=${WSL_MPMS:-event prefork}
 modes=${WSL_MODES:-embedded daemon}
 user=${WSL_TEST_USER:-wsltest}
 apxs=${APXS:-/usr/bin/apxs}
+
+# The t/root/ files named (or all, when none is), taken out of the
+# arguments Apache::Test gets; only t/root/ files named: no suite run.
+root_tests=
+run_suite=yes
+if [ $# -eq 0 ]; then
+    root_tests=$(ls "$top"/t/root/*.t 2>/dev/null)
+else
+    for arg in "$@"; do
+        shift
+        case $arg in
+        t/root/*.t|*/t/root/*.t) root_tests="$root_tests $arg" ;;
+        *) set -- "$@" "$arg" ;;
+        esac
+    done
+    [ $# -eq 0 ] && run_suite=no
+fi
 
 if [ ! -f "$so" ]; then
     echo "run.sh: $so not found; run make first" >&2
@@ -79,12 +101,14 @@ run_one() {
     dir=$tmp/$mpm-$mode
     mkdir -p "$dir/.libs"
     # Copy the sources of the suite, not what an earlier in-place run
-    # generated (t/logs, t/conf/httpd.conf, t/TEST, ...).
+    # generated (t/logs, t/conf/httpd.conf, t/TEST, ...), nor t/root/
+    # (not Apache::Test files: run_root runs them from the checkout).
     parts=t
     for d in examples scripts; do
         [ -d "$top/$d" ] && parts="$parts $d"
     done
-    (cd "$top" && tar cf - --exclude=t/logs --exclude='t/conf/*.conf' \
+    (cd "$top" && tar cf - --exclude=t/logs --exclude=t/root \
+        --exclude='t/conf/*.conf' \
         --exclude=t/conf/apache_test_config.pm --exclude=t/TEST \
         --exclude='__pycache__' $parts) | (cd "$dir" && tar xf -) \
         || return 2
@@ -131,21 +155,45 @@ WSL_MPM=$mpm WSL_MODE=$mode WSL_MODULE_SO=$dir/.libs/mod_wsgi_lite.so WSL_PYTHON
 # otherwise push the first one's report out of it.
 report() {
     log=$tmp/$1/run.log
+    [ "$1" = root ] && log=$tmp/root.log
     [ -f "$log" ] || return 0
     echo "--- $1: failures ---"
     grep -E '^not ok|^# +Failed test|^# (testing|expected|received) *:|^t/.*\.t \.+ *(Dubious|Failed)|^Test Summary Report|^t/.*\(Wstat|^  Failed tests?:|^  Non-zero|Bailout|^run\.sh:' "$log" | head -120
 }
 
+# The root-only files, as root, with the MPMs and the build of this run.
+run_root() {
+    if [ "$as_root" != yes ]; then
+        echo "run.sh: skipped$root_tests: they start Apache as root" \
+            "(WSGIDaemonProcess user=/group=), and this run is not root"
+        return 0
+    fi
+    echo "=== mod_wsgi_lite root-only tests: $mpms, $so ==="
+    {
+        (cd "$top" && env -i PATH=/usr/local/bin:/usr/bin:/usr/sbin:/bin:/sbin \
+            LANG=C.UTF-8 WSL_MPMS="$mpms" WSL_MODULE_SO="$so" \
+            WSL_TEST_USER="$user" TMPDIR="$tmp" prove $root_tests)
+        echo $? >"$tmp/root.rc"
+    } 2>&1 | tee "$tmp/root.log"
+    return "$(cat "$tmp/root.rc")"
+}
+
 status=0
 failed=""
-for mpm in $mpms; do
-    for mode in $modes; do
-        if ! run_one "$mpm" "$mode" "$@"; then
-            status=1
-            failed="$failed $mpm-$mode"
-        fi
+if [ "$run_suite" = yes ]; then
+    for mpm in $mpms; do
+        for mode in $modes; do
+            if ! run_one "$mpm" "$mode" "$@"; then
+                status=1
+                failed="$failed $mpm-$mode"
+            fi
+        done
     done
-done
+fi
+if [ -n "$root_tests" ] && ! run_root; then
+    status=1
+    failed="$failed root"
+fi
 
 if [ "$status" -ne 0 ]; then
     for mpm in $failed; do report "$mpm"; done

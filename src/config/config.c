@@ -216,10 +216,11 @@ static const char *parse_script_options(cmd_parms *cmd, const char *args,
         }
         else if (nlen == 13 && !strncmp(word, "process-group", nlen)) {
             /* The empty name and %{GLOBAL} both mean this process, as in
-             * mod_wsgi; a daemon group's name is looked up when a request
-             * is routed (route.c, WSL00051), as for WSGIProcessGroup.
-             * The access, auth and dispatch scripts run in Apache's
-             * children only. */
+ * mod_wsgi; a daemon group's name is looked up when a request
+             * is routed (route.c, WSL00051), as for WSGIProcessGroup, or,
+             * for WSGIImportScript, once the configuration is read
+             * (wsl_config_check_imports).  The access, auth and dispatch
+             * scripts run in Apache's children only. */
             if (process_group)
                 *process_group = value;
             else if (*value && strcmp(value, "%{GLOBAL}"))
@@ -413,28 +414,25 @@ const char *wsl_cmd_import_script(cmd_parms *cmd, void *dconf,
                             cmd->cmd->name);
     script = apr_array_push(sconf->import_scripts);
     script->group = NULL;
-    script->process_group = "";
+    script->process_group = NULL;
+    script->defined_at = cmd->directive
+        ? apr_psprintf(cmd->pool, "%s:%d", cmd->directive->filename,
+                       cmd->directive->line_num)
+        : "";
     if (!(script->path = ap_server_root_relative(cmd->pool, path)))
         return apr_psprintf(cmd->pool, "%s: invalid file path '%s'",
                             cmd->cmd->name, path);
     if ((err = parse_script_options(cmd, args, &script->group, NULL,
                                     &script->process_group)))
         return err;
-    if (!strcmp(script->process_group, "%{GLOBAL}"))
-        script->process_group = "";
-    if (*script->process_group) {
-        /* Run in that group's daemon processes only.  As in mod_wsgi the
-         * group is defined first: there is no request to expand a
-         * %{...} for, and a misspelt name is caught here. */
-        if (!wsl_daemon_group_find(script->process_group))
-            return apr_psprintf(cmd->pool, "%s: process-group=%s: no "
-                                "WSGIDaemonProcess of that name is "
-                                "defined before this line",
-                                cmd->cmd->name, script->process_group);
-    }
-    else {
+    /* "" and %{GLOBAL}: Apache's children, which then need Python (as in
+     * mod_wsgi, a daemon group's script does not). */
+    if (script->process_group && (!*script->process_group ||
+                                  !strcmp(script->process_group,
+                                          "%{GLOBAL}")))
+        script->process_group = NULL;
+    if (!script->process_group)
         note_python_required(cmd);
-    }
     /* At child start there is no request to name a resource after. */
     if (script->group && (script->group->kind == WSL_GROUP_RESOURCE ||
                           script->group->kind == WSL_GROUP_ENV))
@@ -442,6 +440,56 @@ const char *wsl_cmd_import_script(cmd_parms *cmd, void *dconf,
                             "%%{GLOBAL}, %%{SERVER} or a name",
                             cmd->cmd->name);
     return NULL;
+}
+
+/*
+ * Once the whole configuration is read (check_config: configtest too):
+ * each WSGIImportScript's process-group= names a WSGIDaemonProcess that
+ * its server may use, as mod_wsgi's wsgi_add_import_script requires
+ * (mod_wsgi also wants the group defined first; any order works here).
+ * A script is listed again in every virtual host that inherits it: each
+ * is checked once, in the first server that lists it, where it was
+ * written.
+ */
+int wsl_config_check_imports(apr_pool_t *ptemp, server_rec *main_server)
+{
+    apr_hash_t *seen = apr_hash_make(ptemp);
+    server_rec *s;
+    int i;
+
+    for (s = main_server; s; s = s->next) {
+        wsl_server_config *sconf =
+            ap_get_module_config(s->module_config, &wsgi_lite_module);
+
+        for (i = 0; i < sconf->import_scripts->nelts; i++) {
+            const wsl_import_script *script =
+                &APR_ARRAY_IDX(sconf->import_scripts, i, wsl_import_script);
+            const wsl_daemon_group *g;
+            const char *why, *key;
+
+            if (!script->process_group)
+                continue;
+            key = apr_pstrcat(ptemp, script->defined_at, "|", script->path,
+                              "|", script->process_group, NULL);
+            if (apr_hash_get(seen, key, APR_HASH_KEY_STRING))
+                continue;
+            apr_hash_set(seen, key, APR_HASH_KEY_STRING, "");
+            g = wsl_daemon_group_find(script->process_group);
+            if (g && wsl_daemon_group_allowed(g, s))
+                continue;
+            why = g ? apr_psprintf(ptemp, "that WSGIDaemonProcess (%s) "
+                                   "belongs to another virtual host, and "
+                                   "serves only its ServerName",
+                                   g->defined_at)
+                    : "no WSGIDaemonProcess of that name";
+            ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s,
+                         "WSL00053: WSGIImportScript '%s' (%s): "
+                         "process-group=%s: %s", script->path,
+                         script->defined_at, script->process_group, why);
+            return HTTP_INTERNAL_SERVER_ERROR;
+        }
+    }
+    return OK;
 }
 
 const char *wsl_cmd_handler_script(cmd_parms *cmd, void *dconf,

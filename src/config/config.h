@@ -54,12 +54,15 @@ typedef struct {
     const char *process_group;      /* process-group=, or NULL */
 } wsl_alias;
 
-/* One WSGIImportScript: run at child start-up. */
+/* One WSGIImportScript: run as a process starts, in the processes of
+ * process_group (NULL: Apache's children, from no process-group= or
+ * %{GLOBAL}; else a WSGIDaemonProcess's name, checked by
+ * wsl_config_check_imports). */
 typedef struct {
     const char *path;
     const wsl_group_spec *group;
-    const char *process_group;      /* "": Apache's children; else the
-                                     * daemon group it runs in */
+    const char *process_group;
+    const char *defined_at;         /* "file:line", for the messages */
 } wsl_import_script;
 
 /* A script Apache runs outside the content handler: WSGIAccessScript,
@@ -188,8 +191,12 @@ typedef struct wsl_daemon_group {
     /* Options accepted whose effect is not built yet: said once at
      * start-up (never silently ignored). */
     apr_array_header_t *not_acted; /* const char *, "name=value" */
-    /* Filled in at start-up by daemon/: the listening socket's path. */
+    /* Filled in at start-up by daemon/: the listening socket's path,
+     * and the uid of Apache's children: the socket's owner and the only
+     * peer a daemon accepts (socket_uid when Apache starts as root; else
+     * the children keep Apache's own uid, whatever User says). */
     const char *socket_path;
+    uid_t peer_uid;
 } wsl_daemon_group;
 
 /* The process-wide daemon groups, by name (definition order in
@@ -273,6 +280,10 @@ const char *wsl_cmd_python_warnings(cmd_parms *cmd, void *dconf,
                                     const char *arg);
 const char *wsl_cmd_import_script(cmd_parms *cmd, void *dconf,
                                   const char *args);
+/* check_config: every WSGIImportScript process-group= names a daemon
+ * group its server may use; OK, or HTTP_INTERNAL_SERVER_ERROR (logged,
+ * WSL00053) to fail configtest and the start. */
+int wsl_config_check_imports(apr_pool_t *ptemp, server_rec *main_server);
 const char *wsl_cmd_handler_script(cmd_parms *cmd, void *dconf,
                                    const char *args);
 const char *wsl_cmd_hook_script(cmd_parms *cmd, void *dconf,

@@ -79,7 +79,6 @@ static struct {
     const wsl_daemon_group *group;
     server_rec *server;
     int listen_fd, epoll_fd, wake_fd;
-    uid_t peer_uid;             /* the uid Apache's children run as */
     pthread_mutex_t lock;
     pthread_cond_t idle_cond;   /* busy went to 0 */
     idle_worker *idle;          /* waiting workers, the last idle first */
@@ -181,8 +180,15 @@ static void become_user(const wsl_daemon_group *g)
         fatal(apr_psprintf(dp.pool, "setgid(%ld) failed", (long)g->gid),
               errno);
     if (g->supplementary_groups) {
-        if (setgroups((size_t)g->supplementary_groups->nelts,
-                      (gid_t *)g->supplementary_groups->elts) < 0)
+        /* As mod_wsgi's list: the primary group first, then the named
+         * ones (the kernel does not add the gid to getgroups() itself). */
+        int n = g->supplementary_groups->nelts;
+        gid_t *gids = apr_palloc(dp.pool, sizeof(gid_t) * (apr_size_t)(n + 1));
+
+        gids[0] = g->gid;
+        memcpy(gids + 1, g->supplementary_groups->elts,
+               sizeof(gid_t) * (apr_size_t)n);
+        if (setgroups((size_t)n + 1, gids) < 0)
             fatal("setgroups() of supplementary-groups failed", errno);
     }
     else if (!pw) {
@@ -446,13 +452,13 @@ static void accept_all(void)
     while (accept_room() &&
            (fd = accept4(dp.listen_fd, NULL, NULL, SOCK_CLOEXEC)) >= 0) {
         if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 ||
-            cred.uid != dp.peer_uid) {
+            cred.uid != dp.group->peer_uid) {
             ap_log_error(APLOG_MARK, APLOG_ERR, 0, dp.server,
                          "WSL00188: WSGIDaemonProcess %s: refused a "
                          "connection from uid %ld (pid %ld): only uid %ld, "
                          "Apache's children, may send requests",
                          dp.group->name, (long)cred.uid, (long)cred.pid,
-                         (long)dp.peer_uid);
+                         (long)dp.group->peer_uid);
             close(fd);
             continue;
         }
@@ -658,9 +664,6 @@ void wsl_daemon_process_main(const wsl_daemon_group *group, int slot,
     dp.group = group;
     dp.server = main_server;
     dp.listen_fd = listen_fd;
-    /* As the socket's owner (supervisor.c): socket-user= applies to a
-     * root-started Apache, whose children switch to it. */
-    dp.peer_uid = geteuid() == 0 ? group->socket_uid : geteuid();
     apr_pool_create(&dp.pool, pconf);
     /* Never outlive the parent, even one killed with SIGKILL. */
     prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0);
@@ -683,8 +686,17 @@ void wsl_daemon_process_main(const wsl_daemon_group *group, int slot,
      * them blocked: only sigtimedwait below takes them. */
     pthread_sigmask(SIG_BLOCK, &stop_signals, NULL);
     ap_close_listeners();
-    if (delay)
-        apr_sleep(delay);
+    if (delay) {
+        /* The back-off is waited for the stop signals, which are blocked
+         * now: asleep, a process would outlive a stop (SIGTERM) or its
+         * killed parent (the death signal) by the whole delay. */
+        struct timespec wait = { (time_t)apr_time_sec(delay),
+                                 (long)apr_time_usec(delay) * 1000 };
+
+        if (sigtimedwait(&stop_signals, NULL, &wait) > 0 ||
+            getppid() != parent)
+            _exit(WSL_DAEMON_EXIT_RESTART);
+    }
     set_display_name(group, main_server);
     become_user(group);
 

@@ -9,7 +9,8 @@
  * and are accepted by the next one.
  *
  * The socket lives in a directory of its own, mode 0700 and owned by the
- * user Apache's children connect as (socket-user=, else Apache's User):
+ * user Apache's children connect as (socket-user=, else Apache's User;
+ * Apache's own uid when it is not started as root, as its children then):
  * no other local user can reach it, whatever WSGISocketPrefix names
  * (mod_wsgi's sockets once sat in a world-writable directory).  The
  * daemon checks each peer's credentials as well (process.c).
@@ -291,14 +292,14 @@ static int make_socket(apr_pool_t *pconf, server_rec *s,
                        wsl_daemon_group *g)
 {
     struct sockaddr_un addr;
-    /* socket-user= (and User) apply when Apache starts as root; otherwise
-     * its children are this very user. */
-    uid_t owner = geteuid() == 0 ? g->socket_uid : geteuid();
-    const char *dir = socket_dir(pconf, s, owner);
-    const char *path;
+    const char *dir, *path;
     int fd;
 
-    if (!dir)
+    /* socket-user= (and User) apply when Apache starts as root; otherwise
+     * its children are this very user.  The daemons check their peers
+     * against the same uid (process.c). */
+    g->peer_uid = geteuid() == 0 ? g->socket_uid : geteuid();
+    if (!(dir = socket_dir(pconf, s, g->peer_uid)))
         return -1;
     path = apr_psprintf(pconf, "%s/%d.%d.sock", dir, generation, g->index);
     if (strlen(path) >= sizeof(addr.sun_path)) {
@@ -317,7 +318,7 @@ static int make_socket(apr_pool_t *pconf, server_rec *s,
      * loses the race to accept must not block. */
     fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     if (fd < 0 || bind(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0 ||
-        chown(path, owner, (gid_t)-1) < 0 || chmod(path, 0600) < 0 ||
+        chown(path, g->peer_uid, (gid_t)-1) < 0 || chmod(path, 0600) < 0 ||
         listen(fd, g->listen_backlog) < 0) {
         ap_log_error(APLOG_MARK, APLOG_CRIT, errno, s,
                      "WSL00185: WSGIDaemonProcess %s: cannot listen on "

@@ -221,14 +221,16 @@ error:
 }
 
 /*
- * WSGIImportScript: run each script in its group as the child starts, so
- * the first request finds it loaded.  A server's list includes what it
- * inherited from the main server, so each script is run once.  Each
- * script runs in the processes its process-group= names: Apache's
- * children for none (or %{GLOBAL}), else that daemon group's processes.
+ * WSGIImportScript: run each script in its group as the process starts,
+ * so the first request finds it loaded.  Each process runs the scripts
+ * meant for it, as in mod_wsgi: an Apache child those of no process group
+ * (or %{GLOBAL}), a daemon process those whose process-group= is its
+ * WSGIDaemonProcess.  A server's list includes what it inherited from the
+ * main server, so each script is run once.
  */
 void wsl_script_preload(server_rec *main_server, apr_pool_t *pchild)
 {
+    const wsl_daemon_group *daemon = wsl_process_daemon();
     apr_hash_t *done = apr_hash_make(pchild);
     server_rec *s;
     int i;
@@ -248,8 +250,11 @@ void wsl_script_preload(server_rec *main_server, apr_pool_t *pchild)
             wsl_interp *interp;
             apr_status_t rv;
 
-            if (strcmp(script->process_group, wsl_process_group_name()) ||
-                apr_hash_get(done, script, sizeof(*script)))
+            if (daemon ? !script->process_group ||
+                         strcmp(script->process_group, daemon->name)
+                       : script->process_group != NULL)
+                continue;
+            if (apr_hash_get(done, script, sizeof(*script)))
                 continue;
             apr_hash_set(done, apr_pmemdup(pchild, script, sizeof(*script)),
                          sizeof(*script), script);

@@ -108,6 +108,12 @@ CONF
 
 sub write_conf {
     my ($dir, $port, $snippet, $module, $embedded) = @_;
+    my $daemon = ($ENV{WSL_MODE} // '') eq 'daemon' && !$embedded;
+    # In daemon mode a WSGIImportScript without process-group= would run in
+    # Apache's children only (mod_wsgi's rule), not where the requests now
+    # go: it is given the daemon group, as a site moved to daemon mode is.
+    $snippet =~ s/^(\s*WSGIImportScript\b(?!.*\bprocess-group=).*)$/$1 process-group=wsl-server/mg
+        if $daemon;
     my $conf = "$dir/httpd.conf";
     open my $fh, '>', $conf or die "$conf: $!";
     print $fh "ServerRoot \"$dir\"\n", "DefaultRuntimeDir \"$dir\"\n",
@@ -116,7 +122,7 @@ sub write_conf {
         "Listen 127.0.0.1:$port\n", load_module_lines($module), $MPM_CONF,
         "<IfModule mime_module>\n    TypesConfig /etc/mime.types\n</IfModule>\n",
         "DocumentRoot \"", Apache::Test::vars('documentroot'), "\"\n",
-        (($ENV{WSL_MODE} // '') eq 'daemon' && !$embedded
+        ($daemon
          ? "# t/run.sh's daemon mode (the suite's own server has the same)\n"
            . "WSGISocketPrefix \"$dir/wsgi\"\n"
            . "WSGIDaemonProcess wsl-server processes=1 threads=16\n"
