@@ -311,6 +311,9 @@ def server_config(kind, mpm, rundir, port, args):
         # files Apache opens itself): the filewrapper scenario compares
         # the sendfile paths.
         lines.append("WSGIEnableSendfile On")
+        # /pid: which process runs the apps (check_where).
+        lines.append('WSGIScriptAlias /pid "%s"'
+                     % os.path.join(apps, "pid.wsgi"))
         for app in apps_used:
             script = os.path.join(apps, app + ".wsgi")
             lines.append('WSGIScriptAlias /%s "%s"' % (app, script))
@@ -650,18 +653,22 @@ def check_scenario(server, scenario, htdocs):
             body = f.read()
         headers["Content-Type"] = "application/octet-stream"
     conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=60)
+    h = hashlib.sha256()
+    got = 0
     try:
         conn.request(scenario.method, scenario.url, body=body,
                      headers=headers)
         resp = conn.getresponse()
-        h = hashlib.sha256()
-        got = 0
         while True:
             block = resp.read(MIB)
             if not block:
                 break
             got += len(block)
             h.update(block)
+    except (OSError, http.client.HTTPException) as e:
+        # A daemon that dies mid-response gives a truncated one.
+        return "%s after %d bytes of the body: %r" % (type(e).__name__,
+                                                       got, e)
     finally:
         conn.close()
     if resp.status != 200:
@@ -669,6 +676,34 @@ def check_scenario(server, scenario, htdocs):
     if got != size or h.hexdigest() != digest:
         return "body of %d bytes (sha256 %s), expected %d bytes (%s)" % (
             got, h.hexdigest()[:12], size, digest[:12])
+    return None
+
+
+def check_where(server):
+    """None if the WSGI apps of a server run where its kind says: in its
+    daemon process (daemon mode), in an Apache child (embedded); else
+    what is wrong."""
+    if server.kind == "static":
+        return None
+    conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=60)
+    try:
+        conn.request("GET", "/pid")
+        resp = conn.getresponse()
+        text = resp.read().decode("ascii", "replace")
+    except (OSError, http.client.HTTPException) as e:
+        return "/pid: %s: %r" % (type(e).__name__, e)
+    finally:
+        conn.close()
+    if resp.status != 200 or not text.isdigit():
+        return "/pid: status %d, %r" % (resp.status, text[:100])
+    pid = int(text)
+    daemons = server.daemon_pids()
+    if server.kind in DAEMON_SERVERS:
+        if pid not in daemons:
+            return ("the apps ran in pid %d, not in the daemon process "
+                    "(%s)" % (pid, ", ".join(map(str, daemons)) or "none"))
+    elif pid not in server.children():
+        return "the apps ran in pid %d, not in an Apache child" % pid
     return None
 
 
@@ -1327,8 +1362,15 @@ def run_mpm(mpm, servers, scenarios, args, rundir, htdocs, log):
                 log("%s: parent %d, daemon process(es) %s" % (
                     kind, srv.proc.pid,
                     ", ".join(str(p) for p in srv.daemon_pid_list)))
-        # Correctness first: every server, every scenario, exact bytes.
+        # Correctness first: every server, every scenario, exact bytes;
+        # and each app runs where the server's kind says.
         for srv in started:
+            problem = check_where(srv)
+            if problem:
+                raise RuntimeError("%s %s: %s (error log: %s)" % (
+                    mpm, srv.kind, problem,
+                    os.path.join(srv.dir, "error_log")
+                    + ("" if args.keep else ", kept with --keep")))
             for sc in scenarios:
                 problem = check_scenario(srv, sc, htdocs)
                 if problem:
@@ -1336,7 +1378,8 @@ def run_mpm(mpm, servers, scenarios, args, rundir, htdocs, log):
                         mpm, srv.kind, sc.name, problem,
                         os.path.join(srv.dir, "error_log")
                         + ("" if args.keep else ", kept with --keep")))
-        log("all responses checked (status, length, sha256)")
+        log("all responses checked (status, length, sha256; the daemon "
+            "servers' apps ran in their daemon process)")
         # The RSS scenario measures hello requests on a warm server: warm
         # hello up even when it is not timed.
         warm = list(scenarios)
