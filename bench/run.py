@@ -1556,6 +1556,26 @@ def parse_args(argv):
     return args
 
 
+def fill_rundir(rundir, scenarios, log):
+    """The static files and the apps, in rundir, readable by all; the
+    htdocs directory."""
+    os.chmod(rundir, 0o755)
+    htdocs = os.path.join(rundir, "htdocs")
+    log("writing the static files to %s" % htdocs)
+    write_htdocs(htdocs, any(s.name == "filewrapper" for s in scenarios))
+    shutil.copytree(os.path.join(HERE, "apps"), os.path.join(rundir, "apps"))
+    for root, dirs, files in os.walk(rundir):
+        for name in dirs:
+            os.chmod(os.path.join(root, name), 0o755)
+        for name in files:
+            os.chmod(os.path.join(root, name), 0o644)
+    if os.geteuid() == 0:
+        # The children run as www-data; the error logs are opened by the
+        # root parent, nothing else needs writing.
+        pwd.getpwnam("www-data")
+    return htdocs
+
+
 def main(argv):
     args = parse_args(argv)
 
@@ -1600,22 +1620,7 @@ def main(argv):
     rundir = tempfile.mkdtemp(prefix="wsl-bench.")
     report = None
     try:
-        os.chmod(rundir, 0o755)
-        htdocs = os.path.join(rundir, "htdocs")
-        log("writing the static files to %s" % htdocs)
-        write_htdocs(htdocs, any(s.name == "filewrapper"
-                                 for s in scenarios))
-        shutil.copytree(os.path.join(HERE, "apps"),
-                        os.path.join(rundir, "apps"))
-        for root, dirs, files in os.walk(rundir):
-            for name in dirs:
-                os.chmod(os.path.join(root, name), 0o755)
-            for name in files:
-                os.chmod(os.path.join(root, name), 0o644)
-        if os.geteuid() == 0:
-            # The children run as www-data; the error logs are opened by
-            # the root parent, nothing else needs writing.
-            pwd.getpwnam("www-data")
+        htdocs = fill_rundir(rundir, scenarios, log)
         now = datetime.datetime.now(datetime.timezone.utc)
         report = {
             "meta": {
