@@ -22,6 +22,7 @@
 #include "process.h"
 #include "common/wire.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
@@ -545,6 +546,32 @@ static server_rec *server_at(server_rec *main_server, int index)
 
 static const char client_mark;
 
+/*
+ * The client's address with its port, as the error log shows it; NULL if
+ * ip is not a literal (never a DNS lookup) or there is no port.  The
+ * family is given: with APR_UNSPEC, APR asks getaddrinfo for AI_ADDRCONFIG,
+ * and glibc then asks the kernel which families have an address (a
+ * netlink socket: socket, bind, getsockname, sendto, two recvmsg and
+ * close, per request: strace -c of a hello request counted them).
+ */
+static apr_sockaddr_t *client_address(const char *ip, const char *port,
+                                      apr_pool_t *pool)
+{
+    unsigned char bin[sizeof(struct in6_addr)];
+    apr_int32_t family = APR_INET;
+    apr_sockaddr_t *sa;
+
+#if APR_HAVE_IPV6
+    if (strchr(ip, ':'))
+        family = APR_INET6;
+#endif
+    if (!port || inet_pton(family, ip, bin) != 1 ||
+        apr_sockaddr_info_get(&sa, ip, family, (apr_port_t)atoi(port), 0,
+                              pool) != APR_SUCCESS)
+        return NULL;
+    return sa;
+}
+
 /* The request as this process knows it (see the top of the file). */
 static request_rec *make_request(apr_pool_t *pool, server_rec *s,
                                  const wsl_wire_request *wr)
@@ -555,12 +582,8 @@ static request_rec *make_request(apr_pool_t *pool, server_rec *s,
     c->pool = pool;
     c->base_server = s;
     c->client_ip = (char *)(wr->client_ip.data ? wr->client_ip.data : "-");
-    /* The client's address with its port, as the error log shows it. */
-    if (wr->snapshot.value[WSL_SV_REMOTE_PORT].data)
-        apr_sockaddr_info_get(&c->client_addr, c->client_ip, APR_UNSPEC,
-                              (apr_port_t)atoi(
-                                  wr->snapshot.value[WSL_SV_REMOTE_PORT].data),
-                              0, pool);
+    c->client_addr = client_address(
+        c->client_ip, wr->snapshot.value[WSL_SV_REMOTE_PORT].data, pool);
     /* Apache's log writes "[client ...]" for a connection with a
      * scoreboard handle, "[remote ...]" (a backend) without: this is the
      * client's request.  Only tested for NULL; nothing here updates the
