@@ -43,8 +43,15 @@
 /* How many times a request is sent again on END "send it again". */
 #define WSL_RESEND_MAX 5
 
+/* An idle connection, with the socket timeout set on it (set again only
+ * when a request wants another: two setsockopt calls per request saved). */
 typedef struct {
-    int fds[WSL_IDLE_MAX];
+    int fd;
+    apr_interval_time_t timeout;
+} idle_conn;
+
+typedef struct {
+    idle_conn conns[WSL_IDLE_MAX];
     int n;
 } idle_list;
 
@@ -55,6 +62,8 @@ static int nidle;
 /* The connection and what came with it. */
 typedef struct {
     int fd;
+    apr_interval_time_t timeout;    /* SO_RCVTIMEO/SO_SNDTIMEO set on fd,
+                                     * or -1 */
     int reused;
     char buf[16384];
     size_t start, end;
@@ -180,15 +189,19 @@ static void set_timeout(int fd, int which, apr_interval_time_t t)
     setsockopt(fd, SOL_SOCKET, which, &tv, sizeof(tv));
 }
 
-/* An idle connection of the group's that is still open, or -1. */
-static int idle_take(const wsl_daemon_group *g)
+/* An idle connection of the group's that is still open (its timeout in
+ * *timeout), or -1. */
+static int idle_take(const wsl_daemon_group *g, apr_interval_time_t *timeout)
 {
     int fd = -1;
     char c;
 
     pthread_mutex_lock(&idle_lock);
     while (g->index < nidle && idle[g->index].n > 0) {
-        fd = idle[g->index].fds[--idle[g->index].n];
+        idle_conn *ic = &idle[g->index].conns[--idle[g->index].n];
+
+        fd = ic->fd;
+        *timeout = ic->timeout;
         /* Open and quiet: recv would block.  EOF or stray bytes: gone. */
         if (recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT) < 0 &&
             (errno == EAGAIN || errno == EWOULDBLOCK))
@@ -200,7 +213,8 @@ static int idle_take(const wsl_daemon_group *g)
     return fd;
 }
 
-static void idle_give(const wsl_daemon_group *g, int fd)
+static void idle_give(const wsl_daemon_group *g, int fd,
+                      apr_interval_time_t timeout)
 {
     pthread_mutex_lock(&idle_lock);
     if (!idle) {
@@ -210,7 +224,10 @@ static void idle_give(const wsl_daemon_group *g, int fd)
         idle = calloc((size_t)(nidle ? nidle : 1), sizeof(*idle));
     }
     if (idle && g->index < nidle && idle[g->index].n < WSL_IDLE_MAX) {
-        idle[g->index].fds[idle[g->index].n++] = fd;
+        idle_conn *ic = &idle[g->index].conns[idle[g->index].n++];
+
+        ic->fd = fd;
+        ic->timeout = timeout;
         fd = -1;
     }
     pthread_mutex_unlock(&idle_lock);
@@ -263,13 +280,19 @@ static int conn_open(request_rec *r, const wsl_daemon_group *g,
     dc->nfds = 0;
     dc->failed = 0;
     dc->reused = 0;
-    if (!fresh && (dc->fd = idle_take(g)) >= 0)
+    dc->timeout = -1;
+    if (!fresh && (dc->fd = idle_take(g, &dc->timeout)) >= 0)
         dc->reused = 1;
     else if ((dc->fd = connect_new(r, g)) < 0)
         return -1;
-    /* socket-timeout: how long either side may wait on the other. */
-    set_timeout(dc->fd, SO_RCVTIMEO, timeout);
-    set_timeout(dc->fd, SO_SNDTIMEO, timeout);
+    /* socket-timeout: how long either side may wait on the other (the
+     * server's Timeout when unset, which differs between virtual
+     * hosts: so kept with the connection, and set when it changes). */
+    if (dc->timeout != timeout) {
+        set_timeout(dc->fd, SO_RCVTIMEO, timeout);
+        set_timeout(dc->fd, SO_SNDTIMEO, timeout);
+        dc->timeout = timeout;
+    }
     return 0;
 }
 
@@ -691,6 +714,6 @@ int wsl_daemon_client_run(request_rec *r, const wsl_route *route,
         return HTTP_SERVICE_UNAVAILABLE;
     }
     if (dc->fd >= 0)
-        idle_give(g, dc->fd);
+        idle_give(g, dc->fd, dc->timeout);
     return status;
 }
