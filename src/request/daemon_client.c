@@ -32,6 +32,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -178,6 +179,35 @@ static int conn_write(daemon_conn *dc, const void *data, size_t len)
         len -= (size_t)n;
     }
     return 0;
+}
+
+/* A frame header and its payload with one sendmsg (a BODY frame: one
+ * system call per READ, not two); the rest of a short write after. */
+static int conn_write_frame(daemon_conn *dc, const wsl_frame *f,
+                            const void *payload, size_t len)
+{
+    struct iovec iov[2] = { { (void *)f, sizeof(*f) },
+                            { (void *)payload, len } };
+    struct msghdr mh;
+    size_t sent;
+    ssize_t n;
+
+    memset(&mh, 0, sizeof(mh));
+    mh.msg_iov = iov;
+    mh.msg_iovlen = len ? 2 : 1;
+    do {
+        n = sendmsg(dc->fd, &mh, MSG_NOSIGNAL);
+    } while (n < 0 && errno == EINTR);
+    if (n < 0) {
+        dc->failed = errno;
+        return -1;
+    }
+    sent = (size_t)n;
+    if (sent < sizeof(*f))
+        return conn_write(dc, (const char *)f + sent, sizeof(*f) - sent) < 0
+               || conn_write(dc, payload, len) < 0 ? -1 : 0;
+    sent -= sizeof(*f);
+    return conn_write(dc, (const char *)payload + sent, len - sent);
 }
 
 static void set_timeout(int fd, int which, apr_interval_time_t t)
@@ -379,15 +409,11 @@ static int answer_read(exchange *x, uint32_t want, int fill)
     if (rv != APR_SUCCESS) {
         f = wsl_frame_make(WSL_FRAME_BODY, WSL_FRAME_ERROR, sizeof(err));
         err = rv;
-        return conn_write(x->dc, &f, sizeof(f)) < 0 ||
-               conn_write(x->dc, &err, sizeof(err)) < 0 ? -1 : 0;
+        return conn_write_frame(x->dc, &f, &err, sizeof(err));
     }
     f = wsl_frame_make(WSL_FRAME_BODY, x->client_eos ? WSL_FRAME_EOS : 0,
                        got);
-    if (conn_write(x->dc, &f, sizeof(f)) < 0 ||
-        (got && conn_write(x->dc, x->body, got) < 0))
-        return -1;
-    return 0;
+    return conn_write_frame(x->dc, &f, x->body, got);
 }
 
 static int valid_text(const wsl_bytes *b)
