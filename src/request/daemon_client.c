@@ -69,6 +69,7 @@ typedef struct {
     int reused;
     char buf[16384];
     size_t start, end;
+    int exact;                  /* read no more than asked (see conn_read) */
     int fds[16];                /* descriptors received, in order */
     int nfds;
     int failed;                 /* errno of the failure, or -1 for EOF */
@@ -139,9 +140,12 @@ static int conn_read(daemon_conn *dc, void *dst, size_t len)
     while (len) {
         ssize_t n;
 
-        if (len < sizeof(dc->buf)) {
+        if (len < sizeof(dc->buf) && !dc->exact) {
             /* Small reads go through the buffer: the next frames often
-             * came in the same segment. */
+             * came in the same segment.  Not while large DATA frames
+             * come (exact): the buffer would take the first 16 KiB of
+             * each payload, to be copied again into its bucket (a
+             * quarter of a stream of 64 KiB chunks). */
             if ((n = recv_some(dc, dc->buf, sizeof(dc->buf))) <= 0)
                 return -1;
             dc->end = (size_t)n;
@@ -311,6 +315,7 @@ static int conn_open(request_rec *r, const wsl_daemon_group *g,
                                                     : r->server->timeout;
 
     dc->start = dc->end = 0;
+    dc->exact = 0;
     dc->nfds = 0;
     dc->failed = 0;
     dc->reused = 0;
@@ -661,6 +666,9 @@ static int exchange_run(exchange *x)
                 return failed(x, "a bad DATA frame");
             data = apr_bucket_alloc(f.length ? f.length : 1,
                                     x->bb->bucket_alloc);
+            /* A large payload is read straight into its bucket, and so
+             * is the next frame's header: large frames come in a row. */
+            dc->exact = f.length >= sizeof(dc->buf);
             if (conn_read(dc, data, f.length) < 0) {
                 apr_bucket_free(data);
                 return failed(x, "the response body was cut short");
