@@ -2,13 +2,20 @@
 """bench/run.py: mod_wsgi_lite against Apache's own static path and mod_wsgi.
 
 For each MPM (event: 1 process x 32 threads; prefork: 32 processes, all
-started up front), three Apache servers run side by side, each from a
+started up front), up to five Apache servers run side by side, each from a
 private configuration generated in a temporary directory (Debian's
 /etc/apache2 is not read, the system Apache is left alone):
 
-  static    Apache serving the same bytes as files (the limit)
-  mod_wsgi  Debian's libapache2-mod-wsgi-py3, embedded, %{GLOBAL} (if there)
-  lite      this checkout's .libs/mod_wsgi_lite.so, %{GLOBAL}
+  static           Apache serving the same bytes as files (the limit)
+  mod_wsgi         Debian's libapache2-mod-wsgi-py3, embedded, %{GLOBAL}
+                   (if there)
+  lite             this checkout's .libs/mod_wsgi_lite.so, %{GLOBAL}
+  mod_wsgi-daemon  Debian's mod_wsgi in daemon mode: WSGIDaemonProcess
+                   bench processes=1 threads=16, WSGIProcessGroup bench
+  lite-daemon      this checkout's module with exactly the same lines
+
+The daemon processes are children of the Apache parent, as Apache's own
+children are, in both modules: the CPU, writes and RSS below count them.
 
 Every scenario is first checked on every server (status 200, exact length
 and sha256 of the body), so a broken server cannot look fast.  Then wrk
@@ -19,8 +26,9 @@ ns, checked against utime+stime of /proc/<pid>/stat, which it falls back
 to) and its writes (/proc/<pid>/io: system calls, bytes) are read.  Reported: medians
 with their spread of req/s or MiB/s, p50/p99 latency, server CPU per request
 or per MiB, writes per request, the children's RSS after warm-up and its
-growth over 20,000 requests, the ratios lite/static and lite/mod_wsgi, and
-the bars of issue 4 with pass/fail.
+growth over 20,000 requests, the ratios lite/static and lite/mod_wsgi (and
+lite-daemon/mod_wsgi-daemon and lite-daemon/lite when those ran), and the
+bars of issues 4 and 16 (daemon mode) with pass/fail.
 
 Output: Markdown on stdout and in bench/results/<date>.md, the raw numbers
 in bench/results/<date>.json.  Python 3 standard library only; run with
@@ -61,7 +69,12 @@ MODULES_DIR = "/usr/lib/apache2/modules"
 MOD_WSGI_SO = os.path.join(MODULES_DIR, "mod_wsgi.so")
 LITE_SO = os.path.join(TOP, ".libs", "mod_wsgi_lite.so")
 
-SERVERS = ("static", "mod_wsgi", "lite")
+SERVERS = ("static", "mod_wsgi", "lite", "mod_wsgi-daemon", "lite-daemon")
+# The daemon-mode servers: the module of the same name, and these lines.
+DAEMON_SERVERS = {"mod_wsgi-daemon": "mod_wsgi", "lite-daemon": "lite"}
+DAEMON_GROUP = "bench"
+DAEMON_PROCESSES = 1
+DAEMON_THREADS = 16
 MPMS = ("event", "prefork")
 PREFORK_PROCESSES = 32
 EVENT_THREADS = 32
@@ -242,9 +255,10 @@ def server_config(kind, mpm, rundir, port, args):
     if os.geteuid() == 0:
         lines += ["User www-data", "Group www-data"]
     lines += load_module_lines(args.httpd, mpm)
-    if kind == "mod_wsgi":
+    module = DAEMON_SERVERS.get(kind, kind)
+    if module == "mod_wsgi":
         lines.append('LoadModule wsgi_module "%s"' % args.mod_wsgi)
-    elif kind == "lite":
+    elif module == "lite":
         lines.append('LoadModule wsgi_lite_module "%s"' % args.module)
     lines += [
         'ErrorLog "%s/error_log"' % sdir,
@@ -280,19 +294,39 @@ def server_config(kind, mpm, rundir, port, args):
             if s.name != "hello_close":
                 lines.append('Alias %s "%s/%s"' % (s.url, htdocs, s.static))
     else:
+        # Daemon mode: one process of 16 threads, the usual production
+        # shape, the same lines for both modules.  The sockets go in this
+        # server's own directory, never in the system's run directory.
+        if kind in DAEMON_SERVERS:
+            lines.append('WSGISocketPrefix "%s/wsgi"' % sdir)
+            # display-name: how run.py tells the daemon processes from
+            # Apache's children (both modules write it over argv[0]).
+            lines.append("WSGIDaemonProcess %s processes=%d threads=%d "
+                         "display-name=%%{GROUP}"
+                         % (DAEMON_GROUP, DAEMON_PROCESSES, DAEMON_THREADS))
+            lines.append("WSGIProcessGroup %s" % DAEMON_GROUP)
         lines.append("WSGIApplicationGroup %{GLOBAL}")
         # wsgi.file_wrapper goes out by sendfile() only under this, in
         # mod_wsgi and in mod_wsgi_lite alike (EnableSendfile is for the
         # files Apache opens itself): the filewrapper scenario compares
         # the sendfile paths.
         lines.append("WSGIEnableSendfile On")
+        # /pid: which process runs the apps (check_where).
+        lines.append('WSGIScriptAlias /pid "%s"'
+                     % os.path.join(apps, "pid.wsgi"))
         for app in apps_used:
             script = os.path.join(apps, app + ".wsgi")
             lines.append('WSGIScriptAlias /%s "%s"' % (app, script))
             # Loaded when each child starts (all 32 under prefork), so no
-            # timed request pays for an import.
-            lines.append('WSGIImportScript "%s" process-group=%%{GLOBAL} '
-                         "application-group=%%{GLOBAL}" % script)
+            # timed request pays for an import.  Not in daemon mode: there
+            # one process runs the apps, and the check of every scenario
+            # before the warm-up imports each there (mod_wsgi_lite does
+            # not take process-group=<daemon group> on WSGIImportScript
+            # yet, and the two servers must have the same lines).
+            if kind not in DAEMON_SERVERS:
+                lines.append('WSGIImportScript "%s" '
+                             "process-group=%%{GLOBAL} "
+                             "application-group=%%{GLOBAL}" % script)
     os.makedirs(sdir)
     conf = os.path.join(sdir, "httpd.conf")
     with open(conf, "w") as f:
@@ -390,8 +424,13 @@ class Server:
         self.pin = args.server_cpus
         self.proc = None
         self.known_children = set()
-        self.expected_children = (PREFORK_PROCESSES if mpm == "prefork"
-                                  else 1)
+        self.daemon_pid_list = []
+        # The daemon processes are the parent's children too (both
+        # modules fork them from the parent), so they are waited for,
+        # and counted, with Apache's own.
+        self.expected_children = (
+            (PREFORK_PROCESSES if mpm == "prefork" else 1)
+            + (DAEMON_PROCESSES if kind in DAEMON_SERVERS else 0))
 
     def start(self):
         check = subprocess.run([self.httpd, "-t", "-f", self.conf],
@@ -423,6 +462,7 @@ class Server:
             self.known_children.update(kids)
             if len(kids) >= self.expected_children and self.answers():
                 self.wait_idle(deadline)
+                self.check_daemons()
                 return
             time.sleep(0.2)
         raise RuntimeError("%s %s not ready after 60 s (children: %d)"
@@ -444,6 +484,22 @@ class Server:
         raise RuntimeError("%s %s still busy starting after 60 s"
                            % (self.kind, self.mpm))
 
+    def check_daemons(self):
+        """A daemon server's daemon processes are there, children of the
+        parent: else their CPU would be missing from the figures, and
+        their writes counted as the client's."""
+        if self.kind not in DAEMON_SERVERS:
+            return
+        found = self.daemon_pids()
+        if len(found) != DAEMON_PROCESSES:
+            raise RuntimeError(
+                "%s %s: %d daemon process(es) among the parent's children "
+                "(%s), expected %d; see %s/error_log" % (
+                    self.kind, self.mpm, len(found),
+                    ", ".join(str(p) for p in self.children()),
+                    DAEMON_PROCESSES, self.dir))
+        self.daemon_pid_list = found
+
     def answers(self):
         try:
             with socket.create_connection(("127.0.0.1", self.port), 1):
@@ -458,36 +514,70 @@ class Server:
 
     def snapshot(self):
         """Server CPU seconds and writes so far, over the parent and all
-        children.  "cpu_stat": utime+stime from /proc/<pid>/stat; a child
-        reaped by the parent leaves its CPU in the parent's cutime/cstime,
-        so that sum never goes backwards.  "cpu": the same time from
-        schedstat in ns when every process has it (see read_sched), else
-        cpu_stat; "switches": the times its threads were scheduled in (None
-        without schedstat).  A run where the children changed is
-        reported."""
+        children, the daemon processes included.  "cpu_stat": utime+stime
+        from /proc/<pid>/stat; a child reaped by the parent leaves its CPU
+        in the parent's cutime/cstime, so that sum never goes backwards.
+        "cpu": the same time from schedstat in ns when every process has
+        it (see read_sched), else cpu_stat; "switches": the times its
+        threads were scheduled in (None without schedstat).  "daemon_*":
+        the daemon processes' part of cpu and writes.  "client_written":
+        the bytes Apache's own processes wrote, without the daemons' (a
+        daemon's response goes over its socket to an Apache child, which
+        writes it again to the client: counting both would halve CPU per
+        MiB).  A run where the children changed is reported."""
         ppid_, own, reaped = read_stat(self.proc.pid)
         ticks = own + reaped
         io = read_io(self.proc.pid)
         sched = read_sched(self.proc.pid)
+        client_io = io
+        daemon_cpu = 0.0
+        daemon_io = (0, 0)
         kids = self.children()
+        daemons = set(self.daemon_pids(kids))
         for kid in kids:
+            kid_ticks = 0
             try:
-                ticks += read_stat(kid)[1]
+                kid_ticks = read_stat(kid)[1]
             except (OSError, IndexError, ValueError):
                 pass
+            ticks += kid_ticks
             kid_io = read_io(kid)
             io = (None if io is None or kid_io is None
                   else (io[0] + kid_io[0], io[1] + kid_io[1]))
             kid_sched = read_sched(kid)
             sched = (None if sched is None or kid_sched is None
                      else (sched[0] + kid_sched[0], sched[1] + kid_sched[1]))
+            if kid in daemons:
+                daemon_cpu += (kid_sched[0] / 1e9 if kid_sched
+                               else kid_ticks / CLK_TCK)
+                daemon_io = (None if daemon_io is None or kid_io is None
+                             else (daemon_io[0] + kid_io[0],
+                                   daemon_io[1] + kid_io[1]))
+            else:
+                client_io = (None if client_io is None or kid_io is None
+                             else (client_io[0] + kid_io[0],
+                                   client_io[1] + kid_io[1]))
         return {"cpu_stat": ticks / CLK_TCK,
                 "cpu": sched[0] / 1e9 if sched else ticks / CLK_TCK,
                 "cpu_source": "schedstat" if sched else "stat",
                 "switches": sched[1] if sched else None,
                 "writes": None if io is None else io[0],
                 "written": None if io is None else io[1],
-                "children": tuple(kids)}
+                "client_written": None if client_io is None
+                else client_io[1],
+                "daemon_cpu": daemon_cpu,
+                "daemon_writes": None if daemon_io is None
+                else daemon_io[0],
+                "children": tuple(kids),
+                "daemons": len(daemons)}
+
+    def daemon_pids(self, kids=None):
+        """The children that are daemon processes (display-name shows
+        "(wsgi:GROUP)" in their command line: see server_config)."""
+        if self.kind not in DAEMON_SERVERS:
+            return []
+        return [pid for pid in (self.children() if kids is None else kids)
+                if command_line(pid).startswith(b"(wsgi:")]
 
     def rss_kib(self):
         """RSS of each child (KiB), by pid."""
@@ -532,15 +622,21 @@ class Server:
                     pass
 
 
-def pid_is_ours(pid):
-    """A pid that still runs and was a child of a server of ours (it is
-    then either still one or reparented to init; its command is httpd)."""
+def command_line(pid):
     try:
         with open("/proc/%d/cmdline" % pid, "rb") as f:
-            return os.path.basename(f.read().split(b"\0")[0]) in (
-                b"apache2", b"httpd")
+            return f.read()
     except OSError:
-        return False
+        return b""
+
+
+def pid_is_ours(pid):
+    """A pid that still runs and was a child of a server of ours (it is
+    then either still one or reparented to init; its command is httpd, or
+    a daemon process's display-name)."""
+    argv0 = command_line(pid).split(b"\0")[0]
+    return (os.path.basename(argv0) in (b"apache2", b"httpd")
+            or argv0.startswith(b"(wsgi:"))
 
 
 # --------------------------------------------------------------------------
@@ -557,18 +653,22 @@ def check_scenario(server, scenario, htdocs):
             body = f.read()
         headers["Content-Type"] = "application/octet-stream"
     conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=60)
+    h = hashlib.sha256()
+    got = 0
     try:
         conn.request(scenario.method, scenario.url, body=body,
                      headers=headers)
         resp = conn.getresponse()
-        h = hashlib.sha256()
-        got = 0
         while True:
             block = resp.read(MIB)
             if not block:
                 break
             got += len(block)
             h.update(block)
+    except (OSError, http.client.HTTPException) as e:
+        # A daemon that dies mid-response gives a truncated one.
+        return "%s after %d bytes of the body: %r" % (type(e).__name__,
+                                                       got, e)
     finally:
         conn.close()
     if resp.status != 200:
@@ -576,6 +676,34 @@ def check_scenario(server, scenario, htdocs):
     if got != size or h.hexdigest() != digest:
         return "body of %d bytes (sha256 %s), expected %d bytes (%s)" % (
             got, h.hexdigest()[:12], size, digest[:12])
+    return None
+
+
+def check_where(server):
+    """None if the WSGI apps of a server run where its kind says: in its
+    daemon process (daemon mode), in an Apache child (embedded); else
+    what is wrong."""
+    if server.kind == "static":
+        return None
+    conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=60)
+    try:
+        conn.request("GET", "/pid")
+        resp = conn.getresponse()
+        text = resp.read().decode("ascii", "replace")
+    except (OSError, http.client.HTTPException) as e:
+        return "/pid: %s: %r" % (type(e).__name__, e)
+    finally:
+        conn.close()
+    if resp.status != 200 or not text.isdigit():
+        return "/pid: status %d, %r" % (resp.status, text[:100])
+    pid = int(text)
+    daemons = server.daemon_pids()
+    if server.kind in DAEMON_SERVERS:
+        if pid not in daemons:
+            return ("the apps ran in pid %d, not in the daemon process "
+                    "(%s)" % (pid, ", ".join(map(str, daemons)) or "none"))
+    elif pid not in server.children():
+        return "the apps ran in pid %d, not in an Apache child" % pid
     return None
 
 
@@ -642,7 +770,10 @@ def run_wrk(server, scenario, lua, duration, connections, wrk_cpus):
     stats["cpu_s"] = after["cpu"] - before["cpu"]
     stats["cpu_stat_s"] = after["cpu_stat"] - before["cpu_stat"]
     stats["cpu_source"] = after["cpu_source"]
-    for key in ("writes", "written", "switches"):
+    stats["daemon_cpu_s"] = after["daemon_cpu"] - before["daemon_cpu"]
+    stats["daemons"] = after["daemons"]
+    for key in ("writes", "written", "switches", "client_written",
+                "daemon_writes"):
         stats[key] = (after[key] - before[key]
                       if before[key] is not None and after[key] is not None
                       else None)
@@ -674,15 +805,28 @@ def measure(server, scenario, lua, duration, connections, htdocs, wrk_cpus):
             # wrote, which is what it spent the CPU on: when wrk stops, up
             # to several MiB per connection are still in the socket
             # buffers, written but never read (some % of a 5 s run).
+            # In daemon mode only what Apache's processes wrote (the
+            # daemons' writes to their sockets are the same bytes once
+            # more; the requests Apache sends them, a few KiB each, stay
+            # in: under 0.5% of a MiB).
             mib = s["bytes"] / MIB
-            cpu_mib = s["written"] / MIB if s["written"] else mib
+            cpu_mib = (s["client_written"] / MIB if s["client_written"]
+                       else mib)
         r["mib"] = mib
         r["cpu_mib"] = cpu_mib
         r["rate"] = mib / seconds
-        r["cpu_per"] = s["cpu_s"] * 1e6 / cpu_mib if cpu_mib else None
+        per = cpu_mib
     else:
         r["rate"] = n / seconds
-        r["cpu_per"] = s["cpu_s"] * 1e6 / n if n else None
+        per = n
+    r["cpu_per"] = s["cpu_s"] * 1e6 / per if per else None
+    # The daemon processes' part of it (0 for the embedded servers).
+    r["daemon_cpu_per"] = (s["daemon_cpu_s"] * 1e6 / per
+                           if per and server.kind in DAEMON_SERVERS
+                           else None)
+    r["daemon_writes_per_req"] = (
+        s["daemon_writes"] / n if n and s["daemon_writes"] is not None
+        and server.kind in DAEMON_SERVERS else None)
     r["writes_per_req"] = (s["writes"] / n if n and s["writes"] is not None
                            else None)
     r["switches_per_req"] = (s["switches"] / n
@@ -813,6 +957,66 @@ def evaluate_bars(mpm, agg, rss):
     return bars
 
 
+def evaluate_daemon_bars(mpm, agg):
+    """The bars of issue 16 (daemon mode), as evaluate_bars gives them:
+    lite-daemon against mod_wsgi-daemon with the same WSGIDaemonProcess,
+    against lite embedded, and against static Apache.  Set for the event
+    MPM: decided there only (an empty list for prefork).  Bars of
+    scenarios that were not run are left out; n/a when the server to
+    compare with did not run."""
+    bars = []
+    ran = agg.get("lite-daemon", {})
+    if mpm != "event":
+        return bars
+
+    def add(scenario, text, value, limit, shown=None):
+        if scenario not in ran:
+            return
+        if value is None:
+            bars.append((text, "-", "n/a"))
+            return
+        bars.append((text, shown or fmt_ratio(value),
+                     "PASS" if value <= limit else "FAIL"))
+
+    def cpu_ratio(scenario, other):
+        return ratio(med(agg, "lite-daemon", scenario, "cpu_per"),
+                     med(agg, other, scenario, "cpu_per"))
+
+    add("hello", "daemon hello: CPU/req <= 0.4x mod_wsgi-daemon",
+        cpu_ratio("hello", "mod_wsgi-daemon"), 0.4)
+    add("hello", "daemon hello: CPU/req <= 2x lite embedded",
+        cpu_ratio("hello", "lite"), 2.0)
+    add("body1m", "daemon 1 MiB body: CPU/MiB <= 0.35x mod_wsgi-daemon",
+        cpu_ratio("body1m", "mod_wsgi-daemon"), 0.35)
+    add("stream10m", "daemon 10 MiB stream: CPU/MiB <= 0.35x "
+        "mod_wsgi-daemon", cpu_ratio("stream10m", "mod_wsgi-daemon"), 0.35)
+    add("filewrapper", "daemon file_wrapper 100 MiB: CPU/MiB <= 1.5x "
+        "static", cpu_ratio("filewrapper", "static"), 1.5)
+    add("post1m", "daemon POST 1 MiB: CPU/MiB <= 0.35x mod_wsgi-daemon",
+        cpu_ratio("post1m", "mod_wsgi-daemon"), 0.35)
+    p99 = ratio(med(agg, "lite-daemon", "hello", "p99_us"),
+                med(agg, "mod_wsgi-daemon", "hello", "p99_us"))
+    add("hello", "daemon hello: p99 no worse than mod_wsgi-daemon's",
+        p99, 1.0, shown=None if p99 is None else "%.2fx (%s / %s ms)" % (
+            p99, fmt_ms(med(agg, "lite-daemon", "hello", "p99_us")),
+            fmt_ms(med(agg, "mod_wsgi-daemon", "hello", "p99_us"))))
+    return bars
+
+
+# The ratio columns of the tables: (heading, server, server compared
+# with).  The first two always show (the tables of earlier runs had
+# them); the daemon ones when either of their servers ran.
+RATIOS = [("lite/static", "lite", "static"),
+          ("lite/mod_wsgi", "lite", "mod_wsgi"),
+          ("lite-daemon/mod_wsgi-daemon", "lite-daemon", "mod_wsgi-daemon"),
+          ("lite-daemon/lite", "lite-daemon", "lite")]
+
+
+def ratio_columns(servers):
+    return [c for i, c in enumerate(RATIOS)
+            if i < 2 or c[1] in servers or c[2] in servers]
+
+
 def markdown(report):
     out = []
     meta = report["meta"]
@@ -844,47 +1048,85 @@ def markdown(report):
         out.append("")
         out.append("Server CPU, µs per request (req) or per MiB (MiB):")
         out.append("")
-        out.append("| scenario | unit | " + " | ".join(servers)
-                   + " | lite/static | lite/mod_wsgi |")
-        out.append("|---|---|" + "---:|" * (len(servers) + 2))
+        columns = ratio_columns(servers)
+        out.append("| scenario | unit | " + " | ".join(servers) + " | "
+                   + " | ".join(c[0] for c in columns) + " |")
+        out.append("|---|---|" + "---:|" * (len(servers) + len(columns)))
         for sc in SCENARIOS:
             if sc.name not in agg.get(servers[0], {}):
                 continue
             cells = [fmt_stat(agg[s][sc.name].get("cpu_per"))
                      for s in servers]
-            out.append("| %s | %s | %s | %s | %s |" % (
-                sc.name, sc.unit, " | ".join(cells),
-                fmt_ratio(ratio(med(agg, "lite", sc.name, "cpu_per"),
-                                med(agg, "static", sc.name, "cpu_per"))),
-                fmt_ratio(ratio(med(agg, "lite", sc.name, "cpu_per"),
-                                med(agg, "mod_wsgi", sc.name, "cpu_per")))))
+            cells += [fmt_ratio(ratio(med(agg, a, sc.name, "cpu_per"),
+                                      med(agg, b, sc.name, "cpu_per")))
+                      for _, a, b in columns]
+            out.append("| %s | %s | %s |" % (sc.name, sc.unit,
+                                             " | ".join(cells)))
         out.append("")
         out.append("Throughput (req/s or MiB/s), latency p50 / p99 (ms), "
                    "server write system calls per request:")
         out.append("")
         out.append("| scenario | " + " | ".join(
-            "%s rate" % s for s in servers)
-            + " | lite/static | lite/mod_wsgi | " + " | ".join(
+            "%s rate" % s for s in servers) + " | "
+            + " | ".join(c[0] for c in columns) + " | " + " | ".join(
             "%s p50 / p99" % s for s in servers) + " | writes/req "
             + " / ".join(servers) + " |")
-        out.append("|---|" + "---:|" * (2 * len(servers) + 3))
+        out.append("|---|" + "---:|" * (2 * len(servers) + len(columns)
+                                        + 1))
         for sc in SCENARIOS:
             if sc.name not in agg.get(servers[0], {}):
                 continue
             rates = [fmt_stat(agg[s][sc.name].get("rate")) for s in servers]
+            rates += [fmt_ratio(ratio(med(agg, a, sc.name, "rate"),
+                                      med(agg, b, sc.name, "rate")))
+                      for _, a, b in columns]
             lat = ["%s / %s" % (fmt_ms(med(agg, s, sc.name, "p50_us")),
                                 fmt_ms(med(agg, s, sc.name, "p99_us")))
                    for s in servers]
             writes = " / ".join(fmt_num(med(agg, s, sc.name,
                                             "writes_per_req"))
                                 for s in servers)
-            out.append("| %s | %s | %s | %s | %s | %s |" % (
-                sc.name, " | ".join(rates),
-                fmt_ratio(ratio(med(agg, "lite", sc.name, "rate"),
-                                med(agg, "static", sc.name, "rate"))),
-                fmt_ratio(ratio(med(agg, "lite", sc.name, "rate"),
-                                med(agg, "mod_wsgi", sc.name, "rate"))),
-                " | ".join(lat), writes))
+            out.append("| %s | %s | %s | %s |" % (
+                sc.name, " | ".join(rates), " | ".join(lat), writes))
+        daemons = [s for s in servers if s in DAEMON_SERVERS]
+        if daemons:
+            out.append("")
+            out.append("Daemon mode, where the server CPU goes: per request "
+                       "or MiB, the daemon processes' part and the Apache "
+                       "processes' (parent and children, which talk to the "
+                       "client and to the daemon); writes per request of "
+                       "the daemon processes alone; the times a thread of "
+                       "the server (any process) was scheduled onto a CPU, "
+                       "per request, beside lite embedded's (each a "
+                       "hand-off between threads: the daemon transport "
+                       "adds several):")
+            out.append("")
+            embedded = [s for s in servers if s == "lite"]
+            out.append("| scenario | unit | " + " | ".join(
+                "%s daemon / Apache" % s for s in daemons) + " | "
+                + " | ".join("%s daemon writes/req" % s for s in daemons)
+                + " | " + " | ".join("%s switches/req" % s
+                                     for s in embedded + daemons) + " |")
+            out.append("|---|---|" + "---:|" * (3 * len(daemons)
+                                                + len(embedded)))
+            for sc in SCENARIOS:
+                if sc.name not in agg.get(daemons[0], {}):
+                    continue
+                cells = []
+                for s in daemons:
+                    total = med(agg, s, sc.name, "cpu_per")
+                    part = med(agg, s, sc.name, "daemon_cpu_per")
+                    cells.append("%s / %s" % (
+                        fmt_num(part), fmt_num(None if total is None or
+                                               part is None
+                                               else total - part)))
+                cells += [fmt_num(med(agg, s, sc.name,
+                                      "daemon_writes_per_req"))
+                          for s in daemons]
+                cells += [fmt_num(med(agg, s, sc.name, "switches_per_req"))
+                          for s in embedded + daemons]
+                out.append("| %s | %s | %s |" % (sc.name, sc.unit,
+                                                 " | ".join(cells)))
         if r["rss"]:
             out.append("")
             out.append("RSS of the children (KiB): after warm-up (largest "
@@ -906,13 +1148,25 @@ def markdown(report):
                     fmt_num(m.get("after_sum_kib")),
                     fmt_num(m.get("growth_kib")),
                     fmt_num(m.get("growth_max_kib"))))
-        out.append("")
-        out.append("Bars (issue 4; event is the MPM they are set for):")
-        out.append("")
-        out.append("| bar | measured | result |")
-        out.append("|---|---:|---|")
-        for text, shown, verdict in r["bars"]:
-            out.append("| %s | %s | %s |" % (text, shown, verdict))
+        # (None when lite embedded did not run.)
+        if r["bars"]:
+            out.append("")
+            out.append("Bars (issue 4; event is the MPM they are set for):")
+            out.append("")
+            out.append("| bar | measured | result |")
+            out.append("|---|---:|---|")
+            for text, shown, verdict in r["bars"]:
+                out.append("| %s | %s | %s |" % (text, shown, verdict))
+        if r.get("daemon_bars"):
+            out.append("")
+            out.append("Bars of issue 16 (daemon mode: lite-daemon against "
+                       "mod_wsgi-daemon, same WSGIDaemonProcess; set for, "
+                       "and decided under, the event MPM):")
+            out.append("")
+            out.append("| bar | measured | result |")
+            out.append("|---|---:|---|")
+            for text, shown, verdict in r["daemon_bars"]:
+                out.append("| %s | %s | %s |" % (text, shown, verdict))
         if r["problems"]:
             out.append("")
             out.append("Problems seen:")
@@ -1104,8 +1358,19 @@ def run_mpm(mpm, servers, scenarios, args, rundir, htdocs, log):
             started.append(srv)
             log("starting %s (%s MPM) on port %d" % (kind, mpm, srv.port))
             srv.start()
-        # Correctness first: every server, every scenario, exact bytes.
+            if srv.daemon_pid_list:
+                log("%s: parent %d, daemon process(es) %s" % (
+                    kind, srv.proc.pid,
+                    ", ".join(str(p) for p in srv.daemon_pid_list)))
+        # Correctness first: every server, every scenario, exact bytes;
+        # and each app runs where the server's kind says.
         for srv in started:
+            problem = check_where(srv)
+            if problem:
+                raise RuntimeError("%s %s: %s (error log: %s)" % (
+                    mpm, srv.kind, problem,
+                    os.path.join(srv.dir, "error_log")
+                    + ("" if args.keep else ", kept with --keep")))
             for sc in scenarios:
                 problem = check_scenario(srv, sc, htdocs)
                 if problem:
@@ -1113,7 +1378,8 @@ def run_mpm(mpm, servers, scenarios, args, rundir, htdocs, log):
                         mpm, srv.kind, sc.name, problem,
                         os.path.join(srv.dir, "error_log")
                         + ("" if args.keep else ", kept with --keep")))
-        log("all responses checked (status, length, sha256)")
+        log("all responses checked (status, length, sha256; the daemon "
+            "servers' apps ran in their daemon process)")
         # The RSS scenario measures hello requests on a warm server: warm
         # hello up even when it is not timed.
         warm = list(scenarios)
@@ -1159,7 +1425,9 @@ def run_mpm(mpm, servers, scenarios, args, rundir, htdocs, log):
             result["aggregate"][kind] = {
                 name: {key: summary([m[key] for m in ms])
                        for key in ("rate", "cpu_per", "p50_us", "p99_us",
-                                   "writes_per_req", "switches_per_req")}
+                                   "writes_per_req", "switches_per_req",
+                                   "daemon_cpu_per",
+                                   "daemon_writes_per_req")}
                 for name, ms in per.items()}
         if args.with_rss:
             for srv in started:
@@ -1193,6 +1461,7 @@ def run_mpm(mpm, servers, scenarios, args, rundir, htdocs, log):
             for sig, handler in saved.items():
                 signal.signal(sig, handler)
     result["bars"] = evaluate_bars(mpm, result["aggregate"], result["rss"])
+    result["daemon_bars"] = evaluate_daemon_bars(mpm, result["aggregate"])
     return result
 
 
@@ -1208,13 +1477,15 @@ def git_describe():
 def parse_args(argv):
     p = argparse.ArgumentParser(
         description="Benchmark mod_wsgi_lite against static Apache and "
-                    "mod_wsgi (issue 4).")
+                    "mod_wsgi, embedded and in daemon mode (issues 4 "
+                    "and 16).")
     p.add_argument("--quick", action="store_true",
                    help="smoke run: 1 s runs, 1 run per cell, 1 s warm-up")
     p.add_argument("--mpm", default=",".join(MPMS),
                    help="comma-separated MPMs (default: event,prefork)")
     p.add_argument("--servers", default=",".join(SERVERS),
-                   help="comma-separated servers (default: all three)")
+                   help="comma-separated servers (default: all): "
+                        + ",".join(SERVERS))
     p.add_argument("--only", default=",".join(SCENARIO_NAMES),
                    help="comma-separated scenarios: " +
                    ",".join(SCENARIO_NAMES))
@@ -1285,6 +1556,26 @@ def parse_args(argv):
     return args
 
 
+def fill_rundir(rundir, scenarios, log):
+    """The static files and the apps, in rundir, readable by all; the
+    htdocs directory."""
+    os.chmod(rundir, 0o755)
+    htdocs = os.path.join(rundir, "htdocs")
+    log("writing the static files to %s" % htdocs)
+    write_htdocs(htdocs, any(s.name == "filewrapper" for s in scenarios))
+    shutil.copytree(os.path.join(HERE, "apps"), os.path.join(rundir, "apps"))
+    for root, dirs, files in os.walk(rundir):
+        for name in dirs:
+            os.chmod(os.path.join(root, name), 0o755)
+        for name in files:
+            os.chmod(os.path.join(root, name), 0o644)
+    if os.geteuid() == 0:
+        # The children run as www-data; the error logs are opened by the
+        # root parent, nothing else needs writing.
+        pwd.getpwnam("www-data")
+    return htdocs
+
+
 def main(argv):
     args = parse_args(argv)
 
@@ -1298,12 +1589,15 @@ def main(argv):
     if not os.access(args.httpd, os.X_OK):
         sys.exit("bench: %s not found" % args.httpd)
     servers = [s for s in SERVERS if s in args.server_list]
-    if "lite" in servers and not os.path.isfile(args.module):
+    modules = {s: DAEMON_SERVERS.get(s, s) for s in servers}
+    if "lite" in modules.values() and not os.path.isfile(args.module):
         sys.exit("bench: %s not built (run make)" % args.module)
-    if "mod_wsgi" in servers and not os.path.isfile(args.mod_wsgi):
-        log("%s not installed: mod_wsgi left out (apt-get install "
-            "libapache2-mod-wsgi-py3)" % args.mod_wsgi)
-        servers.remove("mod_wsgi")
+    if "mod_wsgi" in modules.values() and not os.path.isfile(args.mod_wsgi):
+        left_out = [s for s in servers if modules[s] == "mod_wsgi"]
+        log("%s not installed: %s left out (apt-get install "
+            "libapache2-mod-wsgi-py3)" % (args.mod_wsgi,
+                                          " and ".join(left_out)))
+        servers = [s for s in servers if s not in left_out]
     if not servers:
         sys.exit("bench: no server to run")
     scenarios = [s for s in SCENARIOS if s.name in args.only_list]
@@ -1326,22 +1620,7 @@ def main(argv):
     rundir = tempfile.mkdtemp(prefix="wsl-bench.")
     report = None
     try:
-        os.chmod(rundir, 0o755)
-        htdocs = os.path.join(rundir, "htdocs")
-        log("writing the static files to %s" % htdocs)
-        write_htdocs(htdocs, any(s.name == "filewrapper"
-                                 for s in scenarios))
-        shutil.copytree(os.path.join(HERE, "apps"),
-                        os.path.join(rundir, "apps"))
-        for root, dirs, files in os.walk(rundir):
-            for name in dirs:
-                os.chmod(os.path.join(root, name), 0o755)
-            for name in files:
-                os.chmod(os.path.join(root, name), 0o644)
-        if os.geteuid() == 0:
-            # The children run as www-data; the error logs are opened by
-            # the root parent, nothing else needs writing.
-            pwd.getpwnam("www-data")
+        htdocs = fill_rundir(rundir, scenarios, log)
         now = datetime.datetime.now(datetime.timezone.utc)
         report = {
             "meta": {
@@ -1354,7 +1633,8 @@ def main(argv):
                     "\n")[0].replace("Server version: ", ""),
                 "mod_wsgi": ("libapache2-mod-wsgi-py3 "
                              + package_version("libapache2-mod-wsgi-py3"))
-                if "mod_wsgi" in servers else "not run",
+                if any(DAEMON_SERVERS.get(s, s) == "mod_wsgi"
+                       for s in servers) else "not run",
                 "module": os.path.relpath(args.module, TOP)
                 if args.module.startswith(TOP) else args.module,
                 "git": git_describe(),
@@ -1407,7 +1687,8 @@ def main(argv):
             json.dump(report, f, indent=1, default=str)
         log("wrote %s and .json" % md)
     failed = [b for mpm in report["mpms"]
-              for b in report["results"][mpm]["bars"] if b[2] == "FAIL"]
+              for key in ("bars", "daemon_bars")
+              for b in report["results"][mpm][key] if b[2] == "FAIL"]
     failed += [b for b in report.get("cross", []) if b[2] == "FAIL"]
     log("%d bar(s) failed" % len(failed) if failed else "every bar decided "
         "was met")

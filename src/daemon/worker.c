@@ -22,6 +22,7 @@
 #include "process.h"
 #include "common/wire.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
@@ -548,6 +549,32 @@ static server_rec *server_at(server_rec *main_server, int index)
 
 static const char client_mark;
 
+/*
+ * The client's address with its port, as the error log shows it; NULL if
+ * ip is not a literal (never a DNS lookup) or there is no port.  The
+ * family is given: with APR_UNSPEC, APR asks getaddrinfo for AI_ADDRCONFIG,
+ * and glibc then asks the kernel which families have an address (a
+ * netlink socket: socket, bind, getsockname, sendto, two recvmsg and
+ * close, per request: strace -c of a hello request counted them).
+ */
+static apr_sockaddr_t *client_address(const char *ip, const char *port,
+                                      apr_pool_t *pool)
+{
+    unsigned char bin[sizeof(struct in6_addr)];
+    apr_int32_t family = APR_INET;
+    apr_sockaddr_t *sa;
+
+#if APR_HAVE_IPV6
+    if (strchr(ip, ':'))
+        family = APR_INET6;
+#endif
+    if (!port || inet_pton(family, ip, bin) != 1 ||
+        apr_sockaddr_info_get(&sa, ip, family, (apr_port_t)atoi(port), 0,
+                              pool) != APR_SUCCESS)
+        return NULL;
+    return sa;
+}
+
 /* The request as this process knows it (see the top of the file). */
 static request_rec *make_request(apr_pool_t *pool, server_rec *s,
                                  const wsl_wire_request *wr)
@@ -558,16 +585,8 @@ static request_rec *make_request(apr_pool_t *pool, server_rec *s,
     c->pool = pool;
     c->base_server = s;
     c->client_ip = (char *)(wr->client_ip.data ? wr->client_ip.data : "-");
-    /* The client's port, which is all the error log reads of the address
-     * (made by hand: apr_sockaddr_info_get would ask the resolver, a
-     * netlink round trip per request). */
-    c->client_addr = apr_pcalloc(pool, sizeof(*c->client_addr));
-    c->client_addr->pool = pool;
-    c->client_addr->family = APR_INET;
-    c->client_addr->hostname = c->client_ip;
-    if (wr->snapshot.value[WSL_SV_REMOTE_PORT].data)
-        c->client_addr->port =
-            (apr_port_t)atoi(wr->snapshot.value[WSL_SV_REMOTE_PORT].data);
+    c->client_addr = client_address(
+        c->client_ip, wr->snapshot.value[WSL_SV_REMOTE_PORT].data, pool);
     /* Apache's log writes "[client ...]" for a connection with a
      * scoreboard handle, "[remote ...]" (a backend) without: this is the
      * client's request.  Only tested for NULL; nothing here updates the
@@ -660,6 +679,53 @@ static int run(request_rec *r, const wsl_wire_request *wr,
     return status;
 }
 
+/* The first read of a request: the whole REQUEST frame, nearly always
+ * (the snapshot of a request is a few KiB). */
+#define WSL_REQUEST_FIRST_READ 16384
+
+/*
+ * The REQUEST frame, its header and payload in one recv when it fits
+ * (one system call per request less than reading the header first).  The
+ * child sends nothing after it until asked (a READ), so bytes beyond the
+ * frame are a broken peer.  NULL on success, with *payload in pool; else
+ * what was wrong, or "" when the connection closed or failed before a
+ * whole frame (a child that closes an idle connection: normal).
+ */
+static const char *read_request(int fd, apr_pool_t *pool, wsl_frame *f,
+                                char **payload)
+{
+    char *buf = apr_palloc(pool, WSL_REQUEST_FIRST_READ);
+    size_t have = 0, got;
+
+    while (have < sizeof(*f)) {
+        ssize_t n = recv(fd, buf + have, WSL_REQUEST_FIRST_READ - have, 0);
+
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return "";
+        have += (size_t)n;
+    }
+    memcpy(f, buf, sizeof(*f));
+    if (f->type != WSL_FRAME_REQUEST || f->length > WSL_WIRE_REQUEST_MAX)
+        return apr_psprintf(pool, "a frame of type %d and %u bytes where a "
+                            "request was expected", f->type, f->length);
+    got = have - sizeof(*f);
+    if (got > f->length)
+        return apr_psprintf(pool, "%lu bytes after a request frame of %u",
+                            (unsigned long)(got - f->length), f->length);
+    if (sizeof(*f) + f->length <= WSL_REQUEST_FIRST_READ) {
+        *payload = buf + sizeof(*f);
+    }
+    else {
+        *payload = apr_palloc(pool, f->length);
+        memcpy(*payload, buf + sizeof(*f), got);
+    }
+    if (read_full(fd, *payload + got, f->length - got) <= 0)
+        return "";
+    return NULL;
+}
+
 int wsl_daemon_worker_serve(int fd, apr_pool_t *pool, server_rec *main_server,
                             const wsl_daemon_group *group)
 {
@@ -669,22 +735,18 @@ int wsl_daemon_worker_serve(int fd, apr_pool_t *pool, server_rec *main_server,
     wsl_frame f;
     wsl_io io;
     const char *err;
-    char *payload;
+    char *payload = NULL;
     apr_status_t rv;
     int status, resend = 0;
 
-    if (read_full(fd, &f, sizeof(f)) <= 0)
-        return 0;               /* the child closed it: normal */
-    if (f.type != WSL_FRAME_REQUEST || f.length > WSL_WIRE_REQUEST_MAX) {
-        ap_log_error(APLOG_MARK, APLOG_ERR, 0, main_server,
-                     "WSL00194: WSGIDaemonProcess %s: a frame of type %d "
-                     "and %u bytes where a request was expected; closing "
-                     "the connection", group->name, f.type, f.length);
+    if ((err = read_request(fd, pool, &f, &payload))) {
+        /* "": the child closed it (normal) or the read failed. */
+        if (*err)
+            ap_log_error(APLOG_MARK, APLOG_ERR, 0, main_server,
+                         "WSL00194: WSGIDaemonProcess %s: %s; closing the "
+                         "connection", group->name, err);
         return 0;
     }
-    payload = apr_palloc(pool, f.length ? f.length : 1);
-    if (read_full(fd, payload, f.length) <= 0)
-        return 0;
     if ((err = wsl_wire_decode_request(payload, f.length, &wr, pool_alloc,
                                        pool))) {
         ap_log_error(APLOG_MARK, APLOG_ERR, 0, main_server,
