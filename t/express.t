@@ -492,7 +492,7 @@ if (debian_python_or_skip(7, 'express.t: a virtualenv of /usr/bin/python3')) {
     my $vd = express('venv', 'start-server', '--host', '127.0.0.1',
                      '--port', $port, '--server-root', $root,
                      '--mode', 'daemon', '--python-home', $venv,
-                     '--home', $home, "$APPS/daemon/app.wsgi");
+                     '--home', $home, "$APPS/daemon/venv.wsgi");
     ok t_ok(wait_up($vd, $port), '--python-home VENV starts: the test '
             . 'import ran the venv\'s python') or diag(output($vd));
     my $info = get_json_body($port, '/');
