@@ -29,7 +29,7 @@ use WSLTest qw(t_ok wait_until expected_mpm diag read_until_eof
                debian_python_or_skip);
 use WSLServer ();
 
-plan tests => 79 + 2 + 17 + 7 + 7 + 8, need need_module('mod_wsgi_lite.c'),
+plan tests => 79 + 2 + 19 + 7 + 7 + 8, need need_module('mod_wsgi_lite.c'),
     { 'the launcher runs its own event-MPM Apache: tested in the event pass'
           => expected_mpm() eq 'event' };
 
@@ -470,6 +470,29 @@ sub daemon_line {
             . '(WSL00170)') or diag(read_file("$root/error_log"));
     ok t_cmp(output($dm), qr/^Daemon mode:\s+WSGIDaemonProcess \Q$group\E: 2 x 3 threads$/m,
              'the launcher says it runs in daemon mode');
+    # processes x threads requests run at once, in both processes: six
+    # that each hold their thread 1 s, sent together, all answered within
+    # 1.8 s (one process alone would run three and queue three: 2 s).
+    my $t0 = Time::HiRes::time();
+    my @socks = map { IO::Socket::INET->new(PeerAddr => '127.0.0.1',
+                                            PeerPort => $port, Timeout => 10)
+                    } 1 .. 6;
+    print $_ "GET /?sleep=1 HTTP/1.0\r\nHost: 127.0.0.1:$port\r\n\r\n"
+        for grep { $_ } @socks;
+    my %pids;
+    for my $sock (grep { $_ } @socks) {
+        my $data = read_until_eof($sock, Time::HiRes::time() + 15);
+        my ($json) = $data =~ /\r\n\r\n(.*)\z/s;
+        my $pid = (eval { JSON::PP::decode_json($json // '') } || {})->{pid};
+        $pids{$pid}++ if $pid;
+    }
+    my $took = Time::HiRes::time() - $t0;
+    ok t_cmp(scalar(keys %pids), 2, '--processes 2 --threads 3: six '
+             . 'requests at once are served by both daemon processes')
+        or diag(sprintf "pids: %s; %.2f s", join(', ', map { "$_ x $pids{$_}" }
+                                             sort keys %pids), $took);
+    ok t_ok($took < 1.8, sprintf('--processes 2 --threads 3: six 1 s '
+            . 'requests at once take under 1.8 s (%.2f s)', $took));
     my @daemons = daemons_of($dm->{pid});
     ok t_cmp(stop($dm, 'TERM'), 0, 'daemon mode: SIGTERM stops it, exit 0');
     ok t_ok(@daemons && wait_until(sub { !grep { alive($_) } @daemons }, 10),
