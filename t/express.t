@@ -3,7 +3,9 @@
 # the demo that `make run` serves (plain scripts at several URLs), a Flask
 # app (module:callable), a Django project with static files served by
 # Apache, setup-server output through its apachectl wrapper (configtest,
-# start, HTTPS, HTTP/2, stop), --reload-on-changes, signals, and the
+# start, HTTPS, HTTP/2, stop), --reload-on-changes, signals, --mode
+# daemon (the application in a WSGIDaemonProcess group: its processes,
+# its options, --python-home with a real virtualenv, reloading), and the
 # errors that must stop it before Apache starts.
 #
 # The launcher runs an event-MPM Apache of its own whatever WSL_MPM says,
@@ -27,7 +29,7 @@ use WSLTest qw(t_ok wait_until expected_mpm diag read_until_eof
                debian_python_or_skip);
 use WSLServer ();
 
-plan tests => 79, need need_module('mod_wsgi_lite.c'),
+plan tests => 79 + 2 + 19 + 7 + 7 + 8, need need_module('mod_wsgi_lite.c'),
     { 'the launcher runs its own event-MPM Apache: tested in the event pass'
           => expected_mpm() eq 'event' };
 
@@ -190,9 +192,18 @@ END {
         --log-to-terminal --log-level --limit-request-body --setup-only
         --server-root --https-port --ssl-certificate-file --ssl-key-file
         --with-http2 --user --group --mount --mount-point --callable-object
-        --module-file);
+        --module-file --mode --embedded-mode --python-home --home
+        --socket-prefix --maximum-requests --restart-interval
+        --inactivity-timeout --request-timeout --startup-timeout
+        --graceful-timeout --deadlock-timeout --queue-timeout
+        --shutdown-timeout --connect-timeout --socket-timeout
+        --daemon-backlog --memory-limit --cpu-time-limit);
     my @missing = grep { $out !~ /^\s+\Q$_\E\b.*\n?\s+\S/m } @options;
     ok t_cmp("@missing", '', '--help documents every option of the issue');
+    ok t_cmp($out, qr/^\s+--mode \{embedded,daemon\}\n(?:\s+\S.*\n)*?.*\(default:\s+(?:embedded|daemon)\b/m,
+             '--help: --mode says which mode is the default');
+    ok t_cmp($out, qr/^\s+--request-timeout SECONDS\n(?:\s+\S.*\n)*?.*not\s+acted\s+on\s+yet/m,
+             '--help: a lifecycle option says it is not acted on yet');
 }
 
 # --- make run's demo: plain scripts at several URLs ---------------------------
@@ -387,6 +398,214 @@ SKIP: {
     ok t_cmp(stop($rl, 'TERM'), 0, 'SIGTERM to the launcher: exit 0');
     ok t_ok(wait_until(sub { !grep { alive($_) } @apache }, 10)
             && !can_connect($port), 'Apache stopped with it');
+}
+
+# --- --mode daemon: the application in a WSGIDaemonProcess group -------------
+# The launcher runs as the test user, so the daemons do too; Apache's parent
+# is the launcher's own pid (it execs Apache).
+
+# What ps -o comm shows: a daemon process's display-name (15 bytes of
+# "(wsgi:GROUP)"), apache2 for Apache's own children.
+sub comm_of { my $c = read_file("/proc/$_[0]/comm"); chomp $c; $c }
+sub daemons_of { grep { comm_of($_) =~ /^\(wsgi:/ } children_of($_[0]) }
+sub workers_of { grep { comm_of($_) !~ /^\(wsgi:/ } children_of($_[0]) }
+sub get_json_body {
+    my ($port, $path) = @_;
+    return eval { JSON::PP::decode_json(get_body($port, $path)) } || {};
+}
+# WSGIDaemonProcess's options, with the line continuations joined.
+sub daemon_line {
+    my ($conf) = @_;
+    $conf =~ s/\\\n\s*/ /g;
+    return $conf =~ /^(WSGIDaemonProcess .*)$/m ? $1 : '';
+}
+
+{
+    my $port = WSLServer::free_port();
+    my $root = "$TMP/daemon-root";
+    my $group = "127.0.0.1:$port";
+    my $dm = express('daemon', 'start-server', '--host', '127.0.0.1',
+                     '--port', $port, '--server-root', $root,
+                     '--mode', 'daemon', '--processes', 2, '--threads', 3,
+                     '--maximum-requests', 100,
+                     "$APPS/daemon/app.wsgi");
+    ok t_ok(wait_up($dm, $port), '--mode daemon starts') or diag(output($dm));
+    my $info = get_json_body($port, '/');
+    ok t_cmp($info->{process_group}, $group,
+             'daemon mode: mod_wsgi.process_group is the launcher\'s group');
+    my @workers = workers_of($dm->{pid});
+    ok t_ok($info->{pid} && $info->{pid} != $dm->{pid}
+            && !(grep { $_ == $info->{pid} } @workers)
+            && ($info->{ppid} // 0) == $dm->{pid}
+            && comm_of($info->{pid}) =~ /^\(wsgi:127\.0\.0\.1/,
+            'daemon mode: served by a daemon process of Apache\'s parent, '
+            . 'not by an Apache child') or diag("app: pid $info->{pid}, "
+            . "Apache parent $dm->{pid}, children @workers");
+    ok t_cmp($info->{threads_per_process}, 3,
+             '--threads 3: mod_wsgi.threads_per_process 3');
+    ok t_cmp($info->{maximum_processes}, 2,
+             '--processes 2: mod_wsgi.maximum_processes 2');
+    ok t_ok($info->{multiprocess}, '--processes given: wsgi.multiprocess');
+    ok t_cmp(scalar(wait_until(sub { daemons_of($dm->{pid}) == 2 }, 15)
+                    && daemons_of($dm->{pid})), 2,
+             '--processes 2: two daemon processes');
+    my $conf = read_file("$root/httpd.conf");
+    my $line = daemon_line($conf);
+    ok t_cmp($line, qr/^WSGIDaemonProcess \Q$group\E (?=.* processes=2\b)(?=.* threads=3\b)(?=.* display-name=%\{GROUP\})/,
+             'WSGIDaemonProcess with processes=2 threads=3 '
+             . 'display-name=%{GROUP}');
+    ok t_cmp($line, qr/ maximum-requests=100\b/,
+             '--maximum-requests 100: passed on as maximum-requests=100');
+    ok t_cmp($conf, qr/^WSGIProcessGroup \Q$group\E$/m, 'WSGIProcessGroup');
+    ok t_cmp($conf, qr/^WSGIRestrictEmbedded On$/m,
+             'no Python in Apache\'s children (WSGIRestrictEmbedded On)');
+    ok t_cmp($conf, qr/^WSGISocketPrefix "\Q$root\E\/wsgi"$/m,
+             'the sockets under the server root');
+    ok t_cmp($conf, qr/^MaxRequestWorkers 20$/m,
+             'Apache\'s children sized for 2 x 3 daemon threads: 20 '
+             . '(mod_wsgi-express\'s rule)');
+    ok t_ok(wait_until(sub { read_file("$root/error_log") =~
+                /WSL00170: WSGIDaemonProcess \Q$group\E: accepted, not acted on yet: maximum-requests=100/ }, 10),
+            '--maximum-requests: "not acted on yet" in the error log '
+            . '(WSL00170)') or diag(read_file("$root/error_log"));
+    ok t_cmp(output($dm), qr/^Daemon mode:\s+WSGIDaemonProcess \Q$group\E: 2 x 3 threads$/m,
+             'the launcher says it runs in daemon mode');
+    # processes x threads requests run at once, in both processes: six
+    # that each hold their thread 1 s, sent together, all answered within
+    # 1.8 s (one process alone would run three and queue three: 2 s).
+    my $t0 = Time::HiRes::time();
+    my @socks = map { IO::Socket::INET->new(PeerAddr => '127.0.0.1',
+                                            PeerPort => $port, Timeout => 10)
+                    } 1 .. 6;
+    print $_ "GET /?sleep=1 HTTP/1.0\r\nHost: 127.0.0.1:$port\r\n\r\n"
+        for grep { $_ } @socks;
+    my %pids;
+    for my $sock (grep { $_ } @socks) {
+        my $data = read_until_eof($sock, Time::HiRes::time() + 15);
+        my ($json) = $data =~ /\r\n\r\n(.*)\z/s;
+        my $pid = (eval { JSON::PP::decode_json($json // '') } || {})->{pid};
+        $pids{$pid}++ if $pid;
+    }
+    my $took = Time::HiRes::time() - $t0;
+    ok t_cmp(scalar(keys %pids), 2, '--processes 2 --threads 3: six '
+             . 'requests at once are served by both daemon processes')
+        or diag(sprintf "pids: %s; %.2f s", join(', ', map { "$_ x $pids{$_}" }
+                                             sort keys %pids), $took);
+    ok t_ok($took < 1.8, sprintf('--processes 2 --threads 3: six 1 s '
+            . 'requests at once take under 1.8 s (%.2f s)', $took));
+    my @daemons = daemons_of($dm->{pid});
+    ok t_cmp(stop($dm, 'TERM'), 0, 'daemon mode: SIGTERM stops it, exit 0');
+    ok t_ok(@daemons && wait_until(sub { !grep { alive($_) } @daemons }, 10),
+            'daemon mode: no daemon process outlives Apache');
+}
+
+# --python-home: a real virtualenv, the daemons' python-home=; --home.
+if (debian_python_or_skip(7, 'express.t: a virtualenv of /usr/bin/python3')) {
+    my $venv = "$TMP/venv";
+    system($PYTHON, '-m', 'venv', '--without-pip', $venv);
+    my ($site) = glob("$venv/lib/python3*/site-packages");
+    if ($site && open my $fh, '>', "$site/wsl_venv_marker.py") {
+        print $fh "TEXT = 'from the venv'\n";
+        close $fh;
+    }
+    my $home = "$TMP/daemon-home";
+    mkdir $home;
+    my $port = WSLServer::free_port();
+    my $root = "$TMP/venv-root";
+    my $vd = express('venv', 'start-server', '--host', '127.0.0.1',
+                     '--port', $port, '--server-root', $root,
+                     '--mode', 'daemon', '--python-home', $venv,
+                     '--home', $home, "$APPS/daemon/venv.wsgi");
+    ok t_ok(wait_up($vd, $port), '--python-home VENV starts: the test '
+            . 'import ran the venv\'s python') or diag(output($vd));
+    my $info = get_json_body($port, '/');
+    ok t_cmp($info->{prefix}, $venv,
+             '--python-home: the daemon\'s sys.prefix is the venv');
+    ok t_cmp($info->{venv_marker}, 'from the venv',
+             '--python-home: a module installed in the venv is imported');
+    ok t_cmp($info->{cwd}, $home, '--home: the daemon\'s working directory');
+    ok t_ok(!$info->{multiprocess},
+            'no --processes: wsgi.multiprocess False, as mod_wsgi-express');
+    ok t_cmp(daemon_line(read_file("$root/httpd.conf")),
+             qr/ python-home="\Q$venv\E"/, 'python-home= of the group');
+    ok t_cmp(stop($vd, 'TERM'), 0, '--python-home: SIGTERM stops it');
+}
+
+# --reload-on-changes in daemon mode: the daemons restart, Apache does not.
+{
+    my $dir = "$TMP/reload-daemon";
+    mkdir $dir;
+    File::Copy::copy("$APPS/reload/$_", "$dir/$_") for qw(app.wsgi greeting.py);
+    my $port = WSLServer::free_port();
+    my $root = "$TMP/reload-daemon-root";
+    my $rl = express('reload-daemon', 'start-server', '--host', '127.0.0.1',
+                     '--port', $port, '--server-root', $root,
+                     '--mode', 'daemon', '--reload-on-changes',
+                     '--reload-interval', '0.2', "$dir/app.wsgi");
+    ok t_ok(wait_up($rl, $port), 'daemon mode --reload-on-changes starts')
+        or diag(output($rl));
+    my ($before) = get_body($port, '/') =~ /^first version pid=(\d+)$/;
+    ok t_ok($before, 'daemon mode: the first version');
+    wait_until(sub { -s "$root/httpd.pid" }, 10);
+    my ($apache) = children_of($rl->{pid});
+    my @workers = sort { $a <=> $b } workers_of($apache // 0);
+    Time::HiRes::sleep(0.5);
+    open my $fh, '>', "$dir/greeting.py" or die $!;
+    print $fh "TEXT = 'second version'\n";
+    close $fh;
+    my $later = time + 5;    # a different mtime, whatever the clock grain
+    utime $later, $later, "$dir/greeting.py";
+    my $after;
+    ok t_ok(wait_until(sub { ($after) = get_body($port, '/') =~
+                                 /^second version pid=(\d+)$/ }, 30),
+            'daemon mode --reload-on-changes: the edit is served');
+    ok t_ok($after && $after != $before,
+            'daemon mode: by a new daemon process');
+    ok t_cmp(output($rl), qr/greeting\.py changed: restarting the daemon processes \($before\)/,
+             'the launcher restarts the daemon processes, saying which');
+    ok t_cmp(join(' ', sort { $a <=> $b } workers_of($apache // 0)),
+             join(' ', @workers) || 'some',
+             'daemon mode: Apache\'s parent and children are not restarted');
+    ok t_cmp(stop($rl, 'TERM'), 0, 'daemon mode --reload-on-changes: '
+             . 'SIGTERM stops it');
+}
+
+# setup-server --mode daemon: the configuration, checked by Apache.
+{
+    my $root = "$TMP/setup-daemon-root";
+    my $port = WSLServer::free_port();
+    my ($rc, $out) = run_express('setup-daemon', 'setup-server', '--host',
+        '127.0.0.1', '--port', $port, '--server-root', $root, '--mode',
+        'daemon', '--processes', 4, '--threads', 15, '--request-timeout', 60,
+        '--socket-timeout', 30, '--daemon-backlog', 50,
+        "$TOP/examples/hello.wsgi");
+    ok t_cmp($rc, 0, 'setup-server --mode daemon exits 0') or diag($out);
+    my $conf = read_file("$root/httpd.conf");
+    my $line = daemon_line($conf);
+    ok t_cmp($line, qr/^WSGIDaemonProcess 127\.0\.0\.1:$port (?=.* processes=4\b)(?=.* threads=15\b)(?=.* request-timeout=60\b)(?=.* socket-timeout=30\b)(?=.* listen-backlog=50\b)/,
+             '--setup-only/setup-server: WSGIDaemonProcess with the options '
+             . 'given');
+    ok t_cmp($conf, qr/^MaxRequestWorkers 112$/m,
+             '4 x 15 daemon threads: 112 Apache threads (7 x 16)');
+    my $test = `"$root/apachectl" configtest 2>&1`;
+    ok t_cmp($? >> 8, 0, 'daemon mode: apachectl configtest passes')
+        or diag($test);
+    ok t_ok(!can_connect($port), 'setup-server --mode daemon starts nothing');
+
+    my @base = ('start-server', '--host', '127.0.0.1', '--port', $port,
+                '--server-root', "$TMP/bad-daemon-root");
+    ($rc, $out) = run_express('embedded-daemon-opt', @base,
+                              '--maximum-requests', 5,
+                              "$TOP/examples/hello.wsgi");
+    ok t_cmp($rc, 1, 'a daemon option in embedded mode: exit status 1');
+    ok t_cmp($out, qr/--maximum-requests: only for daemon mode \(--mode daemon\)/,
+             'a daemon option in embedded mode: says so');
+    ($rc, $out) = run_express('long-prefix', @base, '--mode', 'daemon',
+                              '--socket-prefix', "$TMP/" . ('s' x 80),
+                              "$TOP/examples/hello.wsgi");
+    ok t_cmp($out, qr/socket paths would be too long .*--socket-prefix/,
+             'a socket prefix too long for a UNIX socket: reported before '
+             . 'Apache starts');
 }
 
 # --- errors before Apache starts ---------------------------------------------

@@ -347,6 +347,10 @@ sub log_during {
 
 sub wsgi_log_entries { grep /\bWSL\d+:/, @_ }
 
+# $cond's value once it is true, else its last one after $timeout
+# seconds; always one value (a scalar), whatever the caller's context: a
+# match that failed would otherwise give an empty list, and in
+# ok t_ok(wait_until(...), $name) the name would become the condition.
 sub wait_until {
     my ($cond, $timeout) = @_;
     my $deadline = Time::HiRes::time() + ($timeout || 10);
@@ -355,7 +359,7 @@ sub wait_until {
         return $v if $v;
         Time::HiRes::sleep(0.1);
     }
-    return $cond->();
+    return scalar $cond->();
 }
 
 # Deterministic pseudo-random bytes (reproducible failures).
