@@ -308,7 +308,6 @@ static void queue_push(conn *c)
         dp.busy++;
         dp.idle = w->next;
         w->conn = c;
-        pthread_cond_signal(&w->cond);
     }
     else {
         c->next = NULL;
@@ -321,6 +320,10 @@ static void queue_push(conn *c)
     }
     accept_pause_if_full();
     pthread_mutex_unlock(&dp.lock);
+    /* After the unlock: the worker wakes to a free lock (it checks
+     * w->conn, set above, under it). */
+    if (w)
+        pthread_cond_signal(&w->cond);
 }
 
 /* The next connection with a request, NULL once the process stops; the
