@@ -136,7 +136,9 @@ sub json_of {
 
 # --- (a), (b) ------------------------------------------------------------
 {
-    my $srv = WSLServer->start(conf => $conf);
+    # Its own daemon groups and embedded requests beside them, in the
+    # suite's daemon mode too.
+    my $srv = WSLServer->start(conf => $conf, embedded => 1);
     my (@bad, %served);
     for (1 .. 12) {
         my $j = json_of($srv->get('/imp'));
@@ -225,7 +227,7 @@ CONF
 
 # --- (d) WSGIRestrictEmbedded On --------------------------------------------
 {
-    my $srv = WSLServer->start(conf => <<CONF);
+    my $srv = WSLServer->start(embedded => 1, conf => <<CONF);
 WSGISocketPrefix \@TMPDIR\@/wsgi
 WSGIRestrictEmbedded On
 WSGIDaemonProcess imp processes=1 threads=1 display-name=$name-r
