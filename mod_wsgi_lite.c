@@ -167,7 +167,7 @@ static const command_rec wsl_commands[] = {
                  "Daemon sockets renamed on each restart (always: Off "
                  "has no effect)"),
     AP_INIT_TAKE1("WSGIAcceptMutex", wsl_cmd_accept_mutex, NULL, RSRC_CONF,
-                  "Daemon processes' accept mutex (none is needed: no "
+                  "Daemon processes' accept mutex (none is used: no "
                   "effect)"),
     AP_INIT_RAW_ARGS("WSGIRestrictProcess", wsl_cmd_restrict_process, NULL,
                      RSRC_CONF | ACCESS_CONF,

@@ -368,12 +368,12 @@ CONF
             'and those of a named group');
     my @mutex = log_lines($srv, qr/WSL00163: WSGIAcceptMutex/);
     ok t_cmp(scalar(@mutex), 1, 'the start-up log notes WSGIAcceptMutex once');
-    ok t_cmp($mutex[0] // '', qr/WSGIAcceptMutex fcntl: no effect, daemon processes wait on their socket with EPOLLEXCLUSIVE/,
-             'saying it has no effect until daemon mode');
+    ok t_cmp($mutex[0] // '', qr/WSGIAcceptMutex fcntl: no effect, daemon processes accept on their socket without one/,
+             'saying why it has no effect');
     my @rot = log_lines($srv, qr/WSL00163: WSGISocketRotation/);
     ok t_cmp(scalar(@rot), 1, 'the start-up log notes WSGISocketRotation once');
     ok t_cmp($rot[0] // '', qr/WSGISocketRotation Off: no effect, each configuration generation makes its daemon sockets anew/,
-             'saying it has no effect until daemon mode');
+             'saying why it has no effect');
 
     # WSGIRestrictProcess: the group a request selects, checked before
     # anything else decides where it runs.

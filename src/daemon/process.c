@@ -14,7 +14,8 @@
  * Then threads: one poller and threads=N workers.  The poller accepts
  * connections on the group's socket (only from the uid Apache's children
  * run as: SO_PEERCRED) and watches the idle ones; a connection with a
- * request waiting goes on the ready queue, and the first free worker runs
+ * request waiting goes to the worker that went idle last (queue_push),
+ * or, all busy, on the ready queue for the next one free; the worker runs
  * that request (worker.c) and gives the connection back to the poller.
  * So Apache's children keep their connections open between requests at
  * no cost of a thread each, and a request waits for a worker in one

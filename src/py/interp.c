@@ -770,8 +770,9 @@ static void report_settings(server_rec *s)
     if (sconf->accept_mutex)
         ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s,
                      "WSL00163: WSGIAcceptMutex %s: no effect, daemon "
-                     "processes wait on their socket with EPOLLEXCLUSIVE, "
-                     "which needs no accept mutex", sconf->accept_mutex);
+                     "processes accept on their socket without one (each "
+                     "only while it has a worker free)",
+                     sconf->accept_mutex);
     if (sconf->socket_rotation == 0)
         ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s,
                      "WSL00163: WSGISocketRotation Off: no effect, each "
