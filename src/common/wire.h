@@ -30,6 +30,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/uio.h>
 
 #include "snapshot.h"
 
@@ -126,6 +127,21 @@ const char *wsl_wire_decode_head(const char *payload, size_t len,
                                  wsl_wire_head *head,
                                  void *(*alloc)(void *ctx, size_t size),
                                  void *ctx);
+
+/* After a writev or sendmsg of *n iovecs wrote `done` bytes: step past
+ * what went, so that *iov, *n is what is left (both sides' write loops). */
+static inline void wsl_iov_advance(struct iovec **iov, int *n, size_t done)
+{
+    while (*n > 0 && done >= (*iov)->iov_len) {
+        done -= (*iov)->iov_len;
+        (*iov)++;
+        (*n)--;
+    }
+    if (*n > 0) {
+        (*iov)->iov_base = (char *)(*iov)->iov_base + done;
+        (*iov)->iov_len -= done;
+    }
+}
 
 /* A frame header, ready to send. */
 static inline wsl_frame wsl_frame_make(wsl_frame_type type, uint8_t flags,

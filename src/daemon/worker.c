@@ -97,15 +97,7 @@ static int write_iov(int fd, struct iovec *iov, int n)
                 continue;
             return -1;
         }
-        while (n > 0 && (size_t)done >= iov->iov_len) {
-            done -= (ssize_t)iov->iov_len;
-            iov++;
-            n--;
-        }
-        if (n > 0) {
-            iov->iov_base = (char *)iov->iov_base + done;
-            iov->iov_len -= (size_t)done;
-        }
+        wsl_iov_advance(&iov, &n, (size_t)done);
     }
     return 0;
 }

@@ -207,15 +207,7 @@ static int conn_writev(daemon_conn *dc, struct iovec *iov, int n)
             dc->failed = errno;
             return -1;
         }
-        while (n > 0 && (size_t)done >= iov->iov_len) {
-            done -= (ssize_t)iov->iov_len;
-            iov++;
-            n--;
-        }
-        if (n > 0) {
-            iov->iov_base = (char *)iov->iov_base + done;
-            iov->iov_len -= (size_t)done;
-        }
+        wsl_iov_advance(&iov, &n, (size_t)done);
     }
     return 0;
 }
