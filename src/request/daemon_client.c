@@ -221,25 +221,21 @@ static void set_timeout(int fd, int which, apr_interval_time_t t)
     setsockopt(fd, SOL_SOCKET, which, &tv, sizeof(tv));
 }
 
-/* An idle connection of the group's that is still open (its timeout in
- * *timeout), or -1. */
+/* An idle connection of the group's (its timeout in *timeout), or -1.
+ * Not checked here (a recv with MSG_PEEK was one more system call per
+ * request): one the daemon closed makes the request's write fail with
+ * EPIPE, one it sent END "send it again" on answers with that END, and
+ * either way the request goes again on a new connection. */
 static int idle_take(const wsl_daemon_group *g, apr_interval_time_t *timeout)
 {
     int fd = -1;
-    char c;
 
     pthread_mutex_lock(&idle_lock);
-    while (g->index < nidle && idle[g->index].n > 0) {
+    if (g->index < nidle && idle[g->index].n > 0) {
         idle_conn *ic = &idle[g->index].conns[--idle[g->index].n];
 
         fd = ic->fd;
         *timeout = ic->timeout;
-        /* Open and quiet: recv would block.  EOF or stray bytes: gone. */
-        if (recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT) < 0 &&
-            (errno == EAGAIN || errno == EWOULDBLOCK))
-            break;
-        close(fd);
-        fd = -1;
     }
     pthread_mutex_unlock(&idle_lock);
     return fd;
@@ -809,7 +805,7 @@ int wsl_daemon_client_run(request_rec *r, const wsl_route *route,
             return HTTP_SERVICE_UNAVAILABLE;
         if (conn_write(dc, buf.data, buf.len) < 0) {
             /* Not read: the process closed the connection as it stopped
-             * (an idle one, or a new one its poller had just taken). */
+             * (an idle one, or a new one it had just accepted). */
             conn_close(dc);
             continue;
         }
