@@ -58,9 +58,6 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-/* send-buffer-size when it is not set (see accept_all). */
-#define WSL_DAEMON_SEND_BUFFER (1024 * 1024)
-
 /* One connection from an Apache child. */
 struct conn;
 
@@ -453,15 +450,6 @@ static void accept_all(void)
     socklen_t len = sizeof(cred);
     struct timeval tv;
     apr_interval_time_t timeout;
-    /* A response's bytes wait in the kernel for the child's reads.  With
-     * the system's default (208 KiB here), a 1 MiB body filled the socket
-     * five times, each a wait for the child and a wake of both threads
-     * (12.7 thread switches per MiB in bench/'s body1m, 4.7 with this);
-     * with 1 MiB (the kernel doubles it, up to net.core.wmem_max) it goes
-     * in one write.  Memory is taken only for bytes in flight: at most
-     * this per busy worker whose client reads slowly. */
-    int sndbuf = dp.group->send_buffer_size ? dp.group->send_buffer_size
-                                            : WSL_DAEMON_SEND_BUFFER;
     conn *c;
     int fd;
 
@@ -486,7 +474,9 @@ static void accept_all(void)
         tv.tv_usec = (suseconds_t)apr_time_usec(timeout);
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
         setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-        setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(int));
+        if (dp.group->send_buffer_size)
+            setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &dp.group->send_buffer_size,
+                       sizeof(int));
         if (dp.group->receive_buffer_size)
             setsockopt(fd, SOL_SOCKET, SO_RCVBUF,
                        &dp.group->receive_buffer_size, sizeof(int));
