@@ -44,9 +44,8 @@ my @MW494 = qw(user group supplementary-groups processes threads umask
     memory-limit virtual-memory-limit server-metrics newrelic-config-file
     newrelic-environment);
 # Options whose effect is not built yet (said at start-up, WSL00170).
-my @NOT_ACTED = qw(maximum-requests restart-interval inactivity-timeout
-    request-timeout graceful-timeout eviction-timeout startup-timeout
-    deadlock-timeout queue-timeout memory-limit virtual-memory-limit
+my @NOT_ACTED = qw(eviction-timeout startup-timeout
+    deadlock-timeout memory-limit virtual-memory-limit
     cpu-time-limit script-user script-group chroot response-buffer-size
     response-socket-timeout newrelic-config-file newrelic-environment);
 my @SECONDS = qw(startup-timeout shutdown-timeout deadlock-timeout
@@ -224,8 +223,8 @@ for my $case (@bad_other) {
     my $apache_uid = getpwnam($apache_user);
     my $apache_group = defined getgrnam('nogroup') ? 'nogroup' : $my_group;
     my $apache_gid = getgrnam($apache_group);
-    my @a_not_acted = ('maximum-requests=500', 'restart-interval=3600',
-                       'queue-timeout=45', 'script-group=' . $my_group);
+    # maximum-requests, restart-interval and queue-timeout are acted on.
+    my @a_not_acted = ('script-group=' . $my_group);
     my @c_opts = grep { $_ ne 'chroot' && $_ ne 'script-group' } @NOT_ACTED;
     my %c_value = map { $_ => ($_ eq 'script-user' ? $me
                                : /newrelic-config-file/ ? '/tmp/newrelic.ini'

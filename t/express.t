@@ -427,7 +427,7 @@ sub daemon_line {
     my $dm = express('daemon', 'start-server', '--host', '127.0.0.1',
                      '--port', $port, '--server-root', $root,
                      '--mode', 'daemon', '--processes', 2, '--threads', 3,
-                     '--maximum-requests', 100,
+                     '--maximum-requests', 100, '--memory-limit', 500000000,
                      "$APPS/daemon/app.wsgi");
     ok t_ok(wait_up($dm, $port), '--mode daemon starts') or diag(output($dm));
     my $info = get_json_body($port, '/');
@@ -465,8 +465,9 @@ sub daemon_line {
              'Apache\'s children sized for 2 x 3 daemon threads: 20 '
              . '(mod_wsgi-express\'s rule)');
     ok t_ok(wait_until(sub { read_file("$root/error_log") =~
-                /WSL00170: WSGIDaemonProcess \Q$group\E: accepted, not acted on yet: maximum-requests=100/ }, 10),
-            '--maximum-requests: "not acted on yet" in the error log '
+                /WSL00170: WSGIDaemonProcess \Q$group\E: accepted, not acted on yet: memory-limit=500000000$/m }, 10),
+            '--memory-limit: "not acted on yet" in the error log, and '
+            . 'only it (--maximum-requests is acted on) '
             . '(WSL00170)') or diag(read_file("$root/error_log"));
     ok t_cmp(output($dm), qr/^Daemon mode:\s+WSGIDaemonProcess \Q$group\E: 2 x 3 threads$/m,
              'the launcher says it runs in daemon mode');

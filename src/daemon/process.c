@@ -68,6 +68,15 @@ typedef struct idle_worker {
     struct idle_worker *next;
 } idle_worker;
 
+/* A worker thread, as the main thread watches it (check_limits()). */
+struct wsl_daemon_worker {
+    idle_worker idle;
+    unsigned long ident;        /* its pthread_self(): Python's ident */
+    apr_time_t started;         /* when it took its request; 0: idle */
+    char uri[256];              /* that request's, once read */
+    int late;                   /* it ran past request-timeout */
+};
+
 typedef struct conn {
     int fd;
     int busy;                   /* queued or in a worker's hands */
@@ -91,7 +100,15 @@ static struct {
                                  * request has not come yet */
     int accepting;              /* the listening socket is watched */
     int stopping;               /* no new request is taken */
-    const char *restart_why;    /* a worker asked for a restart */
+    const char *restart_why;    /* why the process restarts, when it asked
+                                 * for it itself */
+    int recycle;                /* ... and it is a recycle: its requests
+                                 * get graceful-timeout to finish */
+    wsl_daemon_worker *workers; /* threads= of them */
+    int late;                   /* workers busy past request-timeout */
+    long served;                /* requests done */
+    apr_time_t began;           /* the process started serving */
+    apr_time_t active;          /* a request last began or ended */
     apr_pool_t *pool;
 } dp = {
     .lock = PTHREAD_MUTEX_INITIALIZER,
@@ -357,7 +374,7 @@ static conn *queue_pop(idle_worker *w)
 static void worker_done(void)
 {
     pthread_mutex_lock(&dp.lock);
-    if (--dp.busy == 0)
+    if (--dp.busy <= dp.late)
         pthread_cond_broadcast(&dp.idle_cond);
     accept_resume();
     pthread_mutex_unlock(&dp.lock);
@@ -515,16 +532,18 @@ static void *poller(void *arg)
     return NULL;
 }
 
-/* Stop taking requests and restart (a worker saw the script change).
- * At once, not when the main thread gets to drain(): a request sent back
- * from here must not be accepted here again. */
-static void restart(const char *why)
+/* Stop taking requests, to restart (dp.lock held): why, for the log;
+ * recycle, whether the requests running get graceful-timeout.  At once,
+ * not when the main thread gets to drain(): a request sent back from
+ * here must not be accepted here again. */
+static void stop_for(const char *why, int recycle)
 {
     idle_worker *w;
 
-    pthread_mutex_lock(&dp.lock);
-    if (!dp.restart_why)
+    if (!dp.restart_why) {
         dp.restart_why = why;
+        dp.recycle = recycle;
+    }
     dp.stopping = 1;
     if (dp.accepting &&
         epoll_ctl(dp.epoll_fd, EPOLL_CTL_DEL, dp.listen_fd, NULL) == 0)
@@ -532,29 +551,81 @@ static void restart(const char *why)
     for (w = dp.idle; w; w = w->next)
         pthread_cond_signal(&w->cond);
     dp.idle = NULL;
+}
+
+/* From a worker (the script changed): stop taking requests, and have the
+ * main thread, in its signal wait, restart the process. */
+static void restart(const char *why, int recycle)
+{
+    pthread_mutex_lock(&dp.lock);
+    stop_for(why, recycle);
     pthread_mutex_unlock(&dp.lock);
     kill(getpid(), SIGINT);
 }
 
+void wsl_daemon_request_read(wsl_daemon_worker *w, const char *uri)
+{
+    pthread_mutex_lock(&dp.lock);
+    apr_cpystrn(w->uri, uri ? uri : "", sizeof(w->uri));
+    pthread_mutex_unlock(&dp.lock);
+}
+
+/* A worker took a request (dp.lock not held). */
+static void worker_began(wsl_daemon_worker *w)
+{
+    pthread_mutex_lock(&dp.lock);
+    w->started = dp.active = apr_time_now();
+    w->uri[0] = '\0';
+    pthread_mutex_unlock(&dp.lock);
+}
+
+/* The request is done: maximum-requests reached? */
+static void worker_ended(wsl_daemon_worker *w)
+{
+    const char *why = NULL;
+
+    pthread_mutex_lock(&dp.lock);
+    if (w->late) {
+        w->late = 0;
+        dp.late--;
+    }
+    w->started = 0;
+    dp.active = apr_time_now();
+    dp.served++;
+    if (dp.group->maximum_requests && !dp.stopping &&
+        dp.served >= dp.group->maximum_requests) {
+        why = apr_psprintf(dp.pool, "maximum-requests=%d reached",
+                           dp.group->maximum_requests);
+        stop_for(why, 1);
+    }
+    pthread_mutex_unlock(&dp.lock);
+    if (why)
+        kill(getpid(), SIGINT);
+}
+
 static void *worker(void *arg)
 {
-    idle_worker self;
+    wsl_daemon_worker *self = arg;
     apr_pool_t *pool;
     conn *c;
 
-    (void)arg;
-    pthread_cond_init(&self.cond, NULL);
-    self.conn = NULL;
-    self.next = NULL;
+    pthread_cond_init(&self->idle.cond, NULL);
+    self->idle.conn = NULL;
+    self->idle.next = NULL;
+    self->ident = (unsigned long)pthread_self();
     apr_pool_create(&pool, dp.pool);
-    while ((c = queue_pop(&self))) {
-        int keep = wsl_daemon_worker_serve(c->fd, pool, dp.server, dp.group);
+    while ((c = queue_pop(&self->idle))) {
+        int keep;
 
+        worker_began(self);
+        keep = wsl_daemon_worker_serve(c->fd, pool, dp.server, dp.group,
+                                       self);
         apr_pool_clear(pool);
         if (keep < 0) {
-            restart("its WSGI script changed");
+            restart("its WSGI script changed", 0);
             send_back(c->fd);
         }
+        worker_ended(self);
         if (keep <= 0 || conn_idle(c) < 0)
             conn_close(c);
         worker_done();
@@ -595,18 +666,21 @@ static void start_threads(void)
         pthread_attr_setstacksize(&attr, dp.group->stack_size);
     if (pthread_create(&tid, &attr, poller, NULL) != 0)
         fatal("cannot start its poller thread", errno);
+    dp.workers = apr_pcalloc(dp.pool, sizeof(*dp.workers) *
+                                      (apr_size_t)dp.group->threads);
+    dp.began = dp.active = apr_time_now();
     for (i = 0; i < dp.group->threads; i++)
-        if (pthread_create(&tid, &attr, worker, NULL) != 0)
+        if (pthread_create(&tid, &attr, worker, &dp.workers[i]) != 0)
             fatal("cannot start its worker threads", errno);
     pthread_attr_destroy(&attr);
 }
 
 
-/* Stop taking requests, let those running finish (shutdown-timeout);
- * 1 if every worker is idle. */
-static int drain(void)
+/* Stop taking requests, let those running finish (within timeout; not
+ * waiting for those past request-timeout, which may never end); 1 if
+ * every worker is idle. */
+static int drain(apr_interval_time_t timeout)
 {
-    apr_interval_time_t timeout = dp.group->shutdown_timeout;
     struct timespec until;
     uint64_t one = 1;
     idle_worker *w;
@@ -644,12 +718,89 @@ static int drain(void)
     for (c = dp.all; c; c = c->next_all)
         if (!c->busy)
             send_back(c->fd);
-    while (dp.busy &&
+    while (dp.busy > dp.late &&
            pthread_cond_timedwait(&dp.idle_cond, &dp.lock, &until) == 0)
         ;
     idle = dp.busy == 0;
     pthread_mutex_unlock(&dp.lock);
     return idle;
+}
+
+/* A request past request-timeout, as the main thread logs it. */
+typedef struct {
+    unsigned long ident;
+    char uri[256];
+    apr_interval_time_t ran;
+} late_request;
+
+/*
+ * The main thread's look at the process, between its signal waits: a
+ * request that ran past request-timeout is logged once, with the Python
+ * stack of its thread (the thread cannot be stopped: the process is
+ * recycled, its other requests given graceful-timeout); and the process
+ * is recycled once it has run restart-interval, or been idle for
+ * inactivity-timeout.  Why it is to be recycled now, or NULL.
+ */
+static const char *check_limits(apr_pool_t *p)
+{
+    const wsl_daemon_group *g = dp.group;
+    late_request late[8];
+    apr_time_t now = apr_time_now();
+    const char *why = NULL;
+    int i, nlate = 0;
+
+    pthread_mutex_lock(&dp.lock);
+    for (i = 0; g->request_timeout && i < g->threads; i++) {
+        wsl_daemon_worker *w = &dp.workers[i];
+
+        if (w->started && !w->late && now - w->started > g->request_timeout
+            && nlate < (int)(sizeof(late) / sizeof(late[0]))) {
+            w->late = 1;
+            dp.late++;
+            late[nlate].ident = w->ident;
+            apr_cpystrn(late[nlate].uri, w->uri, sizeof(late[nlate].uri));
+            late[nlate].ran = now - w->started;
+            nlate++;
+        }
+    }
+    if (nlate)
+        why = apr_psprintf(p, "request-timeout=%d passed",
+                           (int)apr_time_sec(g->request_timeout));
+    else if (g->restart_interval && now - dp.began >= g->restart_interval)
+        why = apr_psprintf(p, "restart-interval=%d passed",
+                           (int)apr_time_sec(g->restart_interval));
+    else if (g->inactivity_timeout && !dp.busy && !dp.queued &&
+             now - dp.active >= g->inactivity_timeout)
+        why = apr_psprintf(p, "inactivity-timeout=%d: no request for %d s",
+                           (int)apr_time_sec(g->inactivity_timeout),
+                           (int)apr_time_sec(now - dp.active));
+    if (why && !dp.stopping)
+        stop_for(why, 1);
+    pthread_mutex_unlock(&dp.lock);
+    /* The stacks outside the lock: taking the GIL may wait for the very
+     * thread that is stuck (Python hands it on every 5 ms, unless that
+     * thread is inside C code that keeps it). */
+    for (i = 0; i < nlate; i++) {
+        char *stack = (char *)wsl_py_thread_stack(late[i].ident, p);
+        char *line, *last;
+
+        ap_log_error(APLOG_MARK, APLOG_ERR, 0, dp.server,
+                     "WSL00200: daemon process %" APR_PID_T_FMT " of "
+                     "WSGIDaemonProcess %s: the request for '%s' has run "
+                     "%.1f s, past request-timeout=%d; the process is "
+                     "recycled (its other requests may finish). Its "
+                     "thread's Python stack%s", getpid(), g->name,
+                     late[i].uri, (double)late[i].ran / APR_USEC_PER_SEC,
+                     (int)apr_time_sec(g->request_timeout),
+                     stack ? ", most recent call last:"
+                           : ": none (it runs no Python code now)");
+        /* One log entry per line, as tracebacks are (py/log.c). */
+        for (line = stack ? apr_strtok(stack, "\n", &last) : NULL; line;
+             line = apr_strtok(NULL, "\n", &last))
+            ap_log_error(APLOG_MARK, APLOG_ERR, 0, dp.server,
+                         "WSL00200: %s", line);
+    }
+    return why;
 }
 
 void wsl_daemon_process_main(const wsl_daemon_group *group, int slot,
@@ -660,7 +811,8 @@ void wsl_daemon_process_main(const wsl_daemon_group *group, int slot,
     apr_pool_t *pchild;
     sigset_t stop_signals;
     struct timespec tick = { 1, 0 };
-    const char *why;
+    const char *why = NULL;
+    apr_interval_time_t grace;
     int sig = 0, i;
     static const int reset[] = { SIGTERM, SIGINT, SIGHUP, SIGUSR1, SIGUSR2,
                                  SIGCHLD, SIGALRM, SIGWINCH, SIGQUIT };
@@ -716,16 +868,28 @@ void wsl_daemon_process_main(const wsl_daemon_group *group, int slot,
                  getpid(), group->name, slot + 1, group->processes,
                  group->threads);
 
-    while (!sig) {
+    /* check_limits()'s timeouts are seconds; a tenth of one is close
+     * enough. */
+    if (group->request_timeout || group->restart_interval ||
+        group->inactivity_timeout) {
+        tick.tv_sec = 0;
+        tick.tv_nsec = 100 * 1000 * 1000;
+    }
+    while (!sig && !why) {
         sig = sigtimedwait(&stop_signals, NULL, &tick);
         if (sig < 0) {
             sig = 0;
             if (getppid() != parent)
                 sig = SIGTERM;
+            else
+                why = check_limits(pchild);
         }
     }
     pthread_mutex_lock(&dp.lock);
     why = dp.restart_why;
+    /* A recycle of its own gives its requests graceful-timeout, and
+     * Apache's shutdown-timeout bounds a stop. */
+    grace = dp.recycle ? group->graceful_timeout : group->shutdown_timeout;
     pthread_mutex_unlock(&dp.lock);
     ap_log_error(APLOG_MARK, APLOG_INFO, 0, main_server,
                  "WSL00189: daemon process %" APR_PID_T_FMT " of "
@@ -734,13 +898,15 @@ void wsl_daemon_process_main(const wsl_daemon_group *group, int slot,
                  : sig == SIGINT ? "SIGINT: a restart asked for"
                  : sig == SIGTERM ? "SIGTERM: Apache stops or restarts"
                  : "a signal");
-    if (!drain()) {
+    if (!drain(grace)) {
         /* A request still runs Python: finalising under it would crash. */
         ap_log_error(APLOG_MARK, APLOG_WARNING, 0, main_server,
                      "WSL00189: daemon process %" APR_PID_T_FMT " of "
                      "WSGIDaemonProcess %s: requests still running after "
-                     "shutdown-timeout; exiting without finalising Python",
-                     getpid(), group->name);
+                     "%s; exiting without finalising Python",
+                     getpid(), group->name,
+                     dp.late ? "request-timeout (stuck)"
+                     : dp.recycle ? "graceful-timeout" : "shutdown-timeout");
         _exit(WSL_DAEMON_EXIT_RESTART);
     }
     apr_pool_destroy(pchild);

@@ -24,12 +24,22 @@ void wsl_daemon_process_main(const wsl_daemon_group *group, int slot,
                              server_rec *main_server,
                              apr_interval_time_t delay)
     __attribute__((noreturn));
+/* A worker thread of a daemon process, as its main thread watches it
+ * (request-timeout): process.c's. */
+typedef struct wsl_daemon_worker wsl_daemon_worker;
+
+/* process.c: the request a worker is running has been read; uri for the
+ * log, should it run past request-timeout. */
+void wsl_daemon_request_read(wsl_daemon_worker *w, const char *uri);
+
 /* worker.c: one request on the connection fd, read, run, answered.  1 to
  * keep the connection for the next request, 0 to close it, -1 to restart
  * the process: its WSGI script changed, and the request, not run, is for
  * the caller to send back (END "send it again") once this process takes
- * no more requests, so that it goes to the next process. */
+ * no more requests, so that it goes to the next process.  A request
+ * that waited longer than queue-timeout is answered 503 unrun. */
 int wsl_daemon_worker_serve(int fd, apr_pool_t *pool, server_rec *main_server,
-                            const wsl_daemon_group *group);
+                            const wsl_daemon_group *group,
+                            wsl_daemon_worker *self);
 
 #endif /* WSL_DAEMON_PROCESS_H */

@@ -718,8 +718,26 @@ static const char *read_request(int fd, apr_pool_t *pool, wsl_frame *f,
     return NULL;
 }
 
+/* mod_wsgi.queue_start, the time the child handed the request on, from
+ * the request's variables; 0 if it is not there. */
+static apr_time_t queue_start(const wsl_snapshot *snap)
+{
+    static const char name[] = "mod_wsgi.queue_start";
+    int i;
+
+    for (i = 0; i < snap->nvars; i++) {
+        const wsl_snapshot_var *v = &snap->vars[i];
+
+        if (v->name.len == sizeof(name) - 1 &&
+            !memcmp(v->name.data, name, sizeof(name) - 1) && v->value.data)
+            return (apr_time_t)apr_atoi64(v->value.data);
+    }
+    return 0;
+}
+
 int wsl_daemon_worker_serve(int fd, apr_pool_t *pool, server_rec *main_server,
-                            const wsl_daemon_group *group)
+                            const wsl_daemon_group *group,
+                            wsl_daemon_worker *self)
 {
     wsl_wire_request wr;
     apr_finfo_t finfo;
@@ -729,6 +747,8 @@ int wsl_daemon_worker_serve(int fd, apr_pool_t *pool, server_rec *main_server,
     const char *err;
     char *payload = NULL;
     apr_status_t rv;
+    apr_time_t now;
+    apr_interval_time_t waited;
     int status, resend = 0;
 
     if ((err = read_request(fd, pool, &f, &payload))) {
@@ -747,12 +767,27 @@ int wsl_daemon_worker_serve(int fd, apr_pool_t *pool, server_rec *main_server,
         return 0;
     }
     /* mod_wsgi.daemon_start: when this process took the request. */
+    now = apr_time_now();
     if (wsl_snapshot_set_var(&wr.snapshot, "mod_wsgi.daemon_start",
-                             apr_psprintf(pool, "%" APR_TIME_T_FMT,
-                                          apr_time_now()),
+                             apr_psprintf(pool, "%" APR_TIME_T_FMT, now),
                              pool_alloc, pool) < 0)
         return 0;
     r = make_request(pool, server_at(main_server, wr.server_index), &wr);
+    wsl_daemon_request_read(self, r->uri);
+    /* queue-timeout: from the child's hand-off (its clock is this
+     * machine's) to a worker free for it.  Not run: the client is told to
+     * come back later, and the worker is free for one that has not
+     * waited as long. */
+    if (group->queue_timeout && (waited = now - queue_start(&wr.snapshot)) >
+        group->queue_timeout && waited < now) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
+                      "WSL00202: WSGIDaemonProcess %s: the request for '%s' "
+                      "waited %.1f s for a free thread, longer than "
+                      "queue-timeout=%d: 503, not run", group->name, r->uri,
+                      (double)waited / APR_USEC_PER_SEC,
+                      (int)apr_time_sec(group->queue_timeout));
+        return send_end(fd, HTTP_SERVICE_UNAVAILABLE, 0) == 0;
+    }
     rv = apr_stat(&finfo, wr.script.data, APR_FINFO_MTIME | APR_FINFO_SIZE,
                   pool);
     if (rv != APR_SUCCESS) {

@@ -1,6 +1,7 @@
 /*
  * lifecycle.h: Python's part in the process life cycle, as
- * mod_wsgi_lite.c registers it.  Free of Python.
+ * mod_wsgi_lite.c registers it and a daemon process (src/daemon/) runs
+ * it.  Free of Python.
  */
 #ifndef WSL_LIFECYCLE_H
 #define WSL_LIFECYCLE_H
@@ -16,5 +17,10 @@ int wsl_child_init(apr_pool_t *pchild, server_rec *s);
 /* script.c: WSGIImportScript, every server's import scripts loaded in
  * their groups as the child starts (Python is up). */
 void wsl_script_preload(server_rec *main_server, apr_pool_t *pchild);
+
+/* stack.c: the Python stack (traceback's format) of the thread whose
+ * ident (pthread_self) is given, or NULL if it runs no Python code now.
+ * From the process's main thread only, the GIL not held: it takes it. */
+const char *wsl_py_thread_stack(unsigned long ident, apr_pool_t *p);
 
 #endif /* WSL_LIFECYCLE_H */

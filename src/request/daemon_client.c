@@ -33,6 +33,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <poll.h>
 #include <pthread.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
@@ -350,6 +351,7 @@ typedef struct {
     int head_done;              /* HEAD applied to r */
     int sent;                   /* something went to the client */
     int client_gone;
+    apr_time_t deadline;        /* request-timeout's, or 0 */
 } exchange;
 
 static void pass(exchange *x, int flush)
@@ -598,6 +600,45 @@ static int failed(exchange *x, const char *what)
     return timeout ? HTTP_GATEWAY_TIME_OUT : HTTP_BAD_GATEWAY;
 }
 
+/* request-timeout: wait for the daemon's next bytes until the deadline;
+ * 0 once it has passed.  Checked between frames (a frame once begun gets
+ * socket-timeout for each read of it). */
+static int wait_until_deadline(exchange *x)
+{
+    struct pollfd pfd = { x->dc->fd, POLLIN, 0 };
+    int rc;
+
+    for (;;) {
+        apr_interval_time_t left = x->deadline - apr_time_now();
+
+        if (left <= 0)
+            return 0;
+        rc = poll(&pfd, 1, (int)((left + 999) / 1000));
+        if (rc > 0)
+            return 1;
+        if (rc < 0 && errno != EINTR)
+            return 1;           /* the read that follows says what failed */
+    }
+}
+
+/* The response did not end within request-timeout: 504, or the response
+ * truncated if it had begun.  The daemon process sees the request run on
+ * too; it logs the application's stack and is recycled (process.c). */
+static int timed_out(exchange *x)
+{
+    ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, x->r,
+                  "WSL00201: WSGIDaemonProcess %s: the response to '%s' "
+                  "did not end within request-timeout=%d%s", x->g->name,
+                  x->r->uri, (int)apr_time_sec(x->g->request_timeout),
+                  x->head_done || x->sent ? ": truncated" : ": 504");
+    conn_close(x->dc);
+    if (x->head_done || x->sent) {
+        truncate_response(x);
+        return OK;
+    }
+    return HTTP_GATEWAY_TIME_OUT;
+}
+
 /* Follow the daemon's frames to END.  OK, a status, or -1: the request
  * may be sent again (the process closed the connection unread, or said
  * END "send it again"). */
@@ -614,6 +655,8 @@ static int exchange_run(exchange *x)
         /* About to wait on the daemon: what is here goes out first. */
         if (x->pending && dc->start == dc->end)
             pass(x, 0);
+        if (x->deadline && dc->start == dc->end && !wait_until_deadline(x))
+            return timed_out(x);
         if (conn_read(dc, &f, sizeof(f)) < 0) {
             /* A connection the daemon closed, or a process that died,
              * before it read the request: Linux reports the close of a
@@ -799,6 +842,8 @@ int wsl_daemon_client_run(request_rec *r, const wsl_route *route,
     x.bb = apr_brigade_create(r->pool, r->connection->bucket_alloc);
     x.in = apr_brigade_create(r->pool, r->connection->bucket_alloc);
     x.held = apr_brigade_create(r->pool, r->connection->bucket_alloc);
+    if (g->request_timeout)
+        x.deadline = apr_time_now() + g->request_timeout;
     for (attempt = 0; attempt <= WSL_RESEND_MAX; attempt++) {
         /* The first try may reuse a connection; a second uses a new one. */
         if (conn_open(r, g, dc, attempt > 0) < 0)

@@ -1,0 +1,219 @@
+# daemon_lifecycle.t: the daemon lifecycle options acted on (issue 17),
+# on a server of the test's own (t/lib/WSLServer.pm) with one group per
+# option, the app t/htdocs/daemon/life.wsgi (?sleep=S; answers with its
+# pid):
+#   - maximum-requests=5: twelve requests one after another, all 200, in
+#     three processes in turn (WSL00189 "maximum-requests=5 reached");
+#     then 4 clients x 10 requests at once, none failed; a request
+#     running when the limit comes finishes (graceful);
+#   - request-timeout=2: a request that sleeps 30 s gets a 504 after
+#     about 2 s (WSL00201 in the child), the daemon logs its URI and its
+#     thread's Python stack, naming the function it is stuck in
+#     (WSL00200), and is recycled: a request that began beside it still
+#     ends 200, the next is served by another process;
+#   - queue-timeout=1 (threads=1): a request that waits behind a 3 s one
+#     for longer than 1 s gets a 503 unrun (WSL00202);
+#   - restart-interval=2 and inactivity-timeout=2: the process is
+#     replaced after 2 s (of life, of idleness), each logged with why;
+#   - WSL00170 no longer names any of these options.
+use strict;
+use warnings;
+
+use FindBin ();
+use lib "$FindBin::Bin/lib";
+
+use Apache::Test;
+use Apache::TestUtil;
+use JSON::PP ();
+use POSIX ();
+use Time::HiRes ();
+use WSLTest qw(t_ok wait_until diag);
+use WSLServer ();
+
+plan tests => 28, need_module 'mod_wsgi_lite.c';
+
+my $docroot = Apache::Test::vars('documentroot');
+my $app = "$docroot/daemon/life.wsgi";
+my $json = JSON::PP->new;
+
+sub pid_of { my $j = eval { $json->decode($_[0] // '') }; return ref $j eq 'HASH' ? $j->{pid} : undef }
+
+sub log_lines {
+    my ($srv, $re) = @_;
+    return grep /$re/, split /\n/, ($srv ? $srv->log_text : '');
+}
+
+# Requests from $clients processes at once, $each apiece: the statuses
+# and pids, one "status pid" line per request.
+sub in_parallel {
+    my ($srv, $path, $clients, $each) = @_;
+    my @kids;
+    for (1 .. $clients) {
+        pipe(my $r, my $w) or die "pipe: $!";
+        my $pid = fork // die "fork: $!";
+        if (!$pid) {
+            close $r;
+            for (1 .. $each) {
+                my ($code, $body) = $srv->get($path, 30);
+                print $w "$code ", (pid_of($body) // '-'), "\n";
+            }
+            close $w;
+            POSIX::_exit(0);
+        }
+        close $w;
+        push @kids, [$pid, $r];
+    }
+    my @lines;
+    for my $k (@kids) {
+        my $fh = $k->[1];
+        push @lines, <$fh>;
+        close $fh;
+        waitpid $k->[0], 0;
+    }
+    chomp @lines;
+    return @lines;
+}
+
+my $srv = eval {
+    WSLServer->start(embedded => 1, conf => <<"CONF");
+WSGISocketPrefix \@TMPDIR\@/wsgi
+Timeout 20
+WSGIDaemonProcess mr processes=1 threads=4 maximum-requests=5
+WSGIDaemonProcess rt processes=1 threads=4 request-timeout=2 graceful-timeout=10
+WSGIDaemonProcess qt processes=1 threads=1 queue-timeout=1
+WSGIDaemonProcess ri processes=1 threads=1 restart-interval=2
+WSGIDaemonProcess it processes=1 threads=1 inactivity-timeout=2
+WSGIScriptAlias /mr "$app" process-group=mr
+WSGIScriptAlias /rt "$app" process-group=rt
+WSGIScriptAlias /qt "$app" process-group=qt
+WSGIScriptAlias /ri "$app" process-group=ri
+WSGIScriptAlias /it "$app" process-group=it
+CONF
+};
+ok t_ok($srv, '(setup) a server with a daemon group per lifecycle option starts') or diag($@);
+
+# --- maximum-requests ---------------------------------------------------------
+my (@codes, @pids);
+for (1 .. 12) {
+    my ($code, $body) = $srv ? $srv->get('/mr', 30) : (0, '');
+    push @codes, $code;
+    push @pids, pid_of($body) // 0;
+}
+ok t_cmp(join(' ', @codes), join(' ', (200) x 12),
+         'maximum-requests=5: twelve requests in a row, all 200');
+my @runs;
+for my $p (@pids) {
+    push @runs, [$p, 0] unless @runs && $runs[-1][0] == $p;
+    $runs[-1][1]++;
+}
+ok t_cmp(join(' ', map { $_->[1] } @runs), '5 5 2',
+         'five requests per process, then another process');
+my %distinct = map { $_ => 1 } @pids;
+ok t_cmp(scalar(keys %distinct), 3, 'three processes in all');
+ok t_ok(wait_until(sub { scalar(log_lines($srv, qr/WSL00189: .*WSGIDaemonProcess mr stopping \(maximum-requests=5 reached\)/)) >= 2 }, 10),
+        'each recycle logged: "stopping (maximum-requests=5 reached)"');
+
+my @par = $srv ? in_parallel($srv, '/mr', 4, 10) : ();
+my @bad = grep { !/^200 \d+$/ } @par;
+ok t_cmp(scalar(@par), 40, '4 clients x 10 requests at once: all answered');
+ok t_cmp(join(', ', @bad), '', 'none failed while processes were recycled under them');
+my %par_pids = map { (split / /)[1] => 1 } @par;
+ok t_ok(keys(%par_pids) >= 5, 'in five processes at least (forty requests, five to eight each: those running when the fifth ends finish)')
+    or diag(join ' ', sort keys %par_pids);
+
+# A request running when the limit comes is let finish (graceful-timeout).
+{
+    my ($slow) = $srv ? in_parallel_start($srv, '/mr?sleep=2') : ();
+    Time::HiRes::sleep(0.3);
+    my @quick = map { ($srv->get('/mr', 30))[0] } 1 .. 5;
+    my ($code) = $slow ? finish($slow) : (0);
+    ok t_cmp("$code @quick", '200 200 200 200 200 200',
+             'a 2 s request running as the process reaches maximum-requests ends 200, so do the requests beside it');
+}
+
+# --- request-timeout ---------------------------------------------------------------
+# The stuck request at 0 s; beside it, from 1 s, one of 1.5 s: it runs
+# when the stuck one is found (2 s), and must be let finish.
+my $t0 = Time::HiRes::time();
+my $stuck_req = $srv ? in_parallel_start($srv, '/rt?sleep=30') : undef;
+Time::HiRes::sleep(1);
+my ($beside) = $srv ? in_parallel_start($srv, '/rt?sleep=1.5') : ();
+my ($code) = $stuck_req ? finish($stuck_req) : (0);
+my $took = Time::HiRes::time() - $t0;
+ok t_cmp($code, 504, 'request-timeout=2: a request that sleeps 30 s gets a 504');
+ok t_ok($took > 1.5 && $took < 6, 'after about 2 s') or diag("took $took s");
+my ($beside_code, $beside_pid) = $beside ? finish($beside) : (0, 0);
+ok t_cmp($beside_code, 200, 'a 1.5 s request running beside it in the same process when it is found ends 200');
+ok t_ok(wait_until(sub { log_lines($srv, qr{WSL00201: WSGIDaemonProcess rt: the response to '/rt' did not end within request-timeout=2: 504}) }, 10),
+        'the child logs WSL00201 with the URI');
+ok t_ok(wait_until(sub { log_lines($srv, qr{WSL00200: daemon process \d+ of WSGIDaemonProcess rt: the request for '/rt' has run [\d.]+ s, past request-timeout=2; .*Python stack, most recent call last:$}) }, 10),
+        'the daemon logs WSL00200 with the URI') or diag($srv->log_text);
+ok t_ok(log_lines($srv, qr{WSL00200:   File ".*/life\.wsgi", line \d+, in stuck_in_sleep$}),
+        'with the stuck thread\'s Python stack, a log entry per line, naming the function it sleeps in')
+    or diag(join "\n", log_lines($srv, qr/WSL00200/));
+ok t_ok(wait_until(sub { log_lines($srv, qr/WSGIDaemonProcess rt stopping \(request-timeout=2 passed\)/) }, 10),
+        'the process is recycled for it');
+my ($next_code, $next_body) = $srv ? $srv->get('/rt', 30) : (0, '');
+ok t_cmp($next_code, 200, 'the next request is served') or diag($srv->log_text);
+ok t_ok(pid_of($next_body) && $beside_pid && pid_of($next_body) != $beside_pid,
+        'by another process');
+
+# --- queue-timeout -----------------------------------------------------------------
+my ($busy) = $srv ? in_parallel_start($srv, '/qt?sleep=3') : ();
+Time::HiRes::sleep(0.3);
+my ($q_code) = $srv ? $srv->get('/qt', 30) : (0);
+my ($busy_code) = $busy ? finish($busy) : (0);
+ok t_cmp("$busy_code $q_code", '200 503',
+         'queue-timeout=1 (threads=1): behind a 3 s request, the next waits too long: 503, the first ends 200');
+ok t_ok(log_lines($srv, qr{WSL00202: WSGIDaemonProcess qt: the request for '/qt' waited [\d.]+ s for a free thread, longer than queue-timeout=1: 503, not run}),
+        'logged (WSL00202), not run');
+ok t_cmp(($srv ? $srv->get('/qt', 30) : (0))[0], 200, 'the next request, not queued, is served');
+
+# --- restart-interval, inactivity-timeout --------------------------------------------
+for my $case (['ri', 'restart-interval=2 passed'],
+              ['it', 'inactivity-timeout=2: no request for \d+ s']) {
+    my ($g, $why) = @$case;
+    # The process has been recycled already, every 2 s: a new recycle
+    # is one more line.
+    my $before = () = log_lines($srv, qr/WSGIDaemonProcess $g stopping \($why\)/);
+    my ($c1, $b1) = $srv ? $srv->get("/$g", 30) : (0, '');
+    my $seen = wait_until(sub { log_lines($srv, qr/WSGIDaemonProcess $g stopping \($why\)/) > $before }, 10);
+    ok t_ok($seen, "$g: the process is recycled, logged with why ($why)");
+    my ($c2, $b2) = $srv ? $srv->get("/$g", 30) : (0, '');
+    ok t_ok($c1 == 200 && $c2 == 200 && pid_of($b1) && pid_of($b2) && pid_of($b1) != pid_of($b2),
+            "$g: requests before and after are served, by two processes")
+        or diag("$c1 $b1 / $c2 $b2");
+}
+
+ok t_cmp(join("\n", log_lines($srv, qr/WSL00170:.*(maximum-requests|request-timeout|queue-timeout|restart-interval|inactivity-timeout|graceful-timeout)/)), '',
+         'WSL00170 names none of these options as not acted on');
+ok t_cmp(join("\n", log_lines($srv, qr/Segmentation fault|exit signal|Fatal Python error/)), '',
+         'no crash');
+ok t_ok(defined($srv ? $srv->stop(30) : undef), 'the server stops, no process left behind');
+
+# One request in a process of its own: [pid, pipe], read by finish().
+sub in_parallel_start {
+    my ($srv, $path) = @_;
+    pipe(my $r, my $w) or die "pipe: $!";
+    my $pid = fork // die "fork: $!";
+    if (!$pid) {
+        close $r;
+        my ($code, $body) = $srv->get($path, 40);
+        print $w "$code ", (pid_of($body) // '-'), "\n";
+        close $w;
+        POSIX::_exit(0);
+    }
+    close $w;
+    return [$pid, $r];
+}
+
+# (status, pid) of an in_parallel_start request, once it ends.
+sub finish {
+    my ($k) = @_;
+    my $fh = $k->[1];
+    my $line = <$fh> // '0 0';
+    close $fh;
+    waitpid $k->[0], 0;
+    chomp $line;
+    return split / /, $line;
+}
