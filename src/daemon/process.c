@@ -69,13 +69,13 @@ typedef struct idle_worker {
 } idle_worker;
 
 /* A worker thread, as the main thread watches it (check_limits()). */
-struct wsl_daemon_worker {
+typedef struct wsl_daemon_worker {
     idle_worker idle;
     unsigned long ident;        /* its pthread_self(): Python's ident */
     apr_time_t started;         /* when it took its request; 0: idle */
-    char uri[256];              /* that request's, once read */
+    wsl_daemon_seen seen;       /* that request's URI, once read */
     int late;                   /* it ran past request-timeout */
-};
+} wsl_daemon_worker;
 
 typedef struct conn {
     int fd;
@@ -563,19 +563,12 @@ static void restart(const char *why, int recycle)
     kill(getpid(), SIGINT);
 }
 
-void wsl_daemon_request_read(wsl_daemon_worker *w, const char *uri)
-{
-    pthread_mutex_lock(&dp.lock);
-    apr_cpystrn(w->uri, uri ? uri : "", sizeof(w->uri));
-    pthread_mutex_unlock(&dp.lock);
-}
-
 /* A worker took a request (dp.lock not held). */
 static void worker_began(wsl_daemon_worker *w)
 {
     pthread_mutex_lock(&dp.lock);
     w->started = dp.active = apr_time_now();
-    w->uri[0] = '\0';
+    atomic_store_explicit(&w->seen.ready, 0, memory_order_relaxed);
     pthread_mutex_unlock(&dp.lock);
 }
 
@@ -619,7 +612,7 @@ static void *worker(void *arg)
 
         worker_began(self);
         keep = wsl_daemon_worker_serve(c->fd, pool, dp.server, dp.group,
-                                       self);
+                                       &self->seen);
         apr_pool_clear(pool);
         if (keep < 0) {
             restart("its WSGI script changed", 0);
@@ -758,7 +751,13 @@ static const char *check_limits(apr_pool_t *p)
             w->late = 1;
             dp.late++;
             late[nlate].ident = w->ident;
-            apr_cpystrn(late[nlate].uri, w->uri, sizeof(late[nlate].uri));
+            /* Its URI cannot change under us: the worker's next request
+             * begins only after this one ends, under dp.lock. */
+            apr_cpystrn(late[nlate].uri,
+                        atomic_load_explicit(&w->seen.ready,
+                                             memory_order_acquire)
+                        ? w->seen.uri : "(its request not read yet)",
+                        sizeof(late[nlate].uri));
             late[nlate].ran = now - w->started;
             nlate++;
         }

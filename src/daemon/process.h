@@ -6,6 +6,8 @@
 
 #include "py/py.h"
 
+#include <stdatomic.h>
+
 /* How a daemon process ends (its exit status, for the supervisor).
  * The MPM tells the supervisor one number, the exit status or the signal
  * that killed the process, so these are above any signal's (and are
@@ -24,13 +26,14 @@ void wsl_daemon_process_main(const wsl_daemon_group *group, int slot,
                              server_rec *main_server,
                              apr_interval_time_t delay)
     __attribute__((noreturn));
-/* A worker thread of a daemon process, as its main thread watches it
- * (request-timeout): process.c's. */
-typedef struct wsl_daemon_worker wsl_daemon_worker;
-
-/* process.c: the request a worker is running has been read; uri for the
- * log, should it run past request-timeout. */
-void wsl_daemon_request_read(wsl_daemon_worker *w, const char *uri);
+/* What worker.c says of the request it runs, for process.c's watch
+ * (request-timeout's log): the URI once read.  ready is set after uri
+ * is written (release), and the watch reads uri only once it sees it
+ * (acquire); process.c clears it before the worker's next request. */
+typedef struct {
+    char uri[256];
+    atomic_int ready;
+} wsl_daemon_seen;
 
 /* worker.c: one request on the connection fd, read, run, answered.  1 to
  * keep the connection for the next request, 0 to close it, -1 to restart
@@ -40,6 +43,6 @@ void wsl_daemon_request_read(wsl_daemon_worker *w, const char *uri);
  * that waited longer than queue-timeout is answered 503 unrun. */
 int wsl_daemon_worker_serve(int fd, apr_pool_t *pool, server_rec *main_server,
                             const wsl_daemon_group *group,
-                            wsl_daemon_worker *self);
+                            wsl_daemon_seen *seen);
 
 #endif /* WSL_DAEMON_PROCESS_H */

@@ -737,7 +737,7 @@ static apr_time_t queue_start(const wsl_snapshot *snap)
 
 int wsl_daemon_worker_serve(int fd, apr_pool_t *pool, server_rec *main_server,
                             const wsl_daemon_group *group,
-                            wsl_daemon_worker *self)
+                            wsl_daemon_seen *seen)
 {
     wsl_wire_request wr;
     apr_finfo_t finfo;
@@ -773,7 +773,8 @@ int wsl_daemon_worker_serve(int fd, apr_pool_t *pool, server_rec *main_server,
                              pool_alloc, pool) < 0)
         return 0;
     r = make_request(pool, server_at(main_server, wr.server_index), &wr);
-    wsl_daemon_request_read(self, r->uri);
+    apr_cpystrn(seen->uri, r->uri, sizeof(seen->uri));
+    atomic_store_explicit(&seen->ready, 1, memory_order_release);
     /* queue-timeout: from the child's hand-off (its clock is this
      * machine's) to a worker free for it.  Not run: the client is told to
      * come back later, and the worker is free for one that has not
