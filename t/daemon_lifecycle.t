@@ -146,7 +146,7 @@ my ($beside_code, $beside_pid) = $beside ? finish($beside) : (0, 0);
 ok t_cmp($beside_code, 200, 'a 1.5 s request running beside it in the same process when it is found ends 200');
 ok t_ok(wait_until(sub { log_lines($srv, qr{WSL00201: WSGIDaemonProcess rt: the response to '/rt' did not end within request-timeout=2: 504}) }, 10),
         'the child logs WSL00201 with the URI');
-ok t_ok(wait_until(sub { log_lines($srv, qr{WSL00200: daemon process \d+ of WSGIDaemonProcess rt: the request for '/rt' has run [\d.]+ s, past request-timeout=2; .*Python stack, most recent call last:$}) }, 10),
+ok t_ok(wait_until(sub { log_lines($srv, qr{WSL00200: daemon process \d+ of WSGIDaemonProcess rt: the request for '/rt' has run [\d.]+ s, past request-timeout=2; .*Python stack follows$}) }, 10),
         'the daemon logs WSL00200 with the URI') or diag($srv->log_text);
 ok t_ok(log_lines($srv, qr{WSL00200:   File ".*/life\.wsgi", line \d+, in stuck_in_sleep$}),
         'with the stuck thread\'s Python stack, a log entry per line, naming the function it sleeps in')

@@ -107,6 +107,7 @@ static struct {
     wsl_daemon_worker *workers; /* threads= of them */
     int late;                   /* workers busy past request-timeout */
     long served;                /* requests done */
+    apr_pool_t *watch_pool;     /* the main thread's (check_limits) */
     apr_time_t began;           /* the process started serving */
     apr_time_t active;          /* a request last began or ended */
     apr_pool_t *pool;
@@ -567,7 +568,7 @@ static void restart(const char *why, int recycle)
 static void worker_began(wsl_daemon_worker *w)
 {
     pthread_mutex_lock(&dp.lock);
-    w->started = dp.active = apr_time_now();
+    w->started = apr_time_now();
     atomic_store_explicit(&w->seen.ready, 0, memory_order_relaxed);
     pthread_mutex_unlock(&dp.lock);
 }
@@ -583,6 +584,11 @@ static void worker_ended(wsl_daemon_worker *w)
         dp.late--;
     }
     w->started = 0;
+    /* A connection the child closed is no request. */
+    if (!atomic_load_explicit(&w->seen.ready, memory_order_acquire)) {
+        pthread_mutex_unlock(&dp.lock);
+        return;
+    }
     dp.active = apr_time_now();
     dp.served++;
     if (dp.group->maximum_requests && !dp.stopping &&
@@ -671,8 +677,9 @@ static void start_threads(void)
 
 /* Stop taking requests, let those running finish (within timeout; not
  * waiting for those past request-timeout, which may never end); 1 if
- * every worker is idle. */
-static int drain(apr_interval_time_t timeout)
+ * every worker is idle, else 0 and *late_left: those still running are
+ * all past request-timeout (or a stack is still being taken). */
+static int drain(apr_interval_time_t timeout, int *late_left)
 {
     struct timespec until;
     uint64_t one = 1;
@@ -715,6 +722,7 @@ static int drain(apr_interval_time_t timeout)
            pthread_cond_timedwait(&dp.idle_cond, &dp.lock, &until) == 0)
         ;
     idle = dp.busy == 0;
+    *late_left = dp.busy > 0 && dp.busy <= dp.late;
     pthread_mutex_unlock(&dp.lock);
     return idle;
 }
@@ -725,6 +733,36 @@ typedef struct {
     char uri[256];
     apr_interval_time_t ran;
 } late_request;
+
+/* A thread of its own (check_limits): the stuck thread's Python stack,
+ * a log entry per line, as tracebacks are (py/log.c). */
+static void *log_stack(void *arg)
+{
+    late_request *l = arg;
+    apr_pool_t *p;
+    char *stack = NULL, *line, *last;
+
+    if (apr_pool_create_unmanaged_ex(&p, NULL, NULL) == APR_SUCCESS) {
+        stack = (char *)wsl_py_thread_stack(l->ident, p);
+        for (line = stack ? apr_strtok(stack, "\n", &last) : NULL; line;
+             line = apr_strtok(NULL, "\n", &last))
+            ap_log_error(APLOG_MARK, APLOG_ERR, 0, dp.server,
+                         "WSL00200: %s", line);
+        if (!stack)
+            ap_log_error(APLOG_MARK, APLOG_ERR, 0, dp.server,
+                         "WSL00200: (the request for '%s' runs no Python "
+                         "code now)", l->uri);
+        apr_pool_destroy(p);
+    }
+    free(l);
+    pthread_mutex_lock(&dp.lock);
+    dp.busy--;
+    dp.late--;
+    if (dp.busy <= dp.late)
+        pthread_cond_broadcast(&dp.idle_cond);
+    pthread_mutex_unlock(&dp.lock);
+    return NULL;
+}
 
 /*
  * The main thread's look at the process, between its signal waits: a
@@ -746,8 +784,13 @@ static const char *check_limits(apr_pool_t *p)
     for (i = 0; g->request_timeout && i < g->threads; i++) {
         wsl_daemon_worker *w = &dp.workers[i];
 
-        if (w->started && !w->late && now - w->started > g->request_timeout
-            && nlate < (int)(sizeof(late) / sizeof(late[0]))) {
+        /* From the child's hand-off, as the child counts its 504. */
+        apr_time_t since = !w->started ? 0
+            : atomic_load_explicit(&w->seen.ready, memory_order_acquire)
+            ? w->seen.handed_on : w->started;
+
+        if (since && !w->late && now - since > g->request_timeout &&
+            nlate < (int)(sizeof(late) / sizeof(late[0]))) {
             w->late = 1;
             dp.late++;
             late[nlate].ident = w->ident;
@@ -758,7 +801,7 @@ static const char *check_limits(apr_pool_t *p)
                                              memory_order_acquire)
                         ? w->seen.uri : "(its request not read yet)",
                         sizeof(late[nlate].uri));
-            late[nlate].ran = now - w->started;
+            late[nlate].ran = now - since;
             nlate++;
         }
     }
@@ -776,28 +819,41 @@ static const char *check_limits(apr_pool_t *p)
     if (why && !dp.stopping)
         stop_for(why, 1);
     pthread_mutex_unlock(&dp.lock);
-    /* The stacks outside the lock: taking the GIL may wait for the very
-     * thread that is stuck (Python hands it on every 5 ms, unless that
-     * thread is inside C code that keeps it). */
+    /* The stack is taken by a thread of its own, which this one does not
+     * wait for: the GIL may never come back from the very thread that is
+     * stuck (a regular expression that backtracks, an extension that
+     * loops, keep it).  Counted busy and late meanwhile, so the process
+     * never finalises Python under it, nor waits for it to exit. */
     for (i = 0; i < nlate; i++) {
-        char *stack = (char *)wsl_py_thread_stack(late[i].ident, p);
-        char *line, *last;
+        late_request *copy = malloc(sizeof(*copy));
+        pthread_attr_t attr;
+        pthread_t tid;
 
         ap_log_error(APLOG_MARK, APLOG_ERR, 0, dp.server,
                      "WSL00200: daemon process %" APR_PID_T_FMT " of "
                      "WSGIDaemonProcess %s: the request for '%s' has run "
                      "%.1f s, past request-timeout=%d; the process is "
                      "recycled (its other requests may finish). Its "
-                     "thread's Python stack%s", getpid(), g->name,
+                     "thread's Python stack follows", getpid(), g->name,
                      late[i].uri, (double)late[i].ran / APR_USEC_PER_SEC,
-                     (int)apr_time_sec(g->request_timeout),
-                     stack ? ", most recent call last:"
-                           : ": none (it runs no Python code now)");
-        /* One log entry per line, as tracebacks are (py/log.c). */
-        for (line = stack ? apr_strtok(stack, "\n", &last) : NULL; line;
-             line = apr_strtok(NULL, "\n", &last))
-            ap_log_error(APLOG_MARK, APLOG_ERR, 0, dp.server,
-                         "WSL00200: %s", line);
+                     (int)apr_time_sec(g->request_timeout));
+        if (!copy)
+            continue;
+        *copy = late[i];
+        pthread_mutex_lock(&dp.lock);
+        dp.busy++;
+        dp.late++;
+        pthread_mutex_unlock(&dp.lock);
+        pthread_attr_init(&attr);
+        pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+        if (pthread_create(&tid, &attr, log_stack, copy) != 0) {
+            free(copy);
+            pthread_mutex_lock(&dp.lock);
+            dp.busy--;
+            dp.late--;
+            pthread_mutex_unlock(&dp.lock);
+        }
+        pthread_attr_destroy(&attr);
     }
     return why;
 }
@@ -812,7 +868,7 @@ void wsl_daemon_process_main(const wsl_daemon_group *group, int slot,
     struct timespec tick = { 1, 0 };
     const char *why = NULL;
     apr_interval_time_t grace;
-    int sig = 0, i;
+    int sig = 0, i, late_left = 0;
     static const int reset[] = { SIGTERM, SIGINT, SIGHUP, SIGUSR1, SIGUSR2,
                                  SIGCHLD, SIGALRM, SIGWINCH, SIGQUIT };
 
@@ -856,6 +912,11 @@ void wsl_daemon_process_main(const wsl_daemon_group *group, int slot,
     become_user(group);
 
     apr_pool_create(&pchild, dp.pool);
+    /* The main thread's own, allocator and all: workers allocate from
+     * pchild's family as they make application groups. */
+    if (apr_pool_create_unmanaged_ex(&dp.watch_pool, NULL, NULL) !=
+        APR_SUCCESS)
+        fatal("cannot make a pool", 0);
     wsl_process_set_daemon(group);
     if (!wsl_child_init(pchild, main_server))
         fatal("Python did not start (see above)", 0);
@@ -881,14 +942,15 @@ void wsl_daemon_process_main(const wsl_daemon_group *group, int slot,
             if (getppid() != parent)
                 sig = SIGTERM;
             else
-                why = check_limits(pchild);
+                why = check_limits(dp.watch_pool);
         }
     }
     pthread_mutex_lock(&dp.lock);
     why = dp.restart_why;
     /* A recycle of its own gives its requests graceful-timeout, and
      * Apache's shutdown-timeout bounds a stop. */
-    grace = dp.recycle ? group->graceful_timeout : group->shutdown_timeout;
+    grace = dp.recycle && group->graceful_timeout ? group->graceful_timeout
+                                                  : group->shutdown_timeout;
     pthread_mutex_unlock(&dp.lock);
     ap_log_error(APLOG_MARK, APLOG_INFO, 0, main_server,
                  "WSL00189: daemon process %" APR_PID_T_FMT " of "
@@ -897,15 +959,16 @@ void wsl_daemon_process_main(const wsl_daemon_group *group, int slot,
                  : sig == SIGINT ? "SIGINT: a restart asked for"
                  : sig == SIGTERM ? "SIGTERM: Apache stops or restarts"
                  : "a signal");
-    if (!drain(grace)) {
+    if (!drain(grace, &late_left)) {
         /* A request still runs Python: finalising under it would crash. */
         ap_log_error(APLOG_MARK, APLOG_WARNING, 0, main_server,
                      "WSL00189: daemon process %" APR_PID_T_FMT " of "
                      "WSGIDaemonProcess %s: requests still running after "
                      "%s; exiting without finalising Python",
                      getpid(), group->name,
-                     dp.late ? "request-timeout (stuck)"
-                     : dp.recycle ? "graceful-timeout" : "shutdown-timeout");
+                     late_left ? "request-timeout (stuck)"
+                     : grace == group->graceful_timeout && dp.recycle
+                     ? "graceful-timeout" : "shutdown-timeout");
         _exit(WSL_DAEMON_EXIT_RESTART);
     }
     apr_pool_destroy(pchild);

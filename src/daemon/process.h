@@ -26,12 +26,16 @@ void wsl_daemon_process_main(const wsl_daemon_group *group, int slot,
                              server_rec *main_server,
                              apr_interval_time_t delay)
     __attribute__((noreturn));
-/* What worker.c says of the request it runs, for process.c's watch
- * (request-timeout's log): the URI once read.  ready is set after uri
- * is written (release), and the watch reads uri only once it sees it
- * (acquire); process.c clears it before the worker's next request. */
+/* What worker.c says of the request it runs, for process.c's watch: the
+ * URI (request-timeout's log) and when the child handed it on (the
+ * child's request-timeout counts from then), once read.  ready is set
+ * after them (release), and the watch reads them only once it sees it
+ * (acquire); process.c clears it before the worker's next request.  A
+ * request is counted (maximum-requests, inactivity) only if it was read:
+ * not a connection that was closed. */
 typedef struct {
     char uri[256];
+    apr_time_t handed_on;
     atomic_int ready;
 } wsl_daemon_seen;
 

@@ -774,13 +774,20 @@ int wsl_daemon_worker_serve(int fd, apr_pool_t *pool, server_rec *main_server,
         return 0;
     r = make_request(pool, server_at(main_server, wr.server_index), &wr);
     apr_cpystrn(seen->uri, r->uri, sizeof(seen->uri));
+    seen->handed_on = queue_start(&wr.snapshot);
+    if (seen->handed_on <= 0 || seen->handed_on > now)
+        seen->handed_on = now;
     atomic_store_explicit(&seen->ready, 1, memory_order_release);
+    waited = now - seen->handed_on;
+    /* request-timeout passed while it waited: the child has answered 504
+     * and gone; running it would be for no one. */
+    if (group->request_timeout && waited > group->request_timeout)
+        return 0;
     /* queue-timeout: from the child's hand-off (its clock is this
      * machine's) to a worker free for it.  Not run: the client is told to
      * come back later, and the worker is free for one that has not
      * waited as long. */
-    if (group->queue_timeout && (waited = now - queue_start(&wr.snapshot)) >
-        group->queue_timeout && waited < now) {
+    if (group->queue_timeout && waited > group->queue_timeout) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
                       "WSL00202: WSGIDaemonProcess %s: the request for '%s' "
                       "waited %.1f s for a free thread, longer than "

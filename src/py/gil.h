@@ -53,9 +53,7 @@ int wsl_interp_subinterpreters(void);
 /* Is this thread inside Python, in a request or in set-up?  Then the
  * process is dying under a call and Python must be left alone. */
 int wsl_gil_busy(void);
-/* Take the GIL back with the state of wsl_gil_main_setup_done(), from
- * the thread that made it (at child exit; and stack.c, in a daemon's
- * main thread); wsl_gil_leave() gives it back. */
+/* Take the GIL back with the state of wsl_gil_main_setup_done(). */
 void wsl_gil_enter_exit(void);
 /* Sleep ms with the GIL dropped, so application threads can run. */
 void wsl_gil_pause_ms(int ms);

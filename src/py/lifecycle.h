@@ -20,7 +20,8 @@ void wsl_script_preload(server_rec *main_server, apr_pool_t *pchild);
 
 /* stack.c: the Python stack (traceback's format) of the thread whose
  * ident (pthread_self) is given, or NULL if it runs no Python code now.
- * From the process's main thread only, the GIL not held: it takes it. */
+ * From any thread not holding the GIL: it takes it, and may wait for it
+ * as long as another thread keeps it. */
 const char *wsl_py_thread_stack(unsigned long ident, apr_pool_t *p);
 
 #endif /* WSL_LIFECYCLE_H */

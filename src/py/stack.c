@@ -18,8 +18,8 @@ const char *wsl_py_thread_stack(unsigned long ident, apr_pool_t *p)
              *empty = NULL, *text = NULL;
     const char *out = NULL;
 
-    /* This is the process's main thread, whose state started Python. */
-    wsl_gil_enter_exit();
+    /* A state of this thread's own in the main interpreter. */
+    wsl_gil_enter(wsl_gil_interp(0));
     frames = PySys_GetObject("_current_frames")
              ? PyObject_CallNoArgs(PySys_GetObject("_current_frames"))
              : NULL;

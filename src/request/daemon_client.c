@@ -613,7 +613,8 @@ static int wait_until_deadline(exchange *x)
 
         if (left <= 0)
             return 0;
-        rc = poll(&pfd, 1, (int)((left + 999) / 1000));
+        rc = poll(&pfd, 1, left / 1000 >= INT_MAX ? INT_MAX
+                                                  : (int)((left + 999) / 1000));
         if (rc > 0)
             return 1;
         if (rc < 0 && errno != EINTR)
@@ -848,6 +849,11 @@ int wsl_daemon_client_run(request_rec *r, const wsl_route *route,
         /* The first try may reuse a connection; a second uses a new one. */
         if (conn_open(r, g, dc, attempt > 0) < 0)
             return HTTP_SERVICE_UNAVAILABLE;
+        /* A resend after request-timeout: too late. */
+        if (x.deadline && apr_time_now() >= x.deadline) {
+            conn_close(dc);
+            return timed_out(&x);
+        }
         if (conn_write(dc, buf.data, buf.len) < 0) {
             /* Not read: the process closed the connection as it stopped
              * (an idle one, or a new one it had just accepted). */
