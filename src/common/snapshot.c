@@ -36,21 +36,37 @@ const char *const wsl_snapshot_constant_names[WSL_SC_COUNT] = {
     "apache.version",
 };
 
+/* The index of the variable named name (nlen bytes), or -1. */
+static int var_index(const wsl_snapshot *snap, const char *name, size_t nlen)
+{
+    int i;
+
+    for (i = 0; i < snap->nvars; i++)
+        if (snap->vars[i].name.len == nlen &&
+            !memcmp(snap->vars[i].name.data, name, nlen))
+            return i;
+    return -1;
+}
+
+const char *wsl_snapshot_get_var(const wsl_snapshot *snap, const char *name)
+{
+    int i = var_index(snap, name, strlen(name));
+
+    return i < 0 ? NULL : snap->vars[i].value.data;
+}
+
 int wsl_snapshot_set_var(wsl_snapshot *snap, const char *name,
                          const char *value,
                          void *(*alloc)(void *ctx, size_t size), void *ctx)
 {
     size_t nlen = strlen(name);
     wsl_snapshot_var *vars;
-    int i, at;
+    int i = var_index(snap, name, nlen), at;
 
-    for (i = 0; i < snap->nvars; i++) {
-        if (snap->vars[i].name.len == nlen &&
-            !memcmp(snap->vars[i].name.data, name, nlen)) {
-            snap->vars[i].value.data = value;
-            snap->vars[i].value.len = strlen(value);
-            return 0;
-        }
+    if (i >= 0) {
+        snap->vars[i].value.data = value;
+        snap->vars[i].value.len = strlen(value);
+        return 0;
     }
     if (!(vars = alloc(ctx, (size_t)(snap->nvars + 1) * sizeof(*vars))))
         return -1;

@@ -718,23 +718,6 @@ static const char *read_request(int fd, apr_pool_t *pool, wsl_frame *f,
     return NULL;
 }
 
-/* mod_wsgi.queue_start, the time the child handed the request on, from
- * the request's variables; 0 if it is not there. */
-static apr_time_t queue_start(const wsl_snapshot *snap)
-{
-    static const char name[] = "mod_wsgi.queue_start";
-    int i;
-
-    for (i = 0; i < snap->nvars; i++) {
-        const wsl_snapshot_var *v = &snap->vars[i];
-
-        if (v->name.len == sizeof(name) - 1 &&
-            !memcmp(v->name.data, name, sizeof(name) - 1) && v->value.data)
-            return (apr_time_t)apr_atoi64(v->value.data);
-    }
-    return 0;
-}
-
 int wsl_daemon_worker_serve(int fd, apr_pool_t *pool, server_rec *main_server,
                             const wsl_daemon_group *group,
                             wsl_daemon_seen *seen)
@@ -744,7 +727,7 @@ int wsl_daemon_worker_serve(int fd, apr_pool_t *pool, server_rec *main_server,
     request_rec *r;
     wsl_frame f;
     wsl_io io;
-    const char *err;
+    const char *err, *handed_on;
     char *payload = NULL;
     apr_status_t rv;
     apr_time_t now;
@@ -774,7 +757,9 @@ int wsl_daemon_worker_serve(int fd, apr_pool_t *pool, server_rec *main_server,
         return 0;
     r = make_request(pool, server_at(main_server, wr.server_index), &wr);
     apr_cpystrn(seen->uri, r->uri, sizeof(seen->uri));
-    seen->handed_on = queue_start(&wr.snapshot);
+    /* mod_wsgi.queue_start: when the child handed the request on. */
+    handed_on = wsl_snapshot_get_var(&wr.snapshot, "mod_wsgi.queue_start");
+    seen->handed_on = handed_on ? (apr_time_t)apr_atoi64(handed_on) : 0;
     if (seen->handed_on <= 0 || seen->handed_on > now)
         seen->handed_on = now;
     atomic_store_explicit(&seen->ready, 1, memory_order_release);
