@@ -579,6 +579,18 @@ static void truncate_response(exchange *x)
     pass(x, 0);
 }
 
+/* An exchange that cannot go on: the connection is dropped, and the
+ * client gets status before the head, the truncated response after it. */
+static int give_up(exchange *x, int status)
+{
+    conn_close(x->dc);
+    if (x->head_done || x->sent) {
+        truncate_response(x);
+        return OK;
+    }
+    return status;
+}
+
 /* What a failed exchange answers: before the head, a status (502, or
  * 504 for a timeout); after it, the truncated response. */
 static int failed(exchange *x, const char *what)
@@ -592,12 +604,7 @@ static int failed(exchange *x, const char *what)
                   timeout ? ": socket-timeout passed"
                   : dc->failed == -1 ? ": the daemon process closed the "
                                        "connection (did it die?)" : "");
-    conn_close(dc);
-    if (x->head_done || x->sent) {
-        truncate_response(x);
-        return OK;
-    }
-    return timeout ? HTTP_GATEWAY_TIME_OUT : HTTP_BAD_GATEWAY;
+    return give_up(x, timeout ? HTTP_GATEWAY_TIME_OUT : HTTP_BAD_GATEWAY);
 }
 
 /* request-timeout: wait for the daemon's next bytes until the deadline;
@@ -632,12 +639,7 @@ static int timed_out(exchange *x)
                   "did not end within request-timeout=%d%s", x->g->name,
                   x->r->uri, (int)apr_time_sec(x->g->request_timeout),
                   x->head_done || x->sent ? ": truncated" : ": 504");
-    conn_close(x->dc);
-    if (x->head_done || x->sent) {
-        truncate_response(x);
-        return OK;
-    }
-    return HTTP_GATEWAY_TIME_OUT;
+    return give_up(x, HTTP_GATEWAY_TIME_OUT);
 }
 
 /* Follow the daemon's frames to END.  OK, a status, or -1: the request
@@ -795,6 +797,7 @@ int wsl_daemon_client_run(request_rec *r, const wsl_route *route,
     daemon_conn *dc = apr_palloc(r->pool, sizeof(*dc));
     exchange x;
     server_rec *s;
+    apr_time_t handed_on;
     int status, attempt, index = 0;
 
     memset(&wr, 0, sizeof(wr));
@@ -819,13 +822,14 @@ int wsl_daemon_client_run(request_rec *r, const wsl_route *route,
     SET(handler_script, route->handler_script);
 #undef SET
     wr.snapshot = *snap;
+    handed_on = apr_time_now();
     /* mod_wsgi's daemon-mode keys that the child sets: when the request
      * was handed on (APM agents read the queue time from it), and how
      * many connects and restarts it took (always one and none here: a
      * resend is not counted). */
     if (wsl_snapshot_set_var(&wr.snapshot, "mod_wsgi.queue_start",
                              apr_psprintf(r->pool, "%" APR_TIME_T_FMT,
-                                          apr_time_now()),
+                                          handed_on),
                              pool_alloc, r->pool) < 0 ||
         wsl_snapshot_set_var(&wr.snapshot, "mod_wsgi.daemon_connects", "1",
                              pool_alloc, r->pool) < 0 ||
@@ -843,17 +847,16 @@ int wsl_daemon_client_run(request_rec *r, const wsl_route *route,
     x.bb = apr_brigade_create(r->pool, r->connection->bucket_alloc);
     x.in = apr_brigade_create(r->pool, r->connection->bucket_alloc);
     x.held = apr_brigade_create(r->pool, r->connection->bucket_alloc);
+    /* request-timeout counts from the hand-off, as the daemon does. */
     if (g->request_timeout)
-        x.deadline = apr_time_now() + g->request_timeout;
+        x.deadline = handed_on + g->request_timeout;
     for (attempt = 0; attempt <= WSL_RESEND_MAX; attempt++) {
         /* The first try may reuse a connection; a second uses a new one. */
         if (conn_open(r, g, dc, attempt > 0) < 0)
             return HTTP_SERVICE_UNAVAILABLE;
         /* A resend after request-timeout: too late. */
-        if (x.deadline && apr_time_now() >= x.deadline) {
-            conn_close(dc);
+        if (x.deadline && apr_time_now() >= x.deadline)
             return timed_out(&x);
-        }
         if (conn_write(dc, buf.data, buf.len) < 0) {
             /* Not read: the process closed the connection as it stopped
              * (an idle one, or a new one it had just accepted). */
