@@ -347,8 +347,9 @@ static void queue_push(conn *c)
 
 /* The next connection with a request, NULL once the process stops; the
  * caller counts as busy until worker_done. */
-static conn *queue_pop(idle_worker *w)
+static conn *queue_pop(wsl_daemon_worker *self)
 {
+    idle_worker *w = &self->idle;
     conn *c = NULL;
 
     pthread_mutex_lock(&dp.lock);
@@ -367,6 +368,11 @@ static conn *queue_pop(idle_worker *w)
             pthread_cond_wait(&w->cond, &dp.lock);
         c = w->conn;
         w->conn = NULL;
+    }
+    if (c) {
+        /* For check_limits: its request began now, not read yet. */
+        self->started = apr_time_now();
+        atomic_store_explicit(&self->seen.ready, 0, memory_order_relaxed);
     }
     pthread_mutex_unlock(&dp.lock);
     return c;
@@ -556,21 +562,12 @@ static void stop_for(const char *why, int recycle)
 
 /* From a worker (the script changed): stop taking requests, and have the
  * main thread, in its signal wait, restart the process. */
-static void restart(const char *why, int recycle)
+static void restart(const char *why)
 {
     pthread_mutex_lock(&dp.lock);
-    stop_for(why, recycle);
+    stop_for(why, 0);
     pthread_mutex_unlock(&dp.lock);
     kill(getpid(), SIGINT);
-}
-
-/* A worker took a request (dp.lock not held). */
-static void worker_began(wsl_daemon_worker *w)
-{
-    pthread_mutex_lock(&dp.lock);
-    w->started = apr_time_now();
-    atomic_store_explicit(&w->seen.ready, 0, memory_order_relaxed);
-    pthread_mutex_unlock(&dp.lock);
 }
 
 /* The request is done: maximum-requests reached? */
@@ -613,15 +610,13 @@ static void *worker(void *arg)
     self->idle.next = NULL;
     self->ident = (unsigned long)pthread_self();
     apr_pool_create(&pool, dp.pool);
-    while ((c = queue_pop(&self->idle))) {
-        int keep;
+    while ((c = queue_pop(self))) {
+        int keep = wsl_daemon_worker_serve(c->fd, pool, dp.server,
+                                           dp.group, &self->seen);
 
-        worker_began(self);
-        keep = wsl_daemon_worker_serve(c->fd, pool, dp.server, dp.group,
-                                       &self->seen);
         apr_pool_clear(pool);
         if (keep < 0) {
-            restart("its WSGI script changed", 0);
+            restart("its WSGI script changed");
             send_back(c->fd);
         }
         worker_ended(self);
@@ -784,10 +779,11 @@ static const char *check_limits(apr_pool_t *p)
     for (i = 0; g->request_timeout && i < g->threads; i++) {
         wsl_daemon_worker *w = &dp.workers[i];
 
+        int read = atomic_load_explicit(&w->seen.ready,
+                                        memory_order_acquire);
         /* From the child's hand-off, as the child counts its 504. */
         apr_time_t since = !w->started ? 0
-            : atomic_load_explicit(&w->seen.ready, memory_order_acquire)
-            ? w->seen.handed_on : w->started;
+                           : read ? w->seen.handed_on : w->started;
 
         if (since && !w->late && now - since > g->request_timeout &&
             nlate < (int)(sizeof(late) / sizeof(late[0]))) {
@@ -797,9 +793,7 @@ static const char *check_limits(apr_pool_t *p)
             /* Its URI cannot change under us: the worker's next request
              * begins only after this one ends, under dp.lock. */
             apr_cpystrn(late[nlate].uri,
-                        atomic_load_explicit(&w->seen.ready,
-                                             memory_order_acquire)
-                        ? w->seen.uri : "(its request not read yet)",
+                        read ? w->seen.uri : "(its request not read yet)",
                         sizeof(late[nlate].uri));
             late[nlate].ran = now - since;
             nlate++;
