@@ -47,31 +47,8 @@ sub log_lines {
 # and pids, one "status pid" line per request.
 sub in_parallel {
     my ($srv, $path, $clients, $each) = @_;
-    my @kids;
-    for (1 .. $clients) {
-        pipe(my $r, my $w) or die "pipe: $!";
-        my $pid = fork // die "fork: $!";
-        if (!$pid) {
-            close $r;
-            for (1 .. $each) {
-                my ($code, $body) = $srv->get($path, 30);
-                print $w "$code ", (pid_of($body) // '-'), "\n";
-            }
-            close $w;
-            POSIX::_exit(0);
-        }
-        close $w;
-        push @kids, [$pid, $r];
-    }
-    my @lines;
-    for my $k (@kids) {
-        my $fh = $k->[1];
-        push @lines, <$fh>;
-        close $fh;
-        waitpid $k->[0], 0;
-    }
-    chomp @lines;
-    return @lines;
+    my @kids = map { client($srv, $path, $each, 30) } 1 .. $clients;
+    return map { collect($_) } @kids;
 }
 
 my $srv = eval {
@@ -123,7 +100,7 @@ ok t_ok(keys(%par_pids) >= 5, 'in five processes at least (forty requests, five 
 
 # A request running when the limit comes is let finish (graceful-timeout).
 {
-    my ($slow) = $srv ? in_parallel_start($srv, '/mr?sleep=2') : ();
+    my ($slow) = $srv ? client($srv, '/mr?sleep=2') : ();
     Time::HiRes::sleep(0.3);
     my @quick = map { ($srv->get('/mr', 30))[0] } 1 .. 5;
     my ($code) = $slow ? finish($slow) : (0);
@@ -135,9 +112,9 @@ ok t_ok(keys(%par_pids) >= 5, 'in five processes at least (forty requests, five 
 # The stuck request at 0 s; beside it, from 1 s, one of 1.5 s: it runs
 # when the stuck one is found (2 s), and must be let finish.
 my $t0 = Time::HiRes::time();
-my $stuck_req = $srv ? in_parallel_start($srv, '/rt?sleep=30') : undef;
+my $stuck_req = $srv ? client($srv, '/rt?sleep=30') : undef;
 Time::HiRes::sleep(1);
-my ($beside) = $srv ? in_parallel_start($srv, '/rt?sleep=1.5') : ();
+my ($beside) = $srv ? client($srv, '/rt?sleep=1.5') : ();
 my ($code) = $stuck_req ? finish($stuck_req) : (0);
 my $took = Time::HiRes::time() - $t0;
 ok t_cmp($code, 504, 'request-timeout=2: a request that sleeps 30 s gets a 504');
@@ -159,7 +136,7 @@ ok t_ok(pid_of($next_body) && $beside_pid && pid_of($next_body) != $beside_pid,
         'by another process');
 
 # --- queue-timeout -----------------------------------------------------------------
-my ($busy) = $srv ? in_parallel_start($srv, '/qt?sleep=3') : ();
+my ($busy) = $srv ? client($srv, '/qt?sleep=3') : ();
 Time::HiRes::sleep(0.3);
 my ($q_code) = $srv ? $srv->get('/qt', 30) : (0);
 my ($busy_code) = $busy ? finish($busy) : (0);
@@ -191,15 +168,19 @@ ok t_cmp(join("\n", log_lines($srv, qr/Segmentation fault|exit signal|Fatal Pyth
          'no crash');
 ok t_ok(defined($srv ? $srv->stop(30) : undef), 'the server stops, no process left behind');
 
-# One request in a process of its own: [pid, pipe], read by finish().
-sub in_parallel_start {
-    my ($srv, $path) = @_;
+# $n requests (default 1) one after another from a process of its own,
+# each given $timeout s (default 40): [pid, pipe], read by collect() or
+# finish().
+sub client {
+    my ($srv, $path, $n, $timeout) = @_;
     pipe(my $r, my $w) or die "pipe: $!";
     my $pid = fork // die "fork: $!";
     if (!$pid) {
         close $r;
-        my ($code, $body) = $srv->get($path, 40);
-        print $w "$code ", (pid_of($body) // '-'), "\n";
+        for (1 .. ($n || 1)) {
+            my ($code, $body) = $srv->get($path, $timeout || 40);
+            print $w "$code ", (pid_of($body) // '-'), "\n";
+        }
         close $w;
         POSIX::_exit(0);
     }
@@ -207,13 +188,19 @@ sub in_parallel_start {
     return [$pid, $r];
 }
 
-# (status, pid) of an in_parallel_start request, once it ends.
-sub finish {
+# The "status pid" lines of a client, once it ends.
+sub collect {
     my ($k) = @_;
     my $fh = $k->[1];
-    my $line = <$fh> // '0 0';
+    my @lines = <$fh>;
     close $fh;
     waitpid $k->[0], 0;
-    chomp $line;
-    return split / /, $line;
+    chomp @lines;
+    return @lines;
+}
+
+# (status, pid) of a one-request client.
+sub finish {
+    my ($line) = collect($_[0]);
+    return split / /, $line // '0 0';
 }
