@@ -130,47 +130,48 @@ $(PY_BUILD_SO): $(PY_BUILD_OBJS)
 # instrumented; scripts/asan.sh preloads the runtimes into httpd.
 ASAN_CC     ?= gcc
 ASAN_FLAGS  := -fsanitize=address,undefined -fno-omit-frame-pointer -O1 -g
-ASAN_SO     := build/asan/mod_wsgi_lite.so
+# One tree per Python (make asan PYTHON_CONFIG=... for another).
+ASAN_SO     := build/asan/py$(PY_VERSION)/mod_wsgi_lite.so
 APXS_INCLUDES = -I$(shell $(APXS) -q INCLUDEDIR) -I$(shell $(APXS) -q APR_INCLUDEDIR)
 APXS_DEFS     = $(shell $(APXS) -q EXTRA_CPPFLAGS)
 
 $(ASAN_SO): $(SRCS) $(HDRS) Makefile
-	@mkdir -p build/asan
-	@echo "$(ASAN_CC) $(ASAN_FLAGS) -> $@  (log: build/asan/build.log)"
+	@mkdir -p $(@D)
+	@echo "$(ASAN_CC) $(ASAN_FLAGS) -> $@  (log: $(@D)/build.log)"
 	@$(ASAN_CC) -shared -fPIC $(ASAN_FLAGS) $(WARN) $(APXS_DEFS) \
 	    $(APXS_INCLUDES) $(PY_INCLUDES) -Isrc $(CDEFS) -DWSL_SANITIZE \
-	    $(SRCS) -o $@ $(PY_LDFLAGS) >build/asan/build.log 2>&1 || \
-	    { cat build/asan/build.log; exit 1; }
+	    $(SRCS) -o $@ $(PY_LDFLAGS) >$(@D)/build.log 2>&1 || \
+	    { cat $(@D)/build.log; exit 1; }
 
 asan: test-deps $(ASAN_SO)
-	CC=$(ASAN_CC) ./scripts/asan.sh
+	CC=$(ASAN_CC) WSL_SAN_SO=$(CURDIR)/$(ASAN_SO) WSL_PYTHON=$(PY_EXE) ./scripts/asan.sh
 
 # ThreadSanitizer build, the same way: gcc straight into build/tsan/, Python
 # on malloc (-DWSL_SANITIZE); scripts/tsan.sh preloads libtsan into httpd
 # and runs the suite under the event MPM (worker threads are the point).
 TSAN_CC     ?= gcc
 TSAN_FLAGS  := -fsanitize=thread -fno-omit-frame-pointer -O1 -g
-TSAN_SO     := build/tsan/mod_wsgi_lite.so
+TSAN_SO     := build/tsan/py$(PY_VERSION)/mod_wsgi_lite.so
 TSAN_ARGS   ?=
 
 $(TSAN_SO): $(SRCS) $(HDRS) Makefile
-	@mkdir -p build/tsan
-	@echo "$(TSAN_CC) $(TSAN_FLAGS) -> $@  (log: build/tsan/build.log)"
+	@mkdir -p $(@D)
+	@echo "$(TSAN_CC) $(TSAN_FLAGS) -> $@  (log: $(@D)/build.log)"
 	@$(TSAN_CC) -shared -fPIC $(TSAN_FLAGS) $(WARN) $(APXS_DEFS) \
 	    $(APXS_INCLUDES) $(PY_INCLUDES) -Isrc $(CDEFS) -DWSL_SANITIZE \
-	    $(SRCS) -o $@ $(PY_LDFLAGS) >build/tsan/build.log 2>&1 || \
-	    { cat build/tsan/build.log; exit 1; }
+	    $(SRCS) -o $@ $(PY_LDFLAGS) >$(@D)/build.log 2>&1 || \
+	    { cat $(@D)/build.log; exit 1; }
 
 tsan-deps:
 	./scripts/deps.sh libtsan2
 
 tsan: test-deps tsan-deps $(TSAN_SO)
-	CC=$(TSAN_CC) ./scripts/tsan.sh $(TSAN_ARGS)
+	CC=$(TSAN_CC) WSL_SAN_SO=$(CURDIR)/$(TSAN_SO) WSL_PYTHON=$(PY_EXE) ./scripts/tsan.sh $(TSAN_ARGS)
 
 # The same wrapper under a short soak/run.py weighted to the hostile
 # applications (threads that outlive their requests).
 tsan-soak: deps tsan-deps $(TSAN_SO)
-	CC=$(TSAN_CC) ./scripts/tsan.sh --soak
+	CC=$(TSAN_CC) WSL_SAN_SO=$(CURDIR)/$(TSAN_SO) WSL_PYTHON=$(PY_EXE) ./scripts/tsan.sh --soak
 
 # libFuzzer targets over src/common/validate.c and wire.c (no Apache, no
 # Python).  Each runs

@@ -19,7 +19,9 @@
 set -u
 
 top=$(cd "$(dirname "$0")/.." && pwd)
-so=$top/build/asan/mod_wsgi_lite.so
+# make asan passes its build for the Python of PYTHON_CONFIG
+# (build/asan/pyX.Y/).
+so=${WSL_SAN_SO:-$top/build/asan/py$(/usr/bin/python3 -c 'import sys; print("%d.%d" % sys.version_info[:2])')/mod_wsgi_lite.so}
 out=$top/build/asan/logs
 cc=${CC:-gcc}
 apxs=${APXS:-/usr/bin/apxs}

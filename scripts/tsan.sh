@@ -42,7 +42,9 @@ if [ "${1:-}" = --soak ]; then
 fi
 
 top=$(cd "$(dirname "$0")/.." && pwd)
-so=$top/build/tsan/mod_wsgi_lite.so
+# make tsan passes its build for the Python of PYTHON_CONFIG
+# (build/tsan/pyX.Y/).
+so=${WSL_SAN_SO:-$top/build/tsan/py$(/usr/bin/python3 -c 'import sys; print("%d.%d" % sys.version_info[:2])')/mod_wsgi_lite.so}
 out=$top/build/tsan/logs
 supp_src=$top/scripts/tsan.supp
 cc=${CC:-gcc}

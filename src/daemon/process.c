@@ -702,6 +702,11 @@ static void start_threads(void)
     ev.data.ptr = &dp.wake_fd;
     epoll_ctl(dp.epoll_fd, EPOLL_CTL_ADD, dp.wake_fd, &ev);
 
+    /* Before the poller, which reads them in queue_push. */
+    dp.pool_width = wsl_interp_options_widest(dp.group->name);
+    if (dp.pool_width > 1)
+        dp.member_busy = apr_pcalloc(dp.pool, sizeof(int) *
+                                              (apr_size_t)dp.pool_width);
     pthread_attr_init(&attr);
     pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
     if (dp.group->stack_size)
@@ -710,10 +715,6 @@ static void start_threads(void)
         fatal("cannot start its poller thread", errno);
     dp.workers = apr_pcalloc(dp.pool, sizeof(*dp.workers) *
                                       (apr_size_t)dp.group->threads);
-    dp.pool_width = wsl_interp_options_widest(dp.group->name);
-    if (dp.pool_width > 1)
-        dp.member_busy = apr_pcalloc(dp.pool, sizeof(int) *
-                                              (apr_size_t)dp.pool_width);
     dp.began = dp.active = apr_time_now();
     for (i = 0; i < dp.group->threads; i++) {
         dp.workers[i].idle.slot = i;
