@@ -39,7 +39,7 @@ use Time::HiRes ();
 use WSLTest qw(t_ok diag embedded_python wait_until expected_mpm);
 use WSLServer ();
 
-plan tests => 31, need_module 'mod_wsgi_lite.c';
+plan tests => 34, need_module 'mod_wsgi_lite.c';
 
 my $docroot = Apache::Test::vars('documentroot');
 my $app = "$docroot/pool/pool.wsgi";
@@ -101,8 +101,8 @@ ok t_cmp($rc == 0 && $out =~ /WSL00211: .*the main interpreter is one/ ? 1 : 0, 
 my $skip_why = "interpreters with a GIL of their own need Python 3.12+; "
     . "the module embeds " . ($py->{version} // 'an unknown Python');
 unless ($own_gil) {
-    skip($skip_why) for 7 .. 31;
-    diag("skipped 25: $skip_why");
+    skip($skip_why) for 7 .. 34;
+    diag("skipped 28: $skip_why");
     exit 0;
 }
 
@@ -238,6 +238,17 @@ if ($srv && @ext) {
 else {
     skip($srv ? "no _testsinglephase in $py->{prefix}" : 'no server') for 1 .. 3;
 }
+
+# --- what CPython refuses in an own-GIL interpreter ------------------------------
+my $refused = $srv ? decode(($srv->get('/d/pooled/refused'))[1]) : {};
+my $shared = $srv ? decode(($srv->get('/d/plain/refused'))[1]) : {};
+diag(join "\n", map "own GIL $_: $refused->{$_}", sort keys %$refused);
+ok t_cmp(join(' | ', map { $refused->{$_} // 'none' } qw(thread subprocess daemon_thread)),
+         'ok | ok | RuntimeError: daemon threads are disabled in this (sub)interpreter',
+         'own GIL: threads and subprocess run; CPython refuses daemon threads');
+ok t_cmp(($refused->{fork} // '') =~ /^RuntimeError: / ? 1 : 0, 1, 'own GIL: os.fork() raises RuntimeError');
+ok t_cmp(join(' | ', map { $shared->{$_} // 'none' } qw(thread daemon_thread subprocess)), 'ok | ok | ok',
+         'shared GIL: threads, daemon threads and subprocess all work');
 
 # --- hammering the pool -------------------------------------------------------
 my @mixed = (['/d/pooled/who', 200], ['/d/pooled/boom', 500],

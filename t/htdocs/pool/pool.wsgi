@@ -8,6 +8,8 @@
 #                monotonic start and end, the interpreter and the pid
 #   /ext         import _testsinglephase: an extension with single-phase
 #                initialisation, which an own-GIL interpreter refuses
+#   /refused     JSON: what os.fork(), subprocess.run(), a thread and a
+#                daemon thread give here ('ok' or the exception)
 #   /boom        raises
 #   /stream      ten chunks from a generator
 #   /echo        the request body back (wsgi.input)
@@ -50,6 +52,30 @@ def _spin(ms):
     return start, time.monotonic()
 
 
+def _attempt(fn):
+    try:
+        fn()
+        return 'ok'
+    except Exception as e:
+        return '%s: %s' % (type(e).__name__, e)
+
+
+def _run_thread(daemon):
+    t = threading.Thread(target=lambda: None, daemon=daemon)
+    t.start()
+    t.join()
+
+
+def _refused():
+    import subprocess
+    return {
+        'fork': _attempt(lambda: os.fork()),
+        'subprocess': _attempt(lambda: subprocess.run(['/bin/true'])),
+        'thread': _attempt(lambda: _run_thread(False)),
+        'daemon_thread': _attempt(lambda: _run_thread(True)),
+    }
+
+
 def _on_exit(path, interpreter):
     with open(path, 'a') as fh:
         fh.write('atexit pid=%d interpreter=%s token=%s\n'
@@ -75,6 +101,8 @@ def application(environ, start_response):
         who = _who(environ)
         who.update(start=start, end=end)
         body = json.dumps(who).encode()
+    elif path == '/refused':
+        body = json.dumps(_refused()).encode()
     elif path == '/atexit':
         _spin(int(query.get('ms', ['0'])[0]))
         f = query['f'][0]
