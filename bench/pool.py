@@ -417,22 +417,30 @@ def markdown(report):
     out.append("")
     out.append("## Results")
     out.append("")
-    out.append("| scenario | server | req/s | p50 / p99 (ms) | server CPU "
-               "(µs/req) | switches/req |")
-    out.append("|---|---|---:|---:|---:|---:|")
+    out.append("Each server's pool and its children's RSS (KiB, all "
+               "children, after the warm-up) beside its figures:")
+    out.append("")
+    out.append("| scenario | server | interpreters | RSS | req/s | "
+               "p50 / p99 (ms) | server CPU (µs/req) | switches/req |")
+    out.append("|---|---|---|---:|---:|---:|---:|---:|")
     for sc in SCENARIOS:
         for kind in KINDS:
             cell = agg.get(kind, {}).get(sc.name)
             if not cell:
                 continue
-            out.append("| %s | %s (%s) | %s | %s / %s | %s | %s |" % (
-                sc.name, kind, KINDS[kind].role,
-                run.fmt_stat(cell["rate"]),
-                run.fmt_ms(run.med(agg, kind, sc.name, "p50_us")),
-                run.fmt_ms(run.med(agg, kind, sc.name, "p99_us")),
-                run.fmt_stat(cell["cpu_per"]),
-                run.fmt_num(run.med(agg, kind, sc.name,
-                                    "switches_per_req"))))
+            spec = KINDS[kind]
+            pool = (spec.pool if spec.processes == 1
+                    else "%d processes x %s" % (spec.processes, spec.pool))
+            out.append("| %s | %s (%s) | %s | %s | %s | %s / %s | %s | %s |"
+                       % (sc.name, kind, spec.role, pool,
+                          run.fmt_num(report["servers"][kind]["rss_warm"][
+                              "sum_kib"]),
+                          run.fmt_stat(cell["rate"]),
+                          run.fmt_ms(run.med(agg, kind, sc.name, "p50_us")),
+                          run.fmt_ms(run.med(agg, kind, sc.name, "p99_us")),
+                          run.fmt_stat(cell["cpu_per"]),
+                          run.fmt_num(run.med(agg, kind, sc.name,
+                                              "switches_per_req"))))
     out.append("")
     out.append("## Bars (issue 18)")
     out.append("")
