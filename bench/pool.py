@@ -544,6 +544,13 @@ def main(argv):
         meta["cpu_body"] = dict(zip(("bytes", "sha256"), run.expected_digest(
             htdocs, CPU.static)))
         report = {"meta": meta, "servers": {}, "runs": {}, "problems": []}
+        if (args.server_cpus is not None
+                and len(args.server_cpus.split(",")) < POOL_SIZE):
+            report["problems"].append(
+                "--pin: Apache on CPU %s only, where the pool's %d "
+                "interpreters cannot run at once (nor prefork2's "
+                "processes): the cpu bars measure nothing there"
+                % (args.server_cpus, POOL_SIZE))
         run_servers(args, rundir, htdocs, report)
     finally:
         if args.keep:
