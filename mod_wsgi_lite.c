@@ -152,6 +152,17 @@ static const command_rec wsl_commands[] = {
                   WSL_GLOBAL(newrelic_environment), RSRC_CONF,
                   "New Relic agent environment (section of its file)"),
 
+    /* Interpreters (src/config/interp_options.c) */
+    AP_INIT_RAW_ARGS("<WSGIInterpreterOptions", wsl_cmd_interp_options, NULL,
+                     RSRC_CONF, "Container: the interpreters of "
+                     "[process-group=NAME] [application-group=NAME]"),
+    AP_INIT_FLAG("WSGIPerInterpreterGIL", wsl_cmd_per_interpreter_gil, NULL,
+                 RSRC_CONF, "On: sub-interpreters get a GIL of their own "
+                 "(Python 3.12+)"),
+    AP_INIT_TAKE1("WSGIInterpreterCount", wsl_cmd_interpreter_count, NULL,
+                  RSRC_CONF, "Interpreters serving each application group "
+                  "(a pool; each worker thread bound to one)"),
+
     /* Daemon mode (src/daemon/) */
     AP_INIT_RAW_ARGS("WSGIDaemonProcess", wsl_cmd_daemon_process, NULL,
                      RSRC_CONF, "Daemon process group: a name, then "
@@ -215,6 +226,11 @@ static int wsl_check_config(apr_pool_t *pconf, apr_pool_t *plog,
 {
     (void)pconf;
     (void)plog;
+    /* httpd reads the configuration twice at a start (once in
+     * configtest): said on the pass that counts. */
+    if (ap_state_query(AP_SQ_MAIN_STATE) != AP_SQ_MS_CREATE_PRE_CONFIG ||
+        ap_state_query(AP_SQ_RUN_MODE) == AP_SQ_RM_CONFIG_TEST)
+        wsl_check_interp_options(s);
     return wsl_config_check_imports(ptemp, s);
 }
 

@@ -33,7 +33,7 @@ const char *const wsl_snapshot_constant_names[WSL_SC_COUNT] = {
     "wsgi.multithread", "wsgi.multiprocess", "wsgi.run_once",
     "wsgi.file_wrapper", "mod_wsgi_lite.process_group",
     "mod_wsgi.process_group", "mod_wsgi_lite.version", "mod_wsgi.version",
-    "apache.version",
+    "apache.version", "mod_wsgi_lite.interpreter",
 };
 
 /* The index of the variable named name (nlen bytes), or -1. */

@@ -310,6 +310,32 @@ const char *wsl_cmd_accept_mutex(cmd_parms *cmd, void *dconf,
 const char *wsl_cmd_unavailable(cmd_parms *cmd, void *dconf,
                                 const char *args);
 
+/* interp_options.c: how an application group's interpreters are made
+ * (WSGIPerInterpreterGIL, WSGIInterpreterCount, <WSGIInterpreterOptions>). */
+const char *wsl_cmd_interp_options(cmd_parms *cmd, void *dconf,
+                                   const char *args);
+const char *wsl_cmd_per_interpreter_gil(cmd_parms *cmd, void *dconf,
+                                        int flag);
+const char *wsl_cmd_interpreter_count(cmd_parms *cmd, void *dconf,
+                                      const char *arg);
+typedef struct {
+    int own_gil;                /* WSGIPerInterpreterGIL On (3.12+) */
+    int count;                  /* WSGIInterpreterCount: the pool's size */
+    const char *own_gil_at;     /* "file:line" that decided own_gil */
+} wsl_interp_options;
+/* For the group application_group ("" is %{GLOBAL}: always one
+ * interpreter, the process's GIL) in process_group ("" embedded). */
+wsl_interp_options wsl_interp_options_for(const char *process_group,
+                                          const char *application_group);
+/* The largest WSGIInterpreterCount a group of process_group may get
+ * (1: no pool there). */
+int wsl_interp_options_widest(const char *process_group);
+/* Where WSGIPerInterpreterGIL On is first written, and where a container
+ * asks an own GIL or a pool of %{GLOBAL}; NULL for nowhere.  For the
+ * start-up warnings of what cannot be had (interp.c). */
+const char *wsl_interp_options_own_gil_at(void);
+const char *wsl_interp_options_global_at(void);
+
 /* Effective values for a request (directory config, then alias options). */
 const char *wsl_config_callable(request_rec *r);
 /* The process group a request selects as written (WSGIProcessGroup, or

@@ -66,6 +66,7 @@ typedef struct idle_worker {
     pthread_cond_t cond;
     struct conn *conn;          /* handed to it by queue_push */
     struct idle_worker *next;
+    int slot;                   /* 0 .. threads-1 */
 } idle_worker;
 
 /* A worker thread, as the main thread watches it (check_limits()). */
@@ -105,6 +106,12 @@ static struct {
     int recycle;                /* ... and it is a recycle: its requests
                                  * get graceful-timeout to finish */
     wsl_daemon_worker *workers; /* threads= of them */
+    /* The widest interpreter pool (WSGIInterpreterCount) a group of this
+     * process may have, 1 for none; worker slot k runs in member
+     * k % pool_width of a pool that wide, and member_busy counts the
+     * workers busy per member (queue_push balances them). */
+    int pool_width;
+    int *member_busy;
     int late;                   /* workers busy past request-timeout */
     long served;                /* requests done */
     apr_pool_t *watch_pool;     /* the main thread's (check_limits) */
@@ -298,11 +305,49 @@ static void send_back(int fd)
 }
 
 /*
- * A connection with a request goes to the worker that went idle last (a
+ * The idle worker to take a request: the one that went idle last (a
  * stack: its stack and caches are warm, its Python thread state made; a
  * mostly idle process keeps using the same few threads, as mod_wsgi's
- * daemons do), else waits on the ready queue for the next worker to
- * finish.
+ * daemons do).  With an interpreter pool, the last idle of those whose
+ * interpreter has the fewest requests running: the last idle alone would
+ * keep handing requests that come at once to the same few threads,
+ * which may all be bound to one interpreter, and run them one at a time
+ * under its GIL.  Unlinked from the idle list; NULL for none.  Under
+ * dp.lock.
+ */
+static idle_worker *idle_take(void)
+{
+    idle_worker *w, **link, **best = NULL;
+
+    if (dp.pool_width <= 1) {
+        if ((w = dp.idle))
+            dp.idle = w->next;
+        return w;
+    }
+    for (link = &dp.idle; *link; link = &(*link)->next) {
+        if (!best || dp.member_busy[(*link)->slot % dp.pool_width] <
+                     dp.member_busy[(*best)->slot % dp.pool_width])
+            best = link;
+    }
+    if (!best)
+        return NULL;
+    w = *best;
+    *best = w->next;
+    return w;
+}
+
+/* A worker begins a request (busy and member_busy counted), and ends
+ * it.  Under dp.lock. */
+static void worker_busy(int slot)
+{
+    dp.busy++;
+    if (dp.pool_width > 1)
+        dp.member_busy[slot % dp.pool_width]++;
+}
+
+/*
+ * A connection with a request goes to an idle worker (idle_take), else
+ * waits on the ready queue for the next worker to finish.
  */
 static void queue_push(conn *c)
 {
@@ -321,11 +366,10 @@ static void queue_push(conn *c)
         return;
     }
     c->busy = 1;
-    if ((w = dp.idle)) {
+    if ((w = idle_take())) {
         /* Busy from now: drain() must wait for it even before the worker
          * wakes. */
-        dp.busy++;
-        dp.idle = w->next;
+        worker_busy(w->slot);
         w->conn = c;
     }
     else {
@@ -357,7 +401,7 @@ static conn *queue_pop(wsl_daemon_worker *self)
         if (!(dp.ready_head = c->next))
             dp.ready_tail = NULL;
         dp.queued--;
-        dp.busy++;
+        worker_busy(w->slot);
     }
     else if (!dp.stopping) {
         /* queue_push counts it busy as it hands it over. */
@@ -378,9 +422,11 @@ static conn *queue_pop(wsl_daemon_worker *self)
     return c;
 }
 
-static void worker_done(void)
+static void worker_done(wsl_daemon_worker *self)
 {
     pthread_mutex_lock(&dp.lock);
+    if (dp.pool_width > 1)
+        dp.member_busy[self->idle.slot % dp.pool_width]--;
     if (--dp.busy <= dp.late)
         pthread_cond_broadcast(&dp.idle_cond);
     accept_resume();
@@ -609,6 +655,8 @@ static void *worker(void *arg)
     self->idle.conn = NULL;
     self->idle.next = NULL;
     self->ident = (unsigned long)pthread_self();
+    /* Its interpreter in every pool, for its life: slot % pool size. */
+    wsl_interp_bind_thread(self->idle.slot);
     apr_pool_create(&pool, dp.pool);
     while ((c = queue_pop(self))) {
         int keep = wsl_daemon_worker_serve(c->fd, pool, dp.server,
@@ -622,7 +670,7 @@ static void *worker(void *arg)
         worker_ended(self);
         if (keep <= 0 || conn_idle(c) < 0)
             conn_close(c);
-        worker_done();
+        worker_done(self);
     }
     return NULL;
 }
@@ -662,10 +710,16 @@ static void start_threads(void)
         fatal("cannot start its poller thread", errno);
     dp.workers = apr_pcalloc(dp.pool, sizeof(*dp.workers) *
                                       (apr_size_t)dp.group->threads);
+    dp.pool_width = wsl_interp_options_widest(dp.group->name);
+    if (dp.pool_width > 1)
+        dp.member_busy = apr_pcalloc(dp.pool, sizeof(int) *
+                                              (apr_size_t)dp.pool_width);
     dp.began = dp.active = apr_time_now();
-    for (i = 0; i < dp.group->threads; i++)
+    for (i = 0; i < dp.group->threads; i++) {
+        dp.workers[i].idle.slot = i;
         if (pthread_create(&tid, &attr, worker, &dp.workers[i]) != 0)
             fatal("cannot start its worker threads", errno);
+    }
     pthread_attr_destroy(&attr);
 }
 

@@ -105,7 +105,8 @@ static PyObject *new_presized_dict(Py_ssize_t n)
  */
 static int make_constants(wsl_interp *interp, wsl_environ_keys *keys)
 {
-    PyObject *value[WSL_SC_COUNT], *d = NULL, *empty, *software, *group;
+    PyObject *value[WSL_SC_COUNT], *d = NULL, *empty, *software, *group,
+        *member;
     const char *banner = ap_get_server_banner();
     int i, rc = -1;
 
@@ -129,7 +130,12 @@ static int make_constants(wsl_interp *interp, wsl_environ_keys *keys)
     value[WSL_SC_VERSION] = keys->wsl_version;
     value[WSL_SC_MW_VERSION] = keys->mod_wsgi_version;
     value[WSL_SC_APACHE_VERSION] = keys->apache_version;
-    if (!empty || !software || !group || !value[WSL_SC_GATEWAY_INTERFACE] ||
+    /* 0 .. WSGIInterpreterCount - 1: which copy of the application this
+     * is (mod_wsgi.application_group names the group, the same in all). */
+    member = PyLong_FromLong(interp->member);
+    value[WSL_SC_INTERPRETER] = member;
+    if (!empty || !software || !group || !member ||
+        !value[WSL_SC_GATEWAY_INTERFACE] ||
         !(d = new_presized_dict(WSL_ENVIRON_PRESIZE)))
         goto done;
     for (i = 0; i < WSL_SC_COUNT; i++) {
@@ -144,6 +150,7 @@ done:
     Py_XDECREF(empty);
     Py_XDECREF(software);
     Py_XDECREF(group);
+    Py_XDECREF(member);
     return rc;
 }
 

@@ -12,6 +12,14 @@
  * interpreter's: C extensions that use PyGILState_Ensure work in %{GLOBAL},
  * and a %{GLOBAL} request can never land in a sub-interpreter.  We never
  * call PyGILState_* ourselves; we always restore our own state.
+ *
+ * An interpreter with a GIL of its own (WSGIPerInterpreterGIL, 3.12+) is
+ * entered by attaching a thread state (PyEval_RestoreThread, which takes
+ * that interpreter's GIL) and left by detaching it (PyEval_SaveThread),
+ * never by PyThreadState_Swap: on 3.12 a swap changes the current state
+ * without touching any GIL, which would run one interpreter's code under
+ * another's lock.  Py_EndInterpreter of such an interpreter leaves no GIL
+ * held, and the main interpreter is attached again afterwards.
  */
 #include "gil.h"
 
@@ -90,6 +98,7 @@ static wsl_interp *add_interp(const char *name, PyInterpreterState *istate)
 
     interp->name = apr_pstrdup(gil.pool, name);
     interp->index = gil.ninterps;
+    interp->members = 1;
     interp->istate = istate;
     /*
      * The group's C memory, used under its own interpreter's GIL only
@@ -190,31 +199,82 @@ void wsl_gil_main_setup_done(void)
 }
 
 /*
+ * The sub-interpreter, with the calling thread's state for it current.
+ * Called with the main interpreter's GIL; returns with the new
+ * interpreter's (its own, the main one released, when own_gil) or, on
+ * failure, with NULL and the main interpreter's state current again.
+ */
+static PyThreadState *new_interpreter(int own_gil, const char **why)
+{
+    *why = "Py_NewInterpreter() failed";
+#if PY_VERSION_HEX >= 0x030C0000
+    if (own_gil) {
+        PyThreadState *ts = NULL;
+        /*
+         * CPython's isolated configuration: an own GIL needs the
+         * interpreter's own object allocator, which needs every extension
+         * module checked for multi-interpreter support.  fork, exec and
+         * daemon threads are refused there, as in CPython's default for
+         * such interpreters: a fork from one interpreter while another
+         * runs would copy a process mid-call.
+         */
+        PyInterpreterConfig config = {
+            .use_main_obmalloc = 0,
+            .allow_fork = 0,
+            .allow_exec = 0,
+            .allow_threads = 1,
+            .allow_daemon_threads = 0,
+            .check_multi_interp_extensions = 1,
+            .gil = PyInterpreterConfig_OWN_GIL,
+        };
+        PyStatus status = Py_NewInterpreterFromConfig(&ts, &config);
+
+        if (PyStatus_Exception(status)) {
+            *why = status.err_msg ? status.err_msg
+                                  : "Py_NewInterpreterFromConfig() failed";
+            ts = NULL;
+        }
+        return ts;
+    }
+#else
+    (void)own_gil;
+#endif
+    return Py_NewInterpreter();
+}
+
+/*
  * Py_NewInterpreter needs the GIL, which we take with this thread's
  * main-interpreter state; the state it returns becomes this thread's state
  * for the new interpreter.
  */
-wsl_interp *wsl_gil_new_interpreter(const char *name)
+wsl_interp *wsl_gil_new_interpreter(const char *name, int member,
+                                    int members, int own_gil)
 {
     PyThreadState *main_ts, *ts;
     wsl_interp *interp;
+    const char *why;
 
     apr_thread_mutex_lock(gil.lock);
     main_ts = main_tstate_of_thread();
     apr_thread_mutex_unlock(gil.lock);
     thread_in_setup++;
     PyEval_RestoreThread(main_ts);
-    if (!(ts = Py_NewInterpreter())) {
+    if (!(ts = new_interpreter(own_gil, &why))) {
         PyThreadState_Swap(main_ts);
         PyEval_SaveThread();
         thread_in_setup--;
         ap_log_error(APLOG_MARK, APLOG_ERR, 0, gil.server,
                      "WSL00002: cannot create a Python sub-interpreter for "
-                     "application group '%s'", name);
+                     "application group '%s' (interpreter %d of %d%s): %s",
+                     name, member + 1, members,
+                     own_gil ? ", its own GIL" : "", why);
         return NULL;
     }
     apr_thread_mutex_lock(gil.lock);
     interp = add_interp(name, ts->interp);
+    interp->member = member;
+    interp->members = members;
+    interp->own_gil = own_gil;
     own_tstate(interp, ts);
     apr_thread_mutex_unlock(gil.lock);
     return interp;
@@ -231,8 +291,13 @@ void wsl_gil_setup_done(void)
 void wsl_gil_setup_failed(wsl_interp *interp)
 {
     Py_EndInterpreter(PyThreadState_Get());
-    PyThreadState_Swap(thread_tstates[0]);
-    PyEval_SaveThread();
+    if (!interp->own_gil) {
+        /* The shared GIL is still ours, with no state: give it back with
+         * this thread's main state (an own GIL ended with its
+         * interpreter). */
+        PyThreadState_Swap(thread_tstates[0]);
+        PyEval_SaveThread();
+    }
     apr_thread_mutex_lock(gil.lock);
     thread_tstates[interp->index] = NULL;
     gil.owned[interp->index].count = 0;
@@ -355,9 +420,9 @@ static int owned_by_us(wsl_interp *interp, PyThreadState *ts)
     return 0;
 }
 
-/* GIL held (the GIL is the whole process's in 3.11, and a thread's state
- * is made and deleted with it held). */
-int wsl_gil_foreign_threads(wsl_interp *interp, PyThreadState *also_ours)
+/* Under interp's GIL: its thread states are made and deleted with it
+ * held. */
+static int count_foreign(wsl_interp *interp, PyThreadState *also_ours)
 {
     PyThreadState *ts;
     int n = 0;
@@ -367,6 +432,21 @@ int wsl_gil_foreign_threads(wsl_interp *interp, PyThreadState *also_ours)
         if (ts != also_ours && !owned_by_us(interp, ts))
             n++;
     }
+    return n;
+}
+
+/* Main GIL held.  Another interpreter's own GIL is taken for the count:
+ * its threads run on meanwhile, making and ending states. */
+int wsl_gil_foreign_threads(wsl_interp *interp, PyThreadState *also_ours)
+{
+    PyThreadState *visit;
+    int n;
+
+    if (!interp->own_gil)
+        return count_foreign(interp, also_ours);
+    visit = wsl_gil_visit(interp);
+    n = count_foreign(interp, visit);
+    wsl_gil_visit_end(interp, visit);
     return n;
 }
 
@@ -393,13 +473,24 @@ PyThreadState *wsl_gil_visit(wsl_interp *interp)
 {
     PyThreadState *visit = PyThreadState_New(interp->istate);
 
-    PyThreadState_Swap(visit);
+    if (interp->own_gil) {
+        PyEval_SaveThread();
+        PyEval_RestoreThread(visit);
+    }
+    else {
+        PyThreadState_Swap(visit);
+    }
     return visit;
 }
 
-void wsl_gil_visit_end(PyThreadState *visit)
+void wsl_gil_visit_end(wsl_interp *interp, PyThreadState *visit)
 {
     PyThreadState_Clear(visit);
+    if (interp->own_gil) {
+        PyThreadState_DeleteCurrent();      /* and its GIL released */
+        PyEval_RestoreThread(gil.main_tstate);
+        return;
+    }
     PyThreadState_Swap(gil.main_tstate);
     PyThreadState_Delete(visit);
 }
@@ -420,12 +511,21 @@ void wsl_gil_end_visited(wsl_interp *interp, PyThreadState *visit)
     apr_thread_mutex_lock(gil.lock);
     interp->istate = NULL;
     apr_thread_mutex_unlock(gil.lock);
-    PyThreadState_Swap(gil.main_tstate);
+    if (interp->own_gil)
+        PyEval_RestoreThread(gil.main_tstate);
+    else
+        PyThreadState_Swap(gil.main_tstate);
 }
 
-void wsl_gil_visit_abandon(void)
+void wsl_gil_visit_abandon(wsl_interp *interp)
 {
-    PyThreadState_Swap(gil.main_tstate);
+    if (interp->own_gil) {
+        PyEval_SaveThread();
+        PyEval_RestoreThread(gil.main_tstate);
+    }
+    else {
+        PyThreadState_Swap(gil.main_tstate);
+    }
 }
 
 void wsl_gil_drop_main_workers(void)

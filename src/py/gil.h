@@ -22,13 +22,16 @@ wsl_interp *wsl_gil_add_main(void);
 void wsl_gil_main_setup_done(void);
 
 /*
- * Make the sub-interpreter of a group (GIL not held).  On success it is
+ * Make a sub-interpreter of a group: member (0..) of its pool of
+ * `members`, with a GIL of its own if own_gil (3.12+; ignored before).
+ * GIL not held.  On success it is
  * registered and this thread is in it with the GIL, still "in set-up" (a
  * signal that ends the child now must not finalise Python under it):
  * finish with wsl_gil_setup_done(), or wsl_gil_setup_failed() which ends
  * it again.  NULL (logged) with the GIL not held if Python refused.
  */
-wsl_interp *wsl_gil_new_interpreter(const char *name);
+wsl_interp *wsl_gil_new_interpreter(const char *name, int member,
+                                    int members, int own_gil);
 void wsl_gil_setup_done(void);
 void wsl_gil_setup_failed(wsl_interp *interp);
 
@@ -58,12 +61,14 @@ void wsl_gil_enter_exit(void);
 /* Sleep ms with the GIL dropped, so application threads can run. */
 void wsl_gil_pause_ms(int ms);
 /* The thread states of interp that are neither ours nor `also_ours`:
- * the application's threads. */
+ * the application's threads.  Main GIL held. */
 int wsl_gil_foreign_threads(wsl_interp *interp, PyThreadState *also_ours);
 /* Run in a sub-interpreter from the exit thread: a state made for the
- * purpose, current until wsl_gil_visit_end(). */
+ * purpose, current (with that interpreter's GIL) until
+ * wsl_gil_visit_end(), which deletes it and attaches the exit thread's
+ * main state again. */
 PyThreadState *wsl_gil_visit(wsl_interp *interp);
-void wsl_gil_visit_end(PyThreadState *visit);
+void wsl_gil_visit_end(wsl_interp *interp, PyThreadState *visit);
 /* With visit current: delete every state we made for interp, and say
  * whether visit is now its only state (1), so that it can be ended. */
 int wsl_gil_visit_alone(wsl_interp *interp, PyThreadState *visit);
@@ -71,7 +76,7 @@ int wsl_gil_visit_alone(wsl_interp *interp, PyThreadState *visit);
  * current again.  Or, when it cannot be ended, just go back to that
  * state (visit stays: an interpreter needs one). */
 void wsl_gil_end_visited(wsl_interp *interp, PyThreadState *visit);
-void wsl_gil_visit_abandon(void);
+void wsl_gil_visit_abandon(wsl_interp *interp);
 /* Delete the worker states of the main interpreter (before
  * Py_FinalizeEx), and after it, free the bookkeeping. */
 void wsl_gil_drop_main_workers(void);

@@ -20,12 +20,24 @@
 #include <dlfcn.h>
 #include <unistd.h>
 
+/*
+ * An application group's interpreters: one, or a pool of
+ * WSGIInterpreterCount, each loading the application itself.  Each made
+ * on first use, by the first thread bound to it.
+ */
+typedef struct {
+    const char *name;
+    wsl_interp_options options;  /* own_gil, count */
+    wsl_interp **members;        /* options.count; NULL until made */
+} group_pool;
+
 /* What this child knows about Python. */
 static struct {
     server_rec *server;
     apr_pool_t *pool;            /* the child pool */
-    apr_thread_mutex_t *lock;    /* groups */
-    apr_hash_t *groups;          /* name -> wsl_interp (sub-interpreters) */
+    apr_thread_mutex_t *lock;    /* groups, threads_bound */
+    apr_hash_t *groups;          /* name -> group_pool (sub-interpreters) */
+    int threads_bound;           /* threads given an ordinal so far */
     int ready;                   /* Python is initialised and usable */
     int not_required;            /* WSGIRestrictEmbedded On and nothing
                                     else needs Python: never started */
@@ -33,6 +45,13 @@ static struct {
 
 /* The group this thread entered last: most threads serve one. */
 static _Thread_local wsl_interp *thread_last_interp;
+/*
+ * This thread's place in every pool, for the life of the thread: member
+ * ordinal % count.  Thread states never move between interpreters (a
+ * state belongs to one), and numbering threads as they first need a pool
+ * spreads them evenly over its members.  -1 until needed.
+ */
+static _Thread_local int thread_ordinal = -1;
 
 /* WSGIPythonEggs: PYTHON_EGG_CACHE in os.environ, which a
  * sub-interpreter has its own copy of.  0, or -1 with the exception set. */
@@ -184,13 +203,32 @@ fail:
     return -1;
 }
 
-/* Create and set up the sub-interpreter for a group.  Caller holds
- * `lock` and not the GIL. */
-static wsl_interp *interp_create(const char *name)
+/* This process's resident memory in KiB (0 if unknown): what a new
+ * interpreter costs goes in the log line that says it was made. */
+static long rss_kib(void)
 {
+    long pages = 0, resident = 0;
+    FILE *f = fopen("/proc/self/statm", "r");
+
+    if (!f)
+        return 0;
+    if (fscanf(f, "%ld %ld", &pages, &resident) != 2)
+        resident = 0;
+    fclose(f);
+    return resident * (sysconf(_SC_PAGESIZE) / 1024);
+}
+
+/* Create and set up member k of a group's pool.  Caller holds `lock`
+ * and not the GIL. */
+static wsl_interp *interp_create(group_pool *pool, int k)
+{
+    const char *name = pool->name;
+    int own_gil = pool->options.own_gil;
+    long rss_before = rss_kib();
     wsl_interp *interp;
 
-    if (!(interp = wsl_gil_new_interpreter(name)))
+    if (!(interp = wsl_gil_new_interpreter(name, k, pool->options.count,
+                                           own_gil)))
         return NULL;
     if (interp_setup(interp) < 0) {
         /* Keep it registered but unusable would hide the failure on every
@@ -200,12 +238,58 @@ static wsl_interp *interp_create(const char *name)
         wsl_gil_setup_failed(interp);
         return NULL;
     }
-    apr_hash_set(wsl_py.groups, interp->name, APR_HASH_KEY_STRING, interp);
-    ap_log_error(APLOG_MARK, APLOG_INFO, 0, wsl_py.server,
-                 "WSL00003: created application group '%s' (pid %d)",
-                 name, (int)getpid());
+    pool->members[k] = interp;
     wsl_gil_setup_done();
+    /* The memory of an interpreter set up, before any script is loaded:
+     * what each member of a pool adds (its application comes on top). */
+    ap_log_error(APLOG_MARK, APLOG_INFO, 0, wsl_py.server,
+                 "WSL00003: created application group '%s' (pid %d), "
+                 "interpreter %d of %d, %s GIL, RSS +%ld KiB", name,
+                 (int)getpid(), k + 1, pool->options.count,
+                 own_gil ? "its own" : "the shared",
+                 rss_kib() - rss_before);
     return interp;
+}
+
+/* A group's pool record, made on first use.  Caller holds `lock`. */
+static group_pool *pool_of(const char *group)
+{
+    group_pool *pool = apr_hash_get(wsl_py.groups, group,
+                                    APR_HASH_KEY_STRING);
+
+    if (pool)
+        return pool;
+    pool = apr_pcalloc(wsl_py.pool, sizeof(*pool));
+    pool->name = apr_pstrdup(wsl_py.pool, group);
+    pool->options = wsl_interp_options_for(wsl_process_group_name(), group);
+#if PY_VERSION_HEX < 0x030C0000
+    pool->options.own_gil = 0;      /* said once at start-up */
+#endif
+    pool->members = apr_pcalloc(wsl_py.pool, sizeof(wsl_interp *) *
+                                (apr_size_t)pool->options.count);
+    apr_hash_set(wsl_py.groups, pool->name, APR_HASH_KEY_STRING, pool);
+    return pool;
+}
+
+/* Member k of the group (k < 0: this thread's), made if need be.
+ * Caller holds `lock`. */
+static wsl_interp *member_of(const char *group, int k)
+{
+    group_pool *pool = pool_of(group);
+
+    if (k < 0) {
+        if (thread_ordinal < 0)
+            thread_ordinal = wsl_py.threads_bound++;
+        k = thread_ordinal % pool->options.count;
+    }
+    if (k >= pool->options.count)
+        return NULL;
+    return pool->members[k] ? pool->members[k] : interp_create(pool, k);
+}
+
+void wsl_interp_bind_thread(int ordinal)
+{
+    thread_ordinal = ordinal;
 }
 
 static wsl_interp *interp_find(const char *group)
@@ -214,15 +298,14 @@ static wsl_interp *interp_find(const char *group)
 
     if (!group)
         return wsl_gil_interp(0);
-    /* Most threads serve one group: no lock on the common path. */
+    /* Most threads serve one group: no lock on the common path.  A
+     * thread's member of a pool never changes, so this is it. */
     interp = thread_last_interp;
     if (interp && !strcmp(interp->name, group))
         return interp;
 
     apr_thread_mutex_lock(wsl_py.lock);
-    interp = apr_hash_get(wsl_py.groups, group, APR_HASH_KEY_STRING);
-    if (!interp)
-        interp = interp_create(group);
+    interp = member_of(group, -1);
     apr_thread_mutex_unlock(wsl_py.lock);
     if (interp)
         thread_last_interp = interp;
@@ -230,11 +313,8 @@ static wsl_interp *interp_find(const char *group)
 }
 
 /* Python must be up; r or s says where to log that it is not. */
-static wsl_interp *interp_enter(request_rec *r, server_rec *s,
-                                const char *group)
+static int python_ready(request_rec *r, server_rec *s)
 {
-    wsl_interp *interp;
-
     if (!wsl_py.ready) {
         const char *why = wsl_py.not_required
             ? "WSL00004: Python is not started in this process: "
@@ -248,22 +328,50 @@ static wsl_interp *interp_enter(request_rec *r, server_rec *s,
             ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "%s", why);
         else
             ap_log_error(APLOG_MARK, APLOG_ERR, 0, s, "%s", why);
-        return NULL;
+        return 0;
     }
-    if (!(interp = interp_find(group)))
+    return 1;
+}
+
+wsl_interp *wsl_interp_enter(request_rec *r, const char *group)
+{
+    wsl_interp *interp;
+
+    if (!python_ready(r, r->server) || !(interp = interp_find(group)))
         return NULL;
     wsl_gil_enter(interp);
     return interp;
 }
 
-wsl_interp *wsl_interp_enter(request_rec *r, const char *group)
+int wsl_interp_pool_size(const char *group)
 {
-    return interp_enter(r, r->server, group);
+    int n;
+
+    if (!group || !wsl_py.ready)
+        return 1;
+    apr_thread_mutex_lock(wsl_py.lock);
+    n = pool_of(group)->options.count;
+    apr_thread_mutex_unlock(wsl_py.lock);
+    return n;
 }
 
-wsl_interp *wsl_interp_enter_server(server_rec *s, const char *group)
+wsl_interp *wsl_interp_enter_member(server_rec *s, const char *group, int k)
 {
-    return interp_enter(NULL, s, group);
+    wsl_interp *interp;
+
+    if (!python_ready(NULL, s))
+        return NULL;
+    if (!group) {
+        interp = wsl_gil_interp(0);
+    }
+    else {
+        apr_thread_mutex_lock(wsl_py.lock);
+        interp = member_of(group, k);
+        apr_thread_mutex_unlock(wsl_py.lock);
+    }
+    if (interp)
+        wsl_gil_enter(interp);
+    return interp;
 }
 
 void wsl_interp_leave(void)
@@ -376,7 +484,7 @@ static void publish_process_stopping(void)
         }
         visit = wsl_gil_visit(interp);
         wsl_events_process_stopping(interp, wsl_py.server);
-        wsl_gil_visit_end(visit);
+        wsl_gil_visit_end(interp, visit);
     }
 }
 
@@ -455,7 +563,7 @@ static apr_status_t interp_child_exit(void *data)
             left_append(what, sizeof(what), "%sapplication group '%s' "
                         "(a foreign thread state)", left++ ? ", " : "",
                         interp->name);
-            wsl_gil_visit_abandon();
+            wsl_gil_visit_abandon(interp);
         }
     }
     main_interp = wsl_gil_interp(0);
@@ -746,6 +854,29 @@ static void check_python_paths(apr_pool_t *ptemp, server_rec *s)
                          "WSL00009: WSGIPythonPath directory '%s' does not "
                          "exist", dirs[i]);
     }
+}
+
+void wsl_check_interp_options(server_rec *s)
+{
+    const char *at;
+
+#if PY_VERSION_HEX < 0x030C0000
+    if ((at = wsl_interp_options_own_gil_at()))
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s,
+                     "WSL00210: WSGIPerInterpreterGIL On (%s): Python %d.%d "
+                     "has one GIL for all its interpreters (3.12 is the "
+                     "first with one each); sub-interpreters share it, and "
+                     "a pool (WSGIInterpreterCount) runs one request's "
+                     "Python at a time", at, PY_MAJOR_VERSION,
+                     PY_MINOR_VERSION);
+#endif
+    if ((at = wsl_interp_options_global_at()))
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s,
+                     "WSL00211: <WSGIInterpreterOptions "
+                     "application-group=%%{GLOBAL}> (%s): the main "
+                     "interpreter is one and keeps the process's GIL; its "
+                     "WSGIPerInterpreterGIL and WSGIInterpreterCount have "
+                     "no effect", at);
 }
 
 /*

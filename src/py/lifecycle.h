@@ -12,8 +12,17 @@
  * (and Python there under WSGILazyInitialization Off). */
 int wsl_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
                     server_rec *s);
+/* interp.c: check_config (configtest included), once per configuration:
+ * what WSGIPerInterpreterGIL and WSGIInterpreterCount cannot have with
+ * the Python built against (warnings; never fails). */
+void wsl_check_interp_options(server_rec *s);
 /* interp.c: Python in a new child; 1 when it is up and usable. */
 int wsl_child_init(apr_pool_t *pchild, server_rec *s);
+/* interp.c: bind the calling thread, before its first request, to member
+ * ordinal % N of every pool of N interpreters it serves (a daemon's
+ * worker k takes ordinal k).  Threads never bound take the next ordinal
+ * as they first need a pool. */
+void wsl_interp_bind_thread(int ordinal);
 /* script.c: WSGIImportScript, every server's import scripts loaded in
  * their groups as the child starts (Python is up). */
 void wsl_script_preload(server_rec *main_server, apr_pool_t *pchild);

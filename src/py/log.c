@@ -29,6 +29,8 @@
  */
 #include "py.h"
 
+#include <unistd.h>
+
 /* A partial line waiting for its newline, and where its lines go. */
 typedef struct {
     server_rec *s;
@@ -590,6 +592,71 @@ void wsl_log_std_release(wsl_interp *interp)
 }
 
 /*
+ * An interpreter with a GIL of its own refuses an extension module that
+ * does not declare support for one (single-phase initialisation, or
+ * Py_MOD_MULTIPLE_INTERPRETERS_NOT_SUPPORTED): CPython's ImportError says
+ * "module NAME does not support loading in subinterpreters", which names
+ * neither the setting that caused it nor the way out.  Said once per
+ * module and interpreter, after the traceback.  `exc` and its causes are
+ * looked at (the application may have re-raised it as another error);
+ * GIL held.
+ */
+#define REFUSED_HEAD "module "
+#define REFUSED_TAIL " does not support loading in subinterpreters"
+
+static void explain_refused_extension(request_rec *r, server_rec *s,
+                                      wsl_interp *interp, PyObject *exc)
+{
+    int depth;
+
+    for (depth = 0; exc && depth < 8; depth++) {
+        PyObject *str, *next;
+        const char *msg;
+        size_t len, head = strlen(REFUSED_HEAD), tail = strlen(REFUSED_TAIL);
+
+        if (PyObject_TypeCheck(exc, (PyTypeObject *)PyExc_ImportError) &&
+            (str = PyObject_Str(exc))) {
+            msg = PyUnicode_AsUTF8(str);
+            len = msg ? strlen(msg) : 0;
+            if (len > head + tail && !strncmp(msg, REFUSED_HEAD, head) &&
+                !strcmp(msg + len - tail, REFUSED_TAIL)) {
+                const char *name = apr_pstrmemdup(interp->pool, msg + head,
+                                                  len - head - tail);
+
+                if (!interp->refused)
+                    interp->refused = apr_hash_make(interp->pool);
+                if (!apr_hash_get(interp->refused, name,
+                                  APR_HASH_KEY_STRING)) {
+                    apr_hash_set(interp->refused, name, APR_HASH_KEY_STRING,
+                                 name);
+                    ap_log_error(APLOG_MARK, APLOG_ERR, 0,
+                                 r ? r->server : s,
+                                 "WSL00212: extension module '%s' cannot "
+                                 "be imported in application group '%s' "
+                                 "(interpreter %d of %d, pid %d): it does "
+                                 "not support interpreters with a GIL of "
+                                 "their own (WSGIPerInterpreterGIL On); "
+                                 "serve an application that needs it from "
+                                 "a group with WSGIPerInterpreterGIL Off, "
+                                 "or from %%{GLOBAL}", name, interp->name,
+                                 interp->member + 1, interp->members,
+                                 (int)getpid());
+                }
+            }
+            Py_DECREF(str);
+        }
+        PyErr_Clear();
+        next = PyException_GetCause(exc);
+        if (!next)
+            next = PyException_GetContext(exc);
+        /* Borrowed from then on: the chain is held by the exception the
+         * walk began with. */
+        Py_XDECREF(next);
+        exc = next;
+    }
+}
+
+/*
  * The pending exception and its traceback, one log entry per line, the
  * first naming what failed.  Consumes the exception.
  */
@@ -653,6 +720,8 @@ static void log_exception(request_rec *r, server_rec *s, wsl_interp *interp,
         Py_XDECREF(str);
     }
     PyErr_Clear();
+    if (interp && interp->own_gil && value)
+        explain_refused_extension(r, s, interp, value);
     Py_XDECREF(lines);
     Py_XDECREF(type);
     Py_XDECREF(value);

@@ -115,6 +115,13 @@ typedef struct wsl_types wsl_types;
 struct wsl_interp {
     const char *name;              /* application group name */
     int index;                     /* slot in each thread's tstate table */
+    int member, members;           /* which of its group's pool, of how
+                                    * many (WSGIInterpreterCount) */
+    int own_gil;                   /* a GIL of its own (3.12+): entered
+                                    * and left only by attaching and
+                                    * detaching, never by a swap */
+    apr_hash_t *refused;           /* extension modules its own GIL
+                                    * refused, said once each (log.c) */
     apr_pool_t *pool;              /* this group's C memory; GIL held */
     PyInterpreterState *istate;
     wsl_environ_keys *keys;        /* environ.c owns the contents */
@@ -180,8 +187,12 @@ static inline PyTypeObject *wsl_type(const wsl_interp *interp,
  * pairs it with wsl_interp_leave().
  */
 wsl_interp *wsl_interp_enter(request_rec *r, const char *group);
-/* The same outside a request (WSGIImportScript), logging to s. */
-wsl_interp *wsl_interp_enter_server(server_rec *s, const char *group);
+/* The same outside a request (WSGIImportScript), logging to s: member
+ * k (0 .. wsl_interp_pool_size(group) - 1) of the group's pool rather
+ * than the calling thread's. */
+int wsl_interp_pool_size(const char *group);
+wsl_interp *wsl_interp_enter_member(server_rec *s, const char *group,
+                                    int k);
 void wsl_interp_leave(void);
 
 /*

@@ -249,6 +249,7 @@ void wsl_script_preload(server_rec *main_server, apr_pool_t *pchild)
             apr_finfo_t finfo;
             wsl_interp *interp;
             apr_status_t rv;
+            int k, members;
 
             if (daemon ? !script->process_group ||
                          strcmp(script->process_group, daemon->name)
@@ -266,15 +267,24 @@ void wsl_script_preload(server_rec *main_server, apr_pool_t *pchild)
                              script->path);
                 continue;
             }
-            if (!(interp = wsl_interp_enter_server(s, group)))
-                continue;
-            what = apr_psprintf(pchild, "WSGIImportScript '%s'",
-                                script->path);
-            if (!wsl_script_module(interp, script->path, &finfo, 1,
-                                   wsl_config_flag(sconf->case_sensitivity,
-                                                   1), pchild))
-                wsl_log_python_error_server(s, interp, what);
-            wsl_interp_leave();
+            /* Into every interpreter of the group's pool: each loads
+             * the application itself. */
+            members = wsl_interp_pool_size(group);
+            for (k = 0; k < members; k++) {
+                if (!(interp = wsl_interp_enter_member(s, group, k)))
+                    continue;
+                what = apr_psprintf(pchild, "WSGIImportScript '%s'%s",
+                                    script->path, members > 1
+                                    ? apr_psprintf(pchild, " (interpreter "
+                                                   "%d of %d)", k + 1,
+                                                   members) : "");
+                if (!wsl_script_module(interp, script->path, &finfo, 1,
+                                       wsl_config_flag(
+                                           sconf->case_sensitivity, 1),
+                                       pchild))
+                    wsl_log_python_error_server(s, interp, what);
+                wsl_interp_leave();
+            }
         }
     }
 }

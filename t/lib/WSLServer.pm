@@ -234,6 +234,38 @@ sub request {
     return ($code || 0, $body // '', $head // '');
 }
 
+# A request in a process of its own, so that several can be in flight at
+# once: my $k = $srv->spawn(GET => '/path', %opt) (request()'s options),
+# then my ($code, $body) = WSLServer::reap($k) waits for it (bounded by
+# the request's own timeout).
+sub spawn {
+    my ($self, $method, $path, %opt) = @_;
+    pipe(my $r, my $w) or die "pipe: $!";
+    my $pid = fork // die "fork: $!";
+    if (!$pid) {
+        close $r;
+        binmode $w;
+        my ($code, $body) = $self->request($method, $path, %opt);
+        print $w "$code\n", $body;
+        close $w;
+        POSIX::_exit(0);
+    }
+    close $w;
+    return [$pid, $r];
+}
+
+sub reap {
+    my ($k) = @_;
+    my $fh = $k->[1];
+    binmode $fh;
+    local $/;
+    my $out = <$fh> // '';
+    close $fh;
+    waitpid $k->[0], 0;
+    my ($code, $body) = split /\n/, $out, 2;
+    return ($code || 0, $body // '');
+}
+
 # A chunked body's data (as much as came).
 sub dechunk {
     my ($rest) = @_;
