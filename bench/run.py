@@ -1603,9 +1603,13 @@ def add_common_arguments(p, connections, module=LITE_SO,
 
 
 def finish_common_args(p, args, positive=()):
-    """--quick's defaults, the numbers checked (those of
-    add_common_arguments and the names in positive), the CPUs of --pin."""
+    """--quick's defaults, --module made absolute, the numbers checked
+    (those of add_common_arguments and the names in positive), the CPUs
+    of --pin."""
     quick = args.quick
+    # Apache resolves a relative LoadModule path against its ServerRoot,
+    # the run's temporary directory: make it this directory's.
+    args.module = os.path.abspath(args.module)
     if args.runs is None:
         args.runs = 1 if quick else 3
     if args.duration is None:
