@@ -54,6 +54,7 @@ Python there is and runs this).
 """
 
 import argparse
+import dataclasses
 import datetime
 import glob
 import http.client
@@ -85,20 +86,19 @@ SCENARIOS = [CPU, HELLO]
 APPS = ["interp", "cpu", "hello"]
 
 
+@dataclasses.dataclass
 class Kind:
     """One server of the suite: its MPM, its Apache children, and its
     pool (interpreters: WSGIInterpreterCount under WSGIPerInterpreterGIL
     On; None: no <WSGIInterpreterOptions>, one interpreter sharing the
     main GIL)."""
 
-    def __init__(self, name, role, mpm, processes, interpreters,
-                 keepalive=True):
-        self.name = name
-        self.role = role
-        self.mpm = mpm
-        self.processes = processes
-        self.interpreters = interpreters
-        self.keepalive = keepalive
+    name: str
+    role: str
+    mpm: str
+    processes: int
+    interpreters: int | None
+    keepalive: bool = True
 
     @property
     def shape(self):
