@@ -12,7 +12,12 @@
 #                   in build/pyX.Y/; make test-python PYTHON_CONFIG=...
 #                   for one (a distribution's /usr/bin/python3.X-config)
 #   make bench      build, then bench/run.py: static Apache, mod_wsgi and
-#                   mod_wsgi_lite side by side under wrk (BENCH_ARGS=--quick)
+#                   mod_wsgi_lite side by side under wrk (BENCH_ARGS=--quick),
+#                   then bench-pool
+#   make bench-pool bench/pool.py (issue 18): pools of interpreters with
+#                   their own GIL against one shared-GIL interpreter and
+#                   prefork, on the newest Python 3.12+ there is
+#                   (POOL_ARGS=--quick)
 #   make asan       the suite against an ASan+UBSan build (build/asan/)
 #   make tsan       the suite (event MPM) against a ThreadSanitizer build
 #                   (build/tsan/); TSAN_ARGS=t/concurrency.t for some tests
@@ -263,10 +268,44 @@ check-calls: all
 	./scripts/check-calls.py -v
 
 # bench/deps.sh adds wrk and Debian's mod_wsgi (the reference) when missing.
-bench: deps
+bench: deps pythons-deps
 	./bench/deps.sh
 	$(MAKE) all
 	/usr/bin/python3 bench/run.py $(BENCH_ARGS)
+	$(MAKE) --no-print-directory bench-pool-newest
+
+# bench/pool.py, pools of sub-interpreters with their own GIL (issue 18),
+# needs Python 3.12 or later: the module is built into build/pyX.Y/ for
+# the newest Python newer than Debian's that scripts/python-config.sh
+# finds (the one make test-pythons PYTHONS=newest tests, copied to
+# PYTHON_COPIES), else for Debian's own if it is 3.12 or later; with
+# neither, it is skipped and says why.  POOL_ARGS go to pool.py; by
+# default the options of BENCH_ARGS it shares (--quick, --pin, --runs=N,
+# --duration=N, --warmup=N).
+POOL_ARGS ?= $(filter --quick --pin --runs=% --duration=% --warmup=%,$(BENCH_ARGS))
+bench-pool: deps pythons-deps
+	./bench/deps.sh
+	$(MAKE) --no-print-directory bench-pool-newest
+
+bench-pool-newest:
+	@export PYENV_VERSIONS=$(PYENV_VERSIONS) PYTHON_COPIES=$(PYTHON_COPIES); \
+	debian=$$($(PYTHON) -c 'import sys; print("%d.%d" % sys.version_info[:2])'); \
+	xy=$$(./scripts/python-config.sh newest) || exit 1; \
+	if [ -n "$$xy" ] && [ "$${xy#3.}" -ge 12 ]; then \
+	    config=$$(./scripts/python-config.sh "$$xy") || exit 1; \
+	elif [ "$${debian#3.}" -ge 12 ]; then \
+	    xy=$$debian; config=$(PYTHON_CONFIG); \
+	else \
+	    echo "bench-pool: skipped: no Python 3.12 or later (Debian's is" \
+	         "$$debian, and there is none newer under $(PYENV_VERSIONS) or" \
+	         "$(PYTHON_COPIES)): a pool's own GIL needs one"; \
+	    exit 0; \
+	fi; \
+	echo "bench-pool: Python $$xy ($$config)"; \
+	$(MAKE) --no-print-directory bench-pool-run PYTHON_CONFIG="$$config"
+
+bench-pool-run: $(PY_BUILD_SO)
+	/usr/bin/python3 bench/pool.py --module $(CURDIR)/$(PY_BUILD_SO) $(POOL_ARGS)
 
 soak: deps
 	$(MAKE) all
@@ -278,4 +317,5 @@ clean:
 	rm -rf build/py[0-9]* build/apxs.flags
 
 .PHONY: all install deps test-deps run test check-calls bench soak clean asan tsan tsan-deps tsan-soak valgrind \
-	valgrind-deps fuzz fuzz-deps python-so test-python test-pythons pythons-deps FORCE callgrind
+	valgrind-deps fuzz fuzz-deps python-so test-python test-pythons pythons-deps FORCE callgrind \
+	bench-pool bench-pool-newest bench-pool-run

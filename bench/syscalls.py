@@ -34,7 +34,6 @@ import signal
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 
 import run
@@ -82,16 +81,8 @@ def counted_requests(port, scenario, htdocs, count, connections, timeout):
 
     shares = [count // connections + (1 if i < count % connections else 0)
               for i in range(connections)]
-    threads = [threading.Thread(target=client, args=(n,), daemon=True)
-               for n in shares if n]
-    for t in threads:
-        t.start()
-    deadline = time.monotonic() + timeout
-    for t in threads:
-        t.join(max(0.0, deadline - time.monotonic()))
-    if any(t.is_alive() for t in threads):
-        raise RuntimeError("%s: requests not done after %d s"
-                           % (scenario.name, timeout))
+    run.in_threads([(client, (n,)) for n in shares if n], timeout,
+                   "%s: requests" % scenario.name)
     if errors:
         raise RuntimeError("%s: %s" % (scenario.name, errors[0]))
 

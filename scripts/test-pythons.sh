@@ -34,51 +34,13 @@ copies=${PYTHON_COPIES:-/opt/wsl-python}
 make=${MAKE:-make}
 debian=$(/usr/bin/python3 -c 'import sys; print("%d.%d" % sys.version_info[:2])')
 
-# The newest X.Y.Z under $versions for $1 (X.Y or X.Y.Z), as a directory
-# that holds a shared-library build (bin/pythonX.Y-config, lib/libpython).
-pyenv_build() {
-    case "$1" in
-    *.*.*) xy=${1%.*}; pattern=$1 ;;
-    *)     xy=$1; pattern="$1.*" ;;
-    esac
-    for d in $(ls -d "$versions"/$pattern 2>/dev/null | sort -V -r); do
-        case "${d##*/}" in *[!0-9.]*) continue ;; esac
-        if [ -x "$d/bin/python$xy-config" ] &&
-           ls "$d"/lib/libpython"$xy"*.so* >/dev/null 2>&1; then
-            echo "$d"
-            return 0
-        fi
-    done
-    return 1
-}
-
-# The copy python-copy.sh made of $1 (X.Y or X.Y.Z) under $copies, newest
-# first, when there is one.
-earlier_copy() {
-    ls -d "$copies/$1" "$copies/$1".* 2>/dev/null | sort -V -r |
-    while read -r d; do
-        [ -f "$d/.wsl-python-copy" ] && { echo "$d"; break; }
-    done
-}
-
-# The newest 3.X newer than Debian's python3 that is under $versions (or
-# was copied from there earlier), as X.Y.
-newest_extra() {
-    { ls "$versions"; ls "$copies"; } 2>/dev/null |
-    grep -E '^3\.[0-9]+\.[0-9]+$' | sort -V -r -u |
-    while read -r v; do
-        xy=${v%.*}
-        [ "${xy#3.}" -gt "${debian#3.}" ] || continue
-        if pyenv_build "$v" >/dev/null || [ -n "$(earlier_copy "$v")" ]; then
-            echo "$xy"
-            break
-        fi
-    done
-}
+# Where a VERSION's build is, and which is the newest: python-config.sh
+# (make bench-pool finds its Python the same way).
+pyconfig=./scripts/python-config.sh
 
 if [ "${1:-}" = newest ]; then
     shift
-    newest=$(newest_extra)
+    newest=$(PYENV_VERSIONS=$versions PYTHON_COPIES=$copies $pyconfig newest)
     if [ -z "$newest" ]; then
         echo "test-pythons: no Python newer than Debian's $debian under" \
              "$versions or $copies: only Debian's $debian was tested"
@@ -113,29 +75,21 @@ for want in $wanted; do
         }
         ;;
     3.[0-9]*)
-        if src=$(pyenv_build "$want"); then
-            prefix=$copies/${src##*/}
-            if ! ./scripts/python-copy.sh "$src" "$prefix"; then
-                note "Python $want: FAILED (could not copy $src to $prefix)"
-                status=1
-                continue
-            fi
-        else
-            # No build to copy (a fresh machine): a copy python-copy.sh
-            # made earlier will do; anything else is missing.
-            prefix=$(earlier_copy "$want")
-            if [ -z "$prefix" ]; then
-                echo "test-pythons: Python $want: no shared-library build" \
-                     "under $versions, and no copy under $copies" >&2
-                note "Python $want: MISSING (not under $versions or $copies)"
-                status=1
-                continue
-            fi
-            echo "test-pythons: Python $want is not under $versions;" \
-                 "using the copy $prefix made earlier"
-        fi
-        xy=$(ls "$prefix"/bin | sed -n 's/^python\(3\.[0-9][0-9]*\)-config$/\1/p' | head -1)
-        config=$prefix/bin/python$xy-config
+        config=$(PYENV_VERSIONS=$versions PYTHON_COPIES=$copies \
+                 $pyconfig "$want")
+        case $? in
+        0) ;;
+        3)
+            note "Python $want: FAILED (could not copy it to $copies)"
+            status=1
+            continue
+            ;;
+        *)
+            note "Python $want: MISSING (not under $versions or $copies)"
+            status=1
+            continue
+            ;;
+        esac
         label="Python $want ($config)"
         ;;
     *)
