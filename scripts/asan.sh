@@ -1,7 +1,7 @@
 #!/bin/sh
 # scripts/asan.sh: run the whole Apache::Test suite (t/run.sh, both MPMs)
 # against the module built with AddressSanitizer and UBSan (make asan builds
-# build/asan/mod_wsgi_lite.so first), then fail if either sanitizer wrote a
+# build/asan/pyX.Y/mod_wsgi_lite.so first), then fail if either sanitizer wrote a
 # report.
 #
 # Apache and Python are not instrumented, so the sanitizer runtimes are

@@ -1,7 +1,7 @@
 #!/bin/sh
 # scripts/tsan.sh: run the Apache::Test suite (t/run.sh) under the event MPM
 # against the module built with ThreadSanitizer (make tsan builds
-# build/tsan/mod_wsgi_lite.so first), then count the TSan reports whose
+# build/tsan/pyX.Y/mod_wsgi_lite.so first), then count the TSan reports whose
 # stacks run through the module's own code.
 #
 # As in scripts/asan.sh, Apache, APR and Python are not instrumented: the

@@ -45,7 +45,7 @@ is not asked again, and the server is restarted before phase 2),
 SOAK_GROWTH_LIMIT_MB (the RSS bar, default 2.0),
 SOAK_KEEP=1 (keep the temporary directory), SOAK_RESULTS (the
 results file), SOAK_MODULE (another build of the module, e.g.
-build/tsan/mod_wsgi_lite.so), APACHE (default
+build/tsan/pyX.Y/mod_wsgi_lite.so), APACHE (default
 /usr/sbin/apache2; or a wrapper that execs it).
 """
 import asyncio

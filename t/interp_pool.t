@@ -22,6 +22,8 @@
 #   - an extension without multi-interpreter support (_testsinglephase)
 #     fails its import with WSL00212 naming it (once per interpreter) and
 #     imports in "plain";
+#   - request-timeout in a daemon whose group is a pool: the 504, and the
+#     stuck thread's Python stack read from inside its interpreter;
 #   - 8 clients x 12 mixed requests (raise, stream, read the body) all
 #     answer as they should;
 #   - at a graceful restart and at the stop every interpreter of the pool
@@ -39,7 +41,7 @@ use Time::HiRes ();
 use WSLTest qw(t_ok diag embedded_python wait_until expected_mpm);
 use WSLServer ();
 
-plan tests => 34, need_module 'mod_wsgi_lite.c';
+plan tests => 36, need_module 'mod_wsgi_lite.c';
 
 my $docroot = Apache::Test::vars('documentroot');
 my $app = "$docroot/pool/pool.wsgi";
@@ -101,8 +103,8 @@ ok t_cmp($rc == 0 && $out =~ /WSL00211: .*the main interpreter is one/ ? 1 : 0, 
 my $skip_why = "interpreters with a GIL of their own need Python 3.12+; "
     . "the module embeds " . ($py->{version} // 'an unknown Python');
 unless ($own_gil) {
-    skip($skip_why) for 7 .. 34;
-    diag("skipped 28: $skip_why");
+    skip($skip_why) for 7 .. 36;
+    diag("skipped 30: $skip_why");
     exit 0;
 }
 
@@ -116,12 +118,14 @@ Timeout 20
     MaxRequestWorkers 4
 </IfModule>
 WSGIDaemonProcess pool processes=1 threads=8
+WSGIDaemonProcess timed processes=1 threads=4 request-timeout=2
 <WSGIInterpreterOptions application-group=pooled>
     WSGIPerInterpreterGIL On
     WSGIInterpreterCount 2
 </WSGIInterpreterOptions>
 WSGIScriptAlias /d/pooled "$app" process-group=pool application-group=pooled
 WSGIScriptAlias /d/plain "$app" process-group=pool application-group=plain
+WSGIScriptAlias /t/pooled "$app" process-group=timed application-group=pooled
 WSGIScriptAlias /e/pooled "$app" application-group=pooled
 WSGIScriptAlias /e/plain "$app" application-group=plain
 WSGIImportScript "$preload" process-group=pool application-group=pooled
@@ -249,6 +253,17 @@ ok t_cmp(join(' | ', map { $refused->{$_} // 'none' } qw(thread subprocess daemo
 ok t_cmp(($refused->{fork} // '') =~ /^RuntimeError: / ? 1 : 0, 1, 'own GIL: os.fork() raises RuntimeError');
 ok t_cmp(join(' | ', map { $shared->{$_} // 'none' } qw(thread daemon_thread subprocess)), 'ok | ok | ok',
          'shared GIL: threads, daemon threads and subprocess all work');
+
+# --- request-timeout in a pool: the stuck thread's stack, from its own interpreter
+my $t0 = Time::HiRes::time();
+my ($tcode) = $srv ? $srv->get('/t/pooled/sleep?s=30', 20) : (0);
+my $took = Time::HiRes::time() - $t0;
+ok t_cmp($tcode == 504 && $took < 10 ? 1 : 0, 1,
+         sprintf('request-timeout=2 in a pool: 504 after %.1f s', $took));
+ok t_ok(wait_until(sub { grep m{WSL00200:   File ".*/pool\.wsgi", line \d+, in stuck_here$},
+                          split /\n/, $srv ? $srv->log_text : '' }, 10),
+        "request-timeout's log has the stuck thread's stack, read in its own-GIL interpreter (stuck_here)")
+    or diag(grep /WSL0020/, split /\n/, $srv ? $srv->log_text : '');
 
 # --- hammering the pool -------------------------------------------------------
 my @mixed = (['/d/pooled/who', 200], ['/d/pooled/boom', 500],

@@ -72,7 +72,6 @@ static scope *scope_of(cmd_parms *cmd, const char **err)
     if ((*err = ap_check_cmd_context(cmd, GLOBAL_ONLY)))
         return NULL;
     registry_open(cmd->pool);
-    registry.top.defined_at = defined_at(cmd);
     return &registry.top;
 }
 
@@ -86,6 +85,10 @@ const char *wsl_cmd_per_interpreter_gil(cmd_parms *cmd, void *dconf,
     if (err)
         return err;
     sc->own_gil = flag ? 1 : 0;
+    /* The line a warning about the GIL names (a container's own line
+     * otherwise: set when it was read). */
+    if (sc == &registry.top)
+        sc->defined_at = defined_at(cmd);
     return NULL;
 }
 

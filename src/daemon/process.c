@@ -113,6 +113,7 @@ static struct {
     int pool_width;
     int *member_busy;
     int late;                   /* workers busy past request-timeout */
+    int stacks;                 /* log_stack threads not done yet */
     long served;                /* requests done */
     apr_pool_t *watch_pool;     /* the main thread's (check_limits) */
     apr_time_t began;           /* the process started serving */
@@ -729,6 +730,20 @@ static void start_threads(void)
  * waiting for those past request-timeout, which may never end); 1 if
  * every worker is idle, else 0 and *late_left: those still running are
  * all past request-timeout (or a stack is still being taken). */
+/* Wait up to `timeout` for the log_stack threads to end. */
+static void stacks_wait(apr_interval_time_t timeout)
+{
+    struct timespec until;
+
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += (time_t)apr_time_sec(timeout);
+    pthread_mutex_lock(&dp.lock);
+    while (dp.stacks > 0 &&
+           pthread_cond_timedwait(&dp.idle_cond, &dp.lock, &until) == 0)
+        ;
+    pthread_mutex_unlock(&dp.lock);
+}
+
 static int drain(apr_interval_time_t timeout, int *late_left)
 {
     struct timespec until;
@@ -808,8 +823,8 @@ static void *log_stack(void *arg)
     pthread_mutex_lock(&dp.lock);
     dp.busy--;
     dp.late--;
-    if (dp.busy <= dp.late)
-        pthread_cond_broadcast(&dp.idle_cond);
+    dp.stacks--;
+    pthread_cond_broadcast(&dp.idle_cond);
     pthread_mutex_unlock(&dp.lock);
     return NULL;
 }
@@ -892,6 +907,7 @@ static const char *check_limits(apr_pool_t *p)
         pthread_mutex_lock(&dp.lock);
         dp.busy++;
         dp.late++;
+        dp.stacks++;
         pthread_mutex_unlock(&dp.lock);
         pthread_attr_init(&attr);
         pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
@@ -900,6 +916,7 @@ static const char *check_limits(apr_pool_t *p)
             pthread_mutex_lock(&dp.lock);
             dp.busy--;
             dp.late--;
+            dp.stacks--;
             pthread_mutex_unlock(&dp.lock);
         }
         pthread_attr_destroy(&attr);
@@ -1009,7 +1026,10 @@ void wsl_daemon_process_main(const wsl_daemon_group *group, int slot,
                  : sig == SIGTERM ? "SIGTERM: Apache stops or restarts"
                  : "a signal");
     if (!drain(grace, &late_left)) {
-        /* A request still runs Python: finalising under it would crash. */
+        /* A request still runs Python: finalising under it would crash.
+         * A stack being taken gets a moment to reach the log (it waits
+         * for the GIL of the very thread that is stuck, and may never). */
+        stacks_wait(apr_time_from_sec(2));
         ap_log_error(APLOG_MARK, APLOG_WARNING, 0, main_server,
                      "WSL00189: daemon process %" APR_PID_T_FMT " of "
                      "WSGIDaemonProcess %s: requests still running after "

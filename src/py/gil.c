@@ -16,10 +16,12 @@
  * An interpreter with a GIL of its own (WSGIPerInterpreterGIL, 3.12+) is
  * entered by attaching a thread state (PyEval_RestoreThread, which takes
  * that interpreter's GIL) and left by detaching it (PyEval_SaveThread),
- * never by PyThreadState_Swap: on 3.12 a swap changes the current state
- * without touching any GIL, which would run one interpreter's code under
- * another's lock.  Py_EndInterpreter of such an interpreter leaves no GIL
- * held, and the main interpreter is attached again afterwards.
+ * never by PyThreadState_Swap: what a swap does to the GIL differs
+ * between versions (3.11's never touches it; 3.12's and 3.13's release
+ * the old state's and take the new one's), and the swaps below are only
+ * used where both states have the one shared GIL.  Py_EndInterpreter of
+ * such an interpreter leaves no GIL held and no state current, and the
+ * main interpreter is attached again afterwards.
  */
 #include "gil.h"
 
@@ -292,9 +294,10 @@ void wsl_gil_setup_failed(wsl_interp *interp)
 {
     Py_EndInterpreter(PyThreadState_Get());
     if (!interp->own_gil) {
-        /* The shared GIL is still ours, with no state: give it back with
-         * this thread's main state (an own GIL ended with its
-         * interpreter). */
+        /* No state is current: make this thread's main state current
+         * (3.11: the shared GIL is still held; 3.12+: the swap takes it)
+         * and give the GIL back with it.  An own GIL ended with its
+         * interpreter, and nothing is held. */
         PyThreadState_Swap(thread_tstates[0]);
         PyEval_SaveThread();
     }

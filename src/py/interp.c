@@ -27,8 +27,11 @@
  */
 typedef struct {
     const char *name;
-    wsl_interp_options options;  /* own_gil, count */
+    wsl_interp_options options;  /* own_gil, count (at most the threads of
+                                  * the process: see pool_of) */
     wsl_interp **members;        /* options.count; NULL until made */
+    int index;                   /* pools made before this one */
+    int next_thread;             /* member for the next thread bound */
 } group_pool;
 
 /* What this child knows about Python. */
@@ -37,6 +40,8 @@ static struct {
     apr_pool_t *pool;            /* the child pool */
     apr_thread_mutex_t *lock;    /* groups, threads_bound */
     apr_hash_t *groups;          /* name -> group_pool (sub-interpreters) */
+    int npools;                  /* group_pools made */
+    int threads;                 /* worker threads a process has */
     int threads_bound;           /* threads given an ordinal so far */
     int ready;                   /* Python is initialised and usable */
     int not_required;            /* WSGIRestrictEmbedded On and nothing
@@ -46,11 +51,19 @@ static struct {
 /* The group this thread entered last: most threads serve one. */
 static _Thread_local wsl_interp *thread_last_interp;
 /*
- * This thread's place in every pool, for the life of the thread: member
- * ordinal % count.  Thread states never move between interpreters (a
- * state belongs to one), and numbering threads as they first need a pool
- * spreads them evenly over its members.  -1 until needed.
+ * This thread's member of each pool, for the life of the thread: thread
+ * states never move between interpreters (a state belongs to one).  A
+ * daemon's worker k is given k (wsl_interp_bind_thread) and takes member
+ * k % count, which the daemon's hand-out balances.  Other threads (an
+ * Apache child's) are dealt to each pool's members in turn as they first
+ * need it, per pool (one count for all pools would let a thread that
+ * serves two of them skew both): thread_member[pool index] is member + 1,
+ * 0 while unbound; pools past the first WSL_POOLS_TRACKED fall back to a
+ * number per thread, thread_ordinal % count.
  */
+#define WSL_POOLS_TRACKED 16
+static _Thread_local int thread_fixed = -1;
+static _Thread_local unsigned char thread_member[WSL_POOLS_TRACKED];
 static _Thread_local int thread_ordinal = -1;
 
 /* WSGIPythonEggs: PYTHON_EGG_CACHE in os.environ, which a
@@ -261,10 +274,24 @@ static group_pool *pool_of(const char *group)
         return pool;
     pool = apr_pcalloc(wsl_py.pool, sizeof(*pool));
     pool->name = apr_pstrdup(wsl_py.pool, group);
+    pool->index = wsl_py.npools++;
     pool->options = wsl_interp_options_for(wsl_process_group_name(), group);
 #if PY_VERSION_HEX < 0x030C0000
     pool->options.own_gil = 0;      /* said once at start-up */
 #endif
+    /* A member no thread is bound to would only hold a copy of the
+     * application (WSGIImportScript loads every member): a prefork child
+     * has one thread, a daemon its threads=. */
+    if (pool->options.count > wsl_py.threads) {
+        ap_log_error(APLOG_MARK, APLOG_INFO, 0, wsl_py.server,
+                     "WSL00213: application group '%s': WSGIInterpreterCount "
+                     "%d, but this process has %d thread%s; %d "
+                     "interpreter%s (pid %d)", group, pool->options.count,
+                     wsl_py.threads, wsl_py.threads > 1 ? "s" : "",
+                     wsl_py.threads, wsl_py.threads > 1 ? "s" : "",
+                     (int)getpid());
+        pool->options.count = wsl_py.threads;
+    }
     pool->members = apr_pcalloc(wsl_py.pool, sizeof(wsl_interp *) *
                                 (apr_size_t)pool->options.count);
     apr_hash_set(wsl_py.groups, pool->name, APR_HASH_KEY_STRING, pool);
@@ -277,7 +304,19 @@ static wsl_interp *member_of(const char *group, int k)
 {
     group_pool *pool = pool_of(group);
 
-    if (k < 0) {
+    if (k < 0 && pool->options.count == 1) {
+        k = 0;
+    }
+    else if (k < 0 && thread_fixed >= 0) {
+        k = thread_fixed % pool->options.count;
+    }
+    else if (k < 0 && pool->index < WSL_POOLS_TRACKED) {
+        if (!thread_member[pool->index])
+            thread_member[pool->index] =
+                (unsigned char)(1 + pool->next_thread++ % pool->options.count);
+        k = thread_member[pool->index] - 1;
+    }
+    else if (k < 0) {
         if (thread_ordinal < 0)
             thread_ordinal = wsl_py.threads_bound++;
         k = thread_ordinal % pool->options.count;
@@ -289,7 +328,7 @@ static wsl_interp *member_of(const char *group, int k)
 
 void wsl_interp_bind_thread(int ordinal)
 {
-    thread_ordinal = ordinal;
+    thread_fixed = ordinal;
 }
 
 static wsl_interp *interp_find(const char *group)
@@ -461,6 +500,22 @@ static void left_append(char *buf, apr_size_t size, const char *fmt, ...)
     va_end(ap);
 }
 
+/* Log what is left of interp's standard streams.  Main GIL held; an
+ * interpreter with a GIL of its own is visited for it, since its threads
+ * may be writing to them meanwhile. */
+static void flush_std(wsl_interp *interp)
+{
+    PyThreadState *visit;
+
+    if (!interp->own_gil || !interp->istate) {
+        wsl_log_std_flush(interp);
+        return;
+    }
+    visit = wsl_gil_visit(interp);
+    wsl_log_std_flush(interp);
+    wsl_gil_visit_end(interp, visit);
+}
+
 /*
  * Child exit, GIL held with the main interpreter's state: tell every
  * interpreter's subscribers (mod_wsgi's process_stopping, to
@@ -526,7 +581,7 @@ static apr_status_t interp_child_exit(void *data)
          * while the process exits could print a line that is never
          * logged, or touch what exit() is freeing. */
         for (i = 0; i < wsl_gil_count(); i++)
-            wsl_log_std_flush(wsl_gil_interp(i));
+            flush_std(wsl_gil_interp(i));
         return APR_SUCCESS;
     }
     while (waited < WSL_EXIT_GRACE_MS && exit_blocked()) {
@@ -535,7 +590,10 @@ static apr_status_t interp_child_exit(void *data)
     }
     /* From here on the application's threads never run again (the GIL
      * stays ours, or Python ends): what is left of their lines in the
-     * standard streams is logged now, or as each interpreter ends. */
+     * standard streams is logged now, or as each interpreter ends.  The
+     * threads of an interpreter with a GIL of its own are the exception:
+     * that GIL is not ours to keep, so one left there runs on while the
+     * process exits (README: WSL00014). */
     for (i = wsl_gil_count() - 1; i > 0; i--) {
         wsl_interp *interp = wsl_gil_interp(i);
         PyThreadState *visit;
@@ -544,7 +602,7 @@ static apr_status_t interp_child_exit(void *data)
         if (!interp->istate)
             continue;
         if ((n = wsl_gil_foreign_threads(interp, NULL)) > 0) {
-            wsl_log_std_flush(interp);
+            flush_std(interp);
             left_append(what, sizeof(what), "%sapplication group '%s' "
                         "(%d thread%s)", left++ ? ", " : "", interp->name,
                         n, n > 1 ? "s" : "");
@@ -806,6 +864,7 @@ int wsl_child_init(apr_pool_t *pchild, server_rec *s)
         wsl_environ_set_process_model(group->threads > 1,
                                       group->multiprocess ||
                                       group->processes > 1);
+        wsl_py.threads = group->threads > 1 ? group->threads : 1;
     }
     else {
         ap_mpm_query(AP_MPMQ_IS_THREADED, &threaded);
@@ -813,6 +872,8 @@ int wsl_child_init(apr_pool_t *pchild, server_rec *s)
         ap_mpm_query(AP_MPMQ_MAX_DAEMONS, &daemons);
         wsl_environ_set_process_model(threaded != AP_MPMQ_NOT_SUPPORTED &&
                                       threads > 1, daemons > 1);
+        wsl_py.threads = threaded != AP_MPMQ_NOT_SUPPORTED && threads > 1
+                         ? threads : 1;
     }
 
     /* The main interpreter is set up first, alone: the first

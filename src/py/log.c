@@ -620,15 +620,19 @@ static void explain_refused_extension(request_rec *r, server_rec *s,
             len = msg ? strlen(msg) : 0;
             if (len > head + tail && !strncmp(msg, REFUSED_HEAD, head) &&
                 !strcmp(msg + len - tail, REFUSED_TAIL)) {
-                const char *name = apr_pstrmemdup(interp->pool, msg + head,
-                                                  len - head - tail);
+                apr_ssize_t nlen = (apr_ssize_t)(len - head - tail);
 
                 if (!interp->refused)
                     interp->refused = apr_hash_make(interp->pool);
-                if (!apr_hash_get(interp->refused, name,
-                                  APR_HASH_KEY_STRING)) {
-                    apr_hash_set(interp->refused, name, APR_HASH_KEY_STRING,
-                                 name);
+                /* Copied only when new: the pool lives as long as the
+                 * process, and the same import may fail on every
+                 * request. */
+                if (!apr_hash_get(interp->refused, msg + head, nlen)) {
+                    const char *name = apr_pstrmemdup(interp->pool,
+                                                      msg + head,
+                                                      (apr_size_t)nlen);
+
+                    apr_hash_set(interp->refused, name, nlen, name);
                     ap_log_error(APLOG_MARK, APLOG_ERR, 0,
                                  r ? r->server : s,
                                  "WSL00212: extension module '%s' cannot "

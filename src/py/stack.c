@@ -4,27 +4,31 @@
  * request runs past request-timeout (src/daemon/process.c), so that the
  * log says where the application is stuck, not only that it is.
  *
- * sys._current_frames() from the main interpreter: it holds the frames
- * of every interpreter's threads (one GIL is the whole process's before
- * own-GIL interpreters, which this is not used with), and a frame is read
- * under that GIL only, never kept past it.
+ * Each interpreter is looked at from inside, under its own GIL: the
+ * thread's state there with a frame is the one it runs in, and the frame
+ * is formatted by that interpreter's traceback module, never kept past
+ * its GIL.  Not sys._current_frames() from the main interpreter: it walks
+ * every interpreter's threads and makes frame objects for them, which for
+ * an interpreter with a GIL of its own would touch a running thread's
+ * objects under a lock that is not theirs.
  */
 #include "gil.h"
 #include "lifecycle.h"
 
-const char *wsl_py_thread_stack(unsigned long ident, apr_pool_t *p)
+/* The stack of thread `ident` in the interpreter this thread is in now
+ * (its GIL held), or NULL if that thread runs no Python code here. */
+static const char *stack_here(unsigned long ident, apr_pool_t *p)
 {
-    PyObject *frames, *key, *frame, *traceback = NULL, *lines = NULL,
-             *empty = NULL, *text = NULL;
+    PyThreadState *ts;
+    PyFrameObject *frame = NULL;
+    PyObject *traceback = NULL, *lines = NULL, *empty = NULL, *text = NULL;
     const char *out = NULL;
 
-    /* A state of this thread's own in the main interpreter. */
-    wsl_gil_enter(wsl_gil_interp(0));
-    frames = PySys_GetObject("_current_frames")
-             ? PyObject_CallNoArgs(PySys_GetObject("_current_frames"))
-             : NULL;
-    key = PyLong_FromUnsignedLong(ident);
-    frame = frames && key ? PyDict_GetItemWithError(frames, key) : NULL;
+    for (ts = PyInterpreterState_ThreadHead(PyThreadState_Get()->interp);
+         ts && !frame; ts = PyThreadState_Next(ts)) {
+        if (ts->thread_id == ident)
+            frame = PyThreadState_GetFrame(ts);
+    }
     if (frame && (traceback = PyImport_ImportModule("traceback")) &&
         (lines = PyObject_CallMethod(traceback, "format_stack", "O", frame))
         && (empty = PyUnicode_FromString("")) &&
@@ -39,8 +43,24 @@ const char *wsl_py_thread_stack(unsigned long ident, apr_pool_t *p)
     Py_XDECREF(empty);
     Py_XDECREF(lines);
     Py_XDECREF(traceback);
-    Py_XDECREF(key);
-    Py_XDECREF(frames);
-    wsl_gil_leave();
+    Py_XDECREF(frame);
+    return out;
+}
+
+const char *wsl_py_thread_stack(unsigned long ident, apr_pool_t *p)
+{
+    const char *out = NULL;
+    int i;
+
+    for (i = 0; !out && i < wsl_gil_count(); i++) {
+        wsl_interp *interp = wsl_gil_interp(i);
+
+        if (!interp || !interp->istate)
+            continue;
+        /* A state of this thread's own there, made on first use. */
+        wsl_gil_enter(interp);
+        out = stack_here(ident, p);
+        wsl_gil_leave();
+    }
     return out;
 }

@@ -10,6 +10,7 @@
 #                initialisation, which an own-GIL interpreter refuses
 #   /refused     JSON: what os.fork(), subprocess.run(), a thread and a
 #                daemon thread give here ('ok' or the exception)
+#   /sleep?s=S   sleeps S seconds in stuck_here() (request-timeout's stack)
 #   /boom        raises
 #   /stream      ten chunks from a generator
 #   /echo        the request body back (wsgi.input)
@@ -50,6 +51,10 @@ def _spin(ms):
         for i in range(1000):
             x += i
     return start, time.monotonic()
+
+
+def stuck_here(seconds):
+    time.sleep(seconds)
 
 
 def _attempt(fn):
@@ -101,6 +106,9 @@ def application(environ, start_response):
         who = _who(environ)
         who.update(start=start, end=end)
         body = json.dumps(who).encode()
+    elif path == '/sleep':
+        stuck_here(float(query.get('s', ['1'])[0]))
+        body = b'slept'
     elif path == '/refused':
         body = json.dumps(_refused()).encode()
     elif path == '/atexit':
