@@ -15,6 +15,10 @@
 #     for longer than 1 s gets a 503 unrun (WSL00202);
 #   - restart-interval=2 and inactivity-timeout=2: the process is
 #     replaced after 2 s (of life, of idleness), each logged with why;
+#   - memory-limit=100000000, virtual-memory-limit=2000000000 and
+#     cpu-time-limit=1: a request that keeps 150 MiB, maps 3 GiB or spends
+#     1.5 s of CPU ends 200, then the process is recycled with why
+#     (WSL00189), and the next request is served by its replacement;
 #   - WSL00170 no longer names any of these options.
 use strict;
 use warnings;
@@ -30,7 +34,7 @@ use Time::HiRes ();
 use WSLTest qw(t_ok wait_until diag);
 use WSLServer ();
 
-plan tests => 28, need_module 'mod_wsgi_lite.c';
+plan tests => 37, need_module 'mod_wsgi_lite.c';
 
 my $docroot = Apache::Test::vars('documentroot');
 my $app = "$docroot/daemon/life.wsgi";
@@ -60,11 +64,17 @@ WSGIDaemonProcess rt processes=1 threads=4 request-timeout=2 graceful-timeout=10
 WSGIDaemonProcess qt processes=1 threads=1 queue-timeout=1
 WSGIDaemonProcess ri processes=1 threads=1 restart-interval=2
 WSGIDaemonProcess it processes=1 threads=1 inactivity-timeout=2
+WSGIDaemonProcess ml processes=1 threads=1 memory-limit=100000000
+WSGIDaemonProcess vl processes=1 threads=1 virtual-memory-limit=2000000000
+WSGIDaemonProcess cl processes=1 threads=1 cpu-time-limit=1
 WSGIScriptAlias /mr "$app" process-group=mr
 WSGIScriptAlias /rt "$app" process-group=rt
 WSGIScriptAlias /qt "$app" process-group=qt
 WSGIScriptAlias /ri "$app" process-group=ri
 WSGIScriptAlias /it "$app" process-group=it
+WSGIScriptAlias /ml "$app" process-group=ml
+WSGIScriptAlias /vl "$app" process-group=vl
+WSGIScriptAlias /cl "$app" process-group=cl
 CONF
 };
 ok t_ok($srv, '(setup) a server with a daemon group per lifecycle option starts') or diag($@);
@@ -162,7 +172,26 @@ for my $case (['ri', 'restart-interval=2 passed'],
         or diag("$c1 $b1 / $c2 $b2");
 }
 
-ok t_cmp(join("\n", log_lines($srv, qr/WSL00170:.*(maximum-requests|request-timeout|queue-timeout|restart-interval|inactivity-timeout|graceful-timeout)/)), '',
+# --- memory-limit, virtual-memory-limit, cpu-time-limit ---------------------------
+for my $case (['ml', 'grow=150', 'memory-limit=100000000 passed: \d+ bytes resident'],
+              ['vl', 'map=3072', 'virtual-memory-limit=2000000000 passed: \d+ bytes of address space'],
+              ['cl', 'spin=1.5', 'cpu-time-limit=1 passed: [\d.]+ s of CPU']) {
+    my ($g, $ask, $why) = @$case;
+    my ($c0, $b0) = $srv ? $srv->get("/$g", 30) : (0, '');
+    my ($c1, $b1) = $srv ? $srv->get("/$g?$ask", 30) : (0, '');
+    ok t_ok($c0 == 200 && $c1 == 200 && pid_of($b0) && pid_of($b0) == pid_of($b1),
+            "$g: under the limit a request is served; the one that passes it ($ask) ends 200 too")
+        or diag("$c0 $b0 / $c1 $b1");
+    my $seen = wait_until(sub { log_lines($srv, qr/WSGIDaemonProcess $g stopping \($why\)/) }, 10);
+    ok t_ok($seen, "$g: the process is recycled, logged with why ($why)")
+        or diag(join "\n", log_lines($srv, qr/WSGIDaemonProcess $g/));
+    my ($c2, $b2) = $srv ? $srv->get("/$g", 30) : (0, '');
+    ok t_ok($c2 == 200 && pid_of($b2) && pid_of($b2) != pid_of($b1),
+            "$g: the next request is served by the replacement")
+        or diag("$c2 $b2");
+}
+
+ok t_cmp(join("\n", log_lines($srv, qr/WSL00170:.*(maximum-requests|request-timeout|queue-timeout|restart-interval|inactivity-timeout|graceful-timeout|memory-limit|cpu-time-limit)/)), '',
          'WSL00170 names none of these options as not acted on');
 ok t_cmp(join("\n", log_lines($srv, qr/Segmentation fault|exit signal|Fatal Python error/)), '',
          'no crash');

@@ -176,15 +176,13 @@ static const opt_def options[] = {
       F_NAMED | F_NOT_ACTED },
     { "script-group", OPT_GROUP, AT(script_group), NO_ID, 0, 0, 0,
       F_NAMED | F_NOT_ACTED },
-    { "cpu-time-limit", OPT_INT, AT(cpu_time_limit), NO_ID, 0, INT_MAX, 0,
-      F_NOT_ACTED },
+    { "cpu-time-limit", OPT_INT, AT(cpu_time_limit), NO_ID, 0, INT_MAX, 0, 0 },
     /* mod_wsgi takes any number; setpriority() has -20..19 (20 is
      * clamped), the range its documentation gives. */
     { "cpu-priority", OPT_INT, AT(cpu_priority), NO_ID, -20, 20, 0, 0 },
-    { "memory-limit", OPT_BYTES, AT(memory_limit), NO_ID, 0, 0, 0,
-      F_NOT_ACTED },
+    { "memory-limit", OPT_BYTES, AT(memory_limit), NO_ID, 0, 0, 0, 0 },
     { "virtual-memory-limit", OPT_BYTES, AT(virtual_memory_limit), NO_ID,
-      0, 0, 0, F_NOT_ACTED },
+      0, 0, 0, 0 },
     { "server-metrics", OPT_FLAG, AT(server_metrics), NO_ID, 0, 0, 0, 0 },
     { "newrelic-config-file", OPT_STRING, AT(newrelic_config_file), NO_ID,
       0, 0, 0, F_NOT_ACTED },

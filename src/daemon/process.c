@@ -830,6 +830,55 @@ static void *log_stack(void *arg)
 }
 
 /*
+ * memory-limit (resident), virtual-memory-limit (address space) and
+ * cpu-time-limit (user + system, all threads, since the process began):
+ * the first one the process is past, as why it is recycled, or NULL.
+ * Checked each time the main thread looks (every second, or every tenth
+ * of one with a timeout set).  mod_wsgi sets them as rlimits instead,
+ * where an allocation past the limit fails (MemoryError mid-request) and
+ * the CPU limit's SIGXCPU kills the process with its requests: here the
+ * process is recycled as for maximum-requests, its requests finishing.
+ */
+static const char *resource_limit(const wsl_daemon_group *g, apr_pool_t *p)
+{
+    if (g->memory_limit || g->virtual_memory_limit) {
+        long pages = 0, resident = 0, page = sysconf(_SC_PAGESIZE);
+        FILE *f = fopen("/proc/self/statm", "r");
+
+        if (f) {
+            if (fscanf(f, "%ld %ld", &pages, &resident) != 2)
+                pages = resident = 0;
+            fclose(f);
+        }
+        if (g->memory_limit &&
+            (apr_int64_t)resident * page > g->memory_limit)
+            return apr_psprintf(p, "memory-limit=%" APR_INT64_T_FMT
+                                " passed: %" APR_INT64_T_FMT " bytes "
+                                "resident", g->memory_limit,
+                                (apr_int64_t)resident * page);
+        if (g->virtual_memory_limit &&
+            (apr_int64_t)pages * page > g->virtual_memory_limit)
+            return apr_psprintf(p, "virtual-memory-limit=%" APR_INT64_T_FMT
+                                " passed: %" APR_INT64_T_FMT " bytes of "
+                                "address space", g->virtual_memory_limit,
+                                (apr_int64_t)pages * page);
+    }
+    if (g->cpu_time_limit) {
+        struct rusage ru;
+        double used;
+
+        if (getrusage(RUSAGE_SELF, &ru) == 0) {
+            used = (double)ru.ru_utime.tv_sec + ru.ru_stime.tv_sec +
+                   (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+            if (used > g->cpu_time_limit)
+                return apr_psprintf(p, "cpu-time-limit=%d passed: %.1f s "
+                                    "of CPU", g->cpu_time_limit, used);
+        }
+    }
+    return NULL;
+}
+
+/*
  * The main thread's look at the process, between its signal waits: a
  * request that ran past request-timeout is logged once, with the Python
  * stack of its thread (the thread cannot be stopped: the process is
@@ -880,6 +929,8 @@ static const char *check_limits(apr_pool_t *p)
         why = apr_psprintf(p, "inactivity-timeout=%d: no request for %d s",
                            (int)apr_time_sec(g->inactivity_timeout),
                            (int)apr_time_sec(now - dp.active));
+    else
+        why = resource_limit(g, p);
     if (why && !dp.stopping)
         stop_for(why, 1);
     pthread_mutex_unlock(&dp.lock);
