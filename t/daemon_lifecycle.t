@@ -19,6 +19,12 @@
 #     cpu-time-limit=1: a request that keeps 150 MiB, maps 3 GiB or spends
 #     1.5 s of CPU ends 200, then the process is recycled with why
 #     (WSL00189), and the next request is served by its replacement;
+#   - deadlock-timeout=2: a request that keeps the GIL 6 s (in C, through
+#     ctypes.PyDLL) gets the process recycled with why, the next request
+#     is served by its replacement; one that sleeps 4 s with the GIL let
+#     go is no deadlock;
+#   - startup-timeout=2: a script that fails to load gets a 500 and the
+#     process recycled with why;
 #   - WSL00170 no longer names any of these options.
 use strict;
 use warnings;
@@ -34,7 +40,7 @@ use Time::HiRes ();
 use WSLTest qw(t_ok wait_until diag);
 use WSLServer ();
 
-plan tests => 37, need_module 'mod_wsgi_lite.c';
+plan tests => 42, need_module 'mod_wsgi_lite.c';
 
 my $docroot = Apache::Test::vars('documentroot');
 my $app = "$docroot/daemon/life.wsgi";
@@ -67,6 +73,9 @@ WSGIDaemonProcess it processes=1 threads=1 inactivity-timeout=2
 WSGIDaemonProcess ml processes=1 threads=1 memory-limit=100000000
 WSGIDaemonProcess vl processes=1 threads=1 virtual-memory-limit=2000000000
 WSGIDaemonProcess cl processes=1 threads=1 cpu-time-limit=1
+WSGIDaemonProcess dl processes=1 threads=2 deadlock-timeout=2
+WSGIDaemonProcess dn processes=1 threads=2 deadlock-timeout=2
+WSGIDaemonProcess st processes=1 threads=1 startup-timeout=2
 WSGIScriptAlias /mr "$app" process-group=mr
 WSGIScriptAlias /rt "$app" process-group=rt
 WSGIScriptAlias /qt "$app" process-group=qt
@@ -75,6 +84,9 @@ WSGIScriptAlias /it "$app" process-group=it
 WSGIScriptAlias /ml "$app" process-group=ml
 WSGIScriptAlias /vl "$app" process-group=vl
 WSGIScriptAlias /cl "$app" process-group=cl
+WSGIScriptAlias /dl "$app" process-group=dl
+WSGIScriptAlias /dn "$app" process-group=dn
+WSGIScriptAlias /st "$docroot/daemon/broken_start.wsgi" process-group=st
 CONF
 };
 ok t_ok($srv, '(setup) a server with a daemon group per lifecycle option starts') or diag($@);
@@ -191,7 +203,31 @@ for my $case (['ml', 'grow=150', 'memory-limit=100000000 passed: \d+ bytes resid
         or diag("$c2 $b2");
 }
 
-ok t_cmp(join("\n", log_lines($srv, qr/WSL00170:.*(maximum-requests|request-timeout|queue-timeout|restart-interval|inactivity-timeout|graceful-timeout|memory-limit|cpu-time-limit)/)), '',
+# --- deadlock-timeout, startup-timeout ------------------------------------------------
+{
+    my ($c0, $b0) = $srv ? $srv->get('/dl', 30) : (0, '');
+    my $held = $srv ? $srv->spawn(GET => '/dl?gilsleep=6', timeout => 30) : undef;
+    my $seen = wait_until(sub { log_lines($srv, qr/WSGIDaemonProcess dl stopping \(deadlock-timeout=2 passed: the GIL of the main interpreter has not been free for \d+ s\)/) }, 12);
+    ok t_ok($seen, 'deadlock-timeout=2: a request that keeps the GIL for 6 s gets the process recycled, logged with why')
+        or diag(join "\n", log_lines($srv, qr/WSGIDaemonProcess dl/));
+    WSLServer::reap($held) if $held;
+    my ($c1, $b1) = $srv ? $srv->get('/dl', 30) : (0, '');
+    ok t_ok($c0 == 200 && $c1 == 200 && pid_of($b0) != pid_of($b1),
+            'deadlock-timeout: the next request is served by the replacement') or diag("$c0 $b0 / $c1 $b1");
+    my ($d0, $e0) = $srv ? $srv->get('/dn', 30) : (0, '');
+    my ($d1) = $srv ? $srv->get('/dn?sleep=4', 30) : (0);
+    my ($d2, $e2) = $srv ? $srv->get('/dn', 30) : (0, '');
+    ok t_ok($d0 == 200 && $d1 == 200 && $d2 == 200 && pid_of($e0) == pid_of($e2)
+            && !log_lines($srv, qr/WSGIDaemonProcess dn stopping/),
+            'deadlock-timeout=2: a request that sleeps 4 s with the GIL let go is no deadlock (same process)')
+        or diag("$d0 $e0 / $d1 / $d2 $e2");
+    my ($s0) = $srv ? $srv->get('/st', 30) : (0);
+    ok t_cmp($s0, 500, 'startup-timeout=2: a script that fails to load: 500');
+    ok t_ok(wait_until(sub { log_lines($srv, qr/WSGIDaemonProcess st stopping \(startup-timeout=2 passed: its WSGI script failed to load, and none has loaded\)/) }, 10),
+            'startup-timeout: the process is recycled, logged with why');
+}
+
+ok t_cmp(join("\n", log_lines($srv, qr/WSL00170:.*(maximum-requests|request-timeout|queue-timeout|restart-interval|inactivity-timeout|graceful-timeout|memory-limit|cpu-time-limit|startup-timeout|deadlock-timeout)/)), '',
          'WSL00170 names none of these options as not acted on');
 ok t_cmp(join("\n", log_lines($srv, qr/Segmentation fault|exit signal|Fatal Python error/)), '',
          'no crash');

@@ -41,7 +41,7 @@ use Time::HiRes ();
 use WSLTest qw(t_ok diag embedded_python wait_until expected_mpm);
 use WSLServer ();
 
-plan tests => 36, need_module 'mod_wsgi_lite.c';
+plan tests => 38, need_module 'mod_wsgi_lite.c';
 
 my $docroot = Apache::Test::vars('documentroot');
 my $app = "$docroot/pool/pool.wsgi";
@@ -63,10 +63,10 @@ ok t_cmp($rc != 0 && $out =~ /takes process-group=NAME and application-group=NAM
 
 ($rc, $out) = WSLServer->configtest(<<'CONF');
 <WSGIInterpreterOptions application-group=app1>
-    WSGISwitchInterval 0.01
+    WSGIPythonPath /tmp
 </WSGIInterpreterOptions>
 CONF
-ok t_cmp($rc != 0 && $out =~ /WSGISwitchInterval \(.*\) is not taken inside <WSGIInterpreterOptions>/ ? 1 : 0,
+ok t_cmp($rc != 0 && $out =~ /WSGIPythonPath \(.*\) is not taken inside <WSGIInterpreterOptions>/ ? 1 : 0,
          1, 'a directive the container does not take fails configtest, named') or diag($out);
 
 ($rc, $out) = WSLServer->configtest(<<'CONF');
@@ -103,8 +103,8 @@ ok t_cmp($rc == 0 && $out =~ /WSL00211: .*the main interpreter is one/ ? 1 : 0, 
 my $skip_why = "interpreters with a GIL of their own need Python 3.12+; "
     . "the module embeds " . ($py->{version} // 'an unknown Python');
 unless ($own_gil) {
-    skip($skip_why) for 7 .. 36;
-    diag("skipped 30: $skip_why");
+    skip($skip_why) for 7 .. 38;
+    diag("skipped 32: $skip_why");
     exit 0;
 }
 
@@ -122,6 +122,7 @@ WSGIDaemonProcess timed processes=1 threads=4 request-timeout=2
 <WSGIInterpreterOptions application-group=pooled>
     WSGIPerInterpreterGIL On
     WSGIInterpreterCount 2
+    WSGISwitchInterval 0.02
 </WSGIInterpreterOptions>
 WSGIScriptAlias /d/pooled "$app" process-group=pool application-group=pooled
 WSGIScriptAlias /d/plain "$app" process-group=pool application-group=plain
@@ -176,6 +177,10 @@ ok t_cmp(join(',', map { $preloaded{$_} // 'none' } sort keys %preloaded), '1,1'
          'WSGIImportScript ran once in each interpreter of the pool');
 ok t_cmp(join(',', sort { $a cmp $b } keys %{{ map { $_->{group} => 1 } @ok }}), 'pooled',
          'mod_wsgi.application_group is the group\'s name in both');
+ok t_cmp(join(',', sort keys %{{ map { $_->{switchinterval} => 1 } @ok }}), '0.02',
+         'WSGISwitchInterval 0.02 in the container: each own GIL of the pool has it');
+ok t_cmp(($srv ? decode(($srv->get('/d/plain/who'))[1])->{switchinterval} : 0) // 0, 0.005,
+         'a shared-GIL group keeps the main GIL\'s (Python\'s 5 ms)');
 
 # Two 200 ms spins at once, on both interpreters of one process (threads
 # are bound, not requests: pairs that land otherwise are sent again):

@@ -138,8 +138,10 @@ my ($res, @log) = exchange(req('GET', '/security/app?case=env&tag=us1',
     . "Content_Length: 666\r\nContent_Type: spoof/6.6.6.6\r\n"
     . "X-Custom_Header: 6.6.6.6\r\nX.Dotted: 6.6.6.6\r\n"));
 my $e = env_of($res, 'underscore spoof');
+# Values the spoofed headers carried, exactly: a number in the environ
+# (a port, a timestamp, a request id) may contain "666" by chance.
 ok t_ok($res->{status} == 200
-        && !grep({ defined $e->{$_} && $e->{$_} =~ /6\.6\.6\.6|666/ } keys %$e),
+        && !grep({ defined $e->{$_} && ($e->{$_} =~ /6\.6\.6\.6/ || $e->{$_} eq '666') } keys %$e),
         'underscore spoofing: X_Forwarded_For, X_Real_IP, Content_Length, '
         . 'Content_Type, X-Custom_Header, X.Dotted are dropped from environ');
 ($res, @log) = exchange(req('GET', '/security/app?case=env&tag=us2',

@@ -696,8 +696,9 @@ const char *wsl_cmd_restrict_process(cmd_parms *cmd, void *dconf,
 const char *wsl_cmd_switch_interval(cmd_parms *cmd, void *dconf,
                                     const char *arg)
 {
-    const char *err;
-    wsl_server_config *sconf = global_config(cmd, &err);
+    const char *err = NULL;
+    int inside = wsl_interp_options_reading(cmd);
+    wsl_server_config *sconf = inside ? NULL : global_config(cmd, &err);
     char *end;
     double seconds;
 
@@ -709,7 +710,12 @@ const char *wsl_cmd_switch_interval(cmd_parms *cmd, void *dconf,
         return apr_psprintf(cmd->pool, "%s: '%s' is not a positive number "
                             "of seconds (at most 86400)", cmd->cmd->name,
                             arg);
-    sconf->switch_interval = seconds;
+    /* Inside <WSGIInterpreterOptions>: that scope's interpreters with a
+     * GIL of their own (interp.c). */
+    if (inside)
+        wsl_interp_options_set_switch_interval(seconds);
+    else
+        sconf->switch_interval = seconds;
     return NULL;
 }
 

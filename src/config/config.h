@@ -322,7 +322,14 @@ typedef struct {
     int own_gil;                /* WSGIPerInterpreterGIL On (3.12+) */
     int count;                  /* WSGIInterpreterCount: the pool's size */
     const char *own_gil_at;     /* "file:line" that decided own_gil */
+    double switch_interval;     /* WSGISwitchInterval in a container that
+                                 * matched; 0: none did */
 } wsl_interp_options;
+/* Is cmd a line inside <WSGIInterpreterOptions>; then set its
+ * WSGISwitchInterval (config.c parses the value). */
+int wsl_interp_options_reading(cmd_parms *cmd);
+void wsl_interp_options_set_switch_interval(double seconds);
+
 /* For the group application_group ("" is %{GLOBAL}: always one
  * interpreter, the process's GIL) in process_group ("" embedded). */
 wsl_interp_options wsl_interp_options_for(const char *process_group,

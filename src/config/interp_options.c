@@ -29,6 +29,7 @@ typedef struct {
     int specificity;                /* selectors given: 0, 1 or 2 */
     int own_gil;                    /* WSL_UNSET, 0, 1 */
     int count;                      /* WSL_UNSET or 1.. */
+    double switch_interval;         /* 0: not set here */
     const char *defined_at;         /* "file:line" */
 } scope;
 
@@ -135,21 +136,22 @@ static const char *selector(cmd_parms *cmd, const char *key,
 }
 
 /* The directives a container may hold.  mod_wsgi 6 also takes the
- * WSGISwitchInterval, WSGIPythonPath and WSGIRestrict* lines inside one;
- * here they are refused by name rather than applied process-wide. */
+ * WSGIPythonPath and WSGIRestrict* lines inside one; here they are
+ * refused by name rather than applied process-wide. */
 static const char *check_children(cmd_parms *cmd)
 {
     const ap_directive_t *d;
 
     for (d = cmd->directive->first_child; d; d = d->next) {
         if (!strcasecmp(d->directive, "WSGIPerInterpreterGIL") ||
-            !strcasecmp(d->directive, "WSGIInterpreterCount"))
+            !strcasecmp(d->directive, "WSGIInterpreterCount") ||
+            !strcasecmp(d->directive, "WSGISwitchInterval"))
             continue;
         return apr_psprintf(cmd->pool, "%s (%s:%d) is not taken inside "
-                            CONTAINER ">: only WSGIPerInterpreterGIL and "
-                            "WSGIInterpreterCount are; set it outside, for "
-                            "the whole server", d->directive, d->filename,
-                            d->line_num);
+                            CONTAINER ">: only WSGIPerInterpreterGIL, "
+                            "WSGIInterpreterCount and WSGISwitchInterval "
+                            "are; set it outside, for the whole server",
+                            d->directive, d->filename, d->line_num);
     }
     return NULL;
 }
@@ -160,7 +162,7 @@ const char *wsl_cmd_interp_options(cmd_parms *cmd, void *dconf,
     const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
     const char *end = ap_strrchr_c(args, '>');
     const char *selectors, *word;
-    scope sc = { NULL, NULL, 0, WSL_UNSET, WSL_UNSET, NULL };
+    scope sc = { NULL, NULL, 0, WSL_UNSET, WSL_UNSET, 0.0, NULL };
 
     if (err)
         return err;
@@ -200,6 +202,17 @@ const char *wsl_cmd_interp_options(cmd_parms *cmd, void *dconf,
     return err;
 }
 
+int wsl_interp_options_reading(cmd_parms *cmd)
+{
+    return registry.reading && cmd->directive->parent &&
+           !strcasecmp(cmd->directive->parent->directive, CONTAINER);
+}
+
+void wsl_interp_options_set_switch_interval(double seconds)
+{
+    registry.reading->switch_interval = seconds;
+}
+
 static int matches(const char *selector, const char *value)
 {
     return !selector || !strcmp(selector, value);
@@ -208,8 +221,8 @@ static int matches(const char *selector, const char *value)
 wsl_interp_options wsl_interp_options_for(const char *process_group,
                                           const char *application_group)
 {
-    wsl_interp_options o = { 0, 1, NULL };
-    int gil_rank = -1, count_rank = -1, i;
+    wsl_interp_options o = { 0, 1, NULL, 0.0 };
+    int gil_rank = -1, count_rank = -1, interval_rank = -1, i;
 
     if (!registry.scopes)
         return o;
@@ -233,6 +246,11 @@ wsl_interp_options wsl_interp_options_for(const char *process_group,
         if (sc->count != WSL_UNSET && sc->specificity >= count_rank) {
             count_rank = sc->specificity;
             o.count = sc->count;
+        }
+        if (sc->switch_interval > 0.0 &&
+            sc->specificity >= interval_rank) {
+            interval_rank = sc->specificity;
+            o.switch_interval = sc->switch_interval;
         }
     }
     /* %{GLOBAL} is the main interpreter: one, with the process's GIL. */

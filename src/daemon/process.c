@@ -114,6 +114,11 @@ static struct {
     int *member_busy;
     int late;                   /* workers busy past request-timeout */
     int stacks;                 /* log_stack threads not done yet */
+    pthread_t gil_watch;        /* deadlock-timeout's thread */
+    int gil_watching;           /* it runs */
+    apr_time_t gil_watch_began;
+    int gil_watch_done;         /* it has returned */
+    pthread_cond_t gil_watch_cond;  /* wakes it to stop */
     long served;                /* requests done */
     apr_pool_t *watch_pool;     /* the main thread's (check_limits) */
     apr_time_t began;           /* the process started serving */
@@ -122,6 +127,7 @@ static struct {
 } dp = {
     .lock = PTHREAD_MUTEX_INITIALIZER,
     .idle_cond = PTHREAD_COND_INITIALIZER,
+    .gil_watch_cond = PTHREAD_COND_INITIALIZER,
 };
 
 static void fatal(const char *what, int err) __attribute__((noreturn));
@@ -830,6 +836,93 @@ static void *log_stack(void *arg)
 }
 
 /*
+ * deadlock-timeout: a thread of its own takes and gives back each GIL of
+ * the process once a second (the main interpreter's, and each of an
+ * interpreter that has its own), and check_limits recycles the process
+ * once one of them has not been free for the timeout: its Python is stuck
+ * (a C extension that holds the GIL and waits, a deadlock between two
+ * locks), and no request of it can run.  The watch may itself wait for a
+ * GIL forever; it is never joined without a bound.
+ */
+static void *gil_watch(void *unused)
+{
+    struct timespec until;
+
+    (void)unused;
+    pthread_mutex_lock(&dp.lock);
+    while (!dp.stopping) {
+        pthread_mutex_unlock(&dp.lock);
+        wsl_py_gil_touch();
+        pthread_mutex_lock(&dp.lock);
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_sec += 1;
+        while (!dp.stopping &&
+               pthread_cond_timedwait(&dp.gil_watch_cond, &dp.lock,
+                                      &until) == 0)
+            ;
+    }
+    dp.gil_watch_done = 1;
+    pthread_cond_broadcast(&dp.idle_cond);
+    pthread_mutex_unlock(&dp.lock);
+    return NULL;
+}
+
+/* Stop the watch before Python is finalised: 1 once it has returned
+ * (within 2 s), else 0 (it waits for a GIL that never came: Python must
+ * be left as it is).  Main thread, dp.stopping set. */
+static int gil_watch_stop(void)
+{
+    struct timespec until;
+    int done;
+
+    if (!dp.gil_watching)
+        return 1;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += 2;
+    pthread_mutex_lock(&dp.lock);
+    pthread_cond_broadcast(&dp.gil_watch_cond);
+    while (!dp.gil_watch_done &&
+           pthread_cond_timedwait(&dp.idle_cond, &dp.lock, &until) == 0)
+        ;
+    done = dp.gil_watch_done;
+    pthread_mutex_unlock(&dp.lock);
+    if (done)
+        pthread_join(dp.gil_watch, NULL);
+    return done;
+}
+
+/* Under dp.lock. */
+static const char *stalled_gil(const wsl_daemon_group *g, apr_pool_t *p)
+{
+    const char *what = wsl_py_gil_stalled(g->deadlock_timeout,
+                                          dp.gil_watch_began, p);
+
+    return what ? apr_psprintf(p, "deadlock-timeout=%d passed: %s",
+                               (int)apr_time_sec(g->deadlock_timeout), what)
+                : NULL;
+}
+
+/* startup-timeout: a process where loading a WSGI script has failed and
+ * none has loaded since it began serving S seconds ago is recycled; a
+ * load that fails may leave the application half imported (Django's
+ * apps registry is one that cannot be populated twice), and a new process
+ * starts afresh.  Under dp.lock. */
+static const char *not_started(const wsl_daemon_group *g, apr_time_t now,
+                               apr_pool_t *p)
+{
+    int loaded, failed;
+
+    if (now - dp.began < g->startup_timeout)
+        return NULL;
+    wsl_script_load_state(&loaded, &failed);
+    if (loaded || !failed)
+        return NULL;
+    return apr_psprintf(p, "startup-timeout=%d passed: its WSGI script "
+                        "failed to load, and none has loaded",
+                        (int)apr_time_sec(g->startup_timeout));
+}
+
+/*
  * memory-limit (resident), virtual-memory-limit (address space) and
  * cpu-time-limit (user + system, all threads, since the process began):
  * the first one the process is past, as why it is recycled, or NULL.
@@ -929,8 +1022,11 @@ static const char *check_limits(apr_pool_t *p)
         why = apr_psprintf(p, "inactivity-timeout=%d: no request for %d s",
                            (int)apr_time_sec(g->inactivity_timeout),
                            (int)apr_time_sec(now - dp.active));
-    else
-        why = resource_limit(g, p);
+    else if (!(why = resource_limit(g, p)) && g->deadlock_timeout &&
+             dp.gil_watching)
+        why = stalled_gil(g, p);
+    if (!why && g->startup_timeout)
+        why = not_started(g, now, p);
     if (why && !dp.stopping)
         stop_for(why, 1);
     pthread_mutex_unlock(&dp.lock);
@@ -1039,6 +1135,10 @@ void wsl_daemon_process_main(const wsl_daemon_group *group, int slot,
         fatal("Python did not start (see above)", 0);
     wsl_script_preload(main_server, pchild);
     start_threads();
+    dp.gil_watch_began = apr_time_now();
+    if (group->deadlock_timeout &&
+        pthread_create(&dp.gil_watch, NULL, gil_watch, NULL) == 0)
+        dp.gil_watching = 1;
     ap_log_error(APLOG_MARK, APLOG_INFO, 0, main_server,
                  "WSL00189: daemon process %" APR_PID_T_FMT " of "
                  "WSGIDaemonProcess %s (%d of %d) serving, %d threads",
@@ -1089,6 +1189,14 @@ void wsl_daemon_process_main(const wsl_daemon_group *group, int slot,
                      late_left ? "request-timeout (stuck)"
                      : grace == group->graceful_timeout && dp.recycle
                      ? "graceful-timeout" : "shutdown-timeout");
+        _exit(WSL_DAEMON_EXIT_RESTART);
+    }
+    if (!gil_watch_stop()) {
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, main_server,
+                     "WSL00189: daemon process %" APR_PID_T_FMT " of "
+                     "WSGIDaemonProcess %s: a GIL is still held (the "
+                     "deadlock watch waits for it); exiting without "
+                     "finalising Python", getpid(), group->name);
         _exit(WSL_DAEMON_EXIT_RESTART);
     }
     apr_pool_destroy(pchild);

@@ -24,6 +24,7 @@
  * main interpreter is attached again afterwards.
  */
 #include "gil.h"
+#include "lifecycle.h"
 
 /* Thread states we created, per interpreter, to delete at child exit. */
 typedef struct {
@@ -386,6 +387,55 @@ int wsl_interp_subinterpreters(void)
     }
     apr_thread_mutex_unlock(gil.lock);
     return n;
+}
+
+/* Interpreters that share the main GIL are covered by the main one. */
+static int has_own_lock(const wsl_interp *interp)
+{
+    return interp->index == 0 || interp->own_gil;
+}
+
+void wsl_py_gil_touch(void)
+{
+    int i, n = wsl_gil_count();
+
+    for (i = 0; i < n; i++) {
+        wsl_interp *interp = wsl_gil_interp(i);
+
+        if (!interp || !interp->istate || !has_own_lock(interp) ||
+            !__atomic_load_n(&interp->serving, __ATOMIC_ACQUIRE))
+            continue;
+        wsl_gil_enter(interp);
+        wsl_gil_leave();
+        __atomic_store_n(&interp->gil_seen, apr_time_now(),
+                         __ATOMIC_RELAXED);
+    }
+}
+
+const char *wsl_py_gil_stalled(apr_interval_time_t limit,
+                               apr_time_t watch_began, apr_pool_t *p)
+{
+    apr_time_t now = apr_time_now();
+    int i, n = wsl_gil_count();
+
+    for (i = 0; i < n; i++) {
+        wsl_interp *interp = wsl_gil_interp(i);
+        apr_time_t seen;
+
+        if (!interp || !interp->istate || !has_own_lock(interp) ||
+            !__atomic_load_n(&interp->serving, __ATOMIC_ACQUIRE))
+            continue;
+        /* Not taken by the watch yet: waited for since the watch began
+         * (or since the process did, for a GIL stuck from the start). */
+        if (!(seen = __atomic_load_n(&interp->gil_seen, __ATOMIC_RELAXED)))
+            seen = watch_began;
+        if (now - seen > limit)
+            return apr_psprintf(p, "the GIL of %s%s%s has not been free "
+                                "for %d s", i ? "application group '" : "",
+                                i ? interp->name : "the main interpreter",
+                                i ? "'" : "", (int)apr_time_sec(now - seen));
+    }
+    return NULL;
 }
 
 /* ---- child exit ---- */

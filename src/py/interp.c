@@ -231,6 +231,19 @@ static long rss_kib(void)
     return resident * (sysconf(_SC_PAGESIZE) / 1024);
 }
 
+static void set_switch_interval(server_rec *s, double seconds,
+                                const char *whose);
+
+/* The server's WSGISwitchInterval (0: Python's). */
+static double pool_server_interval(void)
+{
+    const wsl_server_config *sconf =
+        ap_get_module_config(wsl_py.server->module_config,
+                             &wsgi_lite_module);
+
+    return sconf->switch_interval;
+}
+
 /* Create and set up member k of a group's pool.  Caller holds `lock`
  * and not the GIL. */
 static wsl_interp *interp_create(group_pool *pool, int k)
@@ -251,7 +264,27 @@ static wsl_interp *interp_create(group_pool *pool, int k)
         wsl_gil_setup_failed(interp);
         return NULL;
     }
+    /* Its own GIL starts at Python's 5 ms: WSGISwitchInterval of the
+     * container that matched, else the server's, sets it (a shared GIL
+     * is the main interpreter's, set once at start-up). */
+    if (!own_gil && pool->options.switch_interval > 0.0 && k == 0)
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, wsl_py.server,
+                     "WSL00214: WSGISwitchInterval %.6f of "
+                     "<WSGIInterpreterOptions> not set for application "
+                     "group '%s': its interpreters share the main GIL, "
+                     "whose interval is the server's (pid %d)",
+                     pool->options.switch_interval, name, (int)getpid());
+    if (own_gil && (pool->options.switch_interval > 0.0 ||
+                    pool_server_interval() > 0.0))
+        set_switch_interval(wsl_py.server,
+                            pool->options.switch_interval > 0.0
+                            ? pool->options.switch_interval
+                            : pool_server_interval(),
+                            apr_psprintf(wsl_py.pool, "application group "
+                                         "'%s' (interpreter %d of %d):",
+                                         name, k + 1, pool->options.count));
     pool->members[k] = interp;
+    __atomic_store_n(&interp->serving, 1, __ATOMIC_RELEASE);
     wsl_gil_setup_done();
     /* The memory of an interpreter set up, before any script is loaded:
      * what each member of a pool adds (its application comes on top). */
@@ -670,7 +703,8 @@ static PyStatus append_wide(PyConfig *config, PyWideStringList *list,
 /* WSGISwitchInterval: the GIL is the whole process's in 3.11, so once,
  * from the main interpreter (GIL held).  A failure is logged and Python's
  * default stays. */
-static void set_switch_interval(server_rec *s, double seconds)
+static void set_switch_interval(server_rec *s, double seconds,
+                                const char *whose)
 {
     PyObject *sys = PyImport_ImportModule("sys"), *res = NULL;
 
@@ -678,14 +712,15 @@ static void set_switch_interval(server_rec *s, double seconds)
         res = PyObject_CallMethod(sys, "setswitchinterval", "d", seconds);
     if (res) {
         ap_log_error(APLOG_MARK, APLOG_INFO, 0, s,
-                     "WSL00166: Python's GIL switch interval set to %.6f s "
-                     "(WSGISwitchInterval, pid %d)", seconds, (int)getpid());
+                     "WSL00166: %s GIL switch interval set to %.6f s "
+                     "(WSGISwitchInterval, pid %d)", whose, seconds,
+                     (int)getpid());
     }
     else {
         PyErr_Clear();
         ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s,
-                     "WSL00167: cannot set Python's GIL switch interval to "
-                     "%.6f s (WSGISwitchInterval, pid %d)", seconds,
+                     "WSL00167: cannot set %s GIL switch interval to "
+                     "%.6f s (WSGISwitchInterval, pid %d)", whose, seconds,
                      (int)getpid());
     }
     Py_XDECREF(res);
@@ -772,7 +807,7 @@ static int python_initialize(server_rec *s)
     if (PyStatus_Exception(status))
         goto fail;
     if (sconf->switch_interval > 0.0)
-        set_switch_interval(s, sconf->switch_interval);
+        set_switch_interval(s, sconf->switch_interval, "Python's");
     return 0;
 
 fail:
@@ -885,6 +920,7 @@ int wsl_child_init(apr_pool_t *pchild, server_rec *s)
         wsl_gil_main_setup_done();
         return 0;
     }
+    __atomic_store_n(&main_interp->serving, 1, __ATOMIC_RELEASE);
     wsl_gil_main_setup_done();
     wsl_py.ready = 1;
     apr_pool_cleanup_register(pchild, NULL, interp_child_exit,

@@ -27,6 +27,17 @@ void wsl_interp_bind_thread(int ordinal);
  * their groups as the child starts (Python is up). */
 void wsl_script_preload(server_rec *main_server, apr_pool_t *pchild);
 
+/* gil.c, for a daemon's deadlock-timeout: take and give back the GIL of
+ * every interpreter (the main one's, and each own GIL), noting when
+ * (from a thread of its own: it may wait for a GIL forever); and the
+ * first GIL not taken for more than `limit`, as text, or NULL. */
+void wsl_py_gil_touch(void);
+const char *wsl_py_gil_stalled(apr_interval_time_t limit,
+                               apr_time_t watch_began, apr_pool_t *p);
+/* script.c, for a daemon's startup-timeout: whether a WSGI script has
+ * been loaded in this process, and whether loading one has failed. */
+void wsl_script_load_state(int *loaded, int *failed);
+
 /* stack.c: the Python stack (traceback's format) of the thread whose
  * ident (pthread_self) is given, or NULL if it runs no Python code now.
  * From any thread not holding the GIL: it takes it, and may wait for it

@@ -122,6 +122,11 @@ struct wsl_interp {
                                     * detaching, never by a swap */
     apr_hash_t *refused;           /* extension modules its own GIL
                                     * refused, said once each (log.c) */
+    apr_time_t gil_seen;           /* its GIL last taken by a daemon's
+                                    * deadlock watch (atomic; gil.c) */
+    int serving;                   /* set up and in use (atomic): the
+                                    * watch leaves one in set-up alone,
+                                    * which a failure ends at once */
     apr_pool_t *pool;              /* this group's C memory; GIL held */
     PyInterpreterState *istate;
     wsl_environ_keys *keys;        /* environ.c owns the contents */

@@ -111,6 +111,15 @@ static PyObject *cached_module(wsl_interp *interp, PyObject *key,
     return PyTuple_GET_ITEM(entry, 0);
 }
 
+/* Scripts loaded, and loads failed, in this process (startup-timeout). */
+static int scripts_loaded, scripts_failed;
+
+void wsl_script_load_state(int *loaded, int *failed)
+{
+    *loaded = __atomic_load_n(&scripts_loaded, __ATOMIC_RELAXED);
+    *failed = __atomic_load_n(&scripts_failed, __ATOMIC_RELAXED);
+}
+
 PyObject *wsl_script_module(wsl_interp *interp, const char *path,
                             const apr_finfo_t *finfo, int reload,
                             int case_sensitive, apr_pool_t *pool)
@@ -141,6 +150,8 @@ PyObject *wsl_script_module(wsl_interp *interp, const char *path,
             PyObject *fresh = script_exec(pool, path, finfo->size, name);
 
             Py_DECREF(name);
+            __atomic_store_n(fresh ? &scripts_loaded : &scripts_failed, 1,
+                             __ATOMIC_RELAXED);
             if (fresh) {
                 entry = Py_BuildValue("(NL)", fresh,
                                       (long long)finfo->mtime);

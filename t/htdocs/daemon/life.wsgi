@@ -4,7 +4,8 @@
 # ?grow=MB keeps MB more MiB of bytes alive in the process (resident),
 # ?map=MB maps MB more MiB of address space, untouched (virtual only),
 # ?spin=S spends S seconds of CPU: memory-limit, virtual-memory-limit and
-# cpu-time-limit.
+# cpu-time-limit; ?gilsleep=S sleeps S seconds in C without letting go of
+# the GIL (ctypes.PyDLL keeps it): deadlock-timeout.
 import json
 import mmap
 import os
@@ -34,6 +35,9 @@ def application(environ, start_response):
         _kept.append(mmap.mmap(-1, int(query[len('map='):]) << 20))
     elif query.startswith('spin='):
         spin(float(query[len('spin='):]))
+    elif query.startswith('gilsleep='):
+        import ctypes
+        ctypes.PyDLL(None).sleep(int(query[len('gilsleep='):]))
     body = json.dumps({
         'pid': os.getpid(),
         'group': environ.get('mod_wsgi.process_group'),

@@ -19,6 +19,7 @@
 import atexit
 import json
 import os
+import sys
 import threading
 import time
 import urllib.parse
@@ -38,6 +39,7 @@ def _who(environ):
         'thread': threading.get_ident(),
         'pid': os.getpid(),
         'local': _local.n,
+        'switchinterval': sys.getswitchinterval(),
         'preloaded': getattr(__import__('builtins'), 'wsl_pool_preloaded',
                              0),
     }
