@@ -141,6 +141,10 @@ def pool_config(kind, mpm, rundir, port, args):
                                   processes=spec.processes,
                                   keepalive=spec.keepalive,
                                   by="bench/pool.py")
+    # The same interval on every server, when asked: the main GIL's and,
+    # as their lowest layer, each own GIL's.
+    if args.switch_interval:
+        lines += ["WSGISwitchInterval %g" % args.switch_interval]
     if spec.interpreters is not None:
         lines += ["<WSGIInterpreterOptions application-group=%s>" % GROUP,
                   "    WSGIPerInterpreterGIL On",
@@ -363,9 +367,12 @@ def markdown(report):
                % (meta["machine"], meta["wrk"], meta["connections"],
                   meta["duration"], meta["runs"], meta["pinning"],
                   meta.get("cpu_source")))
-    out.append("Module: %s (%s; linked with %s). %s."
+    out.append("Module: %s (%s; linked with %s). %s.%s"
                % (meta["module"], meta["git"], meta["libpython"] or "?",
-                  meta["apache"]))
+                  meta["apache"],
+                  " WSGISwitchInterval %g on every server."
+                  % meta["switch_interval"]
+                  if meta.get("switch_interval") else ""))
     out.append("")
     out.append("**Python: %s**, as every server embeds it (its own answer "
                "to /interp: `sys.version` %s, `sys.prefix` %s); every "
@@ -475,6 +482,10 @@ def parse_args(argv):
         p, connections=16, module=newest_build(),
         module_help="the newest build/py3.X/ of 3.12 or later, else "
                     ".libs/'s: %(default)s")
+    p.add_argument("--switch-interval", type=float, default=0.0,
+                   metavar="SECONDS",
+                   help="WSGISwitchInterval on every server (default: "
+                        "none, Python's 0.005)")
     p.add_argument("--servers", default=",".join(KINDS),
                    help="comma-separated servers (default: all): "
                         + ",".join(KINDS))
@@ -541,6 +552,7 @@ def main(argv):
         meta = run.common_meta(args, now)
         meta["libpython"] = module_libpython(args.module)
         meta["pool_size"] = POOL_SIZE
+        meta["switch_interval"] = args.switch_interval
         meta["cpu_body"] = dict(zip(("bytes", "sha256"), run.expected_digest(
             htdocs, CPU.static)))
         report = {"meta": meta, "servers": {}, "runs": {}, "problems": []}
