@@ -44,7 +44,7 @@ my @MW494 = qw(user group supplementary-groups processes threads umask
     memory-limit virtual-memory-limit server-metrics newrelic-config-file
     newrelic-environment);
 # Options whose effect is not built yet (said at start-up, WSL00170).
-my @NOT_ACTED = qw(eviction-timeout script-user script-group chroot
+my @NOT_ACTED = qw(script-user script-group chroot
     response-buffer-size
     response-socket-timeout newrelic-config-file newrelic-environment);
 my @SECONDS = qw(startup-timeout shutdown-timeout deadlock-timeout

@@ -25,6 +25,11 @@
 #     go is no deadlock;
 #   - startup-timeout=2: a script that fails to load gets a 500 and the
 #     process recycled with why;
+#   - eviction-timeout=3: SIGUSR1 (mod_wsgi's graceful restart of one
+#     process) with a 2 s request running: requests are still taken, the
+#     running one ends 200, then the process stops, idle; with
+#     eviction-timeout=1 and a 6 s request, it stops at 1 s, the request
+#     cut (502) after shutdown-timeout=1, each logged with why;
 #   - WSL00170 no longer names any of these options.
 use strict;
 use warnings;
@@ -40,7 +45,7 @@ use Time::HiRes ();
 use WSLTest qw(t_ok wait_until diag);
 use WSLServer ();
 
-plan tests => 42, need_module 'mod_wsgi_lite.c';
+plan tests => 50, need_module 'mod_wsgi_lite.c';
 
 my $docroot = Apache::Test::vars('documentroot');
 my $app = "$docroot/daemon/life.wsgi";
@@ -76,6 +81,8 @@ WSGIDaemonProcess cl processes=1 threads=1 cpu-time-limit=1
 WSGIDaemonProcess dl processes=1 threads=2 deadlock-timeout=2
 WSGIDaemonProcess dn processes=1 threads=2 deadlock-timeout=2
 WSGIDaemonProcess st processes=1 threads=1 startup-timeout=2
+WSGIDaemonProcess ev processes=1 threads=2 eviction-timeout=3
+WSGIDaemonProcess ed processes=1 threads=1 eviction-timeout=1 shutdown-timeout=1
 WSGIScriptAlias /mr "$app" process-group=mr
 WSGIScriptAlias /rt "$app" process-group=rt
 WSGIScriptAlias /qt "$app" process-group=qt
@@ -87,6 +94,8 @@ WSGIScriptAlias /cl "$app" process-group=cl
 WSGIScriptAlias /dl "$app" process-group=dl
 WSGIScriptAlias /dn "$app" process-group=dn
 WSGIScriptAlias /st "$docroot/daemon/broken_start.wsgi" process-group=st
+WSGIScriptAlias /ev "$app" process-group=ev
+WSGIScriptAlias /ed "$app" process-group=ed
 CONF
 };
 ok t_ok($srv, '(setup) a server with a daemon group per lifecycle option starts') or diag($@);
@@ -227,7 +236,41 @@ for my $case (['ml', 'grow=150', 'memory-limit=100000000 passed: \d+ bytes resid
             'startup-timeout: the process is recycled, logged with why');
 }
 
-ok t_cmp(join("\n", log_lines($srv, qr/WSL00170:.*(maximum-requests|request-timeout|queue-timeout|restart-interval|inactivity-timeout|graceful-timeout|memory-limit|cpu-time-limit|startup-timeout|deadlock-timeout)/)), '',
+# --- eviction-timeout ---------------------------------------------------------------
+{
+    my ($c0, $b0) = $srv ? $srv->get('/ev', 30) : (0, '');
+    my $p0 = pid_of($b0) // 0;
+    my $long = $srv ? client($srv, '/ev?sleep=2') : undef;
+    Time::HiRes::sleep(0.5);
+    ok t_ok($p0 && kill('USR1', $p0), 'eviction-timeout=3: SIGUSR1 sent to the daemon process');
+    ok t_ok(wait_until(sub { log_lines($srv, qr/WSL00189: daemon process $p0 of WSGIDaemonProcess ev evicted \(SIGUSR1\): serving until no request runs, eviction-timeout=3 at most/) }, 5),
+            'the eviction is logged');
+    my ($c1, $b1) = $srv ? $srv->get('/ev', 30) : (0, '');
+    ok t_ok($c1 == 200 && (pid_of($b1) // 0) == $p0,
+            'while the 2 s request runs, a new one is still served by that process') or diag("$c1 $b1 ($p0)");
+    my ($lc, $lp) = $long ? finish($long) : (0, 0);
+    ok t_ok($lc == 200 && $lp == $p0, 'the running request ends 200');
+    ok t_ok(wait_until(sub { log_lines($srv, qr/WSL00189: daemon process $p0 of WSGIDaemonProcess ev stopping \(evicted \(SIGUSR1\): no request running\)/) }, 5),
+            'then the process stops, idle, logged with why');
+    my ($c2, $b2) = $srv ? $srv->get('/ev', 30) : (0, '');
+    ok t_ok($c2 == 200 && pid_of($b2) && pid_of($b2) != $p0, 'the next request is served by its replacement')
+        or diag("$c2 $b2");
+
+    my ($d0, $e0) = $srv ? $srv->get('/ed', 30) : (0, '');
+    my $q0 = pid_of($e0) // 0;
+    my $t0 = Time::HiRes::time();
+    my $cut = $srv ? client($srv, '/ed?sleep=6') : undef;
+    Time::HiRes::sleep(0.5);
+    kill 'USR1', $q0 if $q0;
+    my ($xc) = $cut ? finish($cut) : (0);
+    my $took = Time::HiRes::time() - $t0;
+    ok t_ok($xc == 502 && $took < 5,
+            'eviction-timeout=1: a 6 s request is cut when it passes (502, after shutdown-timeout=1)') or diag("$xc after $took s");
+    ok t_ok(log_lines($srv, qr/WSL00189: daemon process $q0 of WSGIDaemonProcess ed stopping \(evicted \(SIGUSR1\): eviction-timeout=1 passed\)/),
+            'logged with why') or diag(join "\n", log_lines($srv, qr/WSGIDaemonProcess ed/));
+}
+
+ok t_cmp(join("\n", log_lines($srv, qr/WSL00170:.*(maximum-requests|request-timeout|queue-timeout|restart-interval|inactivity-timeout|graceful-timeout|eviction-timeout|memory-limit|cpu-time-limit|startup-timeout|deadlock-timeout)/)), '',
          'WSL00170 names none of these options as not acted on');
 ok t_cmp(join("\n", log_lines($srv, qr/Segmentation fault|exit signal|Fatal Python error/)), '',
          'no crash');

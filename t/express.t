@@ -202,7 +202,7 @@ END {
     ok t_cmp("@missing", '', '--help documents every option of the issue');
     ok t_cmp($out, qr/^\s+--mode \{embedded,daemon\}\n(?:\s+\S.*\n)*?.*\(default:\s+(?:embedded|daemon)\b/m,
              '--help: --mode says which mode is the default');
-    ok t_cmp($out, qr/^\s+--eviction-timeout SECONDS\n(?:\s+\S.*\n)*?.*not\s+acted\s+on\s+yet/m,
+    ok t_cmp($out, qr/^\s+--response-socket-timeout SECONDS\n(?:\s+\S.*\n)*?.*not\s+acted\s+on\s+yet/m,
              '--help: a lifecycle option not built yet says so');
 }
 
@@ -427,7 +427,7 @@ sub daemon_line {
     my $dm = express('daemon', 'start-server', '--host', '127.0.0.1',
                      '--port', $port, '--server-root', $root,
                      '--mode', 'daemon', '--processes', 2, '--threads', 3,
-                     '--maximum-requests', 100, '--eviction-timeout', 30,
+                     '--maximum-requests', 100, '--response-socket-timeout', 30,
                      "$APPS/daemon/app.wsgi");
     ok t_ok(wait_up($dm, $port), '--mode daemon starts') or diag(output($dm));
     my $info = get_json_body($port, '/');
@@ -465,8 +465,8 @@ sub daemon_line {
              'Apache\'s children sized for 2 x 3 daemon threads: 20 '
              . '(mod_wsgi-express\'s rule)');
     ok t_ok(wait_until(sub { read_file("$root/error_log") =~
-                /WSL00170: WSGIDaemonProcess \Q$group\E: accepted, not acted on yet: eviction-timeout=30$/m }, 10),
-            '--eviction-timeout: "not acted on yet" in the error log, and '
+                /WSL00170: WSGIDaemonProcess \Q$group\E: accepted, not acted on yet: response-socket-timeout=30$/m }, 10),
+            '--response-socket-timeout: "not acted on yet" in the error log, and '
             . 'only it (--maximum-requests is acted on) '
             . '(WSL00170)') or diag(read_file("$root/error_log"));
     ok t_cmp(output($dm), qr/^Daemon mode:\s+WSGIDaemonProcess \Q$group\E: 2 x 3 threads$/m,

@@ -148,7 +148,7 @@ static const opt_def options[] = {
     { "graceful-timeout", OPT_SECONDS, AT(graceful_timeout), NO_ID, 0, 0,
       0, 0 },
     { "eviction-timeout", OPT_SECONDS, AT(eviction_timeout), NO_ID, 0, 0,
-      0, F_NOT_ACTED },
+      0, 0 },
     { "restart-interval", OPT_SECONDS, AT(restart_interval), NO_ID, 0, 0,
       0, 0 },
     { "connect-timeout", OPT_SECONDS, AT(connect_timeout), NO_ID, 0, 0, 0,

@@ -32,7 +32,9 @@
  * "restart me"), SIGHUP and SIGUSR1 all stop the process gracefully:
  * no new request is taken, those running get up to shutdown-timeout,
  * then Python is finalised and the process exits for the supervisor to
- * start another.
+ * start another.  With eviction-timeout, SIGUSR1 instead lets the
+ * process go on taking requests until none runs (or eviction-timeout
+ * passes), as mod_wsgi's eviction does.
  */
 #include "process.h"
 #include "common/wire.h"
@@ -123,6 +125,8 @@ static struct {
     apr_pool_t *watch_pool;     /* the main thread's (check_limits) */
     apr_time_t began;           /* the process started serving */
     apr_time_t active;          /* a request last began or ended */
+    apr_time_t evict_until;     /* SIGUSR1 with eviction-timeout: serve on
+                                 * until idle or this time; 0: not asked */
     apr_pool_t *pool;
 } dp = {
     .lock = PTHREAD_MUTEX_INITIALIZER,
@@ -985,7 +989,7 @@ static const char *check_limits(apr_pool_t *p)
     late_request late[8];
     apr_time_t now = apr_time_now();
     const char *why = NULL;
-    int i, nlate = 0;
+    int i, nlate = 0, recycle;
 
     pthread_mutex_lock(&dp.lock);
     for (i = 0; g->request_timeout && i < g->threads; i++) {
@@ -1027,8 +1031,19 @@ static const char *check_limits(apr_pool_t *p)
         why = stalled_gil(g, p);
     if (!why && g->startup_timeout)
         why = not_started(g, now, p);
+    recycle = 1;
+    /* An eviction ends at the first moment with no request, or at its
+     * deadline, when those running get shutdown-timeout, not
+     * graceful-timeout (mod_wsgi's rule). */
+    if (!why && dp.evict_until && !dp.busy && !dp.queued)
+        why = "evicted (SIGUSR1): no request running";
+    else if (!why && dp.evict_until && now >= dp.evict_until) {
+        why = apr_psprintf(p, "evicted (SIGUSR1): eviction-timeout=%d "
+                           "passed", (int)apr_time_sec(g->eviction_timeout));
+        recycle = 0;
+    }
     if (why && !dp.stopping)
-        stop_for(why, 1);
+        stop_for(why, recycle);
     pthread_mutex_unlock(&dp.lock);
     /* The stack is taken by a thread of its own, which this one does not
      * wait for: the GIL may never come back from the very thread that is
@@ -1154,6 +1169,25 @@ void wsl_daemon_process_main(const wsl_daemon_group *group, int slot,
     }
     while (!sig && !why) {
         sig = sigtimedwait(&stop_signals, NULL, &tick);
+        if (sig == SIGUSR1 && group->eviction_timeout) {
+            /* mod_wsgi's eviction: a graceful restart that goes on
+             * taking requests until none runs, or eviction-timeout. */
+            pthread_mutex_lock(&dp.lock);
+            if (!dp.evict_until) {
+                dp.evict_until = apr_time_now() + group->eviction_timeout;
+                ap_log_error(APLOG_MARK, APLOG_INFO, 0, main_server,
+                             "WSL00189: daemon process %" APR_PID_T_FMT
+                             " of WSGIDaemonProcess %s evicted (SIGUSR1): "
+                             "serving until no request runs, "
+                             "eviction-timeout=%d at most", getpid(),
+                             group->name,
+                             (int)apr_time_sec(group->eviction_timeout));
+            }
+            pthread_mutex_unlock(&dp.lock);
+            tick.tv_sec = 0;
+            tick.tv_nsec = 100 * 1000 * 1000;
+            sig = -1;
+        }
         if (sig < 0) {
             sig = 0;
             if (getppid() != parent)
