@@ -9,6 +9,8 @@
 #include "http_core.h"
 #include "http_request.h"
 #include "apr_optional.h"
+#include "apr_optional_hooks.h"
+#include "mod_status.h"
 
 #define WSL_MODULE_RECORD 1   /* AP_DECLARE_MODULE below */
 #include "config/config.h"
@@ -267,6 +269,9 @@ static void wsl_register_hooks(apr_pool_t *p)
                               AP_AUTH_INTERNAL_PER_CONF);
     ap_hook_check_access(wsl_check_access, NULL, NULL, APR_HOOK_MIDDLE,
                          AP_AUTH_INTERNAL_PER_CONF);
+    /* The daemon processes on mod_status's page, when it is loaded. */
+    APR_OPTIONAL_HOOK(ap, status_hook, wsl_daemon_status_hook, NULL, NULL,
+                      APR_HOOK_MIDDLE);
 }
 
 AP_DECLARE_MODULE(wsgi_lite) = {

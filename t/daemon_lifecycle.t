@@ -30,6 +30,10 @@
 #     running one ends 200, then the process stops, idle; with
 #     eviction-timeout=1 and a 6 s request, it stops at 1 s, the request
 #     cut (502) after shutdown-timeout=1, each logged with why;
+#   - mod_status (server-status, ?auto) shows each process: its pid,
+#     state, requests served, running and queued, the connections
+#     waiting in the group's socket, and recycles with why; so does
+#     process_metrics()['daemon_group'] in the daemon;
 #   - WSL00170 no longer names any of these options.
 use strict;
 use warnings;
@@ -45,7 +49,7 @@ use Time::HiRes ();
 use WSLTest qw(t_ok wait_until diag);
 use WSLServer ();
 
-plan tests => 50, need_module 'mod_wsgi_lite.c';
+plan tests => 58, need_module 'mod_wsgi_lite.c';
 
 my $docroot = Apache::Test::vars('documentroot');
 my $app = "$docroot/daemon/life.wsgi";
@@ -70,6 +74,12 @@ my $srv = eval {
     WSLServer->start(embedded => 1, conf => <<"CONF");
 WSGISocketPrefix \@TMPDIR\@/wsgi
 Timeout 20
+<IfModule !status_module>
+    LoadModule status_module /usr/lib/apache2/modules/mod_status.so
+</IfModule>
+<Location /server-status>
+    SetHandler server-status
+</Location>
 WSGIDaemonProcess mr processes=1 threads=4 maximum-requests=5
 WSGIDaemonProcess rt processes=1 threads=4 request-timeout=2 graceful-timeout=10
 WSGIDaemonProcess qt processes=1 threads=1 queue-timeout=1
@@ -82,6 +92,7 @@ WSGIDaemonProcess dl processes=1 threads=2 deadlock-timeout=2
 WSGIDaemonProcess dn processes=1 threads=2 deadlock-timeout=2
 WSGIDaemonProcess st processes=1 threads=1 startup-timeout=2
 WSGIDaemonProcess ev processes=1 threads=2 eviction-timeout=3
+WSGIDaemonProcess kl processes=1 threads=1
 WSGIDaemonProcess ed processes=1 threads=1 eviction-timeout=1 shutdown-timeout=1
 WSGIScriptAlias /mr "$app" process-group=mr
 WSGIScriptAlias /rt "$app" process-group=rt
@@ -95,6 +106,7 @@ WSGIScriptAlias /dl "$app" process-group=dl
 WSGIScriptAlias /dn "$app" process-group=dn
 WSGIScriptAlias /st "$docroot/daemon/broken_start.wsgi" process-group=st
 WSGIScriptAlias /ev "$app" process-group=ev
+WSGIScriptAlias /kl "$app" process-group=kl
 WSGIScriptAlias /ed "$app" process-group=ed
 CONF
 };
@@ -120,6 +132,36 @@ my %distinct = map { $_ => 1 } @pids;
 ok t_cmp(scalar(keys %distinct), 3, 'three processes in all');
 ok t_ok(wait_until(sub { scalar(log_lines($srv, qr/WSL00189: .*WSGIDaemonProcess mr stopping \(maximum-requests=5 reached\)/)) >= 2 }, 10),
         'each recycle logged: "stopping (maximum-requests=5 reached)"');
+
+# The status page, after those recycles.
+sub status_line {
+    my ($srv, $key) = @_;
+    my ($code, $body) = $srv ? $srv->get('/server-status?auto', 10) : (0, '');
+    my ($line) = ($body // '') =~ /^\Q$key\E: (.*)$/m;
+    return $line // '';
+}
+{
+    my $line = status_line($srv, 'WSGIDaemonProcess.mr.0');
+    my ($recycles) = $line =~ /\brecycles=(\d+)/;
+    my ($spid) = $line =~ /\bpid=(\d+)/;
+    ok t_ok(($spid // 0) == $pids[-1] && $line =~ /\bstate=serving\b/ && $line =~ /\bserved=2\b/,
+            'server-status?auto: the group\'s process, its pid, state and requests served') or diag($line);
+    ok t_ok(($recycles // 0) >= 2 && $line =~ /\blast_recycle="maximum-requests=5 reached"/,
+            'its recycles, and why the last process stopped') or diag($line);
+    my ($hc, $html) = $srv ? $srv->get('/server-status', 10) : (0, '');
+    ok t_ok($hc == 200 && $html =~ m{<h2>mod_wsgi_lite daemon processes</h2>}
+            && $html =~ m{<tr><td>mr</td><td>1</td><td>$spid</td><td>serving</td>},
+            'the HTML page has the table, a row per process') or diag($html);
+    my ($mc, $mb) = $srv ? $srv->get('/mr?metrics', 10) : (0, '');
+    my $m = eval { $json->decode($mb) } // {};
+    my $dg = $m->{daemon_group} // {};
+    my ($me) = grep { ($_->{pid} // 0) == ($m->{pid} // -1) } @{ $dg->{processes} // [] };
+    ok t_ok(($dg->{name} // '') eq 'mr' && $me && $me->{state} eq 'serving'
+            && $me->{active_requests} == 1 && $me->{recycles} >= 2
+            && $me->{last_recycle} eq 'maximum-requests=5 reached'
+            && defined $dg->{backlog},
+            'process_metrics() in the daemon: daemon_group, the same figures') or diag($mb);
+}
 
 my @par = $srv ? in_parallel($srv, '/mr', 4, 10) : ();
 my @bad = grep { !/^200 \d+$/ } @par;
@@ -169,7 +211,18 @@ ok t_ok(pid_of($next_body) && $beside_pid && pid_of($next_body) != $beside_pid,
 # --- queue-timeout -----------------------------------------------------------------
 my ($busy) = $srv ? client($srv, '/qt?sleep=3') : ();
 Time::HiRes::sleep(0.3);
-my ($q_code) = $srv ? $srv->get('/qt', 30) : (0);
+my $waiting = $srv ? client($srv, '/qt') : undef;
+Time::HiRes::sleep(0.5);
+{
+    my $p = status_line($srv, 'WSGIDaemonProcess.qt.0');
+    my $g = status_line($srv, 'WSGIDaemonGroup.qt');
+    my ($queued) = $p =~ /\bqueued=(\d+)/;
+    my ($backlog) = $g =~ /\bbacklog=(\d+)/;
+    ok t_ok($p =~ /\bactive=1\b/ && ($queued // 0) + ($backlog // 0) == 1,
+            'server-status?auto while one request runs (threads=1) and one waits: active=1, and the one waiting, queued in the process or in the group\'s socket (backlog)')
+        or diag("$p\n$g");
+}
+my ($q_code) = $waiting ? finish($waiting) : (0);
 my ($busy_code) = $busy ? finish($busy) : (0);
 ok t_cmp("$busy_code $q_code", '200 503',
          'queue-timeout=1 (threads=1): behind a 3 s request, the next waits too long: 503, the first ends 200');
@@ -236,6 +289,21 @@ for my $case (['ml', 'grow=150', 'memory-limit=100000000 passed: \d+ bytes resid
             'startup-timeout: the process is recycled, logged with why');
 }
 
+# --- a crash, on the status page ------------------------------------------------------
+{
+    my ($c0, $b0) = $srv ? $srv->get('/kl', 30) : (0, '');
+    my $p0 = pid_of($b0) // 0;
+    my $before = status_line($srv, 'WSGIDaemonProcess.kl.0');
+    my ($r0) = $before =~ /\brecycles=(\d+)/;
+    kill 'KILL', $p0 if $p0;
+    my $line = '';
+    wait_until(sub { $line = status_line($srv, 'WSGIDaemonProcess.kl.0');
+                     $line =~ /\blast_recycle="was killed by signal 9/ }, 10);
+    my ($r1) = $line =~ /\brecycles=(\d+)/;
+    ok t_ok($p0 && $line =~ /\blast_recycle="was killed by signal 9 \(Killed\)/ && ($r1 // 0) == ($r0 // 0) + 1,
+            'server-status: a process killed (SIGKILL) counts as a recycle, with how it ended') or diag("$before\n$line");
+}
+
 # --- eviction-timeout ---------------------------------------------------------------
 {
     my ($c0, $b0) = $srv ? $srv->get('/ev', 30) : (0, '');
@@ -245,6 +313,8 @@ for my $case (['ml', 'grow=150', 'memory-limit=100000000 passed: \d+ bytes resid
     ok t_ok($p0 && kill('USR1', $p0), 'eviction-timeout=3: SIGUSR1 sent to the daemon process');
     ok t_ok(wait_until(sub { log_lines($srv, qr/WSL00189: daemon process $p0 of WSGIDaemonProcess ev evicted \(SIGUSR1\): serving until no request runs, eviction-timeout=3 at most/) }, 5),
             'the eviction is logged');
+    ok t_ok(status_line($srv, 'WSGIDaemonProcess.ev.0') =~ /\bpid=$p0 state=evicting\b/,
+            'server-status: state=evicting meanwhile');
     my ($c1, $b1) = $srv ? $srv->get('/ev', 30) : (0, '');
     ok t_ok($c1 == 200 && (pid_of($b1) // 0) == $p0,
             'while the 2 s request runs, a new one is still served by that process') or diag("$c1 $b1 ($p0)");
@@ -255,6 +325,9 @@ for my $case (['ml', 'grow=150', 'memory-limit=100000000 passed: \d+ bytes resid
     my ($c2, $b2) = $srv ? $srv->get('/ev', 30) : (0, '');
     ok t_ok($c2 == 200 && pid_of($b2) && pid_of($b2) != $p0, 'the next request is served by its replacement')
         or diag("$c2 $b2");
+    my $line = status_line($srv, 'WSGIDaemonProcess.ev.0');
+    ok t_ok($line =~ /\brecycles=1\b/ && $line =~ /\blast_recycle="evicted \(SIGUSR1\): no request running"/,
+            'server-status: the eviction as the slot\'s last recycle') or diag($line);
 
     my ($d0, $e0) = $srv ? $srv->get('/ed', 30) : (0, '');
     my $q0 = pid_of($e0) // 0;

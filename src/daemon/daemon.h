@@ -10,6 +10,8 @@
  *                 the signals that stop it
  *   worker.c      one request read from a connection and run by the WSGI
  *                 call (py/call.c) over the socket's I/O table
+ *   status.c      the status board (common/board.h: each process's state
+ *                 and figures in shared memory) on mod_status's page
  *
  * The Apache child's side of the socket is request/daemon_client.c; the
  * frames both speak are common/wire.h.
@@ -24,5 +26,9 @@
  * stops Apache (a socket it cannot make). */
 int wsl_daemon_post_config(apr_pool_t *pconf, apr_pool_t *ptemp,
                            server_rec *main_server);
+
+/* status.c: mod_status's status_hook, in an Apache child: the daemon
+ * processes from the status board (board.c). */
+int wsl_daemon_status_hook(request_rec *r, int flags);
 
 #endif /* WSL_DAEMON_H */

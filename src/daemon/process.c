@@ -37,6 +37,7 @@
  * passes), as mod_wsgi's eviction does.
  */
 #include "process.h"
+#include "common/board.h"
 #include "common/wire.h"
 
 #include "ap_listen.h"
@@ -84,6 +85,7 @@ typedef struct conn {
     int fd;
     int busy;                   /* queued or in a worker's hands */
     int fresh;                  /* accepted, its first request not seen */
+    apr_time_t queued_at;       /* put on the ready queue */
     struct conn *next;          /* the ready queue */
     struct conn *prev_all, *next_all;   /* every open connection */
 } conn;
@@ -128,6 +130,7 @@ static struct {
     apr_time_t evict_until;     /* SIGUSR1 with eviction-timeout: serve on
                                  * until idle or this time; 0: not asked */
     apr_pool_t *pool;
+    wsl_board_entry *board;     /* its slot's entry; NULL: none */
 } dp = {
     .lock = PTHREAD_MUTEX_INITIALIZER,
     .idle_cond = PTHREAD_COND_INITIALIZER,
@@ -301,6 +304,26 @@ static void accept_resume(void)
         dp.accepting = 1;
 }
 
+/* The status board's figures, from dp's (dp.lock held): each is one
+ * store, a reader may see them a moment apart. */
+static void board_figures(void)
+{
+    if (!dp.board)
+        return;
+    atomic_store_explicit(&dp.board->active, dp.busy, memory_order_relaxed);
+    atomic_store_explicit(&dp.board->queued, dp.queued, memory_order_relaxed);
+    atomic_store_explicit(&dp.board->oldest_queued,
+                          dp.ready_head ? dp.ready_head->queued_at : 0,
+                          memory_order_relaxed);
+    atomic_store_explicit(&dp.board->served, dp.served, memory_order_relaxed);
+}
+
+static void board_state(wsl_board_state state)
+{
+    if (dp.board)
+        atomic_store_explicit(&dp.board->state, state, memory_order_relaxed);
+}
+
 /* A request that was queued and will not run here: the child sends it
  * to the group's next process. */
 static void send_back(int fd)
@@ -385,6 +408,7 @@ static void queue_push(conn *c)
     }
     else {
         c->next = NULL;
+        c->queued_at = apr_time_now();
         if (dp.ready_tail)
             dp.ready_tail->next = c;
         else
@@ -393,6 +417,7 @@ static void queue_push(conn *c)
         dp.queued++;
     }
     accept_pause_if_full();
+    board_figures();
     pthread_mutex_unlock(&dp.lock);
     /* After the unlock: the worker wakes to a free lock (it checks
      * w->conn, set above, under it). */
@@ -428,6 +453,7 @@ static conn *queue_pop(wsl_daemon_worker *self)
         /* For check_limits: its request began now, not read yet. */
         self->started = apr_time_now();
         atomic_store_explicit(&self->seen.ready, 0, memory_order_relaxed);
+        board_figures();
     }
     pthread_mutex_unlock(&dp.lock);
     return c;
@@ -441,6 +467,7 @@ static void worker_done(wsl_daemon_worker *self)
     if (--dp.busy <= dp.late)
         pthread_cond_broadcast(&dp.idle_cond);
     accept_resume();
+    board_figures();
     pthread_mutex_unlock(&dp.lock);
 }
 
@@ -609,6 +636,7 @@ static void stop_for(const char *why, int recycle)
         dp.recycle = recycle;
     }
     dp.stopping = 1;
+    board_state(WSL_BOARD_DRAINING);
     if (dp.accepting &&
         epoll_ctl(dp.epoll_fd, EPOLL_CTL_DEL, dp.listen_fd, NULL) == 0)
         dp.accepting = 0;
@@ -790,6 +818,8 @@ static int drain(apr_interval_time_t timeout, int *late_left)
         c->busy = 0;
     dp.ready_head = dp.ready_tail = NULL;
     dp.queued = 0;
+    board_state(WSL_BOARD_DRAINING);
+    board_figures();
     for (c = dp.all; c; c = c->next_all)
         if (!c->busy)
             send_back(c->fd);
@@ -1112,6 +1142,17 @@ void wsl_daemon_process_main(const wsl_daemon_group *group, int slot,
     setpgid(0, 0);
     if (getppid() != parent)
         _exit(0);
+    /* The slot's entry is this process's from now (the parent emptied it
+     * when the last one ended). */
+    if ((dp.board = wsl_board_entry_of(group->index, slot))) {
+        wsl_board_set_text(&dp.board->why, "");
+        atomic_store_explicit(&dp.board->served, 0, memory_order_relaxed);
+        atomic_store_explicit(&dp.board->started, apr_time_now(),
+                              memory_order_relaxed);
+        atomic_store_explicit(&dp.board->pid, (int)getpid(),
+                              memory_order_relaxed);
+        board_state(WSL_BOARD_STARTING);
+    }
     /* The parent's handlers would act on the parent's state. */
     for (i = 0; i < (int)(sizeof(reset) / sizeof(reset[0])); i++)
         apr_signal(reset[i], SIG_DFL);
@@ -1154,6 +1195,10 @@ void wsl_daemon_process_main(const wsl_daemon_group *group, int slot,
     if (group->deadlock_timeout &&
         pthread_create(&dp.gil_watch, NULL, gil_watch, NULL) == 0)
         dp.gil_watching = 1;
+    pthread_mutex_lock(&dp.lock);
+    if (!dp.stopping)
+        board_state(WSL_BOARD_SERVING);
+    pthread_mutex_unlock(&dp.lock);
     ap_log_error(APLOG_MARK, APLOG_INFO, 0, main_server,
                  "WSL00189: daemon process %" APR_PID_T_FMT " of "
                  "WSGIDaemonProcess %s (%d of %d) serving, %d threads",
@@ -1173,8 +1218,9 @@ void wsl_daemon_process_main(const wsl_daemon_group *group, int slot,
             /* mod_wsgi's eviction: a graceful restart that goes on
              * taking requests until none runs, or eviction-timeout. */
             pthread_mutex_lock(&dp.lock);
-            if (!dp.evict_until) {
+            if (!dp.evict_until && !dp.stopping) {
                 dp.evict_until = apr_time_now() + group->eviction_timeout;
+                board_state(WSL_BOARD_EVICTING);
                 ap_log_error(APLOG_MARK, APLOG_INFO, 0, main_server,
                              "WSL00189: daemon process %" APR_PID_T_FMT
                              " of WSGIDaemonProcess %s evicted (SIGUSR1): "
@@ -1203,13 +1249,17 @@ void wsl_daemon_process_main(const wsl_daemon_group *group, int slot,
     grace = dp.recycle && group->graceful_timeout ? group->graceful_timeout
                                                   : group->shutdown_timeout;
     pthread_mutex_unlock(&dp.lock);
+    if (!why)
+        why = sig == SIGINT ? "SIGINT: a restart asked for"
+              : sig == SIGTERM ? "SIGTERM: Apache stops or restarts"
+              : sig == SIGUSR1 ? "SIGUSR1: a graceful restart asked for"
+              : "SIGHUP: a restart asked for";
+    if (dp.board)
+        wsl_board_set_text(&dp.board->why, why);
     ap_log_error(APLOG_MARK, APLOG_INFO, 0, main_server,
                  "WSL00189: daemon process %" APR_PID_T_FMT " of "
                  "WSGIDaemonProcess %s stopping (%s)", getpid(), group->name,
-                 why ? why
-                 : sig == SIGINT ? "SIGINT: a restart asked for"
-                 : sig == SIGTERM ? "SIGTERM: Apache stops or restarts"
-                 : "a signal");
+                 why);
     if (!drain(grace, &late_left)) {
         /* A request still runs Python: finalising under it would crash.
          * A stack being taken gets a moment to reach the log (it waits
@@ -1225,6 +1275,7 @@ void wsl_daemon_process_main(const wsl_daemon_group *group, int slot,
                      ? "graceful-timeout" : "shutdown-timeout");
         _exit(WSL_DAEMON_EXIT_RESTART);
     }
+    board_state(WSL_BOARD_STOPPING);
     if (!gil_watch_stop()) {
         ap_log_error(APLOG_MARK, APLOG_WARNING, 0, main_server,
                      "WSL00189: daemon process %" APR_PID_T_FMT " of "

@@ -25,6 +25,7 @@
  * the kernel (PR_SET_PDEATHSIG, process.c).
  */
 #include "daemon.h"
+#include "common/board.h"
 #include "process.h"
 
 #include "ap_listen.h"
@@ -110,6 +111,27 @@ static const char *exit_text(apr_pool_t *p, int reason, int code)
     return apr_psprintf(p, "exited with status %d", code);
 }
 
+/* The slot's process has ended and another is started: the board
+ * keeps why (the process's own word, else how it ended) and empties
+ * the slot for the next, which writes its own figures. */
+static void board_ended(daemon_slot *ds, const char *how)
+{
+    wsl_board_entry *e = wsl_board_entry_of(ds->group->index, ds->slot);
+    wsl_board_view v;
+
+    if (!e)
+        return;
+    wsl_board_read(e, &v);
+    wsl_board_set_text(&e->last, v.pid == ds->proc.pid && v.why[0]
+                                 ? v.why : how);
+    atomic_fetch_add_explicit(&e->recycles, 1, memory_order_relaxed);
+    atomic_store_explicit(&e->state, WSL_BOARD_EMPTY, memory_order_relaxed);
+    atomic_store_explicit(&e->pid, 0, memory_order_relaxed);
+    atomic_store_explicit(&e->active, 0, memory_order_relaxed);
+    atomic_store_explicit(&e->queued, 0, memory_order_relaxed);
+    atomic_store_explicit(&e->oldest_queued, 0, memory_order_relaxed);
+}
+
 static void maintenance(int reason, void *data, apr_wait_t status)
 {
     daemon_slot *ds = data;
@@ -140,6 +162,7 @@ static void maintenance(int reason, void *data, apr_wait_t status)
         code = end_code(status);
         requested = reason == APR_OC_REASON_DEATH &&
                     code == WSL_DAEMON_EXIT_RESTART;
+        board_ended(ds, exit_text(sup.pconf, reason, code));
         if (!requested && apr_time_now() - ds->started < WSL_DAEMON_YOUNG) {
             delay = ds->backoff;
             ds->backoff = ds->backoff * 2 > WSL_DAEMON_BACKOFF_MAX
@@ -338,9 +361,9 @@ int wsl_daemon_post_config(apr_pool_t *pconf, apr_pool_t *ptemp,
                            server_rec *main_server)
 {
     apr_array_header_t *groups = wsl_daemon_groups();
-    int i, n;
+    apr_status_t rv;
+    int i, n, *processes;
 
-    (void)ptemp;
     if (!groups || !groups->nelts)
         return OK;
     generation++;
@@ -376,6 +399,26 @@ int wsl_daemon_post_config(apr_pool_t *pconf, apr_pool_t *ptemp,
             ds->backoff = WSL_DAEMON_BACKOFF_FIRST;
             APR_ARRAY_PUSH(sup.slots, daemon_slot *) = ds;
         }
+    }
+    processes = apr_palloc(ptemp, sizeof(int) * (apr_size_t)groups->nelts);
+    for (i = 0; i < groups->nelts; i++) {
+        wsl_daemon_group *g = APR_ARRAY_IDX(groups, i, wsl_daemon_group *);
+
+        processes[g->index] = g->processes;
+    }
+    if ((rv = wsl_board_create(pconf, processes, groups->nelts))
+        != APR_SUCCESS)
+        ap_log_error(APLOG_MARK, APLOG_WARNING, rv, main_server,
+                     "WSL00203: no shared memory for the daemon processes' "
+                     "status board: mod_status and server_metrics() will "
+                     "not show them");
+    for (i = 0; i < groups->nelts; i++) {
+        struct stat st;
+
+        if (fstat(APR_ARRAY_IDX(sup.fds, i, int), &st) == 0)
+            wsl_board_set_socket(
+                APR_ARRAY_IDX(groups, i, wsl_daemon_group *)->index,
+                (unsigned long)st.st_ino);
     }
     /* Registered before the processes start, so it runs after the other
      * children's own cleanups are set (cleanups run last first). */

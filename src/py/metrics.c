@@ -20,6 +20,7 @@
  * Not here: the events (events.c), the module's attributes (pymodule.c).
  */
 #include "pymodule.h"
+#include "common/board.h"
 
 #include "ap_mpm.h"
 #include "scoreboard.h"
@@ -416,6 +417,52 @@ static PyObject *thread_list(const apr_int64_t *counts, int n)
     return list;
 }
 
+/* Text from the status board: ours, but a torn read must not raise. */
+static PyObject *board_text(const char *text)
+{
+    return PyUnicode_DecodeUTF8(text, (Py_ssize_t)strlen(text), "replace");
+}
+
+/* A daemon's group as the status board (daemon/board.h) and mod_status
+ * show it: each of its processes, and the connections waiting in its
+ * socket for one of them. */
+static PyObject *daemon_group_metrics(const wsl_daemon_group *g)
+{
+    apr_time_t now = apr_time_now();
+    PyObject *list = PyList_New(0);
+    int slot;
+
+    for (slot = 0; list && slot < g->processes; slot++) {
+        wsl_board_entry *e = wsl_board_entry_of(g->index, slot);
+        wsl_board_view v;
+        PyObject *entry;
+
+        if (!e)
+            break;
+        wsl_board_read(e, &v);
+        entry = Py_BuildValue(
+            "{s:i,s:i,s:s,s:d,s:L,s:i,s:i,s:d,s:L,s:N,s:N}",
+            "process", slot + 1, "pid", v.pid,
+            "state", wsl_board_state_name(v.state),
+            "start_time", seconds(v.started),
+            "request_count", (long long)v.served,
+            "active_requests", v.active, "queued_requests", v.queued,
+            "oldest_queued_age", v.oldest_queued && now > v.oldest_queued
+                                 ? seconds(now - v.oldest_queued) : 0.0,
+            "recycles", (long long)v.recycles,
+            "last_recycle", board_text(v.last),
+            "stopping_because", board_text(v.why));
+        if (!entry || PyList_Append(list, entry) < 0)
+            Py_CLEAR(list);
+        Py_XDECREF(entry);
+    }
+    if (!list)
+        return NULL;
+    return Py_BuildValue("{s:N,s:i,s:N}", "name", board_text(g->name),
+                         "backlog", wsl_socket_backlog(wsl_board_socket(g->index)),
+                         "processes", list);
+}
+
 PyObject *wsl_py_process_metrics(PyObject *module, PyObject *unused)
 {
     apr_uint64_t count;
@@ -456,6 +503,15 @@ PyObject *wsl_py_process_metrics(PyObject *module, PyObject *unused)
                          "active_requests", active,
                          "threads", thread_list(counts, nthreads));
     free(counts);
+    /* In a daemon: its group, as mod_status shows it. */
+    if (result && wsl_process_daemon() &&
+        wsl_board_entry_of(wsl_process_daemon()->index, 0)) {
+        PyObject *group = daemon_group_metrics(wsl_process_daemon());
+
+        if (!group || PyDict_SetItemString(result, "daemon_group", group) < 0)
+            Py_CLEAR(result);
+        Py_XDECREF(group);
+    }
     return result;
 }
 

@@ -4,7 +4,8 @@
 # ?grow=MB keeps MB more MiB of bytes alive in the process (resident),
 # ?map=MB maps MB more MiB of address space, untouched (virtual only),
 # ?spin=S spends S seconds of CPU: memory-limit, virtual-memory-limit and
-# cpu-time-limit; ?gilsleep=S sleeps S seconds in C without letting go of
+# cpu-time-limit; ?metrics adds process_metrics()'s daemon_group;
+# ?gilsleep=S sleeps S seconds in C without letting go of
 # the GIL (ctypes.PyDLL keeps it): deadlock-timeout.
 import json
 import mmap
@@ -38,10 +39,14 @@ def application(environ, start_response):
     elif query.startswith('gilsleep='):
         import ctypes
         ctypes.PyDLL(None).sleep(int(query[len('gilsleep='):]))
-    body = json.dumps({
+    answer = {
         'pid': os.getpid(),
         'group': environ.get('mod_wsgi.process_group'),
-    }).encode()
+    }
+    if query == 'metrics':
+        import mod_wsgi
+        answer['daemon_group'] = mod_wsgi.process_metrics().get('daemon_group')
+    body = json.dumps(answer).encode()
     start_response('200 OK', [('Content-Type', 'application/json'),
                               ('Content-Length', str(len(body)))])
     return [body]

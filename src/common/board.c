@@ -1,0 +1,148 @@
+/*
+ * board.c: the daemon status board (board.h): its shared memory, and the
+ * texts that go in it.
+ */
+#include "board.h"
+
+#include "apr_shm.h"
+#include "apr_strings.h"
+
+/* This generation's board, set in the parent before any fork: Apache's
+ * children and the daemons have the same values (a child of an older
+ * generation keeps its own, and that generation's mapping). */
+static struct {
+    wsl_board_entry *entries;
+    int *first;                 /* group index -> its slot 0's entry */
+    int *processes;             /* group index -> its slots */
+    unsigned long *sockets;     /* group index -> its socket's inode */
+    int ngroups;
+} board;
+
+static apr_status_t forget(void *unused)
+{
+    (void)unused;
+    board.entries = NULL;
+    board.first = NULL;
+    board.processes = NULL;
+    board.sockets = NULL;
+    board.ngroups = 0;
+    return APR_SUCCESS;
+}
+
+apr_status_t wsl_board_create(apr_pool_t *pconf, const int *processes,
+                              int ngroups)
+{
+    apr_size_t n = (apr_size_t)(ngroups > 0 ? ngroups : 1);
+    apr_shm_t *shm;
+    apr_status_t rv;
+    int i, total = 0;
+
+    forget(NULL);
+    board.first = apr_pcalloc(pconf, sizeof(int) * n);
+    board.processes = apr_pmemdup(pconf, processes, sizeof(int) * n);
+    for (i = 0; i < ngroups; i++) {
+        board.first[i] = total;
+        total += processes[i];
+    }
+    /* Anonymous: inherited through fork, gone with its last process.
+     * Zeroed by the system (a new mapping), which is every entry empty. */
+    rv = apr_shm_create(&shm, sizeof(wsl_board_entry) * (apr_size_t)
+                              (total ? total : 1), NULL, pconf);
+    if (rv != APR_SUCCESS)
+        return rv;
+    board.entries = apr_shm_baseaddr_get(shm);
+    board.sockets = apr_pcalloc(pconf, sizeof(unsigned long) * n);
+    board.ngroups = ngroups;
+    /* Before the shm's own cleanup (cleanups run last first): nothing
+     * points into an unmapped board. */
+    apr_pool_cleanup_register(pconf, NULL, forget, apr_pool_cleanup_null);
+    return APR_SUCCESS;
+}
+
+/* Set before any fork, like board itself: plain memory. */
+void wsl_board_set_socket(int group, unsigned long inode)
+{
+    if (board.sockets && group >= 0 && group < board.ngroups)
+        board.sockets[group] = inode;
+}
+
+unsigned long wsl_board_socket(int group)
+{
+    return board.sockets && group >= 0 && group < board.ngroups
+           ? board.sockets[group] : 0;
+}
+
+wsl_board_entry *wsl_board_entry_of(int group, int slot)
+{
+    if (!board.entries || group < 0 || group >= board.ngroups ||
+        slot < 0 || slot >= board.processes[group])
+        return NULL;
+    return &board.entries[board.first[group] + slot];
+}
+
+/* One writer per text (board.h), so the count needs no exchange. */
+void wsl_board_set_text(wsl_board_text *t, const char *text)
+{
+    unsigned seq = atomic_load_explicit(&t->seq, memory_order_relaxed);
+    size_t i;
+
+    atomic_store_explicit(&t->seq, seq + 1, memory_order_relaxed);
+    atomic_thread_fence(memory_order_release);
+    for (i = 0; i < WSL_BOARD_TEXT - 1 && text && text[i]; i++)
+        atomic_store_explicit(&t->text[i], text[i], memory_order_relaxed);
+    atomic_store_explicit(&t->text[i], '\0', memory_order_relaxed);
+    atomic_store_explicit(&t->seq, seq + 2, memory_order_release);
+}
+
+/* A few tries, then whatever was read: a text is rewritten once per
+ * process life at most, so a reader that keeps losing is unheard of. */
+static void read_text(wsl_board_text *t, char *out)
+{
+    unsigned before, after;
+    int tries = 0;
+    size_t i;
+
+    do {
+        before = atomic_load_explicit(&t->seq, memory_order_acquire);
+        for (i = 0; i < WSL_BOARD_TEXT; i++)
+            out[i] = atomic_load_explicit(&t->text[i], memory_order_relaxed);
+        atomic_thread_fence(memory_order_acquire);
+        after = atomic_load_explicit(&t->seq, memory_order_relaxed);
+    } while ((before != after || (before & 1)) && ++tries < 100);
+    out[WSL_BOARD_TEXT - 1] = '\0';
+}
+
+void wsl_board_read(wsl_board_entry *e, wsl_board_view *v)
+{
+    v->pid = atomic_load_explicit(&e->pid, memory_order_relaxed);
+    v->state = (wsl_board_state)atomic_load_explicit(&e->state,
+                                                     memory_order_relaxed);
+    v->started = atomic_load_explicit(&e->started, memory_order_relaxed);
+    v->served = atomic_load_explicit(&e->served, memory_order_relaxed);
+    v->active = atomic_load_explicit(&e->active, memory_order_relaxed);
+    v->queued = atomic_load_explicit(&e->queued, memory_order_relaxed);
+    v->oldest_queued = atomic_load_explicit(&e->oldest_queued,
+                                            memory_order_relaxed);
+    v->recycles = atomic_load_explicit(&e->recycles, memory_order_relaxed);
+    read_text(&e->why, v->why);
+    read_text(&e->last, v->last);
+}
+
+const char *wsl_board_state_name(wsl_board_state state)
+{
+    switch (state) {
+    case WSL_BOARD_STARTING:
+        return "starting";
+    case WSL_BOARD_SERVING:
+        return "serving";
+    case WSL_BOARD_EVICTING:
+        return "evicting";
+    case WSL_BOARD_DRAINING:
+        return "draining";
+    case WSL_BOARD_STOPPING:
+        return "stopping";
+    case WSL_BOARD_EMPTY:
+        break;
+    }
+    return "none";
+}

@@ -1,0 +1,127 @@
+/*
+ * status.c: the daemon processes on mod_status's page (server-status),
+ * from the status board (board.h), in an Apache child: per group and
+ * process, its pid, state, requests served, running and queued, how
+ * long the oldest queued one has waited, and the slot's recycles and
+ * why; per group, the connections waiting in its socket for a process
+ * to accept them (backlog.c).  `?auto` gets the same as "Key: value"
+ * lines, one per group and one per process.
+ */
+#include "daemon.h"
+#include "common/board.h"
+
+#include "http_protocol.h"
+#include "mod_status.h"
+
+/* Seconds, as the page shows them. */
+static double since(apr_time_t then, apr_time_t now)
+{
+    return then && now > then ? (double)(now - then) / APR_USEC_PER_SEC : 0;
+}
+
+static void short_report(request_rec *r, const apr_array_header_t *groups,
+                         apr_time_t now)
+{
+    int i, slot;
+
+    for (i = 0; i < groups->nelts; i++) {
+        const wsl_daemon_group *g =
+            APR_ARRAY_IDX(groups, i, const wsl_daemon_group *);
+        apr_int64_t recycles = 0;
+        int active = 0, queued = 0;
+        apr_time_t oldest = 0;
+        wsl_board_view v;
+
+        for (slot = 0; slot < g->processes; slot++) {
+            wsl_board_entry *e = wsl_board_entry_of(g->index, slot);
+
+            if (!e)
+                return;
+            wsl_board_read(e, &v);
+            active += v.active;
+            queued += v.queued;
+            recycles += v.recycles;
+            if (v.oldest_queued && (!oldest || v.oldest_queued < oldest))
+                oldest = v.oldest_queued;
+            ap_rprintf(r, "WSGIDaemonProcess.%s.%d: pid=%d state=%s "
+                       "uptime=%.0f served=%" APR_INT64_T_FMT " active=%d "
+                       "queued=%d oldest_queued_age=%.3f recycles=%"
+                       APR_INT64_T_FMT " last_recycle=\"%s\" "
+                       "stopping_because=\"%s\"\n", g->name, slot, v.pid,
+                       wsl_board_state_name(v.state), since(v.started, now),
+                       v.served, v.active, v.queued,
+                       since(v.oldest_queued, now), v.recycles, v.last,
+                       v.why);
+        }
+        ap_rprintf(r, "WSGIDaemonGroup.%s: processes=%d threads=%d "
+                   "active=%d queued=%d backlog=%d oldest_queued_age=%.3f "
+                   "recycles=%" APR_INT64_T_FMT "\n", g->name, g->processes,
+                   g->threads, active, queued,
+                   wsl_socket_backlog(wsl_board_socket(g->index)),
+                   since(oldest, now), recycles);
+    }
+}
+
+static void html_report(request_rec *r, const apr_array_header_t *groups,
+                        apr_time_t now)
+{
+    int i, slot;
+
+    ap_rputs("<hr />\n<h2>mod_wsgi_lite daemon processes</h2>\n"
+             "<table border=\"1\"><tr><th>Group</th><th>Processes</th>"
+             "<th>Threads each</th><th>Waiting in its socket</th></tr>\n",
+             r);
+    for (i = 0; i < groups->nelts; i++) {
+        const wsl_daemon_group *g =
+            APR_ARRAY_IDX(groups, i, const wsl_daemon_group *);
+
+        ap_rprintf(r, "<tr><td>%s</td><td>%d</td><td>%d</td><td>%d</td>"
+                   "</tr>\n", ap_escape_html(r->pool, g->name),
+                   g->processes, g->threads,
+                   wsl_socket_backlog(wsl_board_socket(g->index)));
+    }
+    ap_rputs("</table>\n"
+             "<table border=\"1\"><tr><th>Group</th><th>Process</th>"
+             "<th>PID</th><th>State</th><th>Up (s)</th><th>Served</th>"
+             "<th>Active</th><th>Queued</th><th>Oldest queued (s)</th>"
+             "<th>Recycles</th><th>Last recycle</th>"
+             "<th>Stopping because</th></tr>\n", r);
+    for (i = 0; i < groups->nelts; i++) {
+        const wsl_daemon_group *g =
+            APR_ARRAY_IDX(groups, i, const wsl_daemon_group *);
+        wsl_board_view v;
+
+        for (slot = 0; slot < g->processes; slot++) {
+            wsl_board_entry *e = wsl_board_entry_of(g->index, slot);
+
+            if (!e)
+                break;
+            wsl_board_read(e, &v);
+            ap_rprintf(r, "<tr><td>%s</td><td>%d</td><td>%d</td><td>%s</td>"
+                       "<td>%.0f</td><td>%" APR_INT64_T_FMT "</td>"
+                       "<td>%d</td><td>%d</td><td>%.3f</td><td>%"
+                       APR_INT64_T_FMT "</td><td>%s</td><td>%s</td></tr>\n",
+                       ap_escape_html(r->pool, g->name), slot + 1, v.pid,
+                       wsl_board_state_name(v.state), since(v.started, now),
+                       v.served, v.active, v.queued,
+                       since(v.oldest_queued, now), v.recycles,
+                       ap_escape_html(r->pool, v.last),
+                       ap_escape_html(r->pool, v.why));
+        }
+    }
+    ap_rputs("</table>\n", r);
+}
+
+int wsl_daemon_status_hook(request_rec *r, int flags)
+{
+    const apr_array_header_t *groups = wsl_daemon_groups();
+
+    if (!groups || !groups->nelts || !wsl_board_entry_of(
+            APR_ARRAY_IDX(groups, 0, const wsl_daemon_group *)->index, 0))
+        return OK;
+    if (flags & AP_STATUS_SHORT)
+        short_report(r, groups, apr_time_now());
+    else
+        html_report(r, groups, apr_time_now());
+    return OK;
+}
