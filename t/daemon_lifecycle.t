@@ -49,7 +49,7 @@ use Time::HiRes ();
 use WSLTest qw(t_ok wait_until diag);
 use WSLServer ();
 
-plan tests => 58, need_module 'mod_wsgi_lite.c';
+plan tests => 61, need_module 'mod_wsgi_lite.c';
 
 my $docroot = Apache::Test::vars('documentroot');
 my $app = "$docroot/daemon/life.wsgi";
@@ -93,6 +93,8 @@ WSGIDaemonProcess dn processes=1 threads=2 deadlock-timeout=2
 WSGIDaemonProcess st processes=1 threads=1 startup-timeout=2
 WSGIDaemonProcess ev processes=1 threads=2 eviction-timeout=3
 WSGIDaemonProcess kl processes=1 threads=1
+WSGIDaemonProcess ho processes=1 threads=2 maximum-requests=20
+WSGIImportScript "$docroot/daemon/slow_import.py" process-group=ho application-group=%{GLOBAL}
 WSGIDaemonProcess ed processes=1 threads=1 eviction-timeout=1 shutdown-timeout=1
 WSGIScriptAlias /mr "$app" process-group=mr
 WSGIScriptAlias /rt "$app" process-group=rt
@@ -107,31 +109,69 @@ WSGIScriptAlias /dn "$app" process-group=dn
 WSGIScriptAlias /st "$docroot/daemon/broken_start.wsgi" process-group=st
 WSGIScriptAlias /ev "$app" process-group=ev
 WSGIScriptAlias /kl "$app" process-group=kl
+WSGIScriptAlias /ho "$app" process-group=ho
 WSGIScriptAlias /ed "$app" process-group=ed
 CONF
 };
 ok t_ok($srv, '(setup) a server with a daemon group per lifecycle option starts') or diag($@);
 
 # --- maximum-requests ---------------------------------------------------------
-my (@codes, @pids);
-for (1 .. 12) {
-    my ($code, $body) = $srv ? $srv->get('/mr', 30) : (0, '');
+# Requests one after another until a third process answers: a process
+# past its fifth goes on serving until its replacement serves (the
+# replacement starts first), so each serves five or more.
+my (@codes, @pids, %served, @order);
+my $until = Time::HiRes::time() + 30;
+while ($srv && Time::HiRes::time() < $until) {
+    my ($code, $body) = $srv->get('/mr', 30);
+    my $p = pid_of($body) // 0;
     push @codes, $code;
-    push @pids, pid_of($body) // 0;
+    push @pids, $p;
+    push @order, $p unless $served{$p}++;
+    last if @order >= 3;
+    Time::HiRes::sleep(0.01);
 }
-ok t_cmp(join(' ', @codes), join(' ', (200) x 12),
-         'maximum-requests=5: twelve requests in a row, all 200');
-my @runs;
-for my $p (@pids) {
-    push @runs, [$p, 0] unless @runs && $runs[-1][0] == $p;
-    $runs[-1][1]++;
-}
-ok t_cmp(join(' ', map { $_->[1] } @runs), '5 5 2',
-         'five requests per process, then another process');
-my %distinct = map { $_ => 1 } @pids;
-ok t_cmp(scalar(keys %distinct), 3, 'three processes in all');
+ok t_cmp(join(' ', grep { $_ != 200 } @codes), '',
+         'maximum-requests=5: requests in a row across two recycles, all 200');
+# (While one hands over, both may answer for a moment.)
+ok t_ok(@order >= 3 && !grep({ $served{$_} < 5 } @order[0 .. $#order - 1]),
+        'five requests or more per process, then another process')
+    or diag(join ' ', map { "$_ x $served{$_}" } @order);
 ok t_ok(wait_until(sub { scalar(log_lines($srv, qr/WSL00189: .*WSGIDaemonProcess mr stopping \(maximum-requests=5 reached\)/)) >= 2 }, 10),
         'each recycle logged: "stopping (maximum-requests=5 reached)"');
+{
+    # The order in the log: the replacement serves, then the old one stops.
+    my $text = $srv ? $srv->log_text : '';
+    my $p0 = $order[0] // 0;
+    my $asked = index($text, "daemon process $p0 of WSGIDaemonProcess mr recycled (maximum-requests=5 reached): serving until its replacement does");
+    my $in_place = $text =~ /WSL00189: daemon process (\d+) of WSGIDaemonProcess mr serving in place of $p0\b/ ? $-[0] : -1;
+    my $stopped = index($text, "daemon process $p0 of WSGIDaemonProcess mr stopping (maximum-requests=5 reached)");
+    ok t_ok($asked >= 0 && $in_place > $asked && $stopped > $in_place,
+            'the replacement serves before the recycled process stops: "recycled ... serving until its replacement does", "serving in place of", then "stopping"')
+        or diag("asked $asked, in place $in_place, stopped $stopped");
+}
+
+# The replacement first: a group whose processes take 1.5 s to start
+# (WSGIImportScript), recycled every 20 requests; requests one after
+# another for 8 s never wait for a start-up.
+{
+    my (@lat, @hpids, @hcodes);
+    my $stop = Time::HiRes::time() + 8;
+    while ($srv && Time::HiRes::time() < $stop) {
+        my $t = Time::HiRes::time();
+        my ($c, $b) = $srv->get('/ho', 30);
+        push @lat, Time::HiRes::time() - $t;
+        push @hcodes, $c;
+        push @hpids, pid_of($b) // 0;
+        Time::HiRes::sleep(0.02);
+    }
+    my %hseen = map { $_ => 1 } @hpids;
+    my ($longest) = sort { $b <=> $a } @lat;
+    ok t_cmp(join(' ', grep { $_ != 200 } @hcodes), '',
+             'maximum-requests=20 with a 1.5 s WSGIImportScript: ' . scalar(@hcodes) . ' requests in a row, all 200');
+    ok t_ok(keys(%hseen) >= 2, 'served by ' . scalar(keys %hseen) . ' processes in turn');
+    ok t_ok(defined $longest && $longest < 1.0,
+            sprintf('no request waited for a process to start: the longest took %.3f s (a start takes 1.5 s)', $longest // -1));
+}
 
 # The status page, after those recycles.
 sub status_line {
@@ -141,10 +181,12 @@ sub status_line {
     return $line // '';
 }
 {
-    my $line = status_line($srv, 'WSGIDaemonProcess.mr.0');
+    my $line = '';
+    wait_until(sub { $line = status_line($srv, 'WSGIDaemonProcess.mr.0');
+                     $line =~ /\brecycles=([2-9]|\d\d)/ }, 10);
     my ($recycles) = $line =~ /\brecycles=(\d+)/;
     my ($spid) = $line =~ /\bpid=(\d+)/;
-    ok t_ok(($spid // 0) == $pids[-1] && $line =~ /\bstate=serving\b/ && $line =~ /\bserved=2\b/,
+    ok t_ok(($spid // 0) == $pids[-1] && $line =~ /\bstate=serving\b/ && $line =~ /\bserved=[1-9]/,
             'server-status?auto: the group\'s process, its pid, state and requests served') or diag($line);
     ok t_ok(($recycles // 0) >= 2 && $line =~ /\blast_recycle="maximum-requests=5 reached"/,
             'its recycles, and why the last process stopped') or diag($line);
@@ -163,12 +205,14 @@ sub status_line {
             'process_metrics() in the daemon: daemon_group, the same figures') or diag($mb);
 }
 
-my @par = $srv ? in_parallel($srv, '/mr', 4, 10) : ();
+# Each takes 20 ms or more: the 240 last long enough for recycles (a
+# replacement is started within a second of being asked for).
+my @par = $srv ? in_parallel($srv, '/mr?sleep=0.02', 4, 60) : ();
 my @bad = grep { !/^200 \d+$/ } @par;
-ok t_cmp(scalar(@par), 40, '4 clients x 10 requests at once: all answered');
+ok t_cmp(scalar(@par), 240, '4 clients x 60 requests at once: all answered');
 ok t_cmp(join(', ', @bad), '', 'none failed while processes were recycled under them');
 my %par_pids = map { (split / /)[1] => 1 } @par;
-ok t_ok(keys(%par_pids) >= 5, 'in five processes at least (forty requests, five to eight each: those running when the fifth ends finish)')
+ok t_ok(keys(%par_pids) >= 2, 'in two processes at least (each serves on until its replacement does)')
     or diag(join ' ', sort keys %par_pids);
 
 # A request running when the limit comes is let finish (graceful-timeout).

@@ -170,9 +170,12 @@ for my $case (['main', '/modwsgi/attrs_main', ''],
                    current_time => 'float', running_time => 'int',
                    request_threads => 'int', active_requests => 'int',
                    threads => 'list');
+    # A daemon adds its group as mod_status shows it (t/daemon_lifecycle.t).
+    $want_pm{daemon_group} = 'dict' if $daemon;
     ok t_cmp(JSON::PP->new->canonical->encode($pm->{types} || {}),
              JSON::PP->new->canonical->encode(\%want_pm),
-             "$where: process_metrics() has mod_wsgi's embedded-mode fields and types");
+             "$where: process_metrics() has mod_wsgi's fields and types"
+             . ($daemon ? ', and daemon_group' : ''));
     ok t_cmp($pm->{pid}, $j->{pid}, "$where: process_metrics()['pid'] is this process");
     ok t_ok(($pm->{active_requests} // 0) >= 1,
             "$where: process_metrics() counts the running request as active");

@@ -11,8 +11,8 @@
  * children and the daemons have the same values (a child of an older
  * generation keeps its own, and that generation's mapping). */
 static struct {
-    wsl_board_entry *entries;
-    int *first;                 /* group index -> its slot 0's entry */
+    wsl_board_slot *slots;
+    int *first;                 /* group index -> its slot 0 */
     int *processes;             /* group index -> its slots */
     unsigned long *sockets;     /* group index -> its socket's inode */
     int ngroups;
@@ -21,7 +21,7 @@ static struct {
 static apr_status_t forget(void *unused)
 {
     (void)unused;
-    board.entries = NULL;
+    board.slots = NULL;
     board.first = NULL;
     board.processes = NULL;
     board.sockets = NULL;
@@ -45,12 +45,12 @@ apr_status_t wsl_board_create(apr_pool_t *pconf, const int *processes,
         total += processes[i];
     }
     /* Anonymous: inherited through fork, gone with its last process.
-     * Zeroed by the system (a new mapping), which is every entry empty. */
-    rv = apr_shm_create(&shm, sizeof(wsl_board_entry) * (apr_size_t)
+     * Zeroed by the system (a new mapping), which is every slot empty. */
+    rv = apr_shm_create(&shm, sizeof(wsl_board_slot) * (apr_size_t)
                               (total ? total : 1), NULL, pconf);
     if (rv != APR_SUCCESS)
         return rv;
-    board.entries = apr_shm_baseaddr_get(shm);
+    board.slots = apr_shm_baseaddr_get(shm);
     board.sockets = apr_pcalloc(pconf, sizeof(unsigned long) * n);
     board.ngroups = ngroups;
     /* Before the shm's own cleanup (cleanups run last first): nothing
@@ -72,12 +72,32 @@ unsigned long wsl_board_socket(int group)
            ? board.sockets[group] : 0;
 }
 
-wsl_board_entry *wsl_board_entry_of(int group, int slot)
+wsl_board_slot *wsl_board_slot_of(int group, int slot)
 {
-    if (!board.entries || group < 0 || group >= board.ngroups ||
+    if (!board.slots || group < 0 || group >= board.ngroups ||
         slot < 0 || slot >= board.processes[group])
         return NULL;
-    return &board.entries[board.first[group] + slot];
+    return &board.slots[board.first[group] + slot];
+}
+
+int wsl_board_current(wsl_board_slot *s)
+{
+    int h, best = -1;
+    apr_int64_t best_start = 0;
+
+    for (h = 0; h < 2; h++) {
+        apr_int64_t started;
+
+        if (!atomic_load_explicit(&s->half[h].pid, memory_order_relaxed))
+            continue;
+        started = atomic_load_explicit(&s->half[h].started,
+                                       memory_order_relaxed);
+        if (best < 0 || started > best_start) {
+            best = h;
+            best_start = started;
+        }
+    }
+    return best;
 }
 
 /* One writer per text (board.h), so the count needs no exchange. */
@@ -112,8 +132,10 @@ static void read_text(wsl_board_text *t, char *out)
     out[WSL_BOARD_TEXT - 1] = '\0';
 }
 
-void wsl_board_read(wsl_board_entry *e, wsl_board_view *v)
+void wsl_board_read(wsl_board_slot *s, int half, wsl_board_view *v)
 {
+    wsl_board_proc *e = &s->half[half & 1];
+
     v->pid = atomic_load_explicit(&e->pid, memory_order_relaxed);
     v->state = (wsl_board_state)atomic_load_explicit(&e->state,
                                                      memory_order_relaxed);
@@ -123,9 +145,11 @@ void wsl_board_read(wsl_board_entry *e, wsl_board_view *v)
     v->queued = atomic_load_explicit(&e->queued, memory_order_relaxed);
     v->oldest_queued = atomic_load_explicit(&e->oldest_queued,
                                             memory_order_relaxed);
-    v->recycles = atomic_load_explicit(&e->recycles, memory_order_relaxed);
+    v->wants_replacement = atomic_load_explicit(&e->wants_replacement,
+                                                memory_order_relaxed);
+    v->recycles = atomic_load_explicit(&s->recycles, memory_order_relaxed);
     read_text(&e->why, v->why);
-    read_text(&e->last, v->last);
+    read_text(&s->last, v->last);
 }
 
 const char *wsl_board_state_name(wsl_board_state state)
@@ -135,6 +159,8 @@ const char *wsl_board_state_name(wsl_board_state state)
         return "starting";
     case WSL_BOARD_SERVING:
         return "serving";
+    case WSL_BOARD_HANDING_OVER:
+        return "handing over";
     case WSL_BOARD_EVICTING:
         return "evicting";
     case WSL_BOARD_DRAINING:

@@ -130,7 +130,13 @@ static struct {
     apr_time_t evict_until;     /* SIGUSR1 with eviction-timeout: serve on
                                  * until idle or this time; 0: not asked */
     apr_pool_t *pool;
-    wsl_board_entry *board;     /* its slot's entry; NULL: none */
+    wsl_board_proc *board;      /* its half of its slot; NULL: none */
+    wsl_board_proc *sibling;    /* the slot's other half */
+    int herald_fd;              /* to ask for a replacement; -1: none */
+    /* A recycle waiting for its replacement (ask_replacement): why, and
+     * since when; NULL: none. */
+    const char *handing_over;
+    apr_time_t handing_over_since;
 } dp = {
     .lock = PTHREAD_MUTEX_INITIALIZER,
     .idle_cond = PTHREAD_COND_INITIALIZER,
@@ -645,6 +651,68 @@ static void stop_for(const char *why, int recycle)
     dp.idle = NULL;
 }
 
+/*
+ * A recycle that can wait for its replacement (dp.lock held): the
+ * process goes on serving while the parent starts the next process of
+ * its slot (supervisor.c's herald), which tells it (SIGUSR2) once it
+ * serves; then it stops as stop_for(why, 1) does, its queued requests
+ * going to the replacement.  So a recycle never leaves the group with a
+ * process fewer while one starts.  Without a board or a herald, or
+ * once the process stops anyway, it is stop_for() at once; 0 then, and
+ * the caller wakes the main thread.  1 if the replacement is asked for
+ * (or was already).
+ */
+static int ask_replacement(const char *why)
+{
+    static const char byte = 'r';
+
+    if (dp.stopping || !dp.board || dp.herald_fd < 0) {
+        stop_for(why, 1);
+        return 0;
+    }
+    if (dp.handing_over)
+        return 1;
+    dp.handing_over = apr_pstrdup(dp.pool, why);
+    dp.handing_over_since = apr_time_now();
+    board_state(WSL_BOARD_HANDING_OVER);
+    atomic_store_explicit(&dp.board->wants_replacement, 1,
+                          memory_order_relaxed);
+    wsl_board_set_text(&dp.board->why, why);
+    /* Full, the pipe has a byte already: the herald is woken all the
+     * same. */
+    (void)!write(dp.herald_fd, &byte, 1);
+    ap_log_error(APLOG_MARK, APLOG_INFO, 0, dp.server,
+                 "WSL00189: daemon process %" APR_PID_T_FMT " of "
+                 "WSGIDaemonProcess %s recycled (%s): serving until its "
+                 "replacement does", getpid(), dp.group->name, why);
+    return 1;
+}
+
+/* The longest a recycle waits for its replacement (one that cannot
+ * start, say) before the process stops all the same. */
+#define WSL_DAEMON_HANDOVER_MAX apr_time_from_sec(30)
+
+/* The main thread: SIGUSR2 came (the replacement serves), or a tick
+ * (late: it stops without it).  The recycle's why once it stops now;
+ * NULL to go on. */
+static const char *handover_due(int replaced)
+{
+    const char *why = NULL;
+
+    pthread_mutex_lock(&dp.lock);
+    if (dp.handing_over && !dp.stopping &&
+        (replaced ||
+         apr_time_now() - dp.handing_over_since > WSL_DAEMON_HANDOVER_MAX)) {
+        why = replaced ? dp.handing_over
+              : apr_psprintf(dp.pool, "%s; its replacement did not serve "
+                             "within %d s", dp.handing_over,
+                             (int)apr_time_sec(WSL_DAEMON_HANDOVER_MAX));
+        stop_for(why, 1);
+    }
+    pthread_mutex_unlock(&dp.lock);
+    return why;
+}
+
 /* From a worker (the script changed): stop taking requests, and have the
  * main thread, in its signal wait, restart the process. */
 static void restart(const char *why)
@@ -673,11 +741,12 @@ static void worker_ended(wsl_daemon_worker *w)
     }
     dp.active = apr_time_now();
     dp.served++;
-    if (dp.group->maximum_requests && !dp.stopping &&
+    if (dp.group->maximum_requests && !dp.stopping && !dp.handing_over &&
         dp.served >= dp.group->maximum_requests) {
         why = apr_psprintf(dp.pool, "maximum-requests=%d reached",
                            dp.group->maximum_requests);
-        stop_for(why, 1);
+        if (ask_replacement(why))
+            why = NULL;
     }
     pthread_mutex_unlock(&dp.lock);
     if (why)
@@ -1019,7 +1088,7 @@ static const char *check_limits(apr_pool_t *p)
     late_request late[8];
     apr_time_t now = apr_time_now();
     const char *why = NULL;
-    int i, nlate = 0, recycle;
+    int i, nlate = 0, recycle, immediate = 0;
 
     pthread_mutex_lock(&dp.lock);
     for (i = 0; g->request_timeout && i < g->threads; i++) {
@@ -1058,22 +1127,32 @@ static const char *check_limits(apr_pool_t *p)
                            (int)apr_time_sec(now - dp.active));
     else if (!(why = resource_limit(g, p)) && g->deadlock_timeout &&
              dp.gil_watching)
-        why = stalled_gil(g, p);
+        immediate = (why = stalled_gil(g, p)) != NULL;
     if (!why && g->startup_timeout)
-        why = not_started(g, now, p);
+        immediate = (why = not_started(g, now, p)) != NULL;
     recycle = 1;
     /* An eviction ends at the first moment with no request, or at its
      * deadline, when those running get shutdown-timeout, not
      * graceful-timeout (mod_wsgi's rule). */
-    if (!why && dp.evict_until && !dp.busy && !dp.queued)
+    if (!why && dp.evict_until && !dp.busy && !dp.queued) {
         why = "evicted (SIGUSR1): no request running";
+        immediate = 1;
+    }
     else if (!why && dp.evict_until && now >= dp.evict_until) {
         why = apr_psprintf(p, "evicted (SIGUSR1): eviction-timeout=%d "
                            "passed", (int)apr_time_sec(g->eviction_timeout));
         recycle = 0;
+        immediate = 1;
     }
-    if (why && !dp.stopping)
-        stop_for(why, recycle);
+    /* A process whose GIL is stuck, or whose application did not load,
+     * must not serve on while its replacement starts; nor one evicted.
+     * The other recycles wait for their replacement. */
+    if (why && !dp.stopping) {
+        if (immediate)
+            stop_for(why, recycle);
+        else if (ask_replacement(why))
+            why = NULL;
+    }
     pthread_mutex_unlock(&dp.lock);
     /* The stack is taken by a thread of its own, which this one does not
      * wait for: the GIL may never come back from the very thread that is
@@ -1117,7 +1196,8 @@ static const char *check_limits(apr_pool_t *p)
 }
 
 void wsl_daemon_process_main(const wsl_daemon_group *group, int slot,
-                             int listen_fd, pid_t parent, apr_pool_t *pconf,
+                             int half, int listen_fd, int herald_fd,
+                             pid_t parent, apr_pool_t *pconf,
                              server_rec *main_server,
                              apr_interval_time_t delay)
 {
@@ -1126,13 +1206,15 @@ void wsl_daemon_process_main(const wsl_daemon_group *group, int slot,
     struct timespec tick = { 1, 0 };
     const char *why = NULL;
     apr_interval_time_t grace;
-    int sig = 0, i, late_left = 0;
+    wsl_board_slot *bs;
+    int sig = 0, i, late_left = 0, replaced;
     static const int reset[] = { SIGTERM, SIGINT, SIGHUP, SIGUSR1, SIGUSR2,
                                  SIGCHLD, SIGALRM, SIGWINCH, SIGQUIT };
 
     dp.group = group;
     dp.server = main_server;
     dp.listen_fd = listen_fd;
+    dp.herald_fd = herald_fd;
     apr_pool_create(&dp.pool, pconf);
     /* Never outlive the parent, even one killed with SIGKILL. */
     prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0);
@@ -1144,8 +1226,12 @@ void wsl_daemon_process_main(const wsl_daemon_group *group, int slot,
         _exit(0);
     /* The slot's entry is this process's from now (the parent emptied it
      * when the last one ended). */
-    if ((dp.board = wsl_board_entry_of(group->index, slot))) {
+    if ((bs = wsl_board_slot_of(group->index, slot))) {
+        dp.board = &bs->half[half & 1];
+        dp.sibling = &bs->half[!(half & 1)];
         wsl_board_set_text(&dp.board->why, "");
+        atomic_store_explicit(&dp.board->wants_replacement, 0,
+                              memory_order_relaxed);
         atomic_store_explicit(&dp.board->served, 0, memory_order_relaxed);
         atomic_store_explicit(&dp.board->started, apr_time_now(),
                               memory_order_relaxed);
@@ -1162,6 +1248,7 @@ void wsl_daemon_process_main(const wsl_daemon_group *group, int slot,
     sigaddset(&stop_signals, SIGINT);
     sigaddset(&stop_signals, SIGHUP);
     sigaddset(&stop_signals, SIGUSR1);
+    sigaddset(&stop_signals, SIGUSR2);   /* its replacement serves */
     /* Every thread made from here on (workers, the application's) has
      * them blocked: only sigtimedwait below takes them. */
     pthread_sigmask(SIG_BLOCK, &stop_signals, NULL);
@@ -1199,6 +1286,20 @@ void wsl_daemon_process_main(const wsl_daemon_group *group, int slot,
     if (!dp.stopping)
         board_state(WSL_BOARD_SERVING);
     pthread_mutex_unlock(&dp.lock);
+    /* A replacement: the process it replaces may stop now. */
+    if (dp.sibling &&
+        atomic_load_explicit(&dp.sibling->state, memory_order_relaxed) ==
+            WSL_BOARD_HANDING_OVER &&
+        atomic_load_explicit(&dp.sibling->wants_replacement,
+                             memory_order_relaxed) &&
+        (replaced = atomic_load_explicit(&dp.sibling->pid,
+                                         memory_order_relaxed)) > 0) {
+        ap_log_error(APLOG_MARK, APLOG_INFO, 0, main_server,
+                     "WSL00189: daemon process %" APR_PID_T_FMT " of "
+                     "WSGIDaemonProcess %s serving in place of %d",
+                     getpid(), group->name, replaced);
+        kill(replaced, SIGUSR2);
+    }
     ap_log_error(APLOG_MARK, APLOG_INFO, 0, main_server,
                  "WSL00189: daemon process %" APR_PID_T_FMT " of "
                  "WSGIDaemonProcess %s (%d of %d) serving, %d threads",
@@ -1214,6 +1315,11 @@ void wsl_daemon_process_main(const wsl_daemon_group *group, int slot,
     }
     while (!sig && !why) {
         sig = sigtimedwait(&stop_signals, NULL, &tick);
+        if (sig == SIGUSR2) {
+            why = handover_due(1);
+            sig = 0;
+            continue;
+        }
         if (sig == SIGUSR1 && group->eviction_timeout) {
             /* mod_wsgi's eviction: a graceful restart that goes on
              * taking requests until none runs, or eviction-timeout. */
@@ -1238,8 +1344,8 @@ void wsl_daemon_process_main(const wsl_daemon_group *group, int slot,
             sig = 0;
             if (getppid() != parent)
                 sig = SIGTERM;
-            else
-                why = check_limits(dp.watch_pool);
+            else if (!(why = check_limits(dp.watch_pool)))
+                why = handover_due(0);
         }
     }
     pthread_mutex_lock(&dp.lock);

@@ -19,10 +19,13 @@
                                      * another only after a back-off */
 
 /* process.c: the daemon process's life; never returns.  The supervisor
- * calls it in the forked child.  delay: wait this long first (the
- * back-off after quick deaths). */
+ * calls it in the forked child, for the slot's half (common/board.h) the
+ * process has; herald_fd, -1 for none, is where it asks for its
+ * replacement to be started (supervisor.c).  delay: wait this long first
+ * (the back-off after quick deaths). */
 void wsl_daemon_process_main(const wsl_daemon_group *group, int slot,
-                             int listen_fd, pid_t parent, apr_pool_t *pconf,
+                             int half, int listen_fd, int herald_fd,
+                             pid_t parent, apr_pool_t *pconf,
                              server_rec *main_server,
                              apr_interval_time_t delay)
     __attribute__((noreturn));

@@ -34,7 +34,10 @@
 #include "apr_signal.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -46,17 +49,27 @@
 #define WSL_DAEMON_BACKOFF_FIRST apr_time_from_msec(200)
 #define WSL_DAEMON_BACKOFF_MAX apr_time_from_sec(30)
 
+typedef struct daemon_slot daemon_slot;
+
+/* A process of a slot: the slot's, or, while that one hands over to it,
+ * its replacement.  The two use the slot's two halves in turn. */
 typedef struct {
-    const wsl_daemon_group *group;
-    int slot;                   /* 0 .. processes-1 */
-    int listen_fd;
+    daemon_slot *ds;
+    int half;                   /* 0, 1: its half of the board's slot */
     apr_proc_t proc;
     int running;
     int registered;             /* an other child of APR's (unregistering
                                  * one that is not would crash) */
     apr_time_t started;
+} daemon_proc;
+
+struct daemon_slot {
+    const wsl_daemon_group *group;
+    int slot;                   /* 0 .. processes-1 */
+    int listen_fd;
+    daemon_proc procs[2];
     apr_interval_time_t backoff;    /* the next delay if it dies young */
-} daemon_slot;
+};
 
 /* This generation's processes, in pconf. */
 static struct {
@@ -66,11 +79,21 @@ static struct {
     server_rec *server;
     pid_t parent;
     int stopping;
+    /* The herald: a process of the parent's that only waits on a pipe.
+     * A daemon that wants its replacement started writes to the pipe;
+     * the herald exits, and the MPM, which reaps the parent's children
+     * once a second, has the parent run herald_ended(), where the
+     * replacements are forked.  The parent has no other way to be woken
+     * for a module (its loop sleeps in the MPM). */
+    apr_proc_t herald;
+    int herald_running, herald_registered;
+    int herald_pipe[2];         /* -1: none (no replacement first) */
 } sup;
 
 static int generation;
 
-static void start_slot(daemon_slot *ds, apr_interval_time_t delay);
+static void start_proc(daemon_proc *dpr, apr_interval_time_t delay);
+static void herald_start(void);
 
 /*
  * The exit status, or the number of the signal that killed the process,
@@ -111,32 +134,48 @@ static const char *exit_text(apr_pool_t *p, int reason, int code)
     return apr_psprintf(p, "exited with status %d", code);
 }
 
-/* The slot's process has ended and another is started: the board
- * keeps why (the process's own word, else how it ended) and empties
- * the slot for the next, which writes its own figures. */
-static void board_ended(daemon_slot *ds, const char *how)
+/* A process has ended: its slot's history keeps why (the process's own
+ * words, else how it ended), and its half is emptied for the next. */
+static void board_ended(daemon_proc *dpr, const char *how)
 {
-    wsl_board_entry *e = wsl_board_entry_of(ds->group->index, ds->slot);
+    wsl_board_slot *bs = wsl_board_slot_of(dpr->ds->group->index,
+                                           dpr->ds->slot);
+    wsl_board_proc *e;
     wsl_board_view v;
 
-    if (!e)
+    if (!bs)
         return;
-    wsl_board_read(e, &v);
-    wsl_board_set_text(&e->last, v.pid == ds->proc.pid && v.why[0]
-                                 ? v.why : how);
-    atomic_fetch_add_explicit(&e->recycles, 1, memory_order_relaxed);
+    e = &bs->half[dpr->half];
+    wsl_board_read(bs, dpr->half, &v);
+    wsl_board_set_text(&bs->last, v.pid == dpr->proc.pid && v.why[0]
+                                  ? v.why : how);
+    atomic_fetch_add_explicit(&bs->recycles, 1, memory_order_relaxed);
     atomic_store_explicit(&e->state, WSL_BOARD_EMPTY, memory_order_relaxed);
     atomic_store_explicit(&e->pid, 0, memory_order_relaxed);
     atomic_store_explicit(&e->active, 0, memory_order_relaxed);
     atomic_store_explicit(&e->queued, 0, memory_order_relaxed);
     atomic_store_explicit(&e->oldest_queued, 0, memory_order_relaxed);
+    atomic_store_explicit(&e->wants_replacement, 0, memory_order_relaxed);
+}
+
+/* Whether the parent may start processes: not once Apache stops or
+ * restarts (it signals its whole process group, daemons included, and
+ * stop_all follows), as in mod_wsgi. */
+static int may_start(void)
+{
+    int mpm_state;
+
+    return !sup.stopping &&
+           ap_mpm_query(AP_MPMQ_MPM_STATE, &mpm_state) == APR_SUCCESS &&
+           mpm_state != AP_MPMQ_STOPPING;
 }
 
 static void maintenance(int reason, void *data, apr_wait_t status)
 {
-    daemon_slot *ds = data;
+    daemon_proc *dpr = data, *other = &dpr->ds->procs[!dpr->half];
+    daemon_slot *ds = dpr->ds;
     apr_interval_time_t delay = 0;
-    int requested, code, mpm_state;
+    int requested, code;
 
     switch (reason) {
     case APR_OC_REASON_RESTART:
@@ -146,24 +185,40 @@ static void maintenance(int reason, void *data, apr_wait_t status)
         sup.stopping = 1;
         break;
     case APR_OC_REASON_UNREGISTER:
-        ds->registered = 0;
+        dpr->registered = 0;
         break;
     case APR_OC_REASON_DEATH:
     case APR_OC_REASON_LOST:
-        apr_proc_other_child_unregister(ds);
-        ds->running = 0;
-        /* Apache stopping or restarting signals its whole process group,
-         * daemons included (and stop_all follows): none is started then,
-         * as in mod_wsgi. */
-        if (sup.stopping ||
-            ap_mpm_query(AP_MPMQ_MPM_STATE, &mpm_state) != APR_SUCCESS ||
-            mpm_state == AP_MPMQ_STOPPING)
+        apr_proc_other_child_unregister(dpr);
+        dpr->running = 0;
+        if (!may_start())
             return;
         code = end_code(status);
         requested = reason == APR_OC_REASON_DEATH &&
                     code == WSL_DAEMON_EXIT_RESTART;
-        board_ended(ds, exit_text(sup.pconf, reason, code));
-        if (!requested && apr_time_now() - ds->started < WSL_DAEMON_YOUNG) {
+        board_ended(dpr, exit_text(sup.pconf, reason, code));
+        if (other->running) {
+            wsl_board_slot *bs = wsl_board_slot_of(ds->group->index,
+                                                   ds->slot);
+
+            /* It handed over (or died handing over) to its replacement,
+             * which serves already. */
+            ap_log_error(APLOG_MARK, requested ? APLOG_INFO : APLOG_ERR, 0,
+                         sup.server,
+                         "WSL00181: daemon process %" APR_PID_T_FMT " of "
+                         "WSGIDaemonProcess %s %s; its replacement %"
+                         APR_PID_T_FMT " serves", dpr->proc.pid,
+                         ds->group->name, exit_text(sup.pconf, reason, code),
+                         other->proc.pid);
+            /* ... and may itself have asked for one meanwhile, which
+             * start_replacements() left while this half was taken. */
+            if (bs && atomic_load_explicit(&bs->half[other->half]
+                                                .wants_replacement,
+                                           memory_order_relaxed))
+                start_proc(dpr, 0);
+            return;
+        }
+        if (!requested && apr_time_now() - dpr->started < WSL_DAEMON_YOUNG) {
             delay = ds->backoff;
             ds->backoff = ds->backoff * 2 > WSL_DAEMON_BACKOFF_MAX
                           ? WSL_DAEMON_BACKOFF_MAX : ds->backoff * 2;
@@ -175,13 +230,13 @@ static void maintenance(int reason, void *data, apr_wait_t status)
                      sup.server,
                      "WSL00181: daemon process %" APR_PID_T_FMT " of "
                      "WSGIDaemonProcess %s %s; starting another%s%s",
-                     ds->proc.pid, ds->group->name,
+                     dpr->proc.pid, ds->group->name,
                      exit_text(sup.pconf, reason, code),
                      delay ? " in " : "",
                      delay ? apr_psprintf(sup.pconf, "%.1f s",
                                           (double)delay / APR_USEC_PER_SEC)
                            : "");
-        start_slot(ds, delay);
+        start_proc(dpr, delay);
         break;
     default:
         /* UNWRITABLE, RUNNING: nothing to do. */
@@ -189,19 +244,24 @@ static void maintenance(int reason, void *data, apr_wait_t status)
     }
 }
 
-static void start_slot(daemon_slot *ds, apr_interval_time_t delay)
+static void start_proc(daemon_proc *dpr, apr_interval_time_t delay)
 {
+    daemon_slot *ds = dpr->ds;
     apr_status_t rv;
 
-    rv = apr_proc_fork(&ds->proc, sup.pconf);
+    rv = apr_proc_fork(&dpr->proc, sup.pconf);
     if (rv == APR_INCHILD) {
         int i;
 
-        /* Only the daemon's own socket stays open in it. */
+        /* Only the daemon's own socket stays open in it, and the
+         * herald's pipe to write to. */
         for (i = 0; i < sup.fds->nelts; i++)
             if (APR_ARRAY_IDX(sup.fds, i, int) != ds->listen_fd)
                 close(APR_ARRAY_IDX(sup.fds, i, int));
-        wsl_daemon_process_main(ds->group, ds->slot, ds->listen_fd,
+        if (sup.herald_pipe[0] >= 0)
+            close(sup.herald_pipe[0]);
+        wsl_daemon_process_main(ds->group, ds->slot, dpr->half,
+                                ds->listen_fd, sup.herald_pipe[1],
                                 sup.parent, sup.pconf, sup.server, delay);
     }
     if (rv != APR_INPARENT) {
@@ -210,11 +270,107 @@ static void start_slot(daemon_slot *ds, apr_interval_time_t delay)
                      "process", ds->group->name);
         return;
     }
-    ds->running = 1;
-    ds->started = apr_time_now();
-    apr_proc_other_child_register(&ds->proc, maintenance, ds, NULL,
+    dpr->running = 1;
+    dpr->started = apr_time_now();
+    apr_proc_other_child_register(&dpr->proc, maintenance, dpr, NULL,
                                   sup.pconf);
-    ds->registered = 1;
+    dpr->registered = 1;
+}
+
+/* The herald has ended: each process that asked for its replacement
+ * (board.h's wants_replacement) gets it, in its slot's other half; then
+ * another herald waits. */
+static void start_replacements(void)
+{
+    int i, h;
+
+    for (i = 0; i < sup.slots->nelts; i++) {
+        daemon_slot *ds = APR_ARRAY_IDX(sup.slots, i, daemon_slot *);
+        wsl_board_slot *bs = wsl_board_slot_of(ds->group->index, ds->slot);
+
+        for (h = 0; bs && h < 2; h++) {
+            daemon_proc *dpr = &ds->procs[h], *next = &ds->procs[!h];
+
+            if (!dpr->running || next->running ||
+                !atomic_load_explicit(&bs->half[h].wants_replacement,
+                                      memory_order_relaxed) ||
+                atomic_load_explicit(&bs->half[h].pid,
+                                     memory_order_relaxed) != dpr->proc.pid)
+                continue;
+            ap_log_error(APLOG_MARK, APLOG_INFO, 0, sup.server,
+                         "WSL00181: daemon process %" APR_PID_T_FMT " of "
+                         "WSGIDaemonProcess %s is recycled: starting its "
+                         "replacement first", dpr->proc.pid,
+                         ds->group->name);
+            start_proc(next, 0);
+        }
+    }
+}
+
+static void herald_ended(int reason, void *data, apr_wait_t status)
+{
+    (void)data;
+    (void)status;
+    switch (reason) {
+    case APR_OC_REASON_RESTART:
+        sup.stopping = 1;
+        break;
+    case APR_OC_REASON_UNREGISTER:
+        sup.herald_registered = 0;
+        break;
+    case APR_OC_REASON_DEATH:
+    case APR_OC_REASON_LOST:
+        apr_proc_other_child_unregister(&sup.herald);
+        sup.herald_running = 0;
+        if (!may_start())
+            return;
+        /* What woke it: drained, so the next herald waits. */
+        {
+            char buf[64];
+
+            while (read(sup.herald_pipe[0], buf, sizeof(buf)) > 0)
+                ;
+        }
+        start_replacements();
+        herald_start();
+        break;
+    default:
+        break;
+    }
+}
+
+static void herald_start(void)
+{
+    apr_status_t rv;
+
+    if (sup.herald_pipe[0] < 0)
+        return;
+    rv = apr_proc_fork(&sup.herald, sup.pconf);
+    if (rv == APR_INCHILD) {
+        struct pollfd wait = { sup.herald_pipe[0], POLLIN, 0 };
+
+        /* It waits: a byte in the pipe (left for the parent to read),
+         * or its parent's death, ends it.  poll, as the pipe is
+         * non-blocking for the parent, whose open file it shares. */
+        prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+        if (getppid() != sup.parent)
+            _exit(0);
+        while (poll(&wait, 1, -1) < 0 && errno == EINTR)
+            ;
+        _exit(0);
+    }
+    if (rv != APR_INPARENT) {
+        ap_log_error(APLOG_MARK, APLOG_ERR, rv, sup.server,
+                     "WSL00182: cannot fork the daemon processes' herald: a "
+                     "recycled process stops before its replacement starts");
+        return;
+    }
+    sup.herald_running = 1;
+    /* Its data is what unregistering finds it by (APR crashes on one it
+     * cannot find). */
+    apr_proc_other_child_register(&sup.herald, herald_ended, &sup.herald,
+                                  NULL, sup.pconf);
+    sup.herald_registered = 1;
 }
 
 /* The configuration is going (stop, restart): every process of this
@@ -223,22 +379,33 @@ static apr_status_t stop_all(void *data)
 {
     apr_interval_time_t longest = 0;
     apr_time_t deadline;
-    int i, left;
+    int i, h, left;
 
     (void)data;
     if (getpid() != sup.parent)
         return APR_SUCCESS;     /* a forked process never stops them */
     sup.stopping = 1;
+    if (sup.herald_running) {
+        if (sup.herald_registered)
+            apr_proc_other_child_unregister(&sup.herald);
+        kill(sup.herald.pid, SIGKILL);
+        waitpid(sup.herald.pid, NULL, 0);
+        sup.herald_running = 0;
+    }
     for (i = 0; i < sup.slots->nelts; i++) {
         daemon_slot *ds = APR_ARRAY_IDX(sup.slots, i, daemon_slot *);
 
-        if (!ds->running)
-            continue;
-        if (ds->registered)
-            apr_proc_other_child_unregister(ds);
-        kill(ds->proc.pid, SIGTERM);
-        if (ds->group->shutdown_timeout > longest)
-            longest = ds->group->shutdown_timeout;
+        for (h = 0; h < 2; h++) {
+            daemon_proc *dpr = &ds->procs[h];
+
+            if (!dpr->running)
+                continue;
+            if (dpr->registered)
+                apr_proc_other_child_unregister(dpr);
+            kill(dpr->proc.pid, SIGTERM);
+            if (ds->group->shutdown_timeout > longest)
+                longest = ds->group->shutdown_timeout;
+        }
     }
     /* The processes' own bound, and a second for Python's exit. */
     deadline = apr_time_now() + longest + apr_time_from_sec(1);
@@ -247,11 +414,15 @@ static apr_status_t stop_all(void *data)
         for (i = 0; i < sup.slots->nelts; i++) {
             daemon_slot *ds = APR_ARRAY_IDX(sup.slots, i, daemon_slot *);
 
-            if (ds->running) {
-                if (waitpid(ds->proc.pid, NULL, WNOHANG) != 0)
-                    ds->running = 0;
-                else
-                    left++;
+            for (h = 0; h < 2; h++) {
+                daemon_proc *dpr = &ds->procs[h];
+
+                if (dpr->running) {
+                    if (waitpid(dpr->proc.pid, NULL, WNOHANG) != 0)
+                        dpr->running = 0;
+                    else
+                        left++;
+                }
             }
         }
         if (left)
@@ -260,19 +431,28 @@ static apr_status_t stop_all(void *data)
     for (i = 0; i < sup.slots->nelts; i++) {
         daemon_slot *ds = APR_ARRAY_IDX(sup.slots, i, daemon_slot *);
 
-        if (ds->running) {
+        for (h = 0; h < 2; h++) {
+            daemon_proc *dpr = &ds->procs[h];
+
+            if (!dpr->running)
+                continue;
             ap_log_error(APLOG_MARK, APLOG_WARNING, 0, sup.server,
                          "WSL00183: daemon process %" APR_PID_T_FMT " of "
                          "WSGIDaemonProcess %s did not stop within its "
-                         "shutdown-timeout: killed", ds->proc.pid,
+                         "shutdown-timeout: killed", dpr->proc.pid,
                          ds->group->name);
-            kill(ds->proc.pid, SIGKILL);
-            waitpid(ds->proc.pid, NULL, 0);
-            ds->running = 0;
+            kill(dpr->proc.pid, SIGKILL);
+            waitpid(dpr->proc.pid, NULL, 0);
+            dpr->running = 0;
         }
     }
     for (i = 0; i < sup.fds->nelts; i++)
         close(APR_ARRAY_IDX(sup.fds, i, int));
+    if (sup.herald_pipe[0] >= 0) {
+        close(sup.herald_pipe[0]);
+        close(sup.herald_pipe[1]);
+        sup.herald_pipe[0] = sup.herald_pipe[1] = -1;
+    }
     return APR_SUCCESS;
 }
 
@@ -397,6 +577,8 @@ int wsl_daemon_post_config(apr_pool_t *pconf, apr_pool_t *ptemp,
             ds->slot = n;
             ds->listen_fd = fd;
             ds->backoff = WSL_DAEMON_BACKOFF_FIRST;
+            ds->procs[0].ds = ds->procs[1].ds = ds;
+            ds->procs[1].half = 1;
             APR_ARRAY_PUSH(sup.slots, daemon_slot *) = ds;
         }
     }
@@ -423,7 +605,19 @@ int wsl_daemon_post_config(apr_pool_t *pconf, apr_pool_t *ptemp,
     /* Registered before the processes start, so it runs after the other
      * children's own cleanups are set (cleanups run last first). */
     apr_pool_cleanup_register(pconf, NULL, stop_all, apr_pool_cleanup_null);
+    /* Without a board no one can ask for a replacement: no herald. */
+    sup.herald_running = sup.herald_registered = 0;
+    sup.herald_pipe[0] = sup.herald_pipe[1] = -1;
+    if (rv == APR_SUCCESS &&
+        pipe2(sup.herald_pipe, O_CLOEXEC | O_NONBLOCK) < 0) {
+        ap_log_error(APLOG_MARK, APLOG_ERR, errno, main_server,
+                     "WSL00182: cannot make the daemon processes' herald "
+                     "pipe: a recycled process stops before its replacement "
+                     "starts");
+        sup.herald_pipe[0] = sup.herald_pipe[1] = -1;
+    }
+    herald_start();
     for (i = 0; i < sup.slots->nelts; i++)
-        start_slot(APR_ARRAY_IDX(sup.slots, i, daemon_slot *), 0);
+        start_proc(&APR_ARRAY_IDX(sup.slots, i, daemon_slot *)->procs[0], 0);
     return OK;
 }

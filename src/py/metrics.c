@@ -430,36 +430,44 @@ static PyObject *daemon_group_metrics(const wsl_daemon_group *g)
 {
     apr_time_t now = apr_time_now();
     PyObject *list = PyList_New(0);
-    int slot;
+    int slot, h;
 
     for (slot = 0; list && slot < g->processes; slot++) {
-        wsl_board_entry *e = wsl_board_entry_of(g->index, slot);
-        wsl_board_view v;
-        PyObject *entry;
+        wsl_board_slot *bs = wsl_board_slot_of(g->index, slot);
+        int current = bs ? wsl_board_current(bs) : -1;
 
-        if (!e)
-            break;
-        wsl_board_read(e, &v);
-        entry = Py_BuildValue(
-            "{s:i,s:i,s:s,s:d,s:L,s:i,s:i,s:d,s:L,s:N,s:N}",
-            "process", slot + 1, "pid", v.pid,
-            "state", wsl_board_state_name(v.state),
-            "start_time", seconds(v.started),
-            "request_count", (long long)v.served,
-            "active_requests", v.active, "queued_requests", v.queued,
-            "oldest_queued_age", v.oldest_queued && now > v.oldest_queued
-                                 ? seconds(now - v.oldest_queued) : 0.0,
-            "recycles", (long long)v.recycles,
-            "last_recycle", board_text(v.last),
-            "stopping_because", board_text(v.why));
-        if (!entry || PyList_Append(list, entry) < 0)
-            Py_CLEAR(list);
-        Py_XDECREF(entry);
+        /* The slot's process first, then one handing over to it. */
+        for (h = 0; list && current >= 0 && h < 2; h++) {
+            int half = h ? !current : current;
+            wsl_board_view v;
+            PyObject *entry;
+
+            wsl_board_read(bs, half, &v);
+            if (!v.pid)
+                continue;
+            entry = Py_BuildValue(
+                "{s:i,s:i,s:s,s:O,s:d,s:L,s:i,s:i,s:d,s:L,s:N,s:N}",
+                "process", slot + 1, "pid", v.pid,
+                "state", wsl_board_state_name(v.state),
+                "retiring", h ? Py_True : Py_False,
+                "start_time", seconds(v.started),
+                "request_count", (long long)v.served,
+                "active_requests", v.active, "queued_requests", v.queued,
+                "oldest_queued_age", v.oldest_queued && now > v.oldest_queued
+                                     ? seconds(now - v.oldest_queued) : 0.0,
+                "recycles", (long long)v.recycles,
+                "last_recycle", board_text(v.last),
+                "stopping_because", board_text(v.why));
+            if (!entry || PyList_Append(list, entry) < 0)
+                Py_CLEAR(list);
+            Py_XDECREF(entry);
+        }
     }
     if (!list)
         return NULL;
     return Py_BuildValue("{s:N,s:i,s:N}", "name", board_text(g->name),
-                         "backlog", wsl_socket_backlog(wsl_board_socket(g->index)),
+                         "backlog",
+                         wsl_socket_backlog(wsl_board_socket(g->index)),
                          "processes", list);
 }
 
@@ -505,7 +513,7 @@ PyObject *wsl_py_process_metrics(PyObject *module, PyObject *unused)
     free(counts);
     /* In a daemon: its group, as mod_status shows it. */
     if (result && wsl_process_daemon() &&
-        wsl_board_entry_of(wsl_process_daemon()->index, 0)) {
+        wsl_board_slot_of(wsl_process_daemon()->index, 0)) {
         PyObject *group = daemon_group_metrics(wsl_process_daemon());
 
         if (!group || PyDict_SetItemString(result, "daemon_group", group) < 0)
