@@ -34,6 +34,10 @@
 #     state, requests served, running and queued, the connections
 #     waiting in the group's socket, and recycles with why; so does
 #     process_metrics()['daemon_group'] in the daemon;
+#   - Apache's graceful restart (SIGUSR1): a 7 s request running in a
+#     daemon (longer than shutdown-timeout=5) ends 200, requests sent
+#     meanwhile are all answered, the next configuration's process serves
+#     on the same socket;
 #   - WSL00170 no longer names any of these options.
 use strict;
 use warnings;
@@ -49,7 +53,7 @@ use Time::HiRes ();
 use WSLTest qw(t_ok wait_until diag);
 use WSLServer ();
 
-plan tests => 61, need_module 'mod_wsgi_lite.c';
+plan tests => 66, need_module 'mod_wsgi_lite.c';
 
 my $docroot = Apache::Test::vars('documentroot');
 my $app = "$docroot/daemon/life.wsgi";
@@ -94,6 +98,7 @@ WSGIDaemonProcess st processes=1 threads=1 startup-timeout=2
 WSGIDaemonProcess ev processes=1 threads=2 eviction-timeout=3
 WSGIDaemonProcess kl processes=1 threads=1
 WSGIDaemonProcess ho processes=1 threads=2 maximum-requests=20
+WSGIDaemonProcess gr processes=1 threads=4
 WSGIImportScript "$docroot/daemon/slow_import.py" process-group=ho application-group=%{GLOBAL}
 WSGIDaemonProcess ed processes=1 threads=1 eviction-timeout=1 shutdown-timeout=1
 WSGIScriptAlias /mr "$app" process-group=mr
@@ -110,6 +115,7 @@ WSGIScriptAlias /st "$docroot/daemon/broken_start.wsgi" process-group=st
 WSGIScriptAlias /ev "$app" process-group=ev
 WSGIScriptAlias /kl "$app" process-group=kl
 WSGIScriptAlias /ho "$app" process-group=ho
+WSGIScriptAlias /gr "$app" process-group=gr
 WSGIScriptAlias /ed "$app" process-group=ed
 CONF
 };
@@ -385,6 +391,30 @@ for my $case (['ml', 'grow=150', 'memory-limit=100000000 passed: \d+ bytes resid
             'eviction-timeout=1: a 6 s request is cut when it passes (502, after shutdown-timeout=1)') or diag("$xc after $took s");
     ok t_ok(log_lines($srv, qr/WSL00189: daemon process $q0 of WSGIDaemonProcess ed stopping \(evicted \(SIGUSR1\): eviction-timeout=1 passed\)/),
             'logged with why') or diag(join "\n", log_lines($srv, qr/WSGIDaemonProcess ed/));
+}
+
+# --- Apache's graceful restart ------------------------------------------------------
+{
+    my ($c0, $b0) = $srv ? $srv->get('/gr', 30) : (0, '');
+    my $p0 = pid_of($b0) // 0;
+    my $long = $srv ? client($srv, '/gr?sleep=7') : undef;
+    my $quick = $srv ? client($srv, '/gr?sleep=0.02', 150) : undef;
+    Time::HiRes::sleep(0.5);
+    $srv->signal('USR1') if $srv;
+    my ($lc, $lp) = $long ? finish($long) : (0, 0);
+    my @q = $quick ? collect($quick) : ();
+    my %qp = map { (split / /)[1] => 1 } @q;
+    ok t_ok($lc == 200 && $lp == $p0,
+            'graceful restart: a 7 s request running in the daemon (past shutdown-timeout=5) ends 200, in its process');
+    ok t_cmp(scalar(grep { /^200 \d+$/ } @q) . ' of ' . scalar(@q), '150 of 150',
+             'the requests sent one after another meanwhile are all answered');
+    ok t_ok(log_lines($srv, qr/WSL00189: daemon process $p0 of WSGIDaemonProcess gr stopping \(Apache restarts gracefully\)/),
+            'the process is told, and logs why');
+    my ($c1, $b1) = $srv ? $srv->get('/gr', 30) : (0, '');
+    ok t_ok($c1 == 200 && pid_of($b1) && pid_of($b1) != $p0 && keys(%qp) >= 2,
+            'the next configuration\'s process serves') or diag("$c1 $b1; " . join(' ', keys %qp));
+    ok t_ok(wait_until(sub { log_lines($srv, qr/WSL00181: daemon process $p0 of WSGIDaemonProcess gr \(of the configuration before Apache's graceful restart\) restarted/) }, 10),
+            'the parent reaps the earlier configuration\'s process when it ends');
 }
 
 ok t_cmp(join("\n", log_lines($srv, qr/WSL00170:.*(maximum-requests|request-timeout|queue-timeout|restart-interval|inactivity-timeout|graceful-timeout|eviction-timeout|memory-limit|cpu-time-limit|startup-timeout|deadlock-timeout)/)), '',

@@ -32,7 +32,8 @@
  * "restart me"), SIGHUP and SIGUSR1 all stop the process gracefully:
  * no new request is taken, those running get up to shutdown-timeout,
  * then Python is finalised and the process exits for the supervisor to
- * start another.  With eviction-timeout, SIGUSR1 instead lets the
+ * start another; SIGWINCH (Apache's graceful restart) does so with the
+ * running requests given graceful-timeout.  With eviction-timeout, SIGUSR1 instead lets the
  * process go on taking requests until none runs (or eviction-timeout
  * passes), as mod_wsgi's eviction does.
  */
@@ -1249,6 +1250,7 @@ void wsl_daemon_process_main(const wsl_daemon_group *group, int slot,
     sigaddset(&stop_signals, SIGHUP);
     sigaddset(&stop_signals, SIGUSR1);
     sigaddset(&stop_signals, SIGUSR2);   /* its replacement serves */
+    sigaddset(&stop_signals, SIGWINCH);  /* Apache restarts gracefully */
     /* Every thread made from here on (workers, the application's) has
      * them blocked: only sigtimedwait below takes them. */
     pthread_sigmask(SIG_BLOCK, &stop_signals, NULL);
@@ -1317,6 +1319,18 @@ void wsl_daemon_process_main(const wsl_daemon_group *group, int slot,
         sig = sigtimedwait(&stop_signals, NULL, &tick);
         if (sig == SIGUSR2) {
             why = handover_due(1);
+            sig = 0;
+            continue;
+        }
+        if (sig == SIGWINCH) {
+            /* Apache's graceful restart (supervisor.c): the next
+             * configuration's processes take over its socket, and its
+             * running requests get graceful-timeout, as a recycle's. */
+            pthread_mutex_lock(&dp.lock);
+            if (!dp.stopping)
+                stop_for("Apache restarts gracefully", 1);
+            why = dp.restart_why;
+            pthread_mutex_unlock(&dp.lock);
             sig = 0;
             continue;
         }

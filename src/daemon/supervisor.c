@@ -373,8 +373,159 @@ static void herald_start(void)
     sup.herald_registered = 1;
 }
 
+/*
+ * Apache's graceful restart keeps each group's socket for the next
+ * configuration: connections waiting in it, and requests the stopping
+ * processes send back, are taken by the next generation's processes of
+ * the group of the same name (make_socket), never refused.  Outside any
+ * pool (malloc): a configuration pool does not outlive the restart.
+ */
+typedef struct kept_socket {
+    char *path, *group;
+    uid_t uid;
+    int fd;
+    struct kept_socket *next;
+} kept_socket;
+
+static kept_socket *kept;
+static int keeping;             /* stop_all kept the sockets: do not
+                                 * unlink them */
+
+/* A process of an earlier configuration, finishing its requests after
+ * a graceful restart: the parent still reaps it (an other child in the
+ * process's pool, which lives as long as the parent). */
+typedef struct {
+    apr_proc_t proc;
+    char group[64];
+} adopted_proc;
+
+static void adopted_ended(int reason, void *data, apr_wait_t status)
+{
+    adopted_proc *ap = data;
+
+    switch (reason) {
+    case APR_OC_REASON_DEATH:
+    case APR_OC_REASON_LOST:
+        ap_log_error(APLOG_MARK, APLOG_INFO, 0, sup.server,
+                     "WSL00181: daemon process %" APR_PID_T_FMT " of "
+                     "WSGIDaemonProcess %s (of the configuration before "
+                     "Apache's graceful restart) %s", ap->proc.pid,
+                     ap->group, exit_text(sup.pconf, reason,
+                                          end_code(status)));
+        apr_proc_other_child_unregister(ap);
+        free(ap);
+        break;
+    case APR_OC_REASON_RESTART:
+        /* Apache stops: it goes too (its PR_SET_PDEATHSIG would see to
+         * it once the parent exits). */
+        kill(ap->proc.pid, SIGTERM);
+        break;
+    case APR_OC_REASON_UNREGISTER:
+    default:
+        break;
+    }
+}
+
+/* Whether this configuration goes for a graceful restart (SIGUSR1), not
+ * a stop or a restart (SIGHUP).  The configuration is destroyed for a
+ * restart, the process is exiting for a stop; the MPM's own pconf
+ * cleanup (unixd.c's unset_signals, registered after this module's) has
+ * already turned "restart pending, not ungraceful" into was_graceful. */
+static int graceful_restart(void)
+{
+    ap_unixd_mpm_retained_data *mpm = ap_unixd_mpm_get_retained_data();
+
+    return mpm && ap_state_query(AP_SQ_MAIN_STATE) == AP_SQ_MS_DESTROY_CONFIG
+           && (mpm->was_graceful ||
+               (mpm->restart_pending && !mpm->is_ungraceful));
+}
+
+/* A graceful restart: each process is told (SIGWINCH) to take no more
+ * requests and finish those it runs within graceful-timeout, and is left
+ * to do so while the next configuration starts (adopted, so the parent
+ * still reaps it); the sockets are kept for the next generation. */
+static void stop_all_gracefully(void)
+{
+    int i, h;
+
+    for (i = 0; i < sup.slots->nelts; i++) {
+        daemon_slot *ds = APR_ARRAY_IDX(sup.slots, i, daemon_slot *);
+
+        for (h = 0; h < 2; h++) {
+            daemon_proc *dpr = &ds->procs[h];
+            adopted_proc *ap;
+
+            if (!dpr->running)
+                continue;
+            if (dpr->registered)
+                apr_proc_other_child_unregister(dpr);
+            dpr->running = 0;
+            kill(dpr->proc.pid, SIGWINCH);
+            if (!(ap = calloc(1, sizeof(*ap))))
+                continue;
+            ap->proc = dpr->proc;
+            apr_cpystrn(ap->group, ds->group->name, sizeof(ap->group));
+            apr_proc_other_child_register(&ap->proc, adopted_ended, ap,
+                                          NULL, sup.server->process->pool);
+        }
+    }
+    for (i = 0; i < sup.slots->nelts; i++) {
+        daemon_slot *ds = APR_ARRAY_IDX(sup.slots, i, daemon_slot *);
+        kept_socket *k;
+
+        /* One per group: its slot 0. */
+        if (ds->slot != 0 || !ds->group->socket_path ||
+            !(k = calloc(1, sizeof(*k))))
+            continue;
+        k->path = strdup(ds->group->socket_path);
+        k->group = strdup(ds->group->name);
+        if (!k->path || !k->group) {
+            free(k->path);
+            free(k->group);
+            free(k);
+            continue;
+        }
+        k->uid = ds->group->peer_uid;
+        k->fd = ds->listen_fd;
+        k->next = kept;
+        kept = k;
+    }
+    keeping = 1;
+}
+
+/* post_config: the kept socket of a group of that name and peer, taken
+ * out of the list; NULL if none. */
+static kept_socket *take_kept(const wsl_daemon_group *g)
+{
+    kept_socket **link, *k;
+
+    for (link = &kept; (k = *link); link = &k->next)
+        if (!strcmp(k->group, g->name) && k->uid == g->peer_uid) {
+            *link = k->next;
+            return k;
+        }
+    return NULL;
+}
+
+/* post_config, once every group has its socket: those of groups gone
+ * from the configuration are closed and removed. */
+static void drop_kept(void)
+{
+    while (kept) {
+        kept_socket *k = kept;
+
+        kept = k->next;
+        close(k->fd);
+        unlink(k->path);
+        free(k->path);
+        free(k->group);
+        free(k);
+    }
+}
+
 /* The configuration is going (stop, restart): every process of this
- * generation gets SIGTERM, and SIGKILL once shutdown-timeout has passed. */
+ * generation gets SIGTERM, and SIGKILL once shutdown-timeout has passed;
+ * for a graceful restart, stop_all_gracefully(). */
 static apr_status_t stop_all(void *data)
 {
     apr_interval_time_t longest = 0;
@@ -391,6 +542,15 @@ static apr_status_t stop_all(void *data)
         kill(sup.herald.pid, SIGKILL);
         waitpid(sup.herald.pid, NULL, 0);
         sup.herald_running = 0;
+    }
+    if (sup.herald_pipe[0] >= 0) {
+        close(sup.herald_pipe[0]);
+        close(sup.herald_pipe[1]);
+        sup.herald_pipe[0] = sup.herald_pipe[1] = -1;
+    }
+    if (graceful_restart()) {
+        stop_all_gracefully();
+        return APR_SUCCESS;
     }
     for (i = 0; i < sup.slots->nelts; i++) {
         daemon_slot *ds = APR_ARRAY_IDX(sup.slots, i, daemon_slot *);
@@ -448,17 +608,12 @@ static apr_status_t stop_all(void *data)
     }
     for (i = 0; i < sup.fds->nelts; i++)
         close(APR_ARRAY_IDX(sup.fds, i, int));
-    if (sup.herald_pipe[0] >= 0) {
-        close(sup.herald_pipe[0]);
-        close(sup.herald_pipe[1]);
-        sup.herald_pipe[0] = sup.herald_pipe[1] = -1;
-    }
     return APR_SUCCESS;
 }
 
 static apr_status_t unlink_socket(void *path)
 {
-    if (getpid() == sup.parent)
+    if (getpid() == sup.parent && !keeping)
         unlink(path);
     return APR_SUCCESS;
 }
@@ -496,6 +651,7 @@ static int make_socket(apr_pool_t *pconf, server_rec *s,
 {
     struct sockaddr_un addr;
     const char *dir, *path;
+    kept_socket *k;
     int fd;
 
     /* socket-user= (and User) apply when Apache starts as root; otherwise
@@ -504,6 +660,20 @@ static int make_socket(apr_pool_t *pconf, server_rec *s,
     g->peer_uid = geteuid() == 0 ? g->socket_uid : geteuid();
     if (!(dir = socket_dir(pconf, s, g->peer_uid)))
         return -1;
+    if ((k = take_kept(g))) {
+        /* Apache restarted gracefully: the same socket, connections
+         * waiting in it and all.  Its backlog is the first
+         * configuration's (listen() again to change it). */
+        g->socket_path = apr_pstrdup(pconf, k->path);
+        fd = k->fd;
+        free(k->path);
+        free(k->group);
+        free(k);
+        listen(fd, g->listen_backlog);
+        apr_pool_cleanup_register(pconf, (void *)g->socket_path,
+                                  unlink_socket, apr_pool_cleanup_null);
+        return fd;
+    }
     path = apr_psprintf(pconf, "%s/%d.%d.sock", dir, generation, g->index);
     if (strlen(path) >= sizeof(addr.sun_path)) {
         ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s,
@@ -544,9 +714,13 @@ int wsl_daemon_post_config(apr_pool_t *pconf, apr_pool_t *ptemp,
     apr_status_t rv;
     int i, n, *processes;
 
-    if (!groups || !groups->nelts)
+    if (!groups || !groups->nelts) {
+        drop_kept();
+        keeping = 0;
         return OK;
+    }
     generation++;
+    keeping = 0;
     sup.slots = apr_array_make(pconf, 4, sizeof(daemon_slot *));
     sup.fds = apr_array_make(pconf, groups->nelts, sizeof(int));
     sup.pconf = pconf;
@@ -602,6 +776,7 @@ int wsl_daemon_post_config(apr_pool_t *pconf, apr_pool_t *ptemp,
                 APR_ARRAY_IDX(groups, i, wsl_daemon_group *)->index,
                 (unsigned long)st.st_ino);
     }
+    drop_kept();
     /* Registered before the processes start, so it runs after the other
      * children's own cleanups are set (cleanups run last first). */
     apr_pool_cleanup_register(pconf, NULL, stop_all, apr_pool_cleanup_null);
