@@ -239,6 +239,7 @@ static int wsl_check_config(apr_pool_t *pconf, apr_pool_t *plog,
 /* A new child: Python, then the WSGIImportScript preloads in it. */
 static void wsl_child_start(apr_pool_t *pchild, server_rec *s)
 {
+    wsl_daemon_child_init();
     if (wsl_child_init(pchild, s))
         wsl_script_preload(s, pchild);
 }

@@ -188,7 +188,7 @@ sub status_line {
 }
 {
     my $line = '';
-    wait_until(sub { $line = status_line($srv, 'WSGIDaemonProcess.mr.0');
+    wait_until(sub { $line = status_line($srv, 'WSGIDaemonProcess.mr.1');
                      $line =~ /\brecycles=([2-9]|\d\d)/ }, 10);
     my ($recycles) = $line =~ /\brecycles=(\d+)/;
     my ($spid) = $line =~ /\bpid=(\d+)/;
@@ -264,7 +264,7 @@ Time::HiRes::sleep(0.3);
 my $waiting = $srv ? client($srv, '/qt') : undef;
 Time::HiRes::sleep(0.5);
 {
-    my $p = status_line($srv, 'WSGIDaemonProcess.qt.0');
+    my $p = status_line($srv, 'WSGIDaemonProcess.qt.1');
     my $g = status_line($srv, 'WSGIDaemonGroup.qt');
     my ($queued) = $p =~ /\bqueued=(\d+)/;
     my ($backlog) = $g =~ /\bbacklog=(\d+)/;
@@ -343,11 +343,11 @@ for my $case (['ml', 'grow=150', 'memory-limit=100000000 passed: \d+ bytes resid
 {
     my ($c0, $b0) = $srv ? $srv->get('/kl', 30) : (0, '');
     my $p0 = pid_of($b0) // 0;
-    my $before = status_line($srv, 'WSGIDaemonProcess.kl.0');
+    my $before = status_line($srv, 'WSGIDaemonProcess.kl.1');
     my ($r0) = $before =~ /\brecycles=(\d+)/;
     kill 'KILL', $p0 if $p0;
     my $line = '';
-    wait_until(sub { $line = status_line($srv, 'WSGIDaemonProcess.kl.0');
+    wait_until(sub { $line = status_line($srv, 'WSGIDaemonProcess.kl.1');
                      $line =~ /\blast_recycle="was killed by signal 9/ }, 10);
     my ($r1) = $line =~ /\brecycles=(\d+)/;
     ok t_ok($p0 && $line =~ /\blast_recycle="was killed by signal 9 \(Killed\)/ && ($r1 // 0) == ($r0 // 0) + 1,
@@ -363,7 +363,7 @@ for my $case (['ml', 'grow=150', 'memory-limit=100000000 passed: \d+ bytes resid
     ok t_ok($p0 && kill('USR1', $p0), 'eviction-timeout=3: SIGUSR1 sent to the daemon process');
     ok t_ok(wait_until(sub { log_lines($srv, qr/WSL00189: daemon process $p0 of WSGIDaemonProcess ev evicted \(SIGUSR1\): serving until no request runs, eviction-timeout=3 at most/) }, 5),
             'the eviction is logged');
-    ok t_ok(status_line($srv, 'WSGIDaemonProcess.ev.0') =~ /\bpid=$p0 state=evicting\b/,
+    ok t_ok(status_line($srv, 'WSGIDaemonProcess.ev.1') =~ /\bpid=$p0 state=evicting\b/,
             'server-status: state=evicting meanwhile');
     my ($c1, $b1) = $srv ? $srv->get('/ev', 30) : (0, '');
     ok t_ok($c1 == 200 && (pid_of($b1) // 0) == $p0,
@@ -375,7 +375,7 @@ for my $case (['ml', 'grow=150', 'memory-limit=100000000 passed: \d+ bytes resid
     my ($c2, $b2) = $srv ? $srv->get('/ev', 30) : (0, '');
     ok t_ok($c2 == 200 && pid_of($b2) && pid_of($b2) != $p0, 'the next request is served by its replacement')
         or diag("$c2 $b2");
-    my $line = status_line($srv, 'WSGIDaemonProcess.ev.0');
+    my $line = status_line($srv, 'WSGIDaemonProcess.ev.1');
     ok t_ok($line =~ /\brecycles=1\b/ && $line =~ /\blast_recycle="evicted \(SIGUSR1\): no request running"/,
             'server-status: the eviction as the slot\'s last recycle') or diag($line);
 

@@ -33,7 +33,7 @@ int wsl_socket_backlog(unsigned long inode)
     struct timeval wait = { 1, 0 };
     struct nlmsghdr *nh;
     ssize_t n;
-    int fd, queued = -1;
+    int fd, left, queued = -1;
 
     if (!inode || (fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC,
                                NETLINK_SOCK_DIAG)) < 0)
@@ -56,17 +56,19 @@ int wsl_socket_backlog(unsigned long inode)
         return -1;
     }
     close(fd);
-    for (nh = &answer.nh; NLMSG_OK(nh, (unsigned)n);
-         nh = NLMSG_NEXT(nh, n)) {
+    /* Lengths as int: the macros guard against what is left going
+     * negative only for a signed one. */
+    left = (int)n;
+    for (nh = &answer.nh; NLMSG_OK(nh, left); nh = NLMSG_NEXT(nh, left)) {
         struct unix_diag_msg *msg = NLMSG_DATA(nh);
         struct rtattr *at;
-        unsigned len;
+        int len;
 
         if (nh->nlmsg_type != SOCK_DIAG_BY_FAMILY ||
             nh->nlmsg_len < NLMSG_LENGTH(sizeof(*msg)) ||
             msg->udiag_ino != (__u32)inode)
             continue;
-        len = nh->nlmsg_len - NLMSG_LENGTH(sizeof(*msg));
+        len = (int)(nh->nlmsg_len - NLMSG_LENGTH(sizeof(*msg)));
         for (at = (struct rtattr *)(msg + 1); RTA_OK(at, len);
              at = RTA_NEXT(at, len))
             /* A listening socket's: connections waiting, and the most

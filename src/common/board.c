@@ -7,6 +7,10 @@
 #include "apr_shm.h"
 #include "apr_strings.h"
 
+#include <stdint.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
 /* This generation's board, set in the parent before any fork: Apache's
  * children and the daemons have the same values (a child of an older
  * generation keeps its own, and that generation's mapping). */
@@ -16,6 +20,7 @@ static struct {
     int *processes;             /* group index -> its slots */
     unsigned long *sockets;     /* group index -> its socket's inode */
     int ngroups;
+    apr_size_t size;            /* of the mapping */
 } board;
 
 static apr_status_t forget(void *unused)
@@ -51,12 +56,28 @@ apr_status_t wsl_board_create(apr_pool_t *pconf, const int *processes,
     if (rv != APR_SUCCESS)
         return rv;
     board.slots = apr_shm_baseaddr_get(shm);
+    board.size = apr_shm_size_get(shm);
     board.sockets = apr_pcalloc(pconf, sizeof(unsigned long) * n);
     board.ngroups = ngroups;
     /* Before the shm's own cleanup (cleanups run last first): nothing
      * points into an unmapped board. */
     apr_pool_cleanup_register(pconf, NULL, forget, apr_pool_cleanup_null);
     return APR_SUCCESS;
+}
+
+void wsl_board_read_only(void)
+{
+    long page = sysconf(_SC_PAGESIZE);
+    uintptr_t start, end;
+
+    if (!board.slots || page <= 0)
+        return;
+    /* The pages the slots are on: APR's anonymous mapping begins a few
+     * bytes before them (its size, written once at creation). */
+    start = (uintptr_t)board.slots & ~((uintptr_t)page - 1);
+    end = ((uintptr_t)board.slots + board.size + (uintptr_t)page - 1) &
+          ~((uintptr_t)page - 1);
+    mprotect((void *)start, end - start, PROT_READ);
 }
 
 /* Set before any fork, like board itself: plain memory. */

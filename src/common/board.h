@@ -100,6 +100,10 @@ wsl_board_slot *wsl_board_slot_of(int group, int slot);
  * is one handing over to it. */
 int wsl_board_current(wsl_board_slot *slot);
 
+/* In a process that only reads it (an Apache child): no writes from
+ * now, a fault if one is tried. */
+void wsl_board_read_only(void);
+
 void wsl_board_set_text(wsl_board_text *t, const char *text);
 void wsl_board_read(wsl_board_slot *slot, int half, wsl_board_view *view);
 const char *wsl_board_state_name(wsl_board_state state);

@@ -27,6 +27,10 @@
 int wsl_daemon_post_config(apr_pool_t *pconf, apr_pool_t *ptemp,
                            server_rec *main_server);
 
+/* child_init, in each Apache child: what it must not keep of the
+ * daemons' (their herald's pipe; write access to the status board). */
+void wsl_daemon_child_init(void);
+
 /* status.c: mod_status's status_hook, in an Apache child: the daemon
  * processes from the status board (board.c). */
 int wsl_daemon_status_hook(request_rec *r, int flags);

@@ -1197,8 +1197,8 @@ static const char *check_limits(apr_pool_t *p)
 }
 
 void wsl_daemon_process_main(const wsl_daemon_group *group, int slot,
-                             int half, int listen_fd, int herald_fd,
-                             pid_t parent, apr_pool_t *pconf,
+                             int half, pid_t replaces, int listen_fd,
+                             int herald_fd, pid_t parent, apr_pool_t *pconf,
                              server_rec *main_server,
                              apr_interval_time_t delay)
 {
@@ -1208,7 +1208,8 @@ void wsl_daemon_process_main(const wsl_daemon_group *group, int slot,
     const char *why = NULL;
     apr_interval_time_t grace;
     wsl_board_slot *bs;
-    int sig = 0, i, late_left = 0, replaced;
+    siginfo_t info;
+    int sig = 0, i, late_left = 0;
     static const int reset[] = { SIGTERM, SIGINT, SIGHUP, SIGUSR1, SIGUSR2,
                                  SIGCHLD, SIGALRM, SIGWINCH, SIGQUIT };
 
@@ -1240,10 +1241,6 @@ void wsl_daemon_process_main(const wsl_daemon_group *group, int slot,
                               memory_order_relaxed);
         board_state(WSL_BOARD_STARTING);
     }
-    /* The parent's handlers would act on the parent's state. */
-    for (i = 0; i < (int)(sizeof(reset) / sizeof(reset[0])); i++)
-        apr_signal(reset[i], SIG_DFL);
-    apr_signal(SIGPIPE, SIG_IGN);
     sigemptyset(&stop_signals);
     sigaddset(&stop_signals, SIGTERM);
     sigaddset(&stop_signals, SIGINT);
@@ -1252,8 +1249,14 @@ void wsl_daemon_process_main(const wsl_daemon_group *group, int slot,
     sigaddset(&stop_signals, SIGUSR2);   /* its replacement serves */
     sigaddset(&stop_signals, SIGWINCH);  /* Apache restarts gracefully */
     /* Every thread made from here on (workers, the application's) has
-     * them blocked: only sigtimedwait below takes them. */
+     * them blocked: only sigtimedwait below takes them.  Blocked before
+     * the parent's handlers are undone, so that none arriving between
+     * the two takes its default action (the end of the process). */
     pthread_sigmask(SIG_BLOCK, &stop_signals, NULL);
+    /* The parent's handlers would act on the parent's state. */
+    for (i = 0; i < (int)(sizeof(reset) / sizeof(reset[0])); i++)
+        apr_signal(reset[i], SIG_DFL);
+    apr_signal(SIGPIPE, SIG_IGN);
     ap_close_listeners();
     if (delay) {
         /* The back-off is waited for the stop signals, which are blocked
@@ -1285,22 +1288,23 @@ void wsl_daemon_process_main(const wsl_daemon_group *group, int slot,
         pthread_create(&dp.gil_watch, NULL, gil_watch, NULL) == 0)
         dp.gil_watching = 1;
     pthread_mutex_lock(&dp.lock);
-    if (!dp.stopping)
+    if (!dp.stopping && !dp.handing_over)
         board_state(WSL_BOARD_SERVING);
     pthread_mutex_unlock(&dp.lock);
-    /* A replacement: the process it replaces may stop now. */
-    if (dp.sibling &&
-        atomic_load_explicit(&dp.sibling->state, memory_order_relaxed) ==
-            WSL_BOARD_HANDING_OVER &&
+    /* A replacement: the process it replaces (the parent said which) may
+     * stop now, if it still waits for it (its half still has its pid:
+     * the parent empties it when it reaps it, so the pid is not another
+     * process's). */
+    if (replaces > 0 && dp.sibling &&
+        atomic_load_explicit(&dp.sibling->pid, memory_order_relaxed) ==
+            (int)replaces &&
         atomic_load_explicit(&dp.sibling->wants_replacement,
-                             memory_order_relaxed) &&
-        (replaced = atomic_load_explicit(&dp.sibling->pid,
-                                         memory_order_relaxed)) > 0) {
+                             memory_order_relaxed)) {
         ap_log_error(APLOG_MARK, APLOG_INFO, 0, main_server,
                      "WSL00189: daemon process %" APR_PID_T_FMT " of "
-                     "WSGIDaemonProcess %s serving in place of %d",
-                     getpid(), group->name, replaced);
-        kill(replaced, SIGUSR2);
+                     "WSGIDaemonProcess %s serving in place of %"
+                     APR_PID_T_FMT, getpid(), group->name, replaces);
+        kill(replaces, SIGUSR2);
     }
     ap_log_error(APLOG_MARK, APLOG_INFO, 0, main_server,
                  "WSL00189: daemon process %" APR_PID_T_FMT " of "
@@ -1316,9 +1320,14 @@ void wsl_daemon_process_main(const wsl_daemon_group *group, int slot,
         tick.tv_nsec = 100 * 1000 * 1000;
     }
     while (!sig && !why) {
-        sig = sigtimedwait(&stop_signals, NULL, &tick);
+        sig = sigtimedwait(&stop_signals, &info, &tick);
         if (sig == SIGUSR2) {
-            why = handover_due(1);
+            /* Only its replacement's word counts (an application's stray
+             * os.kill does not end a hand-over). */
+            if (dp.sibling && info.si_pid > 0 &&
+                atomic_load_explicit(&dp.sibling->pid, memory_order_relaxed)
+                    == (int)info.si_pid)
+                why = handover_due(1);
             sig = 0;
             continue;
         }
@@ -1338,7 +1347,8 @@ void wsl_daemon_process_main(const wsl_daemon_group *group, int slot,
             /* mod_wsgi's eviction: a graceful restart that goes on
              * taking requests until none runs, or eviction-timeout. */
             pthread_mutex_lock(&dp.lock);
-            if (!dp.evict_until && !dp.stopping) {
+            /* A process handing over is on its way out already. */
+            if (!dp.evict_until && !dp.stopping && !dp.handing_over) {
                 dp.evict_until = apr_time_now() + group->eviction_timeout;
                 board_state(WSL_BOARD_EVICTING);
                 ap_log_error(APLOG_MARK, APLOG_INFO, 0, main_server,
@@ -1363,6 +1373,12 @@ void wsl_daemon_process_main(const wsl_daemon_group *group, int slot,
         }
     }
     pthread_mutex_lock(&dp.lock);
+    /* No request is taken from now (a signal left it to drain()): a
+     * worker must not ask for a replacement meanwhile. */
+    if (!dp.stopping) {
+        dp.stopping = 1;
+        board_state(WSL_BOARD_DRAINING);
+    }
     why = dp.restart_why;
     /* A recycle of its own gives its requests graceful-timeout, and
      * Apache's shutdown-timeout bounds a stop. */

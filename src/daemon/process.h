@@ -20,12 +20,13 @@
 
 /* process.c: the daemon process's life; never returns.  The supervisor
  * calls it in the forked child, for the slot's half (common/board.h) the
- * process has; herald_fd, -1 for none, is where it asks for its
+ * process has; replaces: the pid of the process it replaces (which
+ * waits for it to serve), 0 for none; herald_fd, -1 for none, is where it asks for its
  * replacement to be started (supervisor.c).  delay: wait this long first
  * (the back-off after quick deaths). */
 void wsl_daemon_process_main(const wsl_daemon_group *group, int slot,
-                             int half, int listen_fd, int herald_fd,
-                             pid_t parent, apr_pool_t *pconf,
+                             int half, pid_t replaces, int listen_fd,
+                             int herald_fd, pid_t parent, apr_pool_t *pconf,
                              server_rec *main_server,
                              apr_interval_time_t delay)
     __attribute__((noreturn));

@@ -6,7 +6,8 @@
  * why (a process handing over to its replacement shows beside it, as
  * "retiring"); per group, the connections waiting in its socket for a process
  * to accept them (backlog.c).  `?auto` gets the same as "Key: value"
- * lines, one per group and one per process.
+ * lines, one per group and one per process (numbered from 1, as on the
+ * page and in process_metrics()).
  */
 #include "daemon.h"
 #include "common/board.h"
@@ -60,7 +61,7 @@ static void short_report(request_rec *r, const apr_array_header_t *groups,
                 wsl_board_read(bs, 0, &v);
                 ap_rprintf(r, "WSGIDaemonProcess.%s.%d: pid=0 state=none "
                            "recycles=%" APR_INT64_T_FMT " last_recycle=\"%s\""
-                           "\n", g->name, slot, v.recycles, v.last);
+                           "\n", g->name, slot + 1, v.recycles, v.last);
             }
             for (k = 0; k < n; k++) {
                 wsl_board_read(bs, halves[k], &v);
@@ -73,7 +74,7 @@ static void short_report(request_rec *r, const apr_array_header_t *groups,
                            "uptime=%.0f served=%" APR_INT64_T_FMT " active=%d "
                            "queued=%d oldest_queued_age=%.3f recycles=%"
                            APR_INT64_T_FMT " last_recycle=\"%s\" "
-                           "stopping_because=\"%s\"\n", g->name, slot,
+                           "stopping_because=\"%s\"\n", g->name, slot + 1,
                            k ? ".retiring" : "", v.pid,
                            wsl_board_state_name(v.state),
                            since(v.started, now), v.served, v.active,

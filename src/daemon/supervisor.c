@@ -92,7 +92,8 @@ static struct {
 
 static int generation;
 
-static void start_proc(daemon_proc *dpr, apr_interval_time_t delay);
+static void start_proc(daemon_proc *dpr, apr_interval_time_t delay,
+                       pid_t replaces);
 static void herald_start(void);
 
 /*
@@ -197,27 +198,9 @@ static void maintenance(int reason, void *data, apr_wait_t status)
         requested = reason == APR_OC_REASON_DEATH &&
                     code == WSL_DAEMON_EXIT_RESTART;
         board_ended(dpr, exit_text(sup.pconf, reason, code));
-        if (other->running) {
-            wsl_board_slot *bs = wsl_board_slot_of(ds->group->index,
-                                                   ds->slot);
-
-            /* It handed over (or died handing over) to its replacement,
-             * which serves already. */
-            ap_log_error(APLOG_MARK, requested ? APLOG_INFO : APLOG_ERR, 0,
-                         sup.server,
-                         "WSL00181: daemon process %" APR_PID_T_FMT " of "
-                         "WSGIDaemonProcess %s %s; its replacement %"
-                         APR_PID_T_FMT " serves", dpr->proc.pid,
-                         ds->group->name, exit_text(sup.pconf, reason, code),
-                         other->proc.pid);
-            /* ... and may itself have asked for one meanwhile, which
-             * start_replacements() left while this half was taken. */
-            if (bs && atomic_load_explicit(&bs->half[other->half]
-                                                .wants_replacement,
-                                           memory_order_relaxed))
-                start_proc(dpr, 0);
-            return;
-        }
+        /* One that failed to fork once is tried again here. */
+        if (!sup.herald_running)
+            herald_start();
         if (!requested && apr_time_now() - dpr->started < WSL_DAEMON_YOUNG) {
             delay = ds->backoff;
             ds->backoff = ds->backoff * 2 > WSL_DAEMON_BACKOFF_MAX
@@ -225,6 +208,32 @@ static void maintenance(int reason, void *data, apr_wait_t status)
         }
         else {
             ds->backoff = WSL_DAEMON_BACKOFF_FIRST;
+        }
+        if (other->running) {
+            wsl_board_slot *bs = wsl_board_slot_of(ds->group->index,
+                                                   ds->slot);
+            int replacing = dpr->started > other->started;
+
+            /* A process that handed over (or died handing over): its
+             * replacement serves.  Or the replacement died while the one
+             * it was to replace serves on: another is started for it,
+             * after the back-off if it died young (no fork storm). */
+            ap_log_error(APLOG_MARK, requested ? APLOG_INFO : APLOG_ERR, 0,
+                         sup.server,
+                         "WSL00181: daemon process %" APR_PID_T_FMT " of "
+                         "WSGIDaemonProcess %s %s; %s %" APR_PID_T_FMT
+                         " serves%s", dpr->proc.pid, ds->group->name,
+                         exit_text(sup.pconf, reason, code),
+                         replacing ? "the process it was to replace,"
+                                   : "its replacement,",
+                         other->proc.pid, replacing ? " on" : "");
+            /* ... and may itself want a replacement, which
+             * start_replacements() left while this half was taken. */
+            if (bs && atomic_load_explicit(&bs->half[other->half]
+                                                .wants_replacement,
+                                           memory_order_relaxed))
+                start_proc(dpr, replacing ? delay : 0, other->proc.pid);
+            return;
         }
         ap_log_error(APLOG_MARK, requested ? APLOG_INFO : APLOG_ERR, 0,
                      sup.server,
@@ -236,7 +245,7 @@ static void maintenance(int reason, void *data, apr_wait_t status)
                      delay ? apr_psprintf(sup.pconf, "%.1f s",
                                           (double)delay / APR_USEC_PER_SEC)
                            : "");
-        start_proc(dpr, delay);
+        start_proc(dpr, delay, 0);
         break;
     default:
         /* UNWRITABLE, RUNNING: nothing to do. */
@@ -244,7 +253,8 @@ static void maintenance(int reason, void *data, apr_wait_t status)
     }
 }
 
-static void start_proc(daemon_proc *dpr, apr_interval_time_t delay)
+static void start_proc(daemon_proc *dpr, apr_interval_time_t delay,
+                       pid_t replaces)
 {
     daemon_slot *ds = dpr->ds;
     apr_status_t rv;
@@ -260,7 +270,7 @@ static void start_proc(daemon_proc *dpr, apr_interval_time_t delay)
                 close(APR_ARRAY_IDX(sup.fds, i, int));
         if (sup.herald_pipe[0] >= 0)
             close(sup.herald_pipe[0]);
-        wsl_daemon_process_main(ds->group, ds->slot, dpr->half,
+        wsl_daemon_process_main(ds->group, ds->slot, dpr->half, replaces,
                                 ds->listen_fd, sup.herald_pipe[1],
                                 sup.parent, sup.pconf, sup.server, delay);
     }
@@ -302,7 +312,7 @@ static void start_replacements(void)
                          "WSGIDaemonProcess %s is recycled: starting its "
                          "replacement first", dpr->proc.pid,
                          ds->group->name);
-            start_proc(next, 0);
+            start_proc(next, 0, dpr->proc.pid);
         }
     }
 }
@@ -707,6 +717,20 @@ static int make_socket(apr_pool_t *pconf, server_rec *s,
     return fd;
 }
 
+/* An Apache child only reads the board (mod_status) and never asks for a
+ * replacement: the herald's pipe is closed and the board made
+ * read-only, so that code running in a child (an embedded application,
+ * another module) cannot forge a process's state or wake the parent. */
+void wsl_daemon_child_init(void)
+{
+    if (sup.herald_pipe[0] >= 0) {
+        close(sup.herald_pipe[0]);
+        close(sup.herald_pipe[1]);
+        sup.herald_pipe[0] = sup.herald_pipe[1] = -1;
+    }
+    wsl_board_read_only();
+}
+
 int wsl_daemon_post_config(apr_pool_t *pconf, apr_pool_t *ptemp,
                            server_rec *main_server)
 {
@@ -793,6 +817,7 @@ int wsl_daemon_post_config(apr_pool_t *pconf, apr_pool_t *ptemp,
     }
     herald_start();
     for (i = 0; i < sup.slots->nelts; i++)
-        start_proc(&APR_ARRAY_IDX(sup.slots, i, daemon_slot *)->procs[0], 0);
+        start_proc(&APR_ARRAY_IDX(sup.slots, i, daemon_slot *)->procs[0], 0,
+                   0);
     return OK;
 }
