@@ -29,6 +29,7 @@
 #include "process.h"
 
 #include "ap_listen.h"
+#include "http_main.h"
 #include "ap_mpm.h"
 #include "unixd.h"
 #include "apr_signal.h"
@@ -118,7 +119,11 @@ static int end_code(apr_wait_t status)
 /* What a process's end says, for the log (code: end_code's).  The
  * daemon's own exits are numbered above any signal; any other end below
  * NSIG is told both ways. */
-static const char *exit_text(apr_pool_t *p, int reason, int code)
+/* In buf, not a pool: the parent says this once per process end, for
+ * as long as a configuration lives. */
+#define WSL_EXIT_TEXT 96
+
+static const char *exit_text(char buf[WSL_EXIT_TEXT], int reason, int code)
 {
     if (reason == APR_OC_REASON_LOST)
         return "was lost";
@@ -129,10 +134,12 @@ static const char *exit_text(apr_pool_t *p, int reason, int code)
         return "could not set itself up (see above)";
     }
     if (code > 0 && code < NSIG)
-        return apr_psprintf(p, "was killed by signal %d (%s), or exited "
-                            "with status %d", code,
-                            apr_signal_description_get(code), code);
-    return apr_psprintf(p, "exited with status %d", code);
+        apr_snprintf(buf, WSL_EXIT_TEXT, "was killed by signal %d (%s), or "
+                     "exited with status %d", code,
+                     apr_signal_description_get(code), code);
+    else
+        apr_snprintf(buf, WSL_EXIT_TEXT, "exited with status %d", code);
+    return buf;
 }
 
 /* A process has ended: its slot's history keeps why (the process's own
@@ -176,6 +183,8 @@ static void maintenance(int reason, void *data, apr_wait_t status)
     daemon_proc *dpr = data, *other = &dpr->ds->procs[!dpr->half];
     daemon_slot *ds = dpr->ds;
     apr_interval_time_t delay = 0;
+    char text[WSL_EXIT_TEXT], wait_text[32] = "";
+    const char *how;
     int requested, code;
 
     switch (reason) {
@@ -197,7 +206,8 @@ static void maintenance(int reason, void *data, apr_wait_t status)
         code = end_code(status);
         requested = reason == APR_OC_REASON_DEATH &&
                     code == WSL_DAEMON_EXIT_RESTART;
-        board_ended(dpr, exit_text(sup.pconf, reason, code));
+        how = exit_text(text, reason, code);
+        board_ended(dpr, how);
         /* One that failed to fork once is tried again here. */
         if (!sup.herald_running)
             herald_start();
@@ -209,6 +219,9 @@ static void maintenance(int reason, void *data, apr_wait_t status)
         else {
             ds->backoff = WSL_DAEMON_BACKOFF_FIRST;
         }
+        if (delay)
+            apr_snprintf(wait_text, sizeof(wait_text), "%.1f s",
+                         (double)delay / APR_USEC_PER_SEC);
         if (other->running) {
             wsl_board_slot *bs = wsl_board_slot_of(ds->group->index,
                                                    ds->slot);
@@ -223,8 +236,7 @@ static void maintenance(int reason, void *data, apr_wait_t status)
                          "WSL00181: daemon process %" APR_PID_T_FMT " of "
                          "WSGIDaemonProcess %s %s; %s %" APR_PID_T_FMT
                          " serves%s", dpr->proc.pid, ds->group->name,
-                         exit_text(sup.pconf, reason, code),
-                         replacing ? "the process it was to replace,"
+                         how, replacing ? "the process it was to replace,"
                                    : "its replacement,",
                          other->proc.pid, replacing ? " on" : "");
             /* ... and may itself want a replacement, which
@@ -240,11 +252,7 @@ static void maintenance(int reason, void *data, apr_wait_t status)
                      "WSL00181: daemon process %" APR_PID_T_FMT " of "
                      "WSGIDaemonProcess %s %s; starting another%s%s",
                      dpr->proc.pid, ds->group->name,
-                     exit_text(sup.pconf, reason, code),
-                     delay ? " in " : "",
-                     delay ? apr_psprintf(sup.pconf, "%.1f s",
-                                          (double)delay / APR_USEC_PER_SEC)
-                           : "");
+                     how, delay ? " in " : "", wait_text);
         start_proc(dpr, delay, 0);
         break;
     default:
@@ -412,16 +420,18 @@ typedef struct {
 static void adopted_ended(int reason, void *data, apr_wait_t status)
 {
     adopted_proc *ap = data;
+    char text[WSL_EXIT_TEXT];
 
     switch (reason) {
     case APR_OC_REASON_DEATH:
     case APR_OC_REASON_LOST:
-        ap_log_error(APLOG_MARK, APLOG_INFO, 0, sup.server,
+        /* ap_server_conf: the configuration it came from may be gone,
+         * and sup's too, if the next one has no daemon group. */
+        ap_log_error(APLOG_MARK, APLOG_INFO, 0, ap_server_conf,
                      "WSL00181: daemon process %" APR_PID_T_FMT " of "
                      "WSGIDaemonProcess %s (of the configuration before "
                      "Apache's graceful restart) %s", ap->proc.pid,
-                     ap->group, exit_text(sup.pconf, reason,
-                                          end_code(status)));
+                     ap->group, exit_text(text, reason, end_code(status)));
         apr_proc_other_child_unregister(ap);
         free(ap);
         break;
