@@ -89,7 +89,11 @@ static struct {
     apr_proc_t herald;
     int herald_running, herald_registered;
     int herald_pipe[2];         /* -1: none (no replacement first) */
-} sup;
+} sup = {
+    /* Not 0: with no daemon group post_config never sets them, and
+     * every Apache child closes them (wsl_daemon_child_init). */
+    .herald_pipe = { -1, -1 },
+};
 
 static int generation;
 
@@ -751,6 +755,7 @@ int wsl_daemon_post_config(apr_pool_t *pconf, apr_pool_t *ptemp,
     if (!groups || !groups->nelts) {
         drop_kept();
         keeping = 0;
+        sup.herald_pipe[0] = sup.herald_pipe[1] = -1;
         return OK;
     }
     generation++;
