@@ -194,14 +194,20 @@ static size_t argument_area(const char *argv0)
 static void set_display_name(const wsl_daemon_group *g, server_rec *s)
 {
     const char *name;
-    char *start;
-    size_t len;
 
     if (!g->display_name)
         return;
     name = g->display_name;
     if (!strcmp(name, "%{GROUP}"))
         name = apr_pstrcat(s->process->pool, "(wsgi:", g->name, ")", NULL);
+    wsl_daemon_set_title(s, name);
+}
+
+void wsl_daemon_set_title(server_rec *s, const char *name)
+{
+    char *start;
+    size_t len;
+
     prctl(PR_SET_NAME, name, 0, 0, 0);
     if (s->process->argc < 1)
         return;

@@ -30,6 +30,10 @@ void wsl_daemon_process_main(const wsl_daemon_group *group, int slot,
                              server_rec *main_server,
                              apr_interval_time_t delay)
     __attribute__((noreturn));
+/* The name ps shows for this process (argv overwritten, as
+ * display-name does), and its thread name. */
+void wsl_daemon_set_title(server_rec *s, const char *name);
+
 /* What worker.c says of the request it runs, for process.c's watch: the
  * URI (request-timeout's log) and when the child handed it on (the
  * child's request-timeout counts from then), once read.  ready is set

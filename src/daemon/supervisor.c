@@ -377,6 +377,9 @@ static void herald_start(void)
         prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
         if (getppid() != sup.parent)
             _exit(0);
+        /* Not to be taken for one of Apache's children (ps, and whoever
+         * counts them by their command line). */
+        wsl_daemon_set_title(sup.server, "(wsgi-herald)");
         while (poll(&wait, 1, -1) < 0 && errno == EINTR)
             ;
         _exit(0);
