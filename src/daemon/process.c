@@ -858,6 +858,8 @@ static void stacks_wait(apr_interval_time_t timeout)
     pthread_mutex_unlock(&dp.lock);
 }
 
+static void drain_late(void);
+
 static int drain(apr_interval_time_t timeout, int *late_left)
 {
     struct timespec until;
@@ -899,9 +901,32 @@ static int drain(apr_interval_time_t timeout, int *late_left)
     for (c = dp.all; c; c = c->next_all)
         if (!c->busy)
             send_back(c->fd);
-    while (dp.busy > dp.late &&
-           pthread_cond_timedwait(&dp.idle_cond, &dp.lock, &until) == 0)
-        ;
+    /* With request-timeout, in steps of a tenth of a second: a request
+     * that passes it meanwhile is stuck, and must not hold the process
+     * (and its slot's half, which the next replacement needs) for all
+     * of graceful-timeout. */
+    while (dp.busy > dp.late) {
+        struct timespec step = until;
+        int rc;
+
+        if (dp.group->request_timeout) {
+            clock_gettime(CLOCK_REALTIME, &step);
+            step.tv_nsec += 100 * 1000 * 1000;
+            if (step.tv_nsec >= 1000000000L) {
+                step.tv_sec++;
+                step.tv_nsec -= 1000000000L;
+            }
+            if (step.tv_sec > until.tv_sec ||
+                (step.tv_sec == until.tv_sec && step.tv_nsec > until.tv_nsec))
+                step = until;
+        }
+        rc = pthread_cond_timedwait(&dp.idle_cond, &dp.lock, &step);
+        if (rc == ETIMEDOUT && step.tv_sec == until.tv_sec &&
+            step.tv_nsec == until.tv_nsec)
+            break;
+        if (dp.group->request_timeout)
+            drain_late();
+    }
     idle = dp.busy == 0;
     *late_left = dp.busy > 0 && dp.busy <= dp.late;
     pthread_mutex_unlock(&dp.lock);
@@ -1042,62 +1067,14 @@ static const char *not_started(const wsl_daemon_group *g, apr_time_t now,
  * the CPU limit's SIGXCPU kills the process with its requests: here the
  * process is recycled as for maximum-requests, its requests finishing.
  */
-static const char *resource_limit(const wsl_daemon_group *g, apr_pool_t *p)
-{
-    if (g->memory_limit || g->virtual_memory_limit) {
-        long pages = 0, resident = 0, page = sysconf(_SC_PAGESIZE);
-        FILE *f = fopen("/proc/self/statm", "r");
-
-        if (f) {
-            if (fscanf(f, "%ld %ld", &pages, &resident) != 2)
-                pages = resident = 0;
-            fclose(f);
-        }
-        if (g->memory_limit &&
-            (apr_int64_t)resident * page > g->memory_limit)
-            return apr_psprintf(p, "memory-limit=%" APR_INT64_T_FMT
-                                " passed: %" APR_INT64_T_FMT " bytes "
-                                "resident", g->memory_limit,
-                                (apr_int64_t)resident * page);
-        if (g->virtual_memory_limit &&
-            (apr_int64_t)pages * page > g->virtual_memory_limit)
-            return apr_psprintf(p, "virtual-memory-limit=%" APR_INT64_T_FMT
-                                " passed: %" APR_INT64_T_FMT " bytes of "
-                                "address space", g->virtual_memory_limit,
-                                (apr_int64_t)pages * page);
-    }
-    if (g->cpu_time_limit) {
-        struct rusage ru;
-        double used;
-
-        if (getrusage(RUSAGE_SELF, &ru) == 0) {
-            used = (double)ru.ru_utime.tv_sec + ru.ru_stime.tv_sec +
-                   (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
-            if (used > g->cpu_time_limit)
-                return apr_psprintf(p, "cpu-time-limit=%d passed: %.1f s "
-                                    "of CPU", g->cpu_time_limit, used);
-        }
-    }
-    return NULL;
-}
-
-/*
- * The main thread's look at the process, between its signal waits: a
- * request that ran past request-timeout is logged once, with the Python
- * stack of its thread (the thread cannot be stopped: the process is
- * recycled, its other requests given graceful-timeout); and the process
- * is recycled once it has run restart-interval, or been idle for
- * inactivity-timeout.  Why it is to be recycled now, or NULL.
- */
-static const char *check_limits(apr_pool_t *p)
+/* Requests past request-timeout not counted yet (dp.lock held): each
+ * marked late (drain() waits no longer for it) and copied into late[],
+ * at most max; how many. */
+static int mark_late(apr_time_t now, late_request *late, int max)
 {
     const wsl_daemon_group *g = dp.group;
-    late_request late[8];
-    apr_time_t now = apr_time_now();
-    const char *why = NULL;
-    int i, nlate = 0, recycle, immediate = 0;
+    int i, nlate = 0;
 
-    pthread_mutex_lock(&dp.lock);
     for (i = 0; g->request_timeout && i < g->threads; i++) {
         wsl_daemon_worker *w = &dp.workers[i];
 
@@ -1108,7 +1085,7 @@ static const char *check_limits(apr_pool_t *p)
                            : read ? w->seen.handed_on : w->started;
 
         if (since && !w->late && now - since > g->request_timeout &&
-            nlate < (int)(sizeof(late) / sizeof(late[0]))) {
+            nlate < max) {
             w->late = 1;
             dp.late++;
             late[nlate].ident = w->ident;
@@ -1121,46 +1098,15 @@ static const char *check_limits(apr_pool_t *p)
             nlate++;
         }
     }
-    if (nlate)
-        why = apr_psprintf(p, "request-timeout=%d passed",
-                           (int)apr_time_sec(g->request_timeout));
-    else if (g->restart_interval && now - dp.began >= g->restart_interval)
-        why = apr_psprintf(p, "restart-interval=%d passed",
-                           (int)apr_time_sec(g->restart_interval));
-    else if (g->inactivity_timeout && !dp.busy && !dp.queued &&
-             now - dp.active >= g->inactivity_timeout)
-        why = apr_psprintf(p, "inactivity-timeout=%d: no request for %d s",
-                           (int)apr_time_sec(g->inactivity_timeout),
-                           (int)apr_time_sec(now - dp.active));
-    else if (!(why = resource_limit(g, p)) && g->deadlock_timeout &&
-             dp.gil_watching)
-        immediate = (why = stalled_gil(g, p)) != NULL;
-    if (!why && g->startup_timeout)
-        immediate = (why = not_started(g, now, p)) != NULL;
-    recycle = 1;
-    /* An eviction ends at the first moment with no request, or at its
-     * deadline, when those running get shutdown-timeout, not
-     * graceful-timeout (mod_wsgi's rule). */
-    if (!why && dp.evict_until && !dp.busy && !dp.queued) {
-        why = "evicted (SIGUSR1): no request running";
-        immediate = 1;
-    }
-    else if (!why && dp.evict_until && now >= dp.evict_until) {
-        why = apr_psprintf(p, "evicted (SIGUSR1): eviction-timeout=%d "
-                           "passed", (int)apr_time_sec(g->eviction_timeout));
-        recycle = 0;
-        immediate = 1;
-    }
-    /* A process whose GIL is stuck, or whose application did not load,
-     * must not serve on while its replacement starts; nor one evicted.
-     * The other recycles wait for their replacement. */
-    if (why && !dp.stopping) {
-        if (immediate)
-            stop_for(why, recycle);
-        else if (ask_replacement(why))
-            why = NULL;
-    }
-    pthread_mutex_unlock(&dp.lock);
+    return nlate;
+}
+
+/* Those late requests, logged (dp.lock not held). */
+static void log_late(const late_request *late, int nlate)
+{
+    const wsl_daemon_group *g = dp.group;
+    int i;
+
     /* The stack is taken by a thread of its own, which this one does not
      * wait for: the GIL may never come back from the very thread that is
      * stuck (a regular expression that backtracks, an extension that
@@ -1199,6 +1145,139 @@ static const char *check_limits(apr_pool_t *p)
         }
         pthread_attr_destroy(&attr);
     }
+}
+
+/* drain()'s look, dp.lock held (and held again on return): a request
+ * that passes request-timeout while the process stops is logged, and
+ * waited for no longer, as one that passed it while it served. */
+static void drain_late(void)
+{
+    late_request late[8];
+    int nlate = mark_late(apr_time_now(), late,
+                          (int)(sizeof(late) / sizeof(late[0])));
+
+    if (!nlate)
+        return;
+    pthread_mutex_unlock(&dp.lock);
+    log_late(late, nlate);
+    pthread_mutex_lock(&dp.lock);
+}
+
+/*
+ * Why the process is past a resource limit, or NULL.  A recycle serves
+ * on until its replacement serves (a second or so; longer while the
+ * slot's previous process still finishes its requests), so memory may
+ * grow past the limit meanwhile: past half as much again, *hard is set
+ * and the process stops taking requests at once, its replacement still
+ * coming, so that a fast leak cannot take the machine's memory.
+ */
+static const char *resource_limit(const wsl_daemon_group *g, apr_pool_t *p,
+                                  int *hard)
+{
+    *hard = 0;
+    if (g->memory_limit || g->virtual_memory_limit) {
+        long pages = 0, resident = 0, page = sysconf(_SC_PAGESIZE);
+        FILE *f = fopen("/proc/self/statm", "r");
+
+        if (f) {
+            if (fscanf(f, "%ld %ld", &pages, &resident) != 2)
+                pages = resident = 0;
+            fclose(f);
+        }
+        if (g->memory_limit &&
+            (apr_int64_t)resident * page > g->memory_limit) {
+            *hard = (apr_int64_t)resident * page >
+                    g->memory_limit + g->memory_limit / 2;
+            return apr_psprintf(p, "memory-limit=%" APR_INT64_T_FMT
+                                " passed: %" APR_INT64_T_FMT " bytes "
+                                "resident", g->memory_limit,
+                                (apr_int64_t)resident * page);
+        }
+        if (g->virtual_memory_limit &&
+            (apr_int64_t)pages * page > g->virtual_memory_limit) {
+            *hard = (apr_int64_t)pages * page >
+                    g->virtual_memory_limit + g->virtual_memory_limit / 2;
+            return apr_psprintf(p, "virtual-memory-limit=%" APR_INT64_T_FMT
+                                " passed: %" APR_INT64_T_FMT " bytes of "
+                                "address space", g->virtual_memory_limit,
+                                (apr_int64_t)pages * page);
+        }
+    }
+    if (g->cpu_time_limit) {
+        struct rusage ru;
+        double used;
+
+        if (getrusage(RUSAGE_SELF, &ru) == 0) {
+            used = (double)ru.ru_utime.tv_sec + ru.ru_stime.tv_sec +
+                   (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+            if (used > g->cpu_time_limit)
+                return apr_psprintf(p, "cpu-time-limit=%d passed: %.1f s "
+                                    "of CPU", g->cpu_time_limit, used);
+        }
+    }
+    return NULL;
+}
+
+/*
+ * The main thread's look at the process, between its signal waits: a
+ * request that ran past request-timeout is logged once, with the Python
+ * stack of its thread (the thread cannot be stopped: the process is
+ * recycled, its other requests given graceful-timeout); and the process
+ * is recycled once it has run restart-interval, or been idle for
+ * inactivity-timeout.  Why it is to be recycled now, or NULL.
+ */
+static const char *check_limits(apr_pool_t *p)
+{
+    const wsl_daemon_group *g = dp.group;
+    late_request late[8];
+    apr_time_t now = apr_time_now();
+    const char *why = NULL;
+    int nlate = 0, recycle, immediate = 0, hard = 0;
+
+    pthread_mutex_lock(&dp.lock);
+    nlate = mark_late(now, late, (int)(sizeof(late) / sizeof(late[0])));
+    if (nlate)
+        why = apr_psprintf(p, "request-timeout=%d passed",
+                           (int)apr_time_sec(g->request_timeout));
+    else if (g->restart_interval && now - dp.began >= g->restart_interval)
+        why = apr_psprintf(p, "restart-interval=%d passed",
+                           (int)apr_time_sec(g->restart_interval));
+    else if (g->inactivity_timeout && !dp.busy && !dp.queued &&
+             now - dp.active >= g->inactivity_timeout)
+        why = apr_psprintf(p, "inactivity-timeout=%d: no request for %d s",
+                           (int)apr_time_sec(g->inactivity_timeout),
+                           (int)apr_time_sec(now - dp.active));
+    else if ((why = resource_limit(g, p, &hard)))
+        immediate = hard;
+    else if (g->deadlock_timeout && dp.gil_watching)
+        immediate = (why = stalled_gil(g, p)) != NULL;
+    if (!why && g->startup_timeout)
+        immediate = (why = not_started(g, now, p)) != NULL;
+    recycle = 1;
+    /* An eviction ends at the first moment with no request, or at its
+     * deadline, when those running get shutdown-timeout, not
+     * graceful-timeout (mod_wsgi's rule). */
+    if (!why && dp.evict_until && !dp.busy && !dp.queued) {
+        why = "evicted (SIGUSR1): no request running";
+        immediate = 1;
+    }
+    else if (!why && dp.evict_until && now >= dp.evict_until) {
+        why = apr_psprintf(p, "evicted (SIGUSR1): eviction-timeout=%d "
+                           "passed", (int)apr_time_sec(g->eviction_timeout));
+        recycle = 0;
+        immediate = 1;
+    }
+    /* A process whose GIL is stuck, or whose application did not load,
+     * must not serve on while its replacement starts; nor one evicted.
+     * The other recycles wait for their replacement. */
+    if (why && !dp.stopping) {
+        if (immediate)
+            stop_for(why, recycle);
+        else if (ask_replacement(why))
+            why = NULL;
+    }
+    pthread_mutex_unlock(&dp.lock);
+    log_late(late, nlate);
     return why;
 }
 

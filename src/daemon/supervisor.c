@@ -31,6 +31,7 @@
 #include "ap_listen.h"
 #include "http_main.h"
 #include "ap_mpm.h"
+#include "mpm_common.h"
 #include "unixd.h"
 #include "apr_signal.h"
 
@@ -402,8 +403,20 @@ static void herald_start(void)
  * Apache's graceful restart keeps each group's socket for the next
  * configuration: connections waiting in it, and requests the stopping
  * processes send back, are taken by the next generation's processes of
- * the group of the same name (make_socket), never refused.  Outside any
- * pool (malloc): a configuration pool does not outlive the restart.
+ * the group of the same name (make_socket), never refused.
+ *
+ * Nothing of this module's own outlives a restart: mod_so unloads the
+ * module with the configuration pool and loads it again, so its static
+ * variables start afresh and its functions may be mapped elsewhere.  The
+ * list therefore hangs off ap_pglobal (userdata: plain data, malloc'd,
+ * no function pointer), and the processes left finishing their requests
+ * are given to the MPM (ap_register_extra_mpm_process), which reaps
+ * them and stops them with Apache, rather than registered as other
+ * children with a callback that the next load would leave dangling.
+ * Before, each restart lost the list and made a new socket at the same
+ * path: the few requests sent in the moment between the old processes'
+ * stop and the new socket's bind waited in the old socket, which no
+ * process read, until request-timeout (soak/daemon.py found them).
  */
 typedef struct kept_socket {
     char *path, *group;
@@ -412,45 +425,23 @@ typedef struct kept_socket {
     struct kept_socket *next;
 } kept_socket;
 
-static kept_socket *kept;
+#define WSL_KEPT_KEY "mod_wsgi_lite:kept-daemon-sockets"
+
 static int keeping;             /* stop_all kept the sockets: do not
                                  * unlink them */
 
-/* A process of an earlier configuration, finishing its requests after
- * a graceful restart: the parent still reaps it (an other child in the
- * process's pool, which lives as long as the parent). */
-typedef struct {
-    apr_proc_t proc;
-    char group[64];
-} adopted_proc;
-
-static void adopted_ended(int reason, void *data, apr_wait_t status)
+/* The head of the list, in ap_pglobal (made on first use). */
+static kept_socket **kept_list(void)
 {
-    adopted_proc *ap = data;
-    char text[WSL_EXIT_TEXT];
+    void *head = NULL;
 
-    switch (reason) {
-    case APR_OC_REASON_DEATH:
-    case APR_OC_REASON_LOST:
-        /* ap_server_conf: the configuration it came from may be gone,
-         * and sup's too, if the next one has no daemon group. */
-        ap_log_error(APLOG_MARK, APLOG_INFO, 0, ap_server_conf,
-                     "WSL00181: daemon process %" APR_PID_T_FMT " of "
-                     "WSGIDaemonProcess %s (of the configuration before "
-                     "Apache's graceful restart) %s", ap->proc.pid,
-                     ap->group, exit_text(text, reason, end_code(status)));
-        apr_proc_other_child_unregister(ap);
-        free(ap);
-        break;
-    case APR_OC_REASON_RESTART:
-        /* Apache stops: it goes too (its PR_SET_PDEATHSIG would see to
-         * it once the parent exits). */
-        kill(ap->proc.pid, SIGTERM);
-        break;
-    case APR_OC_REASON_UNREGISTER:
-    default:
-        break;
+    apr_pool_userdata_get(&head, WSL_KEPT_KEY, ap_pglobal);
+    if (!head) {
+        head = apr_pcalloc(ap_pglobal, sizeof(kept_socket *));
+        apr_pool_userdata_set(head, WSL_KEPT_KEY, apr_pool_cleanup_null,
+                              ap_pglobal);
     }
+    return head;
 }
 
 /* Whether this configuration goes for a graceful restart (SIGUSR1), not
@@ -469,18 +460,21 @@ static int graceful_restart(void)
 
 /* A graceful restart: each process is told (SIGWINCH) to take no more
  * requests and finish those it runs within graceful-timeout, and is left
- * to do so while the next configuration starts (adopted, so the parent
- * still reaps it); the sockets are kept for the next generation. */
+ * to do so while the next configuration starts (the MPM reaps it, and
+ * stops it with Apache); the sockets are kept for the next generation. */
 static void stop_all_gracefully(void)
 {
+    kept_socket **kept = kept_list();
+    ap_generation_t gen = 0;
     int i, h;
+
+    ap_mpm_query(AP_MPMQ_GENERATION, &gen);
 
     for (i = 0; i < sup.slots->nelts; i++) {
         daemon_slot *ds = APR_ARRAY_IDX(sup.slots, i, daemon_slot *);
 
         for (h = 0; h < 2; h++) {
             daemon_proc *dpr = &ds->procs[h];
-            adopted_proc *ap;
 
             if (!dpr->running)
                 continue;
@@ -488,12 +482,7 @@ static void stop_all_gracefully(void)
                 apr_proc_other_child_unregister(dpr);
             dpr->running = 0;
             kill(dpr->proc.pid, SIGWINCH);
-            if (!(ap = calloc(1, sizeof(*ap))))
-                continue;
-            ap->proc = dpr->proc;
-            apr_cpystrn(ap->group, ds->group->name, sizeof(ap->group));
-            apr_proc_other_child_register(&ap->proc, adopted_ended, ap,
-                                          NULL, sup.server->process->pool);
+            ap_register_extra_mpm_process(dpr->proc.pid, gen);
         }
     }
     for (i = 0; i < sup.slots->nelts; i++) {
@@ -514,8 +503,8 @@ static void stop_all_gracefully(void)
         }
         k->uid = ds->group->peer_uid;
         k->fd = ds->listen_fd;
-        k->next = kept;
-        kept = k;
+        k->next = *kept;
+        *kept = k;
     }
     keeping = 1;
 }
@@ -526,7 +515,7 @@ static kept_socket *take_kept(const wsl_daemon_group *g)
 {
     kept_socket **link, *k;
 
-    for (link = &kept; (k = *link); link = &k->next)
+    for (link = kept_list(); (k = *link); link = &k->next)
         if (!strcmp(k->group, g->name) && k->uid == g->peer_uid) {
             *link = k->next;
             return k;
@@ -538,10 +527,12 @@ static kept_socket *take_kept(const wsl_daemon_group *g)
  * from the configuration are closed and removed. */
 static void drop_kept(void)
 {
-    while (kept) {
-        kept_socket *k = kept;
+    kept_socket **kept = kept_list();
 
-        kept = k->next;
+    while (*kept) {
+        kept_socket *k = *kept;
+
+        *kept = k->next;
         close(k->fd);
         unlink(k->path);
         free(k->path);
