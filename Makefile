@@ -32,7 +32,10 @@
 #   make soak       build, then soak/run.py: 200,000 mixed requests with the
 #                   children's RSS followed, 1,000 of each bad application,
 #                   graceful restarts and stop under load (several minutes;
-#                   SOAK_REQUESTS=20000 make soak for a smoke run)
+#                   SOAK_REQUESTS=20000 make soak for a smoke run), then
+#                   soak/daemon.py: the same in daemon mode, against
+#                   Debian's mod_wsgi daemon mode (make soak-daemon alone;
+#                   SOAK_DAEMON_REQUESTS=20000 for a smoke run)
 #   make clean
 #
 # The Python that Apache embeds is chosen explicitly: a pyenv python3 first
@@ -310,12 +313,21 @@ bench-pool-run: $(PY_BUILD_SO)
 soak: deps
 	$(MAKE) all
 	$(PYTHON) soak/run.py
+	sh bench/deps.sh
+	$(PYTHON) soak/daemon.py
+
+# The daemon-mode soak alone: soak/daemon.py, mod_wsgi_lite against
+# Debian's mod_wsgi (installed by bench/deps.sh) in daemon mode.
+soak-daemon: deps
+	$(MAKE) all
+	sh bench/deps.sh
+	$(PYTHON) soak/daemon.py
 
 clean:
 	rm -rf .libs src/*/.libs build.log *.la *.lo *.slo *.o src/*/*.lo src/*/*.slo src/*/*.o src/*/*.la
 	rm -rf t/logs t/TEST t/conf/apache_test_config.pm build/asan build/tsan build/valgrind build/fuzz
 	rm -rf build/py[0-9]* build/apxs.flags
 
-.PHONY: all install deps test-deps run test check-calls bench soak clean asan tsan tsan-deps tsan-soak valgrind \
+.PHONY: all install deps test-deps run test check-calls bench soak soak-daemon clean asan tsan tsan-deps tsan-soak valgrind \
 	valgrind-deps fuzz fuzz-deps python-so test-python test-pythons pythons-deps FORCE callgrind \
 	bench-pool bench-pool-newest bench-pool-run

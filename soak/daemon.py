@@ -35,8 +35,9 @@ recycled, replacement first, before memory runs out); every hang answered
 daemons' memory bounded (no process past one and a half times
 memory-limit by more than a few leaks: past that it stops taking
 requests; the summed RSS by quarter is reported, not judged: recycling
-every few hundred requests makes it a saw-tooth); streams' close() all run; every failing application logged once; the stop done
-within shutdown-timeout and a margin.
+every few hundred requests makes it a saw-tooth); streams' close()
+all run; every failing application logged once; the stop done within
+shutdown-timeout and a margin.
 
 A kept connection that Apache closes (at a graceful restart, idle
 connections are closed) just as the client sends its next request on it
