@@ -381,12 +381,14 @@ def one_server(kind):
                 r'stopping \(memory-limit=\d+ passed', log)),
             'request-timeout': len(re.findall(r'WSL00201', log)),
         } if kind == 'mod_wsgi_lite' else {
-            'maximum-requests': len(re.findall(
-                r'(?i)maximum requests reached', log)),
+            # It says so once per request past the limit: its processes.
+            'maximum-requests': len(set(re.findall(
+                r'mod_wsgi \(pid=(\d+)\): Maximum requests reached', log))),
+            # An rlimit (RLIMIT_DATA): allocations fail instead.
             'memory-limit': len(re.findall(r'MemoryError', log)),
-            'request-timeout': len(re.findall(
-                r'(?i)request time limit|timeout when reading response',
-                log)),
+            'request-timeout': len(set(re.findall(
+                r'mod_wsgi \(pid=(\d+)\): Daemon process request time '
+                r'limit exceeded', log))),
         }
         r.stop_secs, r.stopped = stop_time(server)
         print(f'  {r.done} requests in {r.elapsed:.0f} s; '
@@ -433,6 +435,14 @@ def verdict(r):
     return not why, why
 
 
+def by_kind(failures):
+    """{kind: count} of the requests in failures."""
+    out = {}
+    for i, _why in failures:
+        out[kind_of(i)] = out.get(kind_of(i), 0) + 1
+    return out
+
+
 def report(runs, passed, why_not):
     now = datetime.datetime.now(datetime.timezone.utc)
     rev = subprocess.run(['git', '-C', base.TOP, 'rev-parse', '--short',
@@ -467,6 +477,8 @@ def report(runs, passed, why_not):
         f'({r.done / max(r.elapsed, 1e-9):.0f}/s)')
     row('**failed or truncated, not on purpose**',
         lambda r: f'**{len(r.failures)}**')
+    row('of which, by kind', lambda r: ', '.join(
+        f'{k} {v}' for k, v in sorted(by_kind(r.failures).items())) or '-')
     row('sent again (kept connection closed, no byte back)',
         lambda r: r.retried)
     row(f'leak requests ({LEAK_MIB} MiB each): outcomes',
@@ -495,6 +507,8 @@ def report(runs, passed, why_not):
     row('streams begun / close() run', lambda r: f'{r.streams[0]} / '
         f'{r.streams[1]}')
     row('crash lines in the log', lambda r: len(r.crashes))
+    row('first crash line', lambda r: (r.crashes[0].strip()[:160].replace(
+        '|', '/') if r.crashes else '-'))
     row('stop (SIGTERM to the parent) until every daemon is gone',
         lambda r: f'{r.stop_secs:.1f} s' + ('' if r.stopped else
                                             ' (not all gone)'))
@@ -502,10 +516,17 @@ def report(runs, passed, why_not):
     for n in names:
         r = runs[n]
         if r.failures or r.purpose_bad:
-            L.append(f'{n}, first unexpected:')
-            for i, why in (r.failures + r.purpose_bad)[:8]:
+            # The first of each kind (and of each failing application).
+            firsts, seen = [], set()
+            for i, why in r.failures + r.purpose_bad:
+                key = (kind_of(i), why.split(':')[0])
+                if key not in seen:
+                    seen.add(key)
+                    firsts.append((i, why))
+            L.append(f'{n}, the first unexpected of each kind:')
+            for i, why in firsts[:20]:
                 L.append(f'- request {i} ({kind_of(i)}): '
-                         + why.replace('|', '/'))
+                         + why.replace('|', '/')[:200])
             L.append('')
     text = '\n'.join(L) + '\n'
     out = os.environ.get('SOAK_RESULTS') or os.path.join(

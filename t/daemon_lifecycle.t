@@ -16,9 +16,14 @@
 #   - restart-interval=2 and inactivity-timeout=2: the process is
 #     replaced after 2 s (of life, of idleness), each logged with why;
 #   - memory-limit=100000000, virtual-memory-limit=2000000000 and
-#     cpu-time-limit=1: a request that keeps 150 MiB, maps 3 GiB or spends
-#     1.5 s of CPU ends 200, then the process is recycled with why
-#     (WSL00189), and the next request is served by its replacement;
+#     cpu-time-limit=1: a request that keeps 110 MiB, maps 2.4 GiB or
+#     spends 1.5 s of CPU ends 200, then the process is recycled with why,
+#     replacement first (WSL00189), and the next request is served by its
+#     replacement; one that keeps 160 MiB (past 1.5 x memory-limit) has
+#     the process stop taking requests at once;
+#   - a request that passes request-timeout while its process is already
+#     stopping (SIGWINCH, graceful-timeout=10) does not hold the process
+#     for graceful-timeout: it exits at once, logged;
 #   - deadlock-timeout=2: a request that keeps the GIL 6 s (in C, through
 #     ctypes.PyDLL) gets the process recycled with why, the next request
 #     is served by its replacement; one that sleeps 4 s with the GIL let
@@ -53,7 +58,7 @@ use Time::HiRes ();
 use WSLTest qw(t_ok wait_until diag);
 use WSLServer ();
 
-plan tests => 67, need_module 'mod_wsgi_lite.c';
+plan tests => 71, need_module 'mod_wsgi_lite.c';
 
 my $docroot = Apache::Test::vars('documentroot');
 my $app = "$docroot/daemon/life.wsgi";
@@ -297,8 +302,8 @@ for my $case (['ri', 'restart-interval=2 passed'],
 }
 
 # --- memory-limit, virtual-memory-limit, cpu-time-limit ---------------------------
-for my $case (['ml', 'grow=150', 'memory-limit=100000000 passed: \d+ bytes resident'],
-              ['vl', 'map=3072', 'virtual-memory-limit=2000000000 passed: \d+ bytes of address space'],
+for my $case (['ml', 'grow=110', 'memory-limit=100000000 passed: \d+ bytes resident'],
+              ['vl', 'map=2400', 'virtual-memory-limit=2000000000 passed: \d+ bytes of address space'],
               ['cl', 'spin=1.5', 'cpu-time-limit=1 passed: [\d.]+ s of CPU']) {
     my ($g, $ask, $why) = @$case;
     my ($c0, $b0) = $srv ? $srv->get("/$g", 30) : (0, '');
@@ -307,12 +312,57 @@ for my $case (['ml', 'grow=150', 'memory-limit=100000000 passed: \d+ bytes resid
             "$g: under the limit a request is served; the one that passes it ($ask) ends 200 too")
         or diag("$c0 $b0 / $c1 $b1");
     my $seen = wait_until(sub { log_lines($srv, qr/WSGIDaemonProcess $g stopping \($why\)/) }, 10);
-    ok t_ok($seen, "$g: the process is recycled, logged with why ($why)")
+    my $p1 = pid_of($b1) // 0;
+    ok t_ok($seen && scalar log_lines($srv, qr/daemon process $p1 of WSGIDaemonProcess $g recycled \($why\): serving until its replacement does/),
+            "$g: the process is recycled, replacement first, logged with why ($why)")
         or diag(join "\n", log_lines($srv, qr/WSGIDaemonProcess $g/));
     my ($c2, $b2) = $srv ? $srv->get("/$g", 30) : (0, '');
     ok t_ok($c2 == 200 && pid_of($b2) && pid_of($b2) != pid_of($b1),
             "$g: the next request is served by the replacement")
         or diag("$c2 $b2");
+}
+
+# Past 1.5 x memory-limit a process does not serve on while its
+# replacement starts: it stops taking requests at once.
+{
+    my ($c0, $b0) = $srv ? $srv->get('/ml', 30) : (0, '');
+    my ($c1, $b1) = $srv ? $srv->get('/ml?grow=160', 30) : (0, '');
+    my $p1 = pid_of($b1) // 0;
+    my $seen = wait_until(sub { log_lines($srv, qr/daemon process $p1 of WSGIDaemonProcess ml stopping \(memory-limit=100000000 passed/) }, 10);
+    ok t_ok($c1 == 200 && $seen && !log_lines($srv, qr/daemon process $p1 of WSGIDaemonProcess ml recycled/),
+            'ml: a process past 1.5 x memory-limit (grow=160) stops at once, not serving on until its replacement does')
+        or diag(join "\n", log_lines($srv, qr/WSGIDaemonProcess ml/));
+    my ($c2, $b2) = $srv ? $srv->get('/ml', 30) : (0, '');
+    ok t_ok($c2 == 200 && pid_of($b2) && pid_of($b2) != $p1, 'ml: and the next request is served by another')
+        or diag("$c2 $b2");
+}
+
+# A request that passes request-timeout while its process is already
+# stopping (here: Apache's SIGWINCH, graceful-timeout=10) is stuck: the
+# process exits without waiting graceful-timeout for it.
+sub gone {
+    my ($pid) = @_;
+    open my $fh, '<', "/proc/$pid/stat" or return 1;
+    my $stat = <$fh> // '';
+    return $stat =~ /\) Z /;
+}
+{
+    my ($c0, $b0) = $srv ? $srv->get('/rt', 30) : (0, '');
+    my $p0 = pid_of($b0) // 0;
+    my $stuck = $srv ? $srv->spawn(GET => '/rt?sleep=20', timeout => 30) : undef;
+    Time::HiRes::sleep(0.5);
+    my $t0 = Time::HiRes::time();
+    kill 'WINCH', $p0 if $p0;
+    my $went = $p0 && wait_until(sub { gone($p0) }, 8);
+    my $took = Time::HiRes::time() - $t0;
+    ok t_ok($went && $took < 6,
+            'request-timeout=2 passed by a request while its process stops (graceful-timeout=10): the process exits at once then')
+        or diag("gone $went after $took s: " . join "\n", log_lines($srv, qr/WSGIDaemonProcess rt/));
+    ok t_ok(log_lines($srv, qr/WSL00200: daemon process $p0 of WSGIDaemonProcess rt: the request for '\/rt' has run/)
+            && scalar log_lines($srv, qr/daemon process $p0 of WSGIDaemonProcess rt: requests still running after request-timeout \(stuck\)/),
+            'logged with its URI, and why the process did not wait')
+        or diag(join "\n", log_lines($srv, qr/WSGIDaemonProcess rt/));
+    WSLServer::reap($stuck) if $stuck;
 }
 
 # --- deadlock-timeout, startup-timeout ------------------------------------------------

@@ -1057,16 +1057,6 @@ static const char *not_started(const wsl_daemon_group *g, apr_time_t now,
                         (int)apr_time_sec(g->startup_timeout));
 }
 
-/*
- * memory-limit (resident), virtual-memory-limit (address space) and
- * cpu-time-limit (user + system, all threads, since the process began):
- * the first one the process is past, as why it is recycled, or NULL.
- * Checked each time the main thread looks (every second, or every tenth
- * of one with a timeout set).  mod_wsgi sets them as rlimits instead,
- * where an allocation past the limit fails (MemoryError mid-request) and
- * the CPU limit's SIGXCPU kills the process with its requests: here the
- * process is recycled as for maximum-requests, its requests finishing.
- */
 /* Requests past request-timeout not counted yet (dp.lock held): each
  * marked late (drain() waits no longer for it) and copied into late[],
  * at most max; how many. */
@@ -1164,12 +1154,22 @@ static void drain_late(void)
 }
 
 /*
- * Why the process is past a resource limit, or NULL.  A recycle serves
- * on until its replacement serves (a second or so; longer while the
- * slot's previous process still finishes its requests), so memory may
- * grow past the limit meanwhile: past half as much again, *hard is set
- * and the process stops taking requests at once, its replacement still
- * coming, so that a fast leak cannot take the machine's memory.
+ * memory-limit (resident), virtual-memory-limit (address space) and
+ * cpu-time-limit (user + system, all threads, since the process began):
+ * the first one the process is past, as why it is recycled, or NULL.
+ * Checked each time the main thread looks (every second, or every tenth
+ * of one with a timeout set).  mod_wsgi sets them as rlimits instead,
+ * where an allocation past the limit fails (MemoryError mid-request) and
+ * the CPU limit's SIGXCPU kills the process with its requests: here the
+ * process is recycled as for maximum-requests, its requests finishing.
+ *
+ * A recycle serves on until its replacement serves (a second or so;
+ * longer while the slot's previous process still finishes its
+ * requests), so memory may grow past the limit meanwhile: past half as
+ * much again, *hard is set and the process stops taking requests at
+ * once (a replacement asked for still comes; else the parent starts
+ * one when it exits), so that a fast leak cannot take the machine's
+ * memory.
  */
 static const char *resource_limit(const wsl_daemon_group *g, apr_pool_t *p,
                                   int *hard)
