@@ -21,6 +21,7 @@
  */
 #include "pymodule.h"
 #include "common/board.h"
+#include "common/memory.h"
 
 #include "ap_mpm.h"
 #include "scoreboard.h"
@@ -375,15 +376,10 @@ static long long peak_rss(void)
 
 static long long current_rss(void)
 {
-    long long pages = 0;
-    FILE *fp = fopen("/proc/self/statm", "r");
+    wsl_memory m;
 
-    if (fp) {
-        if (fscanf(fp, "%*s %lld", &pages) != 1)
-            pages = 0;
-        fclose(fp);
-    }
-    return pages * sysconf(_SC_PAGESIZE);
+    wsl_memory_self(&m);
+    return m.resident;
 }
 
 static void process_cpu(double *user, double *system)
