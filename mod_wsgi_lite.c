@@ -130,7 +130,8 @@ static const command_rec wsl_commands[] = {
                  "On: finalise Python when a child exits"),
     AP_INIT_FLAG("WSGIServerMetrics", wsl_cmd_global_flag,
                  WSL_GLOBAL(server_metrics), RSRC_CONF,
-                 "On: mod_wsgi.server_metrics() reads Apache's scoreboard"),
+                 "On: mod_wsgi.server_metrics() reads Apache's scoreboard "
+                 "and the daemon processes' status board"),
     AP_INIT_FLAG("WSGIDontWriteBytecode", wsl_cmd_global_flag,
                  WSL_GLOBAL(dont_write_bytecode), RSRC_CONF,
                  "On: imported modules write no .pyc files"),

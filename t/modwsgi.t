@@ -20,7 +20,13 @@
 #   file_wrapper answers the same either way;
 # - a server of the test's own with WSGIServerMetrics On: server_metrics()
 #   reads the scoreboard, and at stop process_stopping reaches an event
-#   and a shutdown subscriber in each interpreter of each child.
+#   and a shutdown subscriber in each interpreter of each child;
+# - one with two daemon groups (and a third with server-metrics=Off):
+#   server_metrics()['daemon_groups'] in a daemon of either group and in
+#   an Apache child lists every group from the status board, with the
+#   pids of their processes, 'serving', request counts that rise after
+#   requests; None in the group with server-metrics=Off; after a
+#   graceful restart a daemon reads Apache's scoreboard too.
 use strict;
 use warnings;
 
@@ -36,7 +42,7 @@ use WSLTest qw(t_ok get_json post_json test_port expected_mpm logs_dir
                log_during wait_until diag daemon_mode);
 use WSLServer ();
 
-plan tests => 158, need_module 'mod_wsgi_lite.c';
+plan tests => 179, need_module 'mod_wsgi_lite.c';
 
 my $mpm = expected_mpm();
 my $port = test_port();
@@ -516,8 +522,9 @@ ok t_ok(scalar(grep /RuntimeError: wsl-marker-nocallbacks/, @lines),
 my $app = "$docroot/modwsgi/stopping.wsgi";
 my $envapp = "$docroot/modwsgi/env.wsgi";
 # Embedded in daemon mode too: server_metrics() reads Apache's scoreboard,
-# which a daemon process (forked before Apache makes it, and no Apache
-# worker) has not: there it is None.
+# which a daemon process of Apache's first configuration (forked before
+# Apache makes it) has not; a daemon's server_metrics() is the last
+# section's.
 my $srv = eval {
     WSLServer->start(embedded => 1, conf => <<"CONF");
 WSGIServerMetrics On
@@ -548,8 +555,10 @@ ok t_cmp(JSON::PP->new->canonical->encode($s0->{types} || {}),
              server_limit => 'int', thread_limit => 'int',
              running_generation => 'int', restart_time => 'float',
              current_time => 'float', running_time => 'int',
-             processes => 'list' }),
-         'server_metrics() has mod_wsgi\'s fields, with its types');
+             processes => 'list', daemon_groups => 'list' }),
+         'server_metrics() has mod_wsgi\'s fields, with its types, and daemon_groups');
+ok t_cmp(JSON::PP->new->canonical->encode($s0->{daemon_groups} // '?'), '[]',
+         'server_metrics(): daemon_groups is [] in a server without WSGIDaemonProcess');
 ok t_ok(($s0->{nprocesses} // -1) == ($s0->{server_limit} // -2) && ($s0->{mine} // 0) == 1,
         'server_metrics(): one entry per scoreboard slot, this process in one of them');
 ok t_cmp(join(' ', @{ $s0->{process_keys} || [] }),
@@ -595,3 +604,135 @@ ok t_cmp($bad_line // '', '',
          "process_stopping has shutdown_reason '' and no other field");
 ok t_ok(scalar($text !~ /Fatal Python error|Segmentation fault|exit signal|WSL00010|WSL00011/),
         'the child exits cleanly after the callbacks');
+
+# --- server_metrics()'s daemon_groups: a server of two daemon groups -------------
+# WSGIServerMetrics On; a third group with server-metrics=Off.  Every
+# group is on the status board, so each daemon, and each Apache child,
+# sees all of them: pids, states and request counts as mod_status shows.
+my $dgapp = "$docroot/modwsgi/daemon_groups.wsgi";
+my $dsrv = eval {
+    WSLServer->start(embedded => 1, conf => <<"CONF");
+WSGISocketPrefix \@TMPDIR\@/wsgi
+WSGIServerMetrics On
+WSGIDaemonProcess wsl-sm-a processes=2 threads=2
+WSGIDaemonProcess wsl-sm-b processes=1 threads=2
+WSGIDaemonProcess wsl-sm-off processes=1 threads=1 server-metrics=Off
+WSGIScriptAlias /a "$dgapp" process-group=wsl-sm-a application-group=%{GLOBAL}
+WSGIScriptAlias /b "$dgapp" process-group=wsl-sm-b application-group=%{GLOBAL}
+WSGIScriptAlias /off "$dgapp" process-group=wsl-sm-off application-group=%{GLOBAL}
+WSGIScriptAlias /emb "$dgapp" application-group=%{GLOBAL}
+CONF
+};
+ok t_ok($dsrv, '(setup) the server with two daemon groups and WSGIServerMetrics On starts') or diag($@);
+
+sub dg_get {
+    my ($path) = @_;
+    my ($code, $body) = $dsrv ? $dsrv->get($path, 10) : (0, '');
+    return ($code == 200 ? eval { JSON::PP::decode_json($body) } : undef) // {};
+}
+sub dg_group {
+    my ($report, $name) = @_;
+    my ($g) = grep { ($_->{name} // '') eq $name } @{ $report->{daemon_groups} || [] };
+    return $g // {};
+}
+sub dg_pids { join ' ', sort { $a <=> $b } map { $_->{pid} } @{ $_[0]{processes} || [] } }
+sub ppid_of {
+    open my $fh, '<', "/proc/$_[0]/stat" or return -1;
+    my $stat = <$fh>;
+    close $fh;
+    return $stat =~ /\)\s+\S+\s+(\d+)/ ? $1 : -1;
+}
+
+# Every process of the three groups started and serving.
+my $ra = {};
+wait_until(sub {
+    $ra = dg_get('/a');
+    my @all = map { @{ dg_group($ra, $_)->{processes} || [] } } qw(wsl-sm-a wsl-sm-b wsl-sm-off);
+    return @all == 4 && !grep { ($_->{state} // '') ne 'serving' } @all;
+}, 30);
+my $rb = dg_get('/b');
+my $roff = dg_get('/off');
+my $remb = dg_get('/emb');
+my ($ga, $gb, $goff) = map { dg_group($ra, $_) } qw(wsl-sm-a wsl-sm-b wsl-sm-off);
+
+ok t_cmp(($ra->{type} // '?') . ' ' . join(',', @{ $ra->{keys} || [] }),
+         'dict current_time,daemon_groups',
+         "in a daemon, server_metrics() is a dict of current_time and daemon_groups (no Apache scoreboard in a daemon of Apache's first configuration)");
+ok t_cmp(join(' ', map { $_->{name} } @{ $ra->{daemon_groups} || [] }),
+         'wsl-sm-a wsl-sm-b wsl-sm-off',
+         'daemon_groups: every WSGIDaemonProcess of the server, in definition order, the caller\'s and the others');
+ok t_cmp(join(' | ', map { join ',', sort keys %$_ } @{ $ra->{daemon_groups} || [] }),
+         join(' | ', ('backlog,name,processes') x 3),
+         'each entry has the shape of process_metrics()[\'daemon_group\']: name, backlog, processes');
+ok t_cmp(join(' ', map { $_->{process} } @{ $ga->{processes} || [] }) . ' / '
+         . join(' ', map { $_->{process} } @{ $gb->{processes} || [] }),
+         '1 2 / 1', 'processes=2 has processes 1 and 2, processes=1 has process 1');
+my @listed = map { @{ $_->{processes} || [] } } $ga, $gb, $goff;
+ok t_cmp(join(' ', map { "$_->{state}/" . ($_->{retiring} ? 'retiring' : 'current') } @listed),
+         join(' ', ('serving/current') x 4), "every process is 'serving', none retiring");
+my %pids = map { $_->{pid} => 1 } @listed;
+ok t_ok(keys(%pids) == 4 && !grep({ ppid_of($_) != $dsrv->pid } keys %pids),
+        'four distinct pids, each a live child of the Apache parent ('
+        . join(' ', sort keys %pids) . ')');
+ok t_ok(grep({ $_ == ($ra->{pid} // -1) } map { $_->{pid} } @{ $ga->{processes} || [] })
+        && grep({ $_ == ($rb->{pid} // -1) } map { $_->{pid} } @{ $gb->{processes} || [] })
+        && grep({ $_ == ($roff->{pid} // -1) } map { $_->{pid} } @{ $goff->{processes} || [] }),
+        "the pid that answered /a is in wsl-sm-a's entry, /b's in wsl-sm-b's, /off's in wsl-sm-off's (as seen from /a)")
+    or diag("a $ra->{pid} b $rb->{pid} off $roff->{pid}: " . JSON::PP->new->canonical->encode($ra->{daemon_groups}));
+my ($me) = grep { $_->{pid} == ($ra->{pid} // -1) } @{ $ga->{processes} || [] };
+ok t_ok($me && $me->{active_requests} >= 1 && $me->{request_count} >= 0
+        && $me->{start_time} > 0 && $me->{start_time} <= Time::HiRes::time(),
+        'the caller\'s own process: its request is active, start_time in the past');
+ok t_cmp(join(' ', map { "$_->{name}=" . dg_pids($_) } dg_group($ra, 'wsl-sm-a')),
+         join(' ', map { "$_->{name}=" . dg_pids($_) } $ra->{daemon_group} || {}),
+         'the caller\'s group in daemon_groups is process_metrics()[\'daemon_group\']');
+ok t_cmp(join(' ', map { $_->{name} } @{ $rb->{daemon_groups} || [] }) . ' / '
+         . dg_pids(dg_group($rb, 'wsl-sm-a')),
+         'wsl-sm-a wsl-sm-b wsl-sm-off / ' . dg_pids($ga),
+         'a daemon of wsl-sm-b sees the same groups, and wsl-sm-a\'s pids');
+
+# Request counts rise: five requests to /b, read from /a.
+my $before = (dg_group(dg_get('/a'), 'wsl-sm-b')->{processes} || [{}])->[0]{request_count} // -1;
+my $b_ok = grep { (dg_get('/b')->{pid} // 0) } 1 .. 5;
+my $after = -1;
+wait_until(sub {
+    $after = (dg_group(dg_get('/a'), 'wsl-sm-b')->{processes} || [{}])->[0]{request_count} // -1;
+    return $after >= $before + 5;
+}, 10);
+ok t_cmp("$b_ok " . ($after - $before), '5 5',
+         "five requests to wsl-sm-b raise its request_count by five, as a daemon of wsl-sm-a reads it ($before -> $after)");
+
+ok t_cmp($roff->{type} // '?', 'NoneType',
+         'server-metrics=Off: server_metrics() is None in that group\'s daemon (WSGIServerMetrics On or not)');
+ok t_ok(ref $roff->{daemon_group} eq 'HASH' && dg_pids($roff->{daemon_group}) eq dg_pids($goff),
+        '... while process_metrics()[\'daemon_group\'] there has it, and the others list it');
+
+# An Apache child: the scoreboard, and the same daemon_groups.
+ok t_cmp(($remb->{type} // '?') . ' ' . join(',', @{ $remb->{keys} || [] }),
+         'dict current_time,daemon_groups,processes,restart_time,running_generation,running_time,server_limit,thread_limit',
+         'in an Apache child, server_metrics() is the scoreboard and daemon_groups');
+ok t_ok(($remb->{group} // '?') eq '' && grep({ $_ == ($remb->{pid} // -1) } @{ $remb->{scoreboard_pids} || [] }),
+        '(embedded) the answering Apache child is on the scoreboard');
+ok t_cmp(join(' ', map { "$_->{name}=" . dg_pids($_) } @{ $remb->{daemon_groups} || [] }),
+         join(' ', map { "$_->{name}=" . dg_pids($_) } @{ $ra->{daemon_groups} || [] }),
+         'the Apache child reads the same groups and pids from the board (mapped read-only there)');
+
+# A graceful restart: the next configuration's daemons are forked once
+# Apache's scoreboard exists, and read it too.
+my $old_a = dg_pids($ga);
+$dsrv->signal('USR1') if $dsrv;
+my $rn = {};
+wait_until(sub {
+    $rn = dg_get('/a');
+    my $g = dg_group($rn, 'wsl-sm-a');
+    return @{ $g->{processes} || [] } == 2 && dg_pids($g) ne $old_a
+        && !grep { $_->{state} ne 'serving' } @{ $g->{processes} };
+}, 30);
+ok t_cmp(($rn->{type} // '?') . ' ' . join(',', @{ $rn->{keys} || [] }),
+         'dict current_time,daemon_groups,processes,restart_time,running_generation,running_time,server_limit,thread_limit',
+         'after a graceful restart, a daemon\'s server_metrics() has Apache\'s scoreboard and daemon_groups')
+    or diag(JSON::PP->new->canonical->encode($rn));
+ok t_ok(dg_pids(dg_group($rn, 'wsl-sm-a')) ne $old_a
+        && grep({ $_ == ($rn->{pid} // -1) } map { $_->{pid} } @{ dg_group($rn, 'wsl-sm-a')->{processes} || [] }),
+        'its daemon_groups are the new configuration\'s processes');
+ok t_ok(defined($dsrv ? $dsrv->stop(15) : undef), '(setup) the server stops');

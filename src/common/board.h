@@ -8,12 +8,12 @@
  * of its processes (its pid, state, counters and why it stops, in its
  * half), and the parent (the slot's history: how many of its processes
  * ended and why the last one did; and a half emptied once its process
- * has ended).  Readers (mod_status in an Apache child, the
- * Python layer's process_metrics()/server_metrics() in a daemon) take no
- * lock: each figure is one atomic, each text is read under a sequence
- * count, and a copy may mix figures a moment apart.  Groups are known
- * by their index (wsl_daemon_group's), processes by their slot.  Plain
- * C and APR: no Apache, no Python.
+ * has ended).  Readers (mod_status in an Apache child, the Python
+ * layer's server_metrics() there and in a daemon, process_metrics() in
+ * a daemon) take no lock: each figure is one atomic, each text is read
+ * under a sequence count, and a copy may mix figures a moment apart.
+ * Groups are known by their index (wsl_daemon_group's), processes by
+ * their slot.  Plain C and APR: no Apache, no Python.
  */
 #ifndef WSL_COMMON_BOARD_H
 #define WSL_COMMON_BOARD_H

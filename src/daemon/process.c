@@ -39,6 +39,7 @@
  */
 #include "process.h"
 #include "common/board.h"
+#include "common/memory.h"
 #include "common/wire.h"
 
 #include "ap_listen.h"
@@ -1176,31 +1177,24 @@ static const char *resource_limit(const wsl_daemon_group *g, apr_pool_t *p,
 {
     *hard = 0;
     if (g->memory_limit || g->virtual_memory_limit) {
-        long pages = 0, resident = 0, page = sysconf(_SC_PAGESIZE);
-        FILE *f = fopen("/proc/self/statm", "r");
+        wsl_memory m;
 
-        if (f) {
-            if (fscanf(f, "%ld %ld", &pages, &resident) != 2)
-                pages = resident = 0;
-            fclose(f);
-        }
-        if (g->memory_limit &&
-            (apr_int64_t)resident * page > g->memory_limit) {
-            *hard = (apr_int64_t)resident * page >
-                    g->memory_limit + g->memory_limit / 2;
+        /* Unreadable is 0 bytes: no limit passed. */
+        wsl_memory_self(&m);
+        if (g->memory_limit && m.resident > g->memory_limit) {
+            *hard = m.resident > g->memory_limit + g->memory_limit / 2;
             return apr_psprintf(p, "memory-limit=%" APR_INT64_T_FMT
                                 " passed: %" APR_INT64_T_FMT " bytes "
                                 "resident", g->memory_limit,
-                                (apr_int64_t)resident * page);
+                                (apr_int64_t)m.resident);
         }
-        if (g->virtual_memory_limit &&
-            (apr_int64_t)pages * page > g->virtual_memory_limit) {
-            *hard = (apr_int64_t)pages * page >
-                    g->virtual_memory_limit + g->virtual_memory_limit / 2;
+        if (g->virtual_memory_limit && m.size > g->virtual_memory_limit) {
+            *hard = m.size > g->virtual_memory_limit +
+                             g->virtual_memory_limit / 2;
             return apr_psprintf(p, "virtual-memory-limit=%" APR_INT64_T_FMT
                                 " passed: %" APR_INT64_T_FMT " bytes of "
                                 "address space", g->virtual_memory_limit,
-                                (apr_int64_t)pages * page);
+                                (apr_int64_t)m.size);
         }
     }
     if (g->cpu_time_limit) {

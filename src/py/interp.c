@@ -14,6 +14,7 @@
 #include "gil.h"
 #include "lifecycle.h"
 #include "restrict.h"
+#include "common/memory.h"
 
 #include "ap_mpm.h"
 
@@ -220,15 +221,10 @@ fail:
  * interpreter costs goes in the log line that says it was made. */
 static long rss_kib(void)
 {
-    long pages = 0, resident = 0;
-    FILE *f = fopen("/proc/self/statm", "r");
+    wsl_memory m;
 
-    if (!f)
-        return 0;
-    if (fscanf(f, "%ld %ld", &pages, &resident) != 2)
-        resident = 0;
-    fclose(f);
-    return resident * (sysconf(_SC_PAGESIZE) / 1024);
+    wsl_memory_self(&m);
+    return (long)(m.resident / 1024);
 }
 
 static void set_switch_interval(server_rec *s, double seconds,

@@ -4,7 +4,8 @@
  * the running request's data for request_data()), the process's counters
  * (requests done and running, busy time), the request's id and its entry
  * in mod_wsgi.active_requests, and process_metrics(), server_metrics()
- * (Apache's scoreboard) and request_metrics() (timings per sample).
+ * (Apache's scoreboard, and every daemon group from the status board)
+ * and request_metrics() (timings per sample).
  *
  * The process's counters (proc, sample) are the process's, whichever
  * interpreter runs the request, and interpreters with a GIL of their own
@@ -21,6 +22,7 @@
  */
 #include "pymodule.h"
 #include "common/board.h"
+#include "common/memory.h"
 
 #include "ap_mpm.h"
 #include "scoreboard.h"
@@ -375,15 +377,10 @@ static long long peak_rss(void)
 
 static long long current_rss(void)
 {
-    long long pages = 0;
-    FILE *fp = fopen("/proc/self/statm", "r");
+    wsl_memory m;
 
-    if (fp) {
-        if (fscanf(fp, "%*s %lld", &pages) != 1)
-            pages = 0;
-        fclose(fp);
-    }
-    return pages * sysconf(_SC_PAGESIZE);
+    wsl_memory_self(&m);
+    return m.resident;
 }
 
 static void process_cpu(double *user, double *system)
@@ -423,7 +420,7 @@ static PyObject *board_text(const char *text)
     return PyUnicode_DecodeUTF8(text, (Py_ssize_t)strlen(text), "replace");
 }
 
-/* A daemon's group as the status board (daemon/board.h) and mod_status
+/* A daemon group as the status board (common/board.h) and mod_status
  * show it: each of its processes, and the connections waiting in its
  * socket for one of them. */
 static PyObject *daemon_group_metrics(const wsl_daemon_group *g)
@@ -600,27 +597,22 @@ static PyObject *process_dict(int i, int thread_limit)
                          "workers", workers);
 }
 
-PyObject *wsl_py_server_metrics(PyObject *module, PyObject *unused)
+static PyObject *scoreboard_dict(global_score *gs, apr_time_t now)
 {
-    global_score *gs;
-    PyObject *processes;
-    apr_time_t now = apr_time_now();
+    PyObject *processes = PyList_New(gs->server_limit);
     int i;
 
-    if (!proc.server_metrics || !ap_exists_scoreboard_image() ||
-        !(gs = ap_get_scoreboard_global()))
-        Py_RETURN_NONE;
-    if (!(processes = PyList_New(gs->server_limit)))
-        return NULL;
-    for (i = 0; i < gs->server_limit; i++) {
+    for (i = 0; processes && i < gs->server_limit; i++) {
         PyObject *p = process_dict(i, gs->thread_limit);
 
         if (!p) {
-            Py_DECREF(processes);
-            return NULL;
+            Py_CLEAR(processes);
+            break;
         }
         PyList_SET_ITEM(processes, i, p);
     }
+    if (!processes)
+        return NULL;
     return Py_BuildValue("{s:i,s:i,s:i,s:d,s:d,s:L,s:N}",
                          "server_limit", gs->server_limit,
                          "thread_limit", gs->thread_limit,
@@ -631,6 +623,68 @@ PyObject *wsl_py_server_metrics(PyObject *module, PyObject *unused)
                          (long long)((now - gs->restart_time)
                                      / APR_USEC_PER_SEC),
                          "processes", processes);
+}
+
+/* Every WSGIDaemonProcess of the server (this process's configuration
+ * generation), in definition order, each as daemon_group_metrics()
+ * shows it: [] when there is none, None when there is no status board
+ * (WSL00203).  The board is mapped in every Apache child (read-only)
+ * and daemon. */
+static PyObject *daemon_groups_metrics(void)
+{
+    const apr_array_header_t *groups = wsl_daemon_groups();
+    PyObject *list;
+    int i;
+
+    if (!groups)
+        return PyList_New(0);
+    if (!wsl_board_slot_of(
+            APR_ARRAY_IDX(groups, 0, const wsl_daemon_group *)->index, 0))
+        Py_RETURN_NONE;
+    list = PyList_New(groups->nelts);
+    for (i = 0; list && i < groups->nelts; i++) {
+        PyObject *g = daemon_group_metrics(
+            APR_ARRAY_IDX(groups, i, const wsl_daemon_group *));
+
+        if (!g) {
+            Py_CLEAR(list);
+            break;
+        }
+        PyList_SET_ITEM(list, i, g);
+    }
+    return list;
+}
+
+/* Off (a daemon's server-metrics=, else WSGIServerMetrics): None, as in
+ * mod_wsgi.  On: Apache's scoreboard where this process can read it,
+ * and daemon_groups.  An Apache child always can; a daemon only when it
+ * was forked after Apache made the scoreboard (the MPM does, after the
+ * first configuration's post_config has forked the first daemons):
+ * without it, current_time and daemon_groups alone.  With neither the
+ * scoreboard nor a group to show (a daemon after WSL00203), None, as
+ * mod_wsgi without a scoreboard. */
+PyObject *wsl_py_server_metrics(PyObject *module, PyObject *unused)
+{
+    global_score *gs = NULL;
+    apr_time_t now = apr_time_now();
+    PyObject *groups, *result;
+
+    if (!proc.server_metrics)
+        Py_RETURN_NONE;
+    if (ap_exists_scoreboard_image())
+        gs = ap_get_scoreboard_global();
+    if (!(groups = daemon_groups_metrics()))
+        return NULL;
+    if (!gs && (groups == Py_None || !PyList_GET_SIZE(groups))) {
+        Py_DECREF(groups);
+        Py_RETURN_NONE;
+    }
+    result = gs ? scoreboard_dict(gs, now)
+                : Py_BuildValue("{s:d}", "current_time", seconds(now));
+    if (result && PyDict_SetItemString(result, "daemon_groups", groups) < 0)
+        Py_CLEAR(result);
+    Py_DECREF(groups);
+    return result;
 }
 
 /* ------------------------------------------------------------------ */

@@ -99,7 +99,8 @@ static PyMethodDef module_methods[] = {
       "This process's counters: requests, busy time, memory, CPU, "
       "threads." },
     { "server_metrics", wsl_py_server_metrics, METH_NOARGS,
-      "Apache's scoreboard as a dict; None unless WSGIServerMetrics On." },
+      "Apache's scoreboard and the daemon groups (daemon_groups) as a "
+      "dict; None unless WSGIServerMetrics On." },
     { "request_metrics", wsl_py_request_metrics, METH_NOARGS,
       "Request timings since the previous call (the first call starts "
       "the sampling and returns {})." },

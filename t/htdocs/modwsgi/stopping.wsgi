@@ -50,6 +50,7 @@ def application(environ, start_response):
             'running_time': sm['running_time'],
             'current_time': sm['current_time'],
             'restart_time': sm['restart_time'],
+            'daemon_groups': sm['daemon_groups'],
         })
     body = json.dumps(report).encode('utf-8')
     start_response('200 OK', [('Content-Type', 'application/json')])
