@@ -44,6 +44,11 @@
 #     meanwhile are all answered, the next configuration's process serves
 #     on the same socket;
 #   - WSL00170 no longer names any of these options.
+#   - a daemon never outlives Apache: with Apache's parent killed
+#     (SIGKILL), daemons whose main thread is stuck in an atexit handler,
+#     in a WSGIImportScript, or whose request sleeps in C, are all gone
+#     within shutdown-timeout and a few seconds (WSL00215), on a server of
+#     their own (app t/htdocs/daemon/stuck_stop.wsgi).
 use strict;
 use warnings;
 
@@ -58,7 +63,7 @@ use Time::HiRes ();
 use WSLTest qw(t_ok wait_until diag);
 use WSLServer ();
 
-plan tests => 71, need_module 'mod_wsgi_lite.c';
+plan tests => 79, need_module 'mod_wsgi_lite.c';
 
 my $docroot = Apache::Test::vars('documentroot');
 my $app = "$docroot/daemon/life.wsgi";
@@ -501,6 +506,76 @@ ok t_cmp(join("\n", log_lines($srv, qr/Segmentation fault|exit signal|Fatal Pyth
          'no crash');
 ok t_ok(defined($srv ? $srv->stop(30) : undef), 'the server stops, no process left behind');
 
+# --- a daemon never outlives Apache ------------------------------------------------
+# Apache's parent killed (SIGKILL: no stop of its own, only the kernel's
+# death signal) while the main thread of each group's daemon is where it
+# takes no signal, or cannot stop:
+#   - ax: stuck in Python's finalisation (an atexit handler that never
+#     returns), once its stop began;
+#   - is: stuck in its WSGIImportScript, never in its signal wait;
+#   - rq: a request sleeping in C past shutdown-timeout (drain's bound).
+# Each is gone within shutdown-timeout=2 and the watchdog's margin (5 s)
+# after the second it takes to see its parent gone: 8 s, 12 s allowed.
+{
+    my $bound = 12;
+    my $dsrv = eval {
+        WSLServer->start(embedded => 1, conf => <<"CONF");
+WSGISocketPrefix \@TMPDIR\@/wsgi
+Timeout 20
+<IfModule !status_module>
+    LoadModule status_module /usr/lib/apache2/modules/mod_status.so
+</IfModule>
+WSGIDaemonProcess ax processes=1 threads=2 shutdown-timeout=2
+WSGIDaemonProcess is processes=1 threads=1 shutdown-timeout=2
+WSGIDaemonProcess rq processes=1 threads=2 shutdown-timeout=2
+WSGIImportScript "$docroot/daemon/stuck_import.py" process-group=is application-group=%{GLOBAL}
+WSGIScriptAlias /ax "$docroot/daemon/stuck_stop.wsgi" process-group=ax application-group=%{GLOBAL}
+WSGIScriptAlias /rq "$docroot/daemon/stuck_stop.wsgi" process-group=rq application-group=%{GLOBAL}
+CONF
+    };
+    ok t_ok($dsrv, '(setup) a server whose daemons cannot stop starts') or diag($@);
+    my ($ac, $ab) = $dsrv ? $dsrv->get('/ax', 30) : (0, '');
+    my ($rc, $rb) = $dsrv ? $dsrv->get('/rq', 30) : (0, '');
+    my $stuck = $dsrv ? $dsrv->spawn(GET => '/rq?csleep=60', timeout => 30) : undef;
+    my $is_pid;
+    wait_until(sub { ($is_pid) = map { /stuck_import\.py: importing in pid (\d+)/ ? $1 : () }
+                                 log_lines($dsrv, qr/stuck_import\.py: importing in pid/);
+                     $is_pid }, 15);
+    Time::HiRes::sleep(1);      # the C sleep has begun
+    my %daemon = (ax => pid_of($ab), is => $is_pid, rq => pid_of($rb));
+    ok t_ok($ac == 200 && $rc == 200 && !grep({ !$_ } values %daemon),
+            'each daemon is there: ax with its script loaded, is in its import, rq running a request in C')
+        or diag(join ' ', map { "$_=" . ($daemon{$_} // '-') } sort keys %daemon);
+    my $parent = $dsrv ? $dsrv->{pid} : undef;
+    my $t0 = Time::HiRes::time();
+    ok t_ok($parent && kill('KILL', $parent), "Apache's parent (pid " . ($parent // '-') . ') killed with SIGKILL');
+    my %gone;
+    wait_until(sub {
+        for my $g (keys %daemon) {
+            $gone{$g} //= Time::HiRes::time() - $t0 if $daemon{$g} && !alive($daemon{$g});
+        }
+        keys(%gone) == keys(%daemon);
+    }, 20);
+    for my $g (sort keys %daemon) {
+        ok t_ok(defined $gone{$g} && $gone{$g} < $bound,
+                sprintf("%s: its daemon (pid %s) is gone within %d s of its parent's death (%s)", $g,
+                        $daemon{$g} // '-', $bound,
+                        defined $gone{$g} ? sprintf('%.1f s', $gone{$g}) : 'still there after 20 s'));
+    }
+    for my $g (qw(ax is)) {
+        my $p = $daemon{$g} // 0;
+        ok t_ok(log_lines($dsrv, qr/WSL00215: daemon process $p of WSGIDaemonProcess $g: its parent \(pid \d+\) is gone: it exits within 7 s/)
+                && log_lines($dsrv, qr/WSL00215: daemon process $p of WSGIDaemonProcess $g did not end within 7 s of its (?:parent's death|stop \(its requests' 2 s and 5 s for Python's exit\)): exiting/),
+                "$g: it logs its parent gone, then its exit at the deadline (WSL00215)")
+            or diag(join "\n", log_lines($dsrv, qr/WSL00215|WSGIDaemonProcess $g/));
+    }
+    # Left over (the test failed), and Apache's children: killed by pid.
+    kill 'KILL', grep { $_ && alive($_) } values %daemon;
+    kill 'KILL', $dsrv->processes if $dsrv;
+    delete $dsrv->{pid} if $dsrv;
+    WSLServer::reap($stuck) if $stuck;
+}
+
 # $n requests (default 1) one after another from a process of its own,
 # each given $timeout s (default 40): [pid, pipe], read by collect() or
 # finish().
@@ -519,6 +594,16 @@ sub client {
     }
     close $w;
     return [$pid, $r];
+}
+
+# Whether process $pid runs (a zombie has ended: with its parent killed
+# it may wait to be reaped by whoever adopted it).
+sub alive {
+    my ($pid) = @_;
+    open my $fh, '<', "/proc/$pid/stat" or return 0;
+    my $stat = <$fh> // '';
+    close $fh;
+    return $stat =~ /\) ([A-Za-z]) / && $1 ne 'Z' && $1 ne 'X';
 }
 
 # The "status pid" lines of a client, once it ends.

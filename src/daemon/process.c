@@ -4,12 +4,15 @@
  *
  * Set-up, in this order, each failure fatal and logged (the process exits
  * WSL_DAEMON_EXIT_FATAL and the supervisor backs off): the parent's death
- * signal, the parent's signal handlers undone, Apache's listeners closed,
- * the name shown by ps (display-name), the group and supplementary
- * groups, the user (never root: a failed setuid() under RLIMIT_NPROC
- * must not leave it root, CVE-2014-8583's lesson), umask, the home
- * directory, the locale, the CPU priority; then Python, with the group's
- * python-home and python-path, and the group's WSGIImportScript files.
+ * signal, the parent's signal handlers undone, the watchdog (a thread
+ * that ends the process at a deadline once its parent is gone or its
+ * stop has begun, whatever its main thread is doing), Apache's
+ * listeners closed, the name shown by ps (display-name), the group and
+ * supplementary groups, the user (never root: a failed setuid() under
+ * RLIMIT_NPROC must not leave it root, CVE-2014-8583's lesson), umask,
+ * the home directory, the locale, the CPU priority; then Python, with
+ * the group's python-home and python-path, and the group's
+ * WSGIImportScript files.
  *
  * Then threads: one poller and threads=N workers.  The poller accepts
  * connections on the group's socket (only from the uid Apache's children
@@ -39,6 +42,7 @@
  */
 #include "process.h"
 #include "common/board.h"
+#include "common/clock.h"
 #include "common/memory.h"
 #include "common/wire.h"
 
@@ -139,6 +143,12 @@ static struct {
      * since when; NULL: none. */
     const char *handing_over;
     apr_time_t handing_over_since;
+    pid_t parent;               /* the Apache parent that forked it */
+    /* The main thread has begun to stop: the watchdog's deadline for the
+     * whole stop (wsl_clock_now()'s), its requests' grace set first;
+     * 0: not yet. */
+    apr_interval_time_t stop_grace;
+    _Atomic apr_int64_t stop_by;
 } dp = {
     .lock = PTHREAD_MUTEX_INITIALIZER,
     .idle_cond = PTHREAD_COND_INITIALIZER,
@@ -1275,6 +1285,114 @@ static const char *check_limits(apr_pool_t *p)
     return why;
 }
 
+/*
+ * A daemon process never outlives Apache, nor its own stop, by more than
+ * a bound, whatever its main thread is doing.  The stop signals, the
+ * kernel's death signal among them (PR_SET_PDEATHSIG), are taken by the
+ * main thread alone, in its loop's sigtimedwait; a main thread
+ * elsewhere takes none, and a process whose parent was killed would
+ * live on for ever: one stuck in a WSGIImportScript that never returns,
+ * or, once its stop has begun, in Python's finalisation (an atexit
+ * handler or shutdown callback that blocks, a GIL that an application's
+ * thread never gives back: interp_child_exit() waits for each); and a
+ * recycled process stuck there would keep its slot's half for ever.
+ *
+ * So a thread of its own, the watchdog, started before anything that
+ * can block, ends the process with _exit() at a deadline.  It runs no
+ * Python, takes none of dp's locks (dp.stop_by is an atomic) and has
+ * the stop signals blocked as every thread does.  Once a second it looks
+ * at getppid(): the parent's death reparents the process, which changes
+ * it (polled, not waited for: the death signal is the main thread's to
+ * take).  Its deadlines:
+ *   - its parent gone: shutdown-timeout and WSL_DAEMON_EXIT_MARGIN from
+ *     then (the main thread, in its loop, stops meanwhile as for
+ *     SIGTERM);
+ *   - its stop begun (the main loop ended): the grace its requests get
+ *     (shutdown-timeout or graceful-timeout) and the margin, which is
+ *     for what follows drain(): the stack and deadlock watches' 2 s at
+ *     most each, and Python's exit.  The parent, when it stops the
+ *     process itself, sends SIGKILL a second after shutdown-timeout
+ *     (supervisor.c); this bound is for the stops it does not end
+ *     itself: a recycle's, and any after its death.
+ * The earlier of the two counts.  mod_wsgi's daemons have the same kind
+ * of thread for their shutdown-timeout.  Before it exits it logs one
+ * line, a write to the error log (which blocks only on a piped logger
+ * that stopped reading).
+ */
+#define WSL_DAEMON_EXIT_MARGIN apr_time_from_sec(5)
+
+static void *watchdog(void *unused)
+{
+    const wsl_daemon_group *g = dp.group;
+    apr_time_t orphan_by = 0, stop_by, now, by;
+    struct timespec nap;
+
+    (void)unused;
+    for (;;) {
+        now = wsl_clock_now();
+        if (!orphan_by && getppid() != dp.parent) {
+            orphan_by = now + g->shutdown_timeout + WSL_DAEMON_EXIT_MARGIN;
+            ap_log_error(APLOG_MARK, APLOG_WARNING, 0, dp.server,
+                         "WSL00215: daemon process %" APR_PID_T_FMT " of "
+                         "WSGIDaemonProcess %s: its parent (pid %"
+                         APR_PID_T_FMT ") is gone: it exits within %d s "
+                         "(shutdown-timeout and %d s), whatever it is "
+                         "doing", getpid(), g->name, dp.parent,
+                         (int)apr_time_sec(orphan_by - now),
+                         (int)apr_time_sec(WSL_DAEMON_EXIT_MARGIN));
+        }
+        stop_by = atomic_load_explicit(&dp.stop_by, memory_order_acquire);
+        by = stop_by && (!orphan_by || stop_by < orphan_by) ? stop_by
+                                                            : orphan_by;
+        if (by && now >= by) {
+            if (by == orphan_by)
+                ap_log_error(APLOG_MARK, APLOG_ERR, 0, dp.server,
+                             "WSL00215: daemon process %" APR_PID_T_FMT
+                             " of WSGIDaemonProcess %s did not end within "
+                             "%d s of its parent's death: exiting",
+                             getpid(), g->name,
+                             (int)apr_time_sec(g->shutdown_timeout +
+                                               WSL_DAEMON_EXIT_MARGIN));
+            else
+                ap_log_error(APLOG_MARK, APLOG_ERR, 0, dp.server,
+                             "WSL00215: daemon process %" APR_PID_T_FMT
+                             " of WSGIDaemonProcess %s did not end within "
+                             "%d s of its stop (its requests' %d s and %d "
+                             "s for Python's exit): exiting", getpid(),
+                             g->name,
+                             (int)apr_time_sec(dp.stop_grace +
+                                               WSL_DAEMON_EXIT_MARGIN),
+                             (int)apr_time_sec(dp.stop_grace),
+                             (int)apr_time_sec(WSL_DAEMON_EXIT_MARGIN));
+            _exit(WSL_DAEMON_EXIT_RESTART);
+        }
+        /* A second, or to the deadline if it is nearer (a signal, such
+         * as glibc's for setuid() in every thread, wakes it early). */
+        by = by && by - now < APR_USEC_PER_SEC ? by - now : APR_USEC_PER_SEC;
+        nap.tv_sec = (time_t)apr_time_sec(by);
+        nap.tv_nsec = (long)apr_time_usec(by) * 1000;
+        clock_nanosleep(CLOCK_MONOTONIC, 0, &nap, NULL);
+    }
+    return NULL;
+}
+
+static void start_watchdog(void)
+{
+    pthread_attr_t attr;
+    pthread_t tid;
+    int rv;
+
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    /* It only logs: not the default 8 MiB (virtual-memory-limit counts
+     * them). */
+    pthread_attr_setstacksize(&attr, 256 * 1024);
+    rv = pthread_create(&tid, &attr, watchdog, NULL);
+    pthread_attr_destroy(&attr);
+    if (rv != 0)
+        fatal("cannot start its watchdog thread", rv);
+}
+
 void wsl_daemon_process_main(const wsl_daemon_group *group, int slot,
                              int half, pid_t replaces, int listen_fd,
                              int herald_fd, pid_t parent, apr_pool_t *pconf,
@@ -1296,6 +1414,7 @@ void wsl_daemon_process_main(const wsl_daemon_group *group, int slot,
     dp.server = main_server;
     dp.listen_fd = listen_fd;
     dp.herald_fd = herald_fd;
+    dp.parent = parent;
     apr_pool_create(&dp.pool, pconf);
     /* Never outlive the parent, even one killed with SIGKILL. */
     prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0);
@@ -1336,6 +1455,8 @@ void wsl_daemon_process_main(const wsl_daemon_group *group, int slot,
     for (i = 0; i < (int)(sizeof(reset) / sizeof(reset[0])); i++)
         apr_signal(reset[i], SIG_DFL);
     apr_signal(SIGPIPE, SIG_IGN);
+    /* With the stop signals blocked, as every thread after it. */
+    start_watchdog();
     ap_close_listeners();
     if (delay) {
         /* The back-off is waited for the stop signals, which are blocked
@@ -1464,6 +1585,11 @@ void wsl_daemon_process_main(const wsl_daemon_group *group, int slot,
     grace = dp.recycle && group->graceful_timeout ? group->graceful_timeout
                                                   : group->shutdown_timeout;
     pthread_mutex_unlock(&dp.lock);
+    /* The whole stop is bounded (the watchdog), Python's exit included. */
+    dp.stop_grace = grace;
+    atomic_store_explicit(&dp.stop_by,
+                          wsl_clock_now() + grace + WSL_DAEMON_EXIT_MARGIN,
+                          memory_order_release);
     if (!why)
         why = sig == SIGINT ? "SIGINT: a restart asked for"
               : sig == SIGTERM ? "SIGTERM: Apache stops or restarts"

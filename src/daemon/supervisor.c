@@ -22,7 +22,8 @@
  * parent never sleeps.  When the configuration pool goes (a stop, a
  * restart of either kind) every process is sent SIGTERM, then SIGKILL
  * after shutdown-timeout; a daemon whose parent dies gets SIGTERM from
- * the kernel (PR_SET_PDEATHSIG, process.c).
+ * the kernel (PR_SET_PDEATHSIG), and its watchdog ends it within
+ * shutdown-timeout and a few seconds whatever it is doing (process.c).
  */
 #include "daemon.h"
 #include "common/board.h"
