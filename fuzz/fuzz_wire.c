@@ -95,6 +95,7 @@ static void fuzz_request(const char *p, size_t len)
     CHECK(same(&req.uri, &again.uri) && same(&req.script, &again.script) &&
           same(&req.group, &again.group) &&
           req.body_length == again.body_length &&
+          req.handed_on == again.handed_on &&
           req.snapshot.nvars == again.snapshot.nvars);
     for (i = 0; i < WSL_SV_COUNT; i++)
         CHECK(same(&req.snapshot.value[i], &again.snapshot.value[i]));

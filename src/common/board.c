@@ -104,18 +104,17 @@ wsl_board_slot *wsl_board_slot_of(int group, int slot)
 int wsl_board_current(wsl_board_slot *s)
 {
     int h, best = -1;
-    apr_int64_t best_start = 0;
+    apr_int64_t best_began = 0;
 
     for (h = 0; h < 2; h++) {
-        apr_int64_t started;
+        apr_int64_t began;
 
         if (!atomic_load_explicit(&s->half[h].pid, memory_order_relaxed))
             continue;
-        started = atomic_load_explicit(&s->half[h].started,
-                                       memory_order_relaxed);
-        if (best < 0 || started > best_start) {
+        began = atomic_load_explicit(&s->half[h].began, memory_order_relaxed);
+        if (best < 0 || began > best_began) {
             best = h;
-            best_start = started;
+            best_began = began;
         }
     }
     return best;
@@ -161,6 +160,7 @@ void wsl_board_read(wsl_board_slot *s, int half, wsl_board_view *v)
     v->state = (wsl_board_state)atomic_load_explicit(&e->state,
                                                      memory_order_relaxed);
     v->started = atomic_load_explicit(&e->started, memory_order_relaxed);
+    v->began = atomic_load_explicit(&e->began, memory_order_relaxed);
     v->served = atomic_load_explicit(&e->served, memory_order_relaxed);
     v->active = atomic_load_explicit(&e->active, memory_order_relaxed);
     v->queued = atomic_load_explicit(&e->queued, memory_order_relaxed);

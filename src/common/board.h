@@ -12,6 +12,9 @@
  * layer's server_metrics() there and in a daemon, process_metrics() in
  * a daemon) take no lock: each figure is one atomic, each text is read
  * under a sequence count, and a copy may mix figures a moment apart.
+ * Times are wsl_clock_now()'s (common/clock.h: CLOCK_MONOTONIC, which
+ * every process of the machine shares), so that ages and orders do not
+ * move with the wall clock; `started` alone is a time of day, to show.
  * Groups are known by their index (wsl_daemon_group's), processes by
  * their slot.  Plain C and APR: no Apache, no Python.
  */
@@ -47,12 +50,14 @@ typedef struct {
 typedef struct {
     _Atomic int pid;
     _Atomic int state;                  /* wsl_board_state */
-    _Atomic apr_int64_t started;        /* apr_time_t it began */
+    _Atomic apr_int64_t started;        /* apr_time_now() it began */
+    _Atomic apr_int64_t began;          /* wsl_clock_now() it began */
     _Atomic apr_int64_t served;         /* requests it finished */
     _Atomic int active;                 /* requests its threads run */
     _Atomic int queued;                 /* requests waiting for a thread */
     _Atomic apr_int64_t oldest_queued;  /* when the longest waiting one
-                                         * was queued; 0: none */
+                                         * was queued (wsl_clock_now());
+                                         * 0: none */
     _Atomic int wants_replacement;      /* it asked the parent to start
                                          * its replacement */
     wsl_board_text why;                 /* why it stops; "" until then */
@@ -73,7 +78,7 @@ typedef struct {
 typedef struct {
     int pid;
     wsl_board_state state;
-    apr_time_t started, oldest_queued;
+    apr_time_t started, began, oldest_queued;
     apr_int64_t served, recycles;
     int active, queued, wants_replacement;
     char why[WSL_BOARD_TEXT], last[WSL_BOARD_TEXT];

@@ -3,7 +3,10 @@
  * the wall clock (apr_time_now()): a step of that one (NTP's, an
  * administrator's date) must neither extend nor cut a timeout.  The wall
  * clock stays for times shown to people (a process's start on the status
- * board, mod_wsgi.queue_start).  Plain C and APR.
+ * board, mod_wsgi.queue_start).  CLOCK_MONOTONIC is the machine's, the
+ * same in every process of it: the status board and the request frame
+ * (wire.h) carry its times between Apache's children and the daemons.
+ * Plain C and APR.
  */
 #ifndef WSL_COMMON_CLOCK_H
 #define WSL_COMMON_CLOCK_H

@@ -48,13 +48,6 @@ static int var_index(const wsl_snapshot *snap, const char *name, size_t nlen)
     return -1;
 }
 
-const char *wsl_snapshot_get_var(const wsl_snapshot *snap, const char *name)
-{
-    int i = var_index(snap, name, strlen(name));
-
-    return i < 0 ? NULL : snap->vars[i].value.data;
-}
-
 int wsl_snapshot_set_var(wsl_snapshot *snap, const char *name,
                          const char *value,
                          void *(*alloc)(void *ctx, size_t size), void *ctx)

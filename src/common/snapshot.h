@@ -119,9 +119,6 @@ int wsl_snapshot_set_var(wsl_snapshot *snap, const char *name,
                          const char *value,
                          void *(*alloc)(void *ctx, size_t size), void *ctx);
 
-/* The value of the variable named name among snap's, or NULL. */
-const char *wsl_snapshot_get_var(const wsl_snapshot *snap, const char *name);
-
 /* The hash by which both sides find a name: FNV-1a, as validate.c's
  * wsl_header_key_hash gives it for a header's key. */
 static inline uint32_t wsl_snapshot_hash(const char *s, size_t len)

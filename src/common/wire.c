@@ -82,6 +82,7 @@ void wsl_wire_encode_request(wsl_wire_buf *b, const wsl_wire_request *req)
 
     wsl_wire_put(b, &req->server_index, sizeof(req->server_index));
     wsl_wire_put(b, &req->request_time, sizeof(req->request_time));
+    wsl_wire_put(b, &req->handed_on, sizeof(req->handed_on));
     wsl_wire_put(b, &req->body_length, sizeof(req->body_length));
     flags[0] = req->head_only;
     flags[1] = req->error_override;
@@ -197,6 +198,7 @@ const char *wsl_wire_decode_request(const char *payload, size_t len,
     memset(req, 0, sizeof(*req));
     get(&rd, &req->server_index, sizeof(req->server_index));
     get(&rd, &req->request_time, sizeof(req->request_time));
+    get(&rd, &req->handed_on, sizeof(req->handed_on));
     get(&rd, &req->body_length, sizeof(req->body_length));
     get(&rd, flags, sizeof(flags));
     req->head_only = flags[0] != 0;

@@ -76,6 +76,13 @@ typedef enum {
 typedef struct {
     int32_t server_index;       /* r->server's place in the server list */
     int64_t request_time;       /* r->request_time */
+    int64_t handed_on;          /* wsl_clock_now() as the child sent it:
+                                 * the daemon's queue-timeout and
+                                 * request-timeout count from it
+                                 * (CLOCK_MONOTONIC is the machine's, one
+                                 * clock for both processes; the wall
+                                 * clock's mod_wsgi.queue_start is for
+                                 * the application) */
     int64_t body_length;        /* Content-Length, or -1 */
     uint8_t head_only;          /* HEAD: no body goes out */
     uint8_t error_override;     /* WSGIErrorOverride */

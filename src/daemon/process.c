@@ -67,6 +67,11 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+/* Every time below (a worker's started, a connection's queued_at, dp's)
+ * is wsl_clock_now()'s: deadlines and durations, which a step of the
+ * wall clock must not move (common/clock.h).  The wall clock is only
+ * for the board's `started`, a time of day to show. */
+
 /* One connection from an Apache child. */
 struct conn;
 
@@ -91,7 +96,8 @@ typedef struct conn {
     int fd;
     int busy;                   /* queued or in a worker's hands */
     int fresh;                  /* accepted, its first request not seen */
-    apr_time_t queued_at;       /* put on the ready queue */
+    apr_time_t queued_at;       /* put on the ready queue (the board's
+                                 * oldest_queued) */
     struct conn *next;          /* the ready queue */
     struct conn *prev_all, *next_all;   /* every open connection */
 } conn;
@@ -101,6 +107,8 @@ static struct {
     server_rec *server;
     int listen_fd, epoll_fd, wake_fd;
     pthread_mutex_t lock;
+    /* Waited on with deadlines of CLOCK_MONOTONIC (deadline_in), as
+     * cond_init() makes them. */
     pthread_cond_t idle_cond;   /* busy went to 0 */
     idle_worker *idle;          /* waiting workers, the last idle first */
     conn *ready_head, *ready_tail;  /* requests waiting for a worker */
@@ -151,9 +159,36 @@ static struct {
     _Atomic apr_int64_t stop_by;
 } dp = {
     .lock = PTHREAD_MUTEX_INITIALIZER,
-    .idle_cond = PTHREAD_COND_INITIALIZER,
-    .gil_watch_cond = PTHREAD_COND_INITIALIZER,
 };
+
+/* A condition whose timed waits take CLOCK_MONOTONIC deadlines: with the
+ * default clock (CLOCK_REALTIME), a step of the wall clock would move
+ * every deadline of deadline_in(). */
+static void cond_init(pthread_cond_t *cond)
+{
+    pthread_condattr_t attr;
+
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    pthread_cond_init(cond, &attr);
+    pthread_condattr_destroy(&attr);
+}
+
+/* `in` from now, as pthread_cond_timedwait() takes a deadline of a
+ * cond_init() condition. */
+static struct timespec deadline_in(apr_interval_time_t in)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    ts.tv_sec += (time_t)apr_time_sec(in);
+    ts.tv_nsec += (long)apr_time_usec(in) * 1000;
+    if (ts.tv_nsec >= 1000000000L) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000L;
+    }
+    return ts;
+}
 
 static void fatal(const char *what, int err) __attribute__((noreturn));
 static void fatal(const char *what, int err)
@@ -432,7 +467,7 @@ static void queue_push(conn *c)
     }
     else {
         c->next = NULL;
-        c->queued_at = apr_time_now();
+        c->queued_at = wsl_clock_now();
         if (dp.ready_tail)
             dp.ready_tail->next = c;
         else
@@ -475,7 +510,7 @@ static conn *take_next(wsl_daemon_worker *self)
     }
     if (c) {
         /* For check_limits: its request began now, not read yet. */
-        self->started = apr_time_now();
+        self->started = wsl_clock_now();
         atomic_store_explicit(&self->seen.ready, 0, memory_order_relaxed);
         board_figures();
     }
@@ -680,7 +715,7 @@ static int ask_replacement(const char *why)
     if (dp.handing_over)
         return 1;
     dp.handing_over = apr_pstrdup(dp.pool, why);
-    dp.handing_over_since = apr_time_now();
+    dp.handing_over_since = wsl_clock_now();
     board_state(WSL_BOARD_HANDING_OVER);
     atomic_store_explicit(&dp.board->wants_replacement, 1,
                           memory_order_relaxed);
@@ -709,7 +744,7 @@ static const char *handover_due(int replaced)
     pthread_mutex_lock(&dp.lock);
     if (dp.handing_over && !dp.stopping &&
         (replaced ||
-         apr_time_now() - dp.handing_over_since > WSL_DAEMON_HANDOVER_MAX)) {
+         wsl_clock_now() - dp.handing_over_since > WSL_DAEMON_HANDOVER_MAX)) {
         why = replaced ? dp.handing_over
               : apr_psprintf(dp.pool, "%s; its replacement did not serve "
                              "within %d s", dp.handing_over,
@@ -744,7 +779,7 @@ static const char *request_count(wsl_daemon_worker *w)
     /* A connection the child closed is no request. */
     if (!atomic_load_explicit(&w->seen.ready, memory_order_acquire))
         return NULL;
-    dp.active = apr_time_now();
+    dp.active = wsl_clock_now();
     dp.served++;
     if (dp.group->maximum_requests && !dp.stopping && !dp.handing_over &&
         dp.served >= dp.group->maximum_requests) {
@@ -802,7 +837,7 @@ static void *worker(void *arg)
     apr_pool_t *pool;
     conn *c;
 
-    pthread_cond_init(&self->idle.cond, NULL);
+    cond_init(&self->idle.cond);
     self->idle.conn = NULL;
     self->idle.next = NULL;
     self->ident = (unsigned long)pthread_self();
@@ -866,7 +901,7 @@ static void start_threads(void)
         fatal("cannot start its poller thread", errno);
     dp.workers = apr_pcalloc(dp.pool, sizeof(*dp.workers) *
                                       (apr_size_t)dp.group->threads);
-    dp.began = dp.active = apr_time_now();
+    dp.began = dp.active = wsl_clock_now();
     for (i = 0; i < dp.group->threads; i++) {
         dp.workers[i].idle.slot = i;
         if (pthread_create(&tid, &attr, worker, &dp.workers[i]) != 0)
@@ -883,10 +918,8 @@ static void start_threads(void)
 /* Wait up to `timeout` for the log_stack threads to end. */
 static void stacks_wait(apr_interval_time_t timeout)
 {
-    struct timespec until;
+    struct timespec until = deadline_in(timeout);
 
-    clock_gettime(CLOCK_REALTIME, &until);
-    until.tv_sec += (time_t)apr_time_sec(timeout);
     pthread_mutex_lock(&dp.lock);
     while (dp.stacks > 0 &&
            pthread_cond_timedwait(&dp.idle_cond, &dp.lock, &until) == 0)
@@ -898,7 +931,7 @@ static void drain_late(void);
 
 static int drain(apr_interval_time_t timeout, int *late_left)
 {
-    struct timespec until;
+    apr_time_t end = wsl_clock_now() + timeout;
     uint64_t one = 1;
     idle_worker *w;
     conn *c;
@@ -906,13 +939,6 @@ static int drain(apr_interval_time_t timeout, int *late_left)
 
     /* On failure the poller stops at its next event at worst. */
     (void)!write(dp.wake_fd, &one, sizeof(one));
-    clock_gettime(CLOCK_REALTIME, &until);
-    until.tv_sec += (time_t)apr_time_sec(timeout);
-    until.tv_nsec += (long)apr_time_usec(timeout) * 1000;
-    if (until.tv_nsec >= 1000000000L) {
-        until.tv_sec++;
-        until.tv_nsec -= 1000000000L;
-    }
     pthread_mutex_lock(&dp.lock);
     dp.stopping = 1;
     /* Under the lock: no worker watches it again (accept_resume). */
@@ -942,23 +968,17 @@ static int drain(apr_interval_time_t timeout, int *late_left)
      * (and its slot's half, which the next replacement needs) for all
      * of graceful-timeout. */
     while (dp.busy > dp.late) {
-        struct timespec step = until;
+        apr_interval_time_t left = end - wsl_clock_now();
+        struct timespec step;
         int rc;
 
-        if (dp.group->request_timeout) {
-            clock_gettime(CLOCK_REALTIME, &step);
-            step.tv_nsec += 100 * 1000 * 1000;
-            if (step.tv_nsec >= 1000000000L) {
-                step.tv_sec++;
-                step.tv_nsec -= 1000000000L;
-            }
-            if (step.tv_sec > until.tv_sec ||
-                (step.tv_sec == until.tv_sec && step.tv_nsec > until.tv_nsec))
-                step = until;
-        }
+        if (left <= 0)
+            break;
+        if (dp.group->request_timeout && left > apr_time_from_msec(100))
+            left = apr_time_from_msec(100);
+        step = deadline_in(left);
         rc = pthread_cond_timedwait(&dp.idle_cond, &dp.lock, &step);
-        if (rc == ETIMEDOUT && step.tv_sec == until.tv_sec &&
-            step.tv_nsec == until.tv_nsec)
+        if (rc == ETIMEDOUT && wsl_clock_now() >= end)
             break;
         if (dp.group->request_timeout)
             drain_late();
@@ -1025,8 +1045,7 @@ static void *gil_watch(void *unused)
         pthread_mutex_unlock(&dp.lock);
         wsl_py_gil_touch();
         pthread_mutex_lock(&dp.lock);
-        clock_gettime(CLOCK_REALTIME, &until);
-        until.tv_sec += 1;
+        until = deadline_in(apr_time_from_sec(1));
         while (!dp.stopping &&
                pthread_cond_timedwait(&dp.gil_watch_cond, &dp.lock,
                                       &until) == 0)
@@ -1048,8 +1067,7 @@ static int gil_watch_stop(void)
 
     if (!dp.gil_watching)
         return 1;
-    clock_gettime(CLOCK_REALTIME, &until);
-    until.tv_sec += 2;
+    until = deadline_in(apr_time_from_sec(2));
     pthread_mutex_lock(&dp.lock);
     pthread_cond_broadcast(&dp.gil_watch_cond);
     while (!dp.gil_watch_done &&
@@ -1179,7 +1197,7 @@ static void log_late(const late_request *late, int nlate)
 static void drain_late(void)
 {
     late_request late[8];
-    int nlate = mark_late(apr_time_now(), late,
+    int nlate = mark_late(wsl_clock_now(), late,
                           (int)(sizeof(late) / sizeof(late[0])));
 
     if (!nlate)
@@ -1259,7 +1277,7 @@ static const char *check_limits(apr_pool_t *p)
 {
     const wsl_daemon_group *g = dp.group;
     late_request late[8];
-    apr_time_t now = apr_time_now();
+    apr_time_t now = wsl_clock_now();
     const char *why = NULL;
     int nlate = 0, recycle, immediate = 0, hard = 0;
 
@@ -1440,6 +1458,9 @@ void wsl_daemon_process_main(const wsl_daemon_group *group, int slot,
     dp.listen_fd = listen_fd;
     dp.herald_fd = herald_fd;
     dp.parent = parent;
+    /* Before any thread is started that waits on them. */
+    cond_init(&dp.idle_cond);
+    cond_init(&dp.gil_watch_cond);
     apr_pool_create(&dp.pool, pconf);
     /* Never outlive the parent, even one killed with SIGKILL. */
     prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0);
@@ -1458,7 +1479,11 @@ void wsl_daemon_process_main(const wsl_daemon_group *group, int slot,
         atomic_store_explicit(&dp.board->wants_replacement, 0,
                               memory_order_relaxed);
         atomic_store_explicit(&dp.board->served, 0, memory_order_relaxed);
+        /* A time of day, as process_metrics() shows it; began is for
+         * the uptime and for which half began last. */
         atomic_store_explicit(&dp.board->started, apr_time_now(),
+                              memory_order_relaxed);
+        atomic_store_explicit(&dp.board->began, wsl_clock_now(),
                               memory_order_relaxed);
         atomic_store_explicit(&dp.board->pid, (int)getpid(),
                               memory_order_relaxed);
@@ -1508,7 +1533,7 @@ void wsl_daemon_process_main(const wsl_daemon_group *group, int slot,
         fatal("Python did not start (see above)", 0);
     wsl_script_preload(main_server, pchild);
     start_threads();
-    dp.gil_watch_began = apr_time_now();
+    dp.gil_watch_began = wsl_clock_now();
     if (group->deadlock_timeout &&
         pthread_create(&dp.gil_watch, NULL, gil_watch, NULL) == 0)
         dp.gil_watching = 1;
@@ -1574,7 +1599,7 @@ void wsl_daemon_process_main(const wsl_daemon_group *group, int slot,
             pthread_mutex_lock(&dp.lock);
             /* A process handing over is on its way out already. */
             if (!dp.evict_until && !dp.stopping && !dp.handing_over) {
-                dp.evict_until = apr_time_now() + group->eviction_timeout;
+                dp.evict_until = wsl_clock_now() + group->eviction_timeout;
                 board_state(WSL_BOARD_EVICTING);
                 ap_log_error(APLOG_MARK, APLOG_INFO, 0, main_server,
                              "WSL00189: daemon process %" APR_PID_T_FMT

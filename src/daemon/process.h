@@ -36,11 +36,11 @@ void wsl_daemon_set_title(server_rec *s, const char *name);
 
 /* What worker.c says of the request it runs, for process.c's watch: the
  * URI (request-timeout's log) and when the child handed it on (the
- * child's request-timeout counts from then), once read.  ready is set
- * after them (release), and the watch reads them only once it sees it
- * (acquire); process.c clears it before the worker's next request.  A
- * request is counted (maximum-requests, inactivity) only if it was read:
- * not a connection that was closed. */
+ * child's request-timeout counts from then; wsl_clock_now()'s), once
+ * read.  ready is set after them (release), and the watch reads them
+ * only once it sees it (acquire); process.c clears it before the
+ * worker's next request.  A request is counted (maximum-requests,
+ * inactivity) only if it was read: not a connection that was closed. */
 typedef struct {
     char uri[256];
     apr_time_t handed_on;

@@ -11,11 +11,14 @@
  */
 #include "daemon.h"
 #include "common/board.h"
+#include "common/clock.h"
 
 #include "http_protocol.h"
 #include "mod_status.h"
 
-/* Seconds, as the page shows them. */
+/* Seconds, as the page shows them: between two of the board's
+ * wsl_clock_now() times (board.h), which a wall clock step does not
+ * move. */
 static double since(apr_time_t then, apr_time_t now)
 {
     return then && now > then ? (double)(now - then) / APR_USEC_PER_SEC : 0;
@@ -77,7 +80,7 @@ static void short_report(request_rec *r, const apr_array_header_t *groups,
                            "stopping_because=\"%s\"\n", g->name, slot + 1,
                            k ? ".retiring" : "", v.pid,
                            wsl_board_state_name(v.state),
-                           since(v.started, now), v.served, v.active,
+                           since(v.began, now), v.served, v.active,
                            v.queued, since(v.oldest_queued, now),
                            v.recycles, v.last, v.why);
             }
@@ -135,7 +138,7 @@ static void html_report(request_rec *r, const apr_array_header_t *groups,
                            "</tr>\n", ap_escape_html(r->pool, g->name),
                            slot + 1, k ? " (retiring)" : "", v.pid,
                            wsl_board_state_name(v.state),
-                           since(v.started, now), v.served, v.active,
+                           since(v.began, now), v.served, v.active,
                            v.queued, since(v.oldest_queued, now), v.recycles,
                            ap_escape_html(r->pool, v.last),
                            ap_escape_html(r->pool, v.why));
@@ -153,8 +156,8 @@ int wsl_daemon_status_hook(request_rec *r, int flags)
             APR_ARRAY_IDX(groups, 0, const wsl_daemon_group *)->index, 0))
         return OK;
     if (flags & AP_STATUS_SHORT)
-        short_report(r, groups, apr_time_now());
+        short_report(r, groups, wsl_clock_now());
     else
-        html_report(r, groups, apr_time_now());
+        html_report(r, groups, wsl_clock_now());
     return OK;
 }

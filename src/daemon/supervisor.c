@@ -27,6 +27,7 @@
  */
 #include "daemon.h"
 #include "common/board.h"
+#include "common/clock.h"
 #include "process.h"
 
 #include "ap_listen.h"
@@ -63,7 +64,8 @@ typedef struct {
     int running;
     int registered;             /* an other child of APR's (unregistering
                                  * one that is not would crash) */
-    apr_time_t started;
+    apr_time_t started;         /* forked (wsl_clock_now()): the back-off
+                                 * of one that dies young */
 } daemon_proc;
 
 struct daemon_slot {
@@ -217,7 +219,7 @@ static void maintenance(int reason, void *data, apr_wait_t status)
         /* One that failed to fork once is tried again here. */
         if (!sup.herald_running)
             herald_start();
-        if (!requested && apr_time_now() - dpr->started < WSL_DAEMON_YOUNG) {
+        if (!requested && wsl_clock_now() - dpr->started < WSL_DAEMON_YOUNG) {
             delay = ds->backoff;
             ds->backoff = ds->backoff * 2 > WSL_DAEMON_BACKOFF_MAX
                           ? WSL_DAEMON_BACKOFF_MAX : ds->backoff * 2;
@@ -295,7 +297,7 @@ static void start_proc(daemon_proc *dpr, apr_interval_time_t delay,
         return;
     }
     dpr->running = 1;
-    dpr->started = apr_time_now();
+    dpr->started = wsl_clock_now();
     apr_proc_other_child_register(&dpr->proc, maintenance, dpr, NULL,
                                   sup.pconf);
     dpr->registered = 1;
@@ -587,7 +589,7 @@ static apr_status_t stop_all(void *data)
         }
     }
     /* The processes' own bound, and a second for Python's exit. */
-    deadline = apr_time_now() + longest + apr_time_from_sec(1);
+    deadline = wsl_clock_now() + longest + apr_time_from_sec(1);
     do {
         left = 0;
         for (i = 0; i < sup.slots->nelts; i++) {
@@ -606,7 +608,7 @@ static apr_status_t stop_all(void *data)
         }
         if (left)
             apr_sleep(apr_time_from_msec(10));
-    } while (left && apr_time_now() < deadline);
+    } while (left && wsl_clock_now() < deadline);
     for (i = 0; i < sup.slots->nelts; i++) {
         daemon_slot *ds = APR_ARRAY_IDX(sup.slots, i, daemon_slot *);
 

@@ -253,7 +253,7 @@ static void flush_released(wsl_call *call, int flush, const int32_t *end,
                            uint8_t end_flags)
 {
     wsl_io *io = call->io;
-    apr_time_t start = call->timed ? apr_time_now() : 0;
+    apr_time_t start = call->timed ? wsl_clock_now() : 0;
     PyThreadState *ts;
     int rc;
 
@@ -263,7 +263,7 @@ static void flush_released(wsl_call *call, int flush, const int32_t *end,
     rc = write_out(io, flush, end, end_flags);
     wsl_gil_reacquire(ts);
     if (call->timed)
-        call->output_time += apr_time_now() - start;
+        call->output_time += wsl_clock_now() - start;
     clear_out(io);
     if (rc < 0) {
         io->broken = 1;
@@ -434,7 +434,7 @@ static apr_status_t read_body(wsl_call *call, char *dst, apr_size_t want,
                               int fill, apr_size_t *got, int *eos)
 {
     wsl_io *io = call->io;
-    apr_time_t start = call->timed ? apr_time_now() : 0;
+    apr_time_t start = call->timed ? wsl_clock_now() : 0;
     apr_status_t rv = APR_SUCCESS;
     PyThreadState *ts;
 
@@ -486,7 +486,7 @@ static apr_status_t read_body(wsl_call *call, char *dst, apr_size_t want,
             *eos = io->in_eos = 1;
     } while (!*eos && *got < want && (fill || !*got));
     if (call->timed)
-        call->input_time += apr_time_now() - start;
+        call->input_time += wsl_clock_now() - start;
     wsl_gil_reacquire(ts);
     /* The child's own failure to read its client (a 413, a timeout) is
      * the client's; anything else is the connection's. */
@@ -727,10 +727,10 @@ int wsl_daemon_worker_serve(int fd, apr_pool_t *pool, server_rec *main_server,
     request_rec *r;
     wsl_frame f;
     wsl_io io;
-    const char *err, *handed_on;
+    const char *err;
     char *payload = NULL;
     apr_status_t rv;
-    apr_time_t now;
+    apr_time_t now, taken;
     apr_interval_time_t waited;
     int status, resend = 0;
 
@@ -749,7 +749,8 @@ int wsl_daemon_worker_serve(int fd, apr_pool_t *pool, server_rec *main_server,
                      "(%s); closing the connection", group->name, err);
         return 0;
     }
-    /* mod_wsgi.daemon_start: when this process took the request. */
+    /* mod_wsgi.daemon_start: when this process took the request, a time
+     * of day for the application. */
     now = apr_time_now();
     if (wsl_snapshot_set_var(&wr.snapshot, "mod_wsgi.daemon_start",
                              apr_psprintf(pool, "%" APR_TIME_T_FMT, now),
@@ -757,21 +758,21 @@ int wsl_daemon_worker_serve(int fd, apr_pool_t *pool, server_rec *main_server,
         return 0;
     r = make_request(pool, server_at(main_server, wr.server_index), &wr);
     apr_cpystrn(seen->uri, r->uri, sizeof(seen->uri));
-    /* mod_wsgi.queue_start: when the child handed the request on. */
-    handed_on = wsl_snapshot_get_var(&wr.snapshot, "mod_wsgi.queue_start");
-    seen->handed_on = handed_on ? (apr_time_t)apr_atoi64(handed_on) : 0;
-    if (seen->handed_on <= 0 || seen->handed_on > now)
-        seen->handed_on = now;
+    /* When the child handed the request on, on the clock of deadlines
+     * (wire.h: the machine's, the child's as this process's); a stamp
+     * not yet come is taken as now. */
+    taken = wsl_clock_now();
+    seen->handed_on = wr.handed_on > 0 && wr.handed_on <= taken
+                      ? wr.handed_on : taken;
     atomic_store_explicit(&seen->ready, 1, memory_order_release);
-    waited = now - seen->handed_on;
+    waited = taken - seen->handed_on;
     /* request-timeout passed while it waited: the child has answered 504
      * and gone; running it would be for no one. */
     if (group->request_timeout && waited > group->request_timeout)
         return 0;
-    /* queue-timeout: from the child's hand-off (its clock is this
-     * machine's) to a worker free for it.  Not run: the client is told to
-     * come back later, and the worker is free for one that has not
-     * waited as long. */
+    /* queue-timeout: from the child's hand-off to a worker free for it.
+     * Not run: the client is told to come back later, and the worker is
+     * free for one that has not waited as long. */
     if (group->queue_timeout && waited > group->queue_timeout) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
                       "WSL00202: WSGIDaemonProcess %s: the request for '%s' "

@@ -98,7 +98,7 @@ int wsl_call_run(wsl_call *call, const char *script,
     wsl_interp *interp = call->interp;
     PyObject *app = NULL, *input = NULL, *errors = NULL, *sr = NULL;
     PyObject *environ = NULL, *result = NULL;
-    apr_time_t finish = 0;
+    apr_time_t finish = 0, finish_clock = 0;
     int status = OK, load_status, rc = -1;
 
     /* Before the script loads: code run at its import may already ask
@@ -121,6 +121,7 @@ int wsl_call_run(wsl_call *call, const char *script,
         (errors = wsl_log_new(interp, call->guard, r->server, APLOG_ERR)) &&
         (sr = wsl_start_response_new(call))) {
         call->app_start = apr_time_now();    /* mod_wsgi.script_start */
+        call->app_clock = wsl_clock_now();
         environ = build_environ(call, snap, input, errors);
     }
     if (environ) {
@@ -166,8 +167,9 @@ int wsl_call_run(wsl_call *call, const char *script,
         /* mod_wsgi's request_finished comes after the last byte, and its
          * output_time counts the last pass. */
         call->io_ops->send_pending(call);
-        finish = apr_time_now();
-        wsl_events_request_finished(call, finish);
+        finish = apr_time_now();         /* application_finish */
+        finish_clock = wsl_clock_now();
+        wsl_events_request_finished(call, finish, finish_clock);
     }
 
     Py_XDECREF(result);
@@ -180,7 +182,8 @@ int wsl_call_run(wsl_call *call, const char *script,
     call->guard = NULL;
 done:
     Py_XDECREF(app);
-    wsl_metrics_request_end(call, finish ? finish : apr_time_now());
+    wsl_metrics_request_end(call, finish_clock ? finish_clock
+                                               : wsl_clock_now());
     return status;
 }
 

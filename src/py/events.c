@@ -224,7 +224,8 @@ static int add_cpu(PyObject *event, PyObject **k, const wsl_call *call,
                            PyFloat_FromDouble(system)) < 0) ? -1 : 0;
 }
 
-void wsl_events_request_finished(wsl_call *call, apr_time_t finish)
+void wsl_events_request_finished(wsl_call *call, apr_time_t finish,
+                                 apr_time_t finish_clock)
 {
     wsl_interp *interp = call->interp;
     double app_time;
@@ -233,8 +234,8 @@ void wsl_events_request_finished(wsl_call *call, apr_time_t finish)
     if (!wsl_events_subscribed(interp))
         return;
     k = interp->pymodule->key;
-    app_time = finish > call->app_start ? seconds(finish - call->app_start)
-                                       : 0.0;
+    app_time = finish_clock > call->app_clock
+               ? seconds(finish_clock - call->app_clock) : 0.0;
     if (!(event = PyDict_New()) ||
         wsl_dict_steal(event, k[PM_REQUEST_ID],
             Py_NewRef(call->request_id)) < 0 ||

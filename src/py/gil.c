@@ -407,7 +407,7 @@ void wsl_py_gil_touch(void)
             continue;
         wsl_gil_enter(interp);
         wsl_gil_leave();
-        __atomic_store_n(&interp->gil_seen, apr_time_now(),
+        __atomic_store_n(&interp->gil_seen, wsl_clock_now(),
                          __ATOMIC_RELAXED);
     }
 }
@@ -415,7 +415,7 @@ void wsl_py_gil_touch(void)
 const char *wsl_py_gil_stalled(apr_interval_time_t limit,
                                apr_time_t watch_began, apr_pool_t *p)
 {
-    apr_time_t now = apr_time_now();
+    apr_time_t now = wsl_clock_now();
     int i, n = wsl_gil_count();
 
     for (i = 0; i < n; i++) {

@@ -30,7 +30,8 @@ void wsl_script_preload(server_rec *main_server, apr_pool_t *pchild);
 /* gil.c, for a daemon's deadlock-timeout: take and give back the GIL of
  * every interpreter (the main one's, and each own GIL), noting when
  * (from a thread of its own: it may wait for a GIL forever); and the
- * first GIL not taken for more than `limit`, as text, or NULL. */
+ * first GIL not taken for more than `limit`, as text, or NULL.  Times
+ * are wsl_clock_now()'s, watch_began too. */
 void wsl_py_gil_touch(void);
 const char *wsl_py_gil_stalled(apr_interval_time_t limit,
                                apr_time_t watch_began, apr_pool_t *p);

@@ -18,6 +18,12 @@
  * and a few additions here; the per-sample timings are kept only once
  * request_metrics() has been called, as in mod_wsgi.
  *
+ * Durations (busy time, running time, a sample's period, the
+ * application's time) are counted on wsl_clock_now(), which a step of
+ * the wall clock does not move; what is reported as a time of day (as
+ * seconds since the epoch) is apr_time_now()'s, and so is the server
+ * time, which counts from Apache's r->request_time.
+ *
  * Not here: the events (events.c), the module's attributes (pymodule.c).
  */
 #include "pymodule.h"
@@ -54,14 +60,15 @@ static pthread_mutex_t proc_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static struct {
     server_rec *server;
-    apr_time_t restart_time;        /* the child started */
+    apr_time_t restart_time;        /* the child started (time of day) */
+    apr_time_t restart_clock;       /* the same on wsl_clock_now() */
     int server_metrics;             /* WSGIServerMetrics On */
     wsl_thread_info **threads;      /* malloc'd, freed at child exit */
     int nthreads, capthreads;
     int active;                     /* requests running */
     _Atomic(apr_uint64_t) total;    /* requests done */
     double busy;                    /* request-seconds up to busy_last */
-    apr_time_t busy_last;
+    apr_time_t busy_last;           /* wsl_clock_now()'s */
     apr_uint64_t id_seq;            /* ids when no generator gave one */
 } proc;
 
@@ -69,6 +76,7 @@ static struct {
 typedef struct {
     int enabled;                    /* the first call happened */
     double start_time, start_busy, start_user, start_system;
+    apr_time_t start_clock;         /* start_time on wsl_clock_now() */
     apr_uint64_t start_count;
     apr_uint64_t samples;
     double server_total, application_total;
@@ -145,6 +153,7 @@ void wsl_metrics_child_init(apr_pool_t *pchild, server_rec *s)
 
     proc.server = s;
     proc.restart_time = apr_time_now();
+    proc.restart_clock = wsl_clock_now();
     /* A daemon group's server-metrics=, else WSGIServerMetrics (as in
      * mod_wsgi). */
     proc.server_metrics =
@@ -159,8 +168,8 @@ void wsl_metrics_child_init(apr_pool_t *pchild, server_rec *s)
 
 /* mod_wsgi's utilisation: busy time is the integral of the number of
  * running requests over time.  `adjust` requests start (+1) or end (-1)
- * at `now`; returns the busy time so far and, in *count, the requests
- * done.  Caller holds proc_lock. */
+ * at `now` (wsl_clock_now()'s); returns the busy time so far and, in
+ * *count, the requests done.  Caller holds proc_lock. */
 static double utilization(apr_time_t now, int adjust, apr_uint64_t *count)
 {
     if (proc.busy_last && now > proc.busy_last)
@@ -259,7 +268,7 @@ int wsl_metrics_request_begin(wsl_call *call)
     call->outer_request_data = t->request_data;
     t->request_data = call->request_data;
     pthread_mutex_lock(&proc_lock);
-    utilization(apr_time_now(), 1, NULL);
+    utilization(wsl_clock_now(), 1, NULL);
     pthread_mutex_unlock(&proc_lock);
     return 0;
 }
@@ -286,15 +295,9 @@ static void count_in_bucket(int *buckets, double duration)
     buckets[WSL_TIME_BUCKETS - 2]++;
 }
 
-/* Caller holds proc_lock. */
-static void record_times(apr_time_t request_start, apr_time_t app_start,
-                         apr_time_t finish)
+/* Seconds of each.  Caller holds proc_lock. */
+static void record_times(double server, double application)
 {
-    /* Embedded mode has no queue or daemon time: from the request to the
-     * application is all server time. */
-    double server = seconds(app_start - request_start);
-    double application = seconds(finish - app_start);
-
     sample.samples++;
     sample.server_total += server;
     sample.application_total += application;
@@ -317,7 +320,11 @@ void wsl_metrics_request_end(wsl_call *call, apr_time_t finish)
     Py_CLEAR(call->request_id);
     pthread_mutex_lock(&proc_lock);
     if (sample.enabled && call->app_start)
-        record_times(call->r->request_time, call->app_start, finish);
+        /* Embedded mode has no queue or daemon time: from the request
+         * to the application is all server time, from Apache's
+         * request_time, a time of day, to app_start, one too. */
+        record_times(seconds(call->app_start - call->r->request_time),
+                     seconds(finish - call->app_clock));
     if (sample.thread_buckets && t->thread_id <= sample.threads_max)
         sample.thread_buckets[t->thread_id - 1]++;
     utilization(finish, -1, NULL);
@@ -425,7 +432,8 @@ static PyObject *board_text(const char *text)
  * socket for one of them. */
 static PyObject *daemon_group_metrics(const wsl_daemon_group *g)
 {
-    apr_time_t now = apr_time_now();
+    /* The board's oldest_queued is wsl_clock_now()'s (board.h). */
+    apr_time_t now = wsl_clock_now();
     PyObject *list = PyList_New(0);
     int slot, h;
 
@@ -471,7 +479,7 @@ static PyObject *daemon_group_metrics(const wsl_daemon_group *g)
 PyObject *wsl_py_process_metrics(PyObject *module, PyObject *unused)
 {
     apr_uint64_t count;
-    apr_time_t now = apr_time_now();
+    apr_time_t now = apr_time_now(), clock_now = wsl_clock_now();
     apr_int64_t *counts;
     double busy, user, system;
     int i, nthreads, active;
@@ -479,7 +487,7 @@ PyObject *wsl_py_process_metrics(PyObject *module, PyObject *unused)
 
     /* Copied under the lock, built into Python objects after it. */
     pthread_mutex_lock(&proc_lock);
-    busy = utilization(now, 0, &count);
+    busy = utilization(clock_now, 0, &count);
     nthreads = proc.nthreads;
     active = proc.active;
     counts = malloc((size_t)(nthreads ? nthreads : 1) * sizeof(*counts));
@@ -502,7 +510,7 @@ PyObject *wsl_py_process_metrics(PyObject *module, PyObject *unused)
                          "restart_time", seconds(proc.restart_time),
                          "current_time", seconds(now),
                          "running_time",
-                         (long long)((now - proc.restart_time)
+                         (long long)((clock_now - proc.restart_clock)
                                      / APR_USEC_PER_SEC),
                          "request_threads", nthreads,
                          "active_requests", active,
@@ -613,6 +621,8 @@ static PyObject *scoreboard_dict(global_score *gs, apr_time_t now)
     }
     if (!processes)
         return NULL;
+    /* Apache's restart_time is a time of day: running_time counts from
+     * it as mod_status does. */
     return Py_BuildValue("{s:i,s:i,s:i,s:d,s:d,s:L,s:N}",
                          "server_limit", gs->server_limit,
                          "thread_limit", gs->thread_limit,
@@ -711,12 +721,14 @@ static PyObject *int_list(int *values, int n, int *nonzero)
     return list;
 }
 
-/* Start the next sample (the first, or after a report).  Caller holds
+/* Start the next sample (the first, or after a report) at now, a time
+ * of day in seconds, and clock_now (wsl_clock_now()).  Caller holds
  * proc_lock. */
-static void sample_start(double now, double busy, apr_uint64_t count,
-                         double user, double system)
+static void sample_start(double now, apr_time_t clock_now, double busy,
+                         apr_uint64_t count, double user, double system)
 {
     sample.start_time = now;
+    sample.start_clock = clock_now;
     sample.start_busy = busy;
     sample.start_count = count;
     sample.start_user = user;
@@ -733,8 +745,8 @@ static void sample_start(double now, double busy, apr_uint64_t count,
 PyObject *wsl_py_request_metrics(PyObject *module, PyObject *unused)
 {
     apr_uint64_t count, requests, samples;
-    apr_time_t clock = apr_time_now();
-    double busy, now = seconds(clock);
+    apr_time_t clock_now = wsl_clock_now();
+    double busy, now = seconds(apr_time_now());
     double user, system, period, server_avg = 0, app_avg = 0;
     int threads_active = 0, threads_started, *threads;
     wsl_sample prev;
@@ -745,7 +757,7 @@ PyObject *wsl_py_request_metrics(PyObject *module, PyObject *unused)
     /* The sample is copied and the next one started under the lock; the
      * report is built from the copy after it. */
     pthread_mutex_lock(&proc_lock);
-    busy = utilization(clock, 0, &count);
+    busy = utilization(clock_now, 0, &count);
     if (!sample.enabled) {
         int max = wsl_process_threads();
 
@@ -755,7 +767,7 @@ PyObject *wsl_py_request_metrics(PyObject *module, PyObject *unused)
         }
         sample.threads_max = max;
         sample.enabled = 1;
-        sample_start(now, busy, count, user, system);
+        sample_start(now, clock_now, busy, count, user, system);
         pthread_mutex_unlock(&proc_lock);
         return PyDict_New();
     }
@@ -767,10 +779,10 @@ PyObject *wsl_py_request_metrics(PyObject *module, PyObject *unused)
     memcpy(threads, sample.thread_buckets,
            (size_t)prev.threads_max * sizeof(int));
     threads_started = proc.nthreads;
-    sample_start(now, busy, count, user, system);
+    sample_start(now, clock_now, busy, count, user, system);
     pthread_mutex_unlock(&proc_lock);
 
-    period = now - prev.start_time;
+    period = seconds(clock_now - prev.start_clock);
     requests = count - prev.start_count;
     samples = prev.samples;
     if (samples) {

@@ -282,11 +282,11 @@ static int output_iterator(wsl_call *call, PyObject *result)
     while (!done) {
         int flush;
 
-        before = apr_time_now();
+        before = wsl_clock_now();
         item = PyIter_Next(iter);
         if (!item)
             break;
-        after = apr_time_now();
+        after = wsl_clock_now();
         if (!wsl_guard_enter(call->guard, "the response iterable")) {
             Py_DECREF(item);
             break;

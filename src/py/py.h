@@ -47,6 +47,7 @@
 #include "apr_thread_mutex.h"
 
 #include "config/config.h"
+#include "common/clock.h"
 #include "common/snapshot.h"
 
 
@@ -123,7 +124,8 @@ struct wsl_interp {
     apr_hash_t *refused;           /* extension modules its own GIL
                                     * refused, said once each (log.c) */
     apr_time_t gil_seen;           /* its GIL last taken by a daemon's
-                                    * deadlock watch (atomic; gil.c) */
+                                    * deadlock watch (atomic; gil.c;
+                                    * wsl_clock_now()'s) */
     int serving;                   /* set up and in use (atomic): the
                                     * watch leaves one in set-up alone,
                                     * which a failure ends at once */
@@ -435,7 +437,10 @@ struct wsl_call {
                                  * sub-request's handler (mod_include)
                                  * runs inside another's; borrowed, the
                                  * outer request holds it */
-    apr_time_t app_start;       /* the application is called (0: never) */
+    apr_time_t app_start;       /* the application is called (0: never),
+                                 * a time of day: mod_wsgi.script_start */
+    apr_time_t app_clock;       /* the same on wsl_clock_now(), for the
+                                 * application's time */
     int timed;                  /* events were subscribed at the start:
                                  * time the body's reads and writes */
     double cpu_user, cpu_system;/* the thread's CPU time then, or -1 */
@@ -502,7 +507,8 @@ int wsl_metrics_request_begin(wsl_call *call);
 /* The application is about to be called (mod_wsgi's thread_requests
  * counts from here). */
 void wsl_metrics_application_called(wsl_call *call);
-/* The request is over: counters, active_requests, request_data(). */
+/* The request is over (finish: wsl_clock_now()'s): counters,
+ * active_requests, request_data(). */
 void wsl_metrics_request_end(wsl_call *call, apr_time_t finish);
 /* mod_wsgi.threads_per_process and maximum_processes: the daemon group's
  * threads= and processes=, or the MPM's in an Apache child. */
@@ -534,8 +540,10 @@ void wsl_events_response_started(wsl_interp *interp, server_rec *s,
 /* Log the pending exception of the application as the request's error
  * (wsl_log_python_error), then publish request_exception with it. */
 void wsl_events_log_exception(wsl_call *call, const char *what);
-/* request_finished, after the guard ended. */
-void wsl_events_request_finished(wsl_call *call, apr_time_t finish);
+/* request_finished, after the guard ended: finish is the time of day,
+ * finish_clock the same on wsl_clock_now(). */
+void wsl_events_request_finished(wsl_call *call, apr_time_t finish,
+                                 apr_time_t finish_clock);
 /* Child exit: process_stopping to event and shutdown callbacks. */
 void wsl_events_process_stopping(wsl_interp *interp, server_rec *s);
 

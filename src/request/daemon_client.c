@@ -22,6 +22,7 @@
  * one it read and did not answer is not.
  */
 #include "request.h"
+#include "common/clock.h"
 #include "common/wire.h"
 #include "common/validate.h"
 
@@ -270,7 +271,7 @@ static void idle_give(const wsl_daemon_group *g, int fd,
 static int connect_new(request_rec *r, const wsl_daemon_group *g)
 {
     struct sockaddr_un addr;
-    apr_time_t deadline = apr_time_now() + g->connect_timeout;
+    apr_time_t deadline = wsl_clock_now() + g->connect_timeout;
     int fd, err;
 
     memset(&addr, 0, sizeof(addr));
@@ -286,7 +287,7 @@ static int connect_new(request_rec *r, const wsl_daemon_group *g)
         err = errno;
         close(fd);
         if ((err != ENOENT && err != ECONNREFUSED && err != EAGAIN &&
-             err != EINTR) || apr_time_now() >= deadline) {
+             err != EINTR) || wsl_clock_now() >= deadline) {
             errno = err;
             break;
         }
@@ -351,7 +352,7 @@ typedef struct {
     int head_done;              /* HEAD applied to r */
     int sent;                   /* something went to the client */
     int client_gone;
-    apr_time_t deadline;        /* request-timeout's, or 0 */
+    apr_time_t deadline;        /* request-timeout's, or 0 (clock.h) */
 } exchange;
 
 static void pass(exchange *x, int flush)
@@ -616,7 +617,7 @@ static int wait_until_deadline(exchange *x)
     int rc;
 
     for (;;) {
-        apr_interval_time_t left = x->deadline - apr_time_now();
+        apr_interval_time_t left = x->deadline - wsl_clock_now();
 
         if (left <= 0)
             return 0;
@@ -797,7 +798,7 @@ int wsl_daemon_client_run(request_rec *r, const wsl_route *route,
     daemon_conn *dc = apr_palloc(r->pool, sizeof(*dc));
     exchange x;
     server_rec *s;
-    apr_time_t handed_on;
+    apr_time_t queue_start;
     int status, attempt, index = 0;
 
     memset(&wr, 0, sizeof(wr));
@@ -822,14 +823,17 @@ int wsl_daemon_client_run(request_rec *r, const wsl_route *route,
     SET(handler_script, route->handler_script);
 #undef SET
     wr.snapshot = *snap;
-    handed_on = apr_time_now();
+    /* The hand-off twice: the deadlines' clock, and the wall clock's
+     * time of day for mod_wsgi.queue_start. */
+    wr.handed_on = wsl_clock_now();
+    queue_start = apr_time_now();
     /* mod_wsgi's daemon-mode keys that the child sets: when the request
      * was handed on (APM agents read the queue time from it), and how
      * many connects and restarts it took (always one and none here: a
      * resend is not counted). */
     if (wsl_snapshot_set_var(&wr.snapshot, "mod_wsgi.queue_start",
                              apr_psprintf(r->pool, "%" APR_TIME_T_FMT,
-                                          handed_on),
+                                          queue_start),
                              pool_alloc, r->pool) < 0 ||
         wsl_snapshot_set_var(&wr.snapshot, "mod_wsgi.daemon_connects", "1",
                              pool_alloc, r->pool) < 0 ||
@@ -849,13 +853,13 @@ int wsl_daemon_client_run(request_rec *r, const wsl_route *route,
     x.held = apr_brigade_create(r->pool, r->connection->bucket_alloc);
     /* request-timeout counts from the hand-off, as the daemon does. */
     if (g->request_timeout)
-        x.deadline = handed_on + g->request_timeout;
+        x.deadline = wr.handed_on + g->request_timeout;
     for (attempt = 0; attempt <= WSL_RESEND_MAX; attempt++) {
         /* The first try may reuse a connection; a second uses a new one. */
         if (conn_open(r, g, dc, attempt > 0) < 0)
             return HTTP_SERVICE_UNAVAILABLE;
         /* A resend after request-timeout: too late. */
-        if (x.deadline && apr_time_now() >= x.deadline)
+        if (x.deadline && wsl_clock_now() >= x.deadline)
             return timed_out(&x);
         if (conn_write(dc, buf.data, buf.len) < 0) {
             /* Not read: the process closed the connection as it stopped

@@ -180,7 +180,7 @@ static int append_file(wsl_call *call, int fd, apr_off_t offset,
 static void pass(wsl_call *call)
 {
     wsl_io *io = call->io;
-    apr_time_t start = call->timed ? apr_time_now() : 0;
+    apr_time_t start = call->timed ? wsl_clock_now() : 0;
     apr_status_t rv;
 
     call->headers_sent = 1;
@@ -188,7 +188,7 @@ static void pass(wsl_call *call)
     apr_brigade_cleanup(io->bb);
     /* request_finished's output_time: only measured for a subscriber. */
     if (call->timed)
-        call->output_time += apr_time_now() - start;
+        call->output_time += wsl_clock_now() - start;
     if (rv != APR_SUCCESS && !call->aborted) {
         call->aborted = 1;
         ap_log_rerror(APLOG_MARK, APLOG_INFO, rv, io->r,
@@ -299,7 +299,7 @@ static apr_status_t read_body(wsl_call *call, char *dst, apr_size_t want,
                               int fill, apr_size_t *got, int *eos)
 {
     wsl_io *io = call->io;
-    apr_time_t start = call->timed ? apr_time_now() : 0;
+    apr_time_t start = call->timed ? wsl_clock_now() : 0;
     apr_status_t rv;
     PyThreadState *ts;
 
@@ -326,7 +326,7 @@ static apr_status_t read_body(wsl_call *call, char *dst, apr_size_t want,
     /* request_finished's input_time, for a subscriber: the wait on the
      * client, not on the GIL after it. */
     if (call->timed)
-        call->input_time += apr_time_now() - start;
+        call->input_time += wsl_clock_now() - start;
     wsl_gil_reacquire(ts);
     return rv;
 }
