@@ -79,7 +79,7 @@ my $h2_so = '/usr/lib/apache2/modules/mod_http2.so';
 my $curl_features = `curl -V 2>/dev/null` // '';
 my $have_h2 = -f $h2_so && $curl_features =~ /^Features:.*\bHTTP2\b/m;
 
-plan tests => 131, need_module 'mod_wsgi_lite.c';
+plan tests => 142, need_module 'mod_wsgi_lite.c';
 
 my $docroot = Apache::Test::vars('documentroot');
 my $app = "$docroot/daemon/app.wsgi";
@@ -349,6 +349,19 @@ sub start_server {
 # --- server A --------------------------------------------------------------
 my $A = start_server('A (daemon groups)', <<"CONF");
 WSGISocketPrefix \@TMPDIR\@/wsgi
+# Twelve requests at once (WSLServer's three or eight are too few for
+# the kept-connections test below).
+<IfModule mpm_prefork_module>
+    StartServers 12
+    MinSpareServers 12
+    MaxSpareServers 12
+    MaxRequestWorkers 12
+</IfModule>
+<IfModule mpm_event_module>
+    ServerLimit 3
+    StartServers 3
+    MaxRequestWorkers 12
+</IfModule>
 CustomLog "\@TMPDIR\@/access_log" "%P %U%q"
 SetEnv WSL_FIXTURES $fix
 <IfModule !mod_auth_basic.c>
@@ -371,6 +384,7 @@ WSGIDaemonProcess dk processes=2 threads=4
 WSGIDaemonProcess ds processes=1 threads=2
 WSGIDaemonProcess dr processes=1 threads=2
 WSGIDaemonProcess dpar processes=2 threads=1
+WSGIDaemonProcess dbal processes=2 threads=3
 WSGIImportScript $fix/imp/import_marker.py process-group=dg application-group=%{GLOBAL}
 
 WSGIScriptAlias /emb $app
@@ -382,6 +396,7 @@ WSGIScriptAlias /crash $app process-group=dk
 WSGIScriptAlias /sig $app process-group=ds
 WSGIScriptAlias /reload $fix/reload.wsgi process-group=dr
 WSGIScriptAlias /par $app process-group=dpar
+WSGIScriptAlias /bal $app process-group=dbal
 WSGIScriptAlias /none $app process-group=wsl-no-such-group
 WSGIScriptAlias /envemb $app application-group=wsl-env
 WSGIScriptAlias /envdmn $app application-group=wsl-env process-group=dg
@@ -532,7 +547,7 @@ ok t_cmp(join(' ', @imported), $dg_pid, 'WSGIImportScript process-group=dg ran i
 {
     my @dirs = $A ? glob($A->dir . '/wsgi.*') : ();
     my @socks = map { glob("$_/*.sock") } @dirs;
-    ok t_cmp(scalar(@dirs) . ' ' . scalar(@socks), '1 8', 'one socket directory, one socket per group');
+    ok t_cmp(scalar(@dirs) . ' ' . scalar(@socks), '1 9', 'one socket directory, one socket per group');
     my @dst = @dirs ? stat $dirs[0] : ();
     ok t_cmp(@dst ? sprintf('%04o %d', $dst[2] & 07777, $dst[4]) : 'none', sprintf('0700 %d', $>),
              'the directory is mode 0700, owned by the Apache user');
@@ -546,17 +561,26 @@ ok t_cmp(join(' ', @imported), $dg_pid, 'WSGIImportScript process-group=dg ran i
     # another uid cannot be made here, as a non-root user: the root part
     # checks that refusal (WSL00188).
     my ($dg_sock) = grep m{/\d+\.0\.sock$}, @socks;
-    my $peer = $dg_sock ? IO::Socket::UNIX->new(Type => Socket::SOCK_STREAM(), Peer => $dg_sock) : undef;
-    my $closed = 0;
-    if ($peer) {
-        syswrite $peer, pack('LCCS', 16, 99, 0, 0) . 'x' x 16;
-        my $sel = IO::Select->new($peer);
-        $closed = $sel->can_read(5) && !sysread($peer, my $buf, 100) ? 1 : 0;
+    # 1 if the daemon closes a connection that sent these bytes.
+    my $closed_on = sub {
+        my $peer = $dg_sock ? IO::Socket::UNIX->new(Type => Socket::SOCK_STREAM(), Peer => $dg_sock) : undef;
+        return 0 unless $peer;
+        syswrite $peer, $_[0];
+        my $closed = IO::Select->new($peer)->can_read(5) && !sysread($peer, my $buf, 100) ? 1 : 0;
         close $peer;
-    }
-    ok t_ok($closed, 'a connection that sends a frame that is no request is closed by the daemon');
+        return $closed;
+    };
+    # Frame headers: length, type, flags, wire version (wire.h).
+    ok t_ok($closed_on->(pack('LCCS', 16, 99, 0, 1) . 'x' x 16),
+            'a connection that sends a frame that is no request is closed by the daemon');
     ok t_ok(scalar(wait_until(sub { log_lines($A, qr/WSL00194: WSGIDaemonProcess dg: a frame of type 99/) }, 5)),
             '... and logged (WSL00194)');
+    # A request frame of another layout (an Apache child of an older
+    # build, after a graceful restart that upgraded the module): refused
+    # by name, not misread.
+    my $old_closed = $closed_on->(pack('LCCS', 16, 1, 0, 0) . 'x' x 16);
+    ok t_ok($old_closed && scalar(wait_until(sub { log_lines($A, qr/WSL00194: WSGIDaemonProcess dg: a frame of wire version 0, where this build's is 1 \(a child of another build/) }, 5)),
+            'a request frame of wire version 0 (an older build\'s): the connection closed, and logged by name (WSL00194)');
     my ($cc, $cj) = jget($A, '/dm?case=info');
     ok t_cmp("$cc $cj->{pid}", "200 $dg_pid", 'the daemon serves on, the same process');
 }
@@ -824,6 +848,40 @@ sub finish_slow {
             && $pids[0] != $pids[1] && $started < 1.2,
             sprintf('processes=2 threads=1: two requests at once run in the two processes at once (%s, both begun in %.2f s)',
                     "@pids", $started));
+}
+
+# --- kept connections go to a process with a free thread ---------------------------------
+# Apache's children keep their connections to the daemons.  Each round
+# first runs nine requests at once against six threads: three wait for
+# a thread, and the connections they open go to whichever process frees
+# one first, so the kept ones end up more to one process than the other.
+# Then six requests that each hold their thread, begun one after the
+# other: three must run in each process.  Taking the connection given
+# back last (a stack) sent four or more to one process, which queued
+# them while the other had threads idle.
+sub fire {
+    my ($srv, $path, $n) = @_;
+    my @socks = grep { $_ } map { IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $srv->port,
+                                                        Timeout => 10) } 1 .. $n;
+    print $_ "GET $path HTTP/1.0\r\nHost: localhost\r\n\r\n" for @socks;
+    my @pids = map { (WSLTest::read_until_eof($_, Time::HiRes::time() + 15) =~ /pid=(\d+)\n/)[0] // 0 } @socks;
+    close $_ for @socks;
+    return @pids;
+}
+
+SKIP: {
+    skip 'server A did not start', 10 unless $A;
+    for my $round (1 .. 5) {
+        my @busy = fire($A, '/bal?case=slow&sleep=0.3', 9);
+        my @slow = map { start_slow($A, '/bal?case=slow&sleep=0.8') } 1 .. 6;
+        my %per;
+        $per{$_->{pid} // 0}++ for @slow;
+        finish_slow($_) for @slow;
+        my $shares = join ' ', map { "$_ x $per{$_}" } sort keys %per;
+        ok t_ok((grep { $_ } @busy) == 9, "kept connections, round $round: nine requests at once on six threads all answered");
+        ok t_ok(keys %per == 2 && !grep({ $per{$_} != 3 || !$_ } keys %per),
+                "... then six that each hold a thread, begun one by one: three in each of the two processes ($shares)");
+    }
 }
 
 # --- restarts: SIGINT, a changed script, SIGKILL ---------------------------------------------

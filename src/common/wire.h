@@ -31,15 +31,24 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/uio.h>
+#include <unistd.h>
 
 #include "snapshot.h"
 
-/* Native byte order and layout: both ends are the same binary. */
+/* The layout of the frames, in every header.  Native byte order and
+ * layout: both ends are builds of one source, but not always the same
+ * build.  A graceful restart keeps the daemon socket, so for a moment
+ * after the module is upgraded the old generation's children send to
+ * the new daemons: each end refuses a frame of another version, by name,
+ * rather than misread it.  Raised whenever a frame changes; 0 was the
+ * first layout (END without the pid). */
+#define WSL_WIRE_VERSION 1
+
 typedef struct {
     uint32_t length;            /* payload bytes after this header */
     uint8_t type;               /* wsl_frame_type */
     uint8_t flags;
-    uint16_t spare;             /* 0 */
+    uint16_t version;           /* WSL_WIRE_VERSION */
 } wsl_frame;
 
 typedef enum {
@@ -53,7 +62,7 @@ typedef enum {
     WSL_FRAME_DATA,             /* daemon: body bytes; flags FLUSH */
     WSL_FRAME_FILE,             /* daemon: int64 offset, int64 length; the
                                  * descriptor rides on its first byte */
-    WSL_FRAME_END               /* daemon: int32 status; flags below */
+    WSL_FRAME_END               /* daemon: wsl_wire_end; flags below */
 } wsl_frame_type;
 
 #define WSL_FRAME_EOS      0x01 /* BODY: the request body ended */
@@ -62,6 +71,15 @@ typedef enum {
 #define WSL_FRAME_FLUSH    0x01 /* DATA: pass it on to the client now */
 #define WSL_END_TRUNCATED  0x01 /* END: the response was cut short */
 #define WSL_END_RESEND     0x02 /* END: not run; send it again */
+
+/* END's payload.  pid: the daemon process that sent it.  The child keeps
+ * it with the connection, to know which process's threads a kept
+ * connection leads to (SO_PEERCRED cannot say: the listening socket is
+ * the Apache parent's, so it names the parent). */
+typedef struct {
+    int32_t status;
+    int32_t pid;
+} wsl_wire_end;
 
 /* The largest payloads either side accepts: a request (its headers are
  * bounded by Apache's LimitRequestFields and friends long before this),
@@ -159,8 +177,18 @@ static inline wsl_frame wsl_frame_make(wsl_frame_type type, uint8_t flags,
     f.length = (uint32_t)length;
     f.type = (uint8_t)type;
     f.flags = flags;
-    f.spare = 0;
+    f.version = WSL_WIRE_VERSION;
     return f;
+}
+
+/* An END payload with this process's pid. */
+static inline wsl_wire_end wsl_wire_end_of(int32_t status)
+{
+    wsl_wire_end end;
+
+    end.status = status;
+    end.pid = (int32_t)getpid();
+    return end;
 }
 
 #endif /* WSL_WIRE_H */

@@ -387,10 +387,10 @@ static void board_state(wsl_board_state state)
  * to the group's next process. */
 static void send_back(int fd)
 {
+    wsl_wire_end end = wsl_wire_end_of(0);
     wsl_frame f = wsl_frame_make(WSL_FRAME_END, WSL_END_RESEND,
-                                 sizeof(int32_t));
-    int32_t status = 0;
-    struct iovec iov[2] = { { &f, sizeof(f) }, { &status, sizeof(status) } };
+                                 sizeof(end));
+    struct iovec iov[2] = { { &f, sizeof(f) }, { &end, sizeof(end) } };
 
     /* On failure the child sees the connection close instead. */
     (void)!writev(fd, iov, 2);

@@ -157,6 +157,7 @@ static int write_out(wsl_io *io, int flush, const int32_t *end,
     wsl_wire_buf head = { NULL, 0, 0, pool_alloc, io->r->pool, 0 };
     struct iovec *iov;
     wsl_frame *frames, end_frame;
+    wsl_wire_end end_body;
     int niov = 0, nframes = 0, i, maxiov;
 
     if (io->head_set && !io->head_sent) {
@@ -209,11 +210,13 @@ static int write_out(wsl_io *io, int flush, const int32_t *end,
         }
     }
     if (end) {
-        end_frame = wsl_frame_make(WSL_FRAME_END, end_flags, sizeof(*end));
+        end_body = wsl_wire_end_of(*end);
+        end_frame = wsl_frame_make(WSL_FRAME_END, end_flags,
+                                   sizeof(end_body));
         iov[niov].iov_base = &end_frame;
         iov[niov++].iov_len = sizeof(end_frame);
-        iov[niov].iov_base = (void *)end;
-        iov[niov++].iov_len = sizeof(*end);
+        iov[niov].iov_base = &end_body;
+        iov[niov++].iov_len = sizeof(end_body);
     }
     if (write_iov(io->fd, iov, niov) < 0)
         return -1;
@@ -463,7 +466,7 @@ static apr_status_t read_body(wsl_call *call, char *dst, apr_size_t want,
             rv = APR_ECONNABORTED;
             break;
         }
-        if (f.type != WSL_FRAME_BODY ||
+        if (f.version != WSL_WIRE_VERSION || f.type != WSL_FRAME_BODY ||
             (f.flags & WSL_FRAME_ERROR ? f.length != sizeof(int32_t)
                                        : f.length > n)) {
             rv = APR_EGENERAL;
@@ -615,11 +618,11 @@ static int send_end(int fd, int32_t status, uint8_t flags)
 {
     struct {
         wsl_frame f;
-        int32_t status;
+        wsl_wire_end body;
     } end;
 
-    end.f = wsl_frame_make(WSL_FRAME_END, flags, sizeof(end.status));
-    end.status = status;
+    end.f = wsl_frame_make(WSL_FRAME_END, flags, sizeof(end.body));
+    end.body = wsl_wire_end_of(status);
     return send(fd, &end, sizeof(end), MSG_NOSIGNAL) == sizeof(end) ? 0 : -1;
 }
 
@@ -699,6 +702,11 @@ static const char *read_request(int fd, apr_pool_t *pool, wsl_frame *f,
         have += (size_t)n;
     }
     memcpy(f, buf, sizeof(*f));
+    if (f->version != WSL_WIRE_VERSION)
+        return apr_psprintf(pool, "a frame of wire version %u, where this "
+                            "build's is %u (a child of another build of the "
+                            "module, from before a graceful restart)",
+                            f->version, WSL_WIRE_VERSION);
     if (f->type != WSL_FRAME_REQUEST || f->length > WSL_WIRE_REQUEST_MAX)
         return apr_psprintf(pool, "a frame of type %d and %u bytes where a "
                             "request was expected", f->type, f->length);

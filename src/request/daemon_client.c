@@ -16,12 +16,15 @@
  * after (never a complete-looking one).
  *
  * Connections are kept per process and group, and reused: no connect()
- * per request.  One taken from the idle list is checked first (the
+ * per request.  Each knows the daemon process it leads to (from END),
+ * and a request takes one to the process with the fewest requests, if
+ * it has a thread free.  One taken from the idle list is checked first (the
  * daemon closes idle connections when it stops); a request that a
  * process sent back or closed unread is sent again, on a new connection,
  * one it read and did not answer is not.
  */
 #include "request.h"
+#include "common/board.h"
 #include "common/clock.h"
 #include "common/wire.h"
 #include "common/validate.h"
@@ -50,15 +53,27 @@
 #define WSL_RESEND_MAX 5
 
 /* An idle connection, with the socket timeout set on it (set again only
- * when a request wants another: two setsockopt calls per request saved). */
+ * when a request wants another: two setsockopt calls per request saved),
+ * and the daemon process it leads to (the pid its last END gave). */
 typedef struct {
     int fd;
     apr_interval_time_t timeout;
+    int pid;
 } idle_conn;
+
+/* Requests of this Apache process now on connections to a daemon
+ * process: the status board's figures lag by the moment a daemon takes
+ * to see a request come in, and these do not. */
+#define WSL_PEERS_MAX 64
+typedef struct {
+    int pid;
+    int running;
+} peer_load;
 
 typedef struct {
     idle_conn conns[WSL_IDLE_MAX];
     int n;
+    peer_load peers[WSL_PEERS_MAX];
 } idle_list;
 
 static pthread_mutex_t idle_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -70,6 +85,10 @@ typedef struct {
     int fd;
     apr_interval_time_t timeout;    /* SO_RCVTIMEO/SO_SNDTIMEO set on fd,
                                      * or -1 */
+    const wsl_daemon_group *g;
+    int pid;                    /* the daemon process fd leads to, 0
+                                 * until an END says */
+    int counted;                /* counted in its peer_load */
     int reused;
     char buf[16384];
     size_t start, end;
@@ -223,46 +242,181 @@ static void set_timeout(int fd, int which, apr_interval_time_t t)
     setsockopt(fd, SOL_SOCKET, which, &tv, sizeof(tv));
 }
 
-/* An idle connection of the group's (its timeout in *timeout), or -1.
- * Not checked here (a recv with MSG_PEEK was one more system call per
- * request): one the daemon closed makes the request's write fail with
- * EPIPE, one it sent END "send it again" on answers with that END, and
- * either way the request goes again on a new connection. */
-static int idle_take(const wsl_daemon_group *g, apr_interval_time_t *timeout)
+/* The group's lists (idle_lock held); NULL if they cannot be made. */
+static idle_list *idle_of(const wsl_daemon_group *g)
 {
-    int fd = -1;
-
-    pthread_mutex_lock(&idle_lock);
-    if (g->index < nidle && idle[g->index].n > 0) {
-        idle_conn *ic = &idle[g->index].conns[--idle[g->index].n];
-
-        fd = ic->fd;
-        *timeout = ic->timeout;
-    }
-    pthread_mutex_unlock(&idle_lock);
-    return fd;
-}
-
-static void idle_give(const wsl_daemon_group *g, int fd,
-                      apr_interval_time_t timeout)
-{
-    pthread_mutex_lock(&idle_lock);
     if (!idle) {
         apr_array_header_t *groups = wsl_daemon_groups();
 
         nidle = groups ? groups->nelts : 0;
         idle = calloc((size_t)(nidle ? nidle : 1), sizeof(*idle));
     }
-    if (idle && g->index < nidle && idle[g->index].n < WSL_IDLE_MAX) {
-        idle_conn *ic = &idle[g->index].conns[idle[g->index].n++];
+    return idle && g->index < nidle ? &idle[g->index] : NULL;
+}
+
+/* pid's entry (idle_lock held); with add, one made if there is none
+ * (taking one no request uses).  NULL if none. */
+static peer_load *peer_of(idle_list *l, int pid, int add)
+{
+    peer_load *spare = NULL;
+    int i;
+
+    for (i = 0; i < WSL_PEERS_MAX; i++) {
+        if (l->peers[i].pid == pid)
+            return &l->peers[i];
+        if (!spare && l->peers[i].running == 0)
+            spare = &l->peers[i];
+    }
+    if (add && spare) {
+        spare->pid = pid;
+        spare->running = 0;
+        return spare;
+    }
+    return NULL;
+}
+
+/* How many requests daemon process pid has (idle_lock held): the more
+ * of what the status board says (running and queued there) and what
+ * this Apache process has sent it.  -1 if the process takes no more
+ * requests (stopping, or gone: its connections are dead). */
+static int peer_requests(const wsl_daemon_group *g, idle_list *l, int pid)
+{
+    peer_load *p = peer_of(l, pid, 0);
+    int mine = p ? p->running : 0, slot, half, any = 0;
+
+    for (slot = 0; slot < g->processes; slot++) {
+        wsl_board_slot *bs = wsl_board_slot_of(g->index, slot);
+
+        if (!bs)
+            break;
+        any = 1;
+        for (half = 0; half < 2; half++) {
+            wsl_board_proc *bp = &bs->half[half];
+            int state, board;
+
+            if (atomic_load_explicit(&bp->pid, memory_order_relaxed) != pid)
+                continue;
+            state = atomic_load_explicit(&bp->state, memory_order_relaxed);
+            if (state != WSL_BOARD_SERVING &&
+                state != WSL_BOARD_HANDING_OVER &&
+                state != WSL_BOARD_EVICTING)
+                return -1;
+            board = atomic_load_explicit(&bp->active, memory_order_relaxed) +
+                    atomic_load_explicit(&bp->queued, memory_order_relaxed);
+            return board > mine ? board : mine;
+        }
+    }
+    /* No board: what this process knows. */
+    return any ? -1 : mine;
+}
+
+/* Into dc, a kept connection of the group's to the daemon process with
+ * the fewest requests, if that one has a free thread; dc->fd -1 if
+ * none, and a new connection goes to a process that accepts it (a full
+ * one stops accepting).  Taking the last one given back, as a stack, would pile
+ * requests onto one process while another has threads idle.  Those to
+ * processes that take no more requests are closed here.  A connection
+ * is not checked (a recv with MSG_PEEK was one more system call per
+ * request): one the daemon closed makes the request's write fail with
+ * EPIPE, one it sent END "send it again" on answers with that END, and
+ * either way the request goes again on a new connection. */
+static void idle_take(daemon_conn *dc)
+{
+    const wsl_daemon_group *g = dc->g;
+    int dead[WSL_IDLE_MAX], ndead = 0, i, best = -1, best_load = 0;
+    int seen_pid[8], seen_load[8], nseen = 0;
+    idle_list *l;
+
+    dc->fd = -1;
+    pthread_mutex_lock(&idle_lock);
+    if ((l = idle_of(g))) {
+        /* From the top: of equals, the one given back last. */
+        for (i = l->n - 1; i >= 0; i--) {
+            int pid = l->conns[i].pid, load, k;
+
+            for (k = 0; k < nseen && seen_pid[k] != pid; k++)
+                ;
+            if (k < nseen)
+                load = seen_load[k];
+            else {
+                load = pid ? peer_requests(g, l, pid) : -1;
+                if (nseen < 8) {
+                    seen_pid[nseen] = pid;
+                    seen_load[nseen++] = load;
+                }
+            }
+            if (load < 0) {
+                dead[ndead++] = l->conns[i].fd;
+                l->conns[i].fd = -1;
+            }
+            else if (load < g->threads && (best < 0 || load < best_load)) {
+                best = i;
+                best_load = load;
+            }
+        }
+        if (best >= 0) {
+            idle_conn *ic = &l->conns[best];
+            peer_load *p = peer_of(l, ic->pid, 1);
+
+            dc->fd = ic->fd;
+            dc->timeout = ic->timeout;
+            dc->pid = ic->pid;
+            if (p) {
+                p->running++;
+                dc->counted = 1;
+            }
+            ic->fd = -1;
+        }
+        /* Close the gaps, keeping the order. */
+        if (ndead || best >= 0) {
+            int n = 0;
+
+            for (i = 0; i < l->n; i++)
+                if (l->conns[i].fd >= 0)
+                    l->conns[n++] = l->conns[i];
+            l->n = n;
+        }
+    }
+    pthread_mutex_unlock(&idle_lock);
+    while (ndead > 0)
+        close(dead[--ndead]);
+}
+
+/* The connection's request is done, or it failed: no longer counted in
+ * its process's load (idle_lock held). */
+static void uncount_locked(daemon_conn *dc)
+{
+    idle_list *l;
+    peer_load *p;
+
+    if (!dc->counted)
+        return;
+    dc->counted = 0;
+    if ((l = idle_of(dc->g)) && (p = peer_of(l, dc->pid, 0)) &&
+        p->running > 0)
+        p->running--;
+}
+
+/* Kept for the next request (or closed, when the list is full). */
+static void idle_give(daemon_conn *dc)
+{
+    idle_list *l;
+    int fd = dc->fd;
+
+    pthread_mutex_lock(&idle_lock);
+    uncount_locked(dc);
+    if ((l = idle_of(dc->g)) && l->n < WSL_IDLE_MAX) {
+        idle_conn *ic = &l->conns[l->n++];
 
         ic->fd = fd;
-        ic->timeout = timeout;
+        ic->timeout = dc->timeout;
+        ic->pid = dc->pid;
         fd = -1;
     }
     pthread_mutex_unlock(&idle_lock);
     if (fd >= 0)
         close(fd);
+    dc->fd = -1;
 }
 
 /* A new connection to the group's socket, waiting up to connect-timeout
@@ -312,7 +466,12 @@ static int conn_open(request_rec *r, const wsl_daemon_group *g,
     dc->failed = 0;
     dc->reused = 0;
     dc->timeout = -1;
-    if (!fresh && (dc->fd = idle_take(g, &dc->timeout)) >= 0)
+    dc->g = g;
+    dc->pid = 0;
+    dc->counted = 0;
+    if (!fresh)
+        idle_take(dc);
+    if (dc->fd >= 0)
         dc->reused = 1;
     else if ((dc->fd = connect_new(r, g)) < 0)
         return -1;
@@ -329,6 +488,11 @@ static int conn_open(request_rec *r, const wsl_daemon_group *g,
 
 static void conn_close(daemon_conn *dc)
 {
+    if (dc->counted) {
+        pthread_mutex_lock(&idle_lock);
+        uncount_locked(dc);
+        pthread_mutex_unlock(&idle_lock);
+    }
     conn_drop_fds(dc);
     if (dc->fd >= 0)
         close(dc->fd);
@@ -677,6 +841,12 @@ static int exchange_run(exchange *x)
             return failed(x, "no complete response came");
         }
         frames++;
+        if (f.version != WSL_WIRE_VERSION)
+            return failed(x, apr_psprintf(x->r->pool, "a frame of wire "
+                                          "version %u, where this build's is "
+                                          "%u (a daemon of another build of "
+                                          "the module)", f.version,
+                                          WSL_WIRE_VERSION));
         switch (f.type) {
         case WSL_FRAME_READ: {
             uint32_t want;
@@ -741,11 +911,14 @@ static int exchange_run(exchange *x)
             break;
         }
         case WSL_FRAME_END: {
+            wsl_wire_end end;
             int32_t status;
 
-            if (f.length != sizeof(status) ||
-                conn_read(dc, &status, sizeof(status)) < 0)
+            if (f.length != sizeof(end) ||
+                conn_read(dc, &end, sizeof(end)) < 0)
                 return failed(x, "a bad END frame");
+            status = end.status;
+            dc->pid = end.pid;
             if (f.flags & WSL_END_RESEND) {
                 conn_close(dc);
                 return -1;
@@ -879,6 +1052,6 @@ int wsl_daemon_client_run(request_rec *r, const wsl_route *route,
         return HTTP_SERVICE_UNAVAILABLE;
     }
     if (dc->fd >= 0)
-        idle_give(g, dc->fd, dc->timeout);
+        idle_give(dc);
     return status;
 }
