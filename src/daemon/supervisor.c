@@ -365,6 +365,16 @@ static void herald_ended(int reason, void *data, apr_wait_t status)
     }
 }
 
+/* Its pipe closed, when there is one. */
+static void herald_pipe_close(void)
+{
+    if (sup.herald_pipe[0] >= 0) {
+        close(sup.herald_pipe[0]);
+        close(sup.herald_pipe[1]);
+        sup.herald_pipe[0] = sup.herald_pipe[1] = -1;
+    }
+}
+
 static void herald_start(void)
 {
     apr_status_t rv;
@@ -564,11 +574,7 @@ static apr_status_t stop_all(void *data)
         waitpid(sup.herald.pid, NULL, 0);
         sup.herald_running = 0;
     }
-    if (sup.herald_pipe[0] >= 0) {
-        close(sup.herald_pipe[0]);
-        close(sup.herald_pipe[1]);
-        sup.herald_pipe[0] = sup.herald_pipe[1] = -1;
-    }
+    herald_pipe_close();
     if (graceful_restart()) {
         stop_all_gracefully();
         return APR_SUCCESS;
@@ -734,11 +740,7 @@ static int make_socket(apr_pool_t *pconf, server_rec *s,
  * another module) cannot forge a process's state or wake the parent. */
 void wsl_daemon_child_init(void)
 {
-    if (sup.herald_pipe[0] >= 0) {
-        close(sup.herald_pipe[0]);
-        close(sup.herald_pipe[1]);
-        sup.herald_pipe[0] = sup.herald_pipe[1] = -1;
-    }
+    herald_pipe_close();
     wsl_board_read_only();
 }
 
