@@ -313,10 +313,10 @@ static int peer_requests(const wsl_daemon_group *g, idle_list *l, int pid)
 /* Into dc, a kept connection of the group's to the daemon process with
  * the fewest requests, if that one has a free thread; dc->fd -1 if
  * none, and a new connection goes to a process that accepts it (a full
- * one stops accepting).  Taking the last one given back, as a stack, would pile
- * requests onto one process while another has threads idle.  Those to
- * processes that take no more requests are closed here.  A connection
- * is not checked (a recv with MSG_PEEK was one more system call per
+ * one stops accepting).  Taking the last one given back, as a stack,
+ * would pile requests onto one process while another has threads idle.
+ * Those to processes that take no more requests are closed here.  A
+ * connection is not checked (a recv with MSG_PEEK was one more system call per
  * request): one the daemon closed makes the request's write fail with
  * EPIPE, one it sent END "send it again" on answers with that END, and
  * either way the request goes again on a new connection. */
