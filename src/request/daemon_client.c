@@ -18,10 +18,10 @@
  * Connections are kept per process and group, and reused: no connect()
  * per request.  Each knows the daemon process it leads to (from END),
  * and a request takes one to the process with the fewest requests, if
- * it has a thread free.  One taken from the idle list is checked first (the
- * daemon closes idle connections when it stops); a request that a
- * process sent back or closed unread is sent again, on a new connection,
- * one it read and did not answer is not.
+ * it has a thread free.  One taken from the idle list is not checked
+ * (idle_take): a request that a process sent back or closed unread (it
+ * closes idle connections when it stops) is sent again, on a new
+ * connection; one it read and did not answer is not.
  */
 #include "request.h"
 #include "common/board.h"
@@ -316,10 +316,10 @@ static int peer_requests(const wsl_daemon_group *g, idle_list *l, int pid)
  * one stops accepting).  Taking the last one given back, as a stack,
  * would pile requests onto one process while another has threads idle.
  * Those to processes that take no more requests are closed here.  A
- * connection is not checked (a recv with MSG_PEEK was one more system call per
- * request): one the daemon closed makes the request's write fail with
- * EPIPE, one it sent END "send it again" on answers with that END, and
- * either way the request goes again on a new connection. */
+ * connection is not checked (a recv with MSG_PEEK was one more system
+ * call per request): one the daemon closed makes the request's write
+ * fail with EPIPE, one it sent END "send it again" on answers with that
+ * END, and either way the request goes again on a new connection. */
 static void idle_take(daemon_conn *dc)
 {
     const wsl_daemon_group *g = dc->g;
