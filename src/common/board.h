@@ -39,6 +39,13 @@ typedef enum {
     WSL_BOARD_STOPPING          /* its requests done: Python finalised */
 } wsl_board_state;
 
+/* Whether a process in this state takes new requests. */
+static inline int wsl_board_takes_requests(int state)
+{
+    return state == WSL_BOARD_SERVING || state == WSL_BOARD_HANDING_OVER ||
+           state == WSL_BOARD_EVICTING;
+}
+
 #define WSL_BOARD_TEXT 160
 
 typedef struct {

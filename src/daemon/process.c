@@ -18,8 +18,10 @@
  * connections on the group's socket (only from the uid Apache's children
  * run as: SO_PEERCRED) and watches the idle ones; a connection with a
  * request waiting goes to the worker that went idle last (queue_push),
- * or, all busy, on the ready queue for the next one free; the worker runs
- * that request (worker.c) and gives the connection back to the poller.
+ * or, all busy, back to the child unread when another process of the
+ * group looks free, else on the ready queue for the next one free; the
+ * worker runs that request (worker.c) and gives the connection back to
+ * the poller.
  * So Apache's children keep their connections open between requests at
  * no cost of a thread each, and a request waits for a worker in one
  * visible place, the queue.  A new connection comes with a request right
@@ -438,13 +440,71 @@ static void worker_busy(int slot)
         dp.member_busy[slot % dp.pool_width]++;
 }
 
+/* c off the list of open connections (dp.lock held): drain() no longer
+ * sees it, and it is the caller's to close and free. */
+static void conn_unlink(conn *c)
+{
+    if (c->fresh) {
+        c->fresh = 0;
+        dp.fresh--;
+        accept_resume();
+    }
+    if (c->prev_all)
+        c->prev_all->next_all = c->next_all;
+    else
+        dp.all = c->next_all;
+    if (c->next_all)
+        c->next_all->prev_all = c->prev_all;
+}
+
+/* Whether another process of the group, as the board shows it, takes
+ * requests and has a thread free for one more.  The figures may be a
+ * moment old: it is only a hint (see queue_push). */
+static int other_has_room(void)
+{
+    int slot, half;
+
+    if (!dp.board || dp.group->processes < 2)
+        return 0;
+    for (slot = 0; slot < dp.group->processes; slot++) {
+        wsl_board_slot *bs = wsl_board_slot_of(dp.group->index, slot);
+
+        for (half = 0; bs && half < 2; half++) {
+            wsl_board_proc *bp = &bs->half[half];
+            int state = atomic_load_explicit(&bp->state,
+                                             memory_order_relaxed);
+
+            if (bp == dp.board || !wsl_board_takes_requests(state))
+                continue;
+            if (atomic_load_explicit(&bp->active, memory_order_relaxed) +
+                atomic_load_explicit(&bp->queued, memory_order_relaxed)
+                < dp.group->threads)
+                return 1;
+        }
+    }
+    return 0;
+}
+
 /*
  * A connection with a request goes to an idle worker (idle_take), else
  * waits on the ready queue for the next worker to finish.
+ *
+ * But a request on a kept connection that finds every worker taken goes
+ * back to the child, to come again on a new connection, when another
+ * process of the group looks free: a child picks a kept connection by
+ * figures that lag (two children may both pick this process for its
+ * last free thread, and a new connection this process accepted may
+ * already hold it), while a new connection is accepted only by a
+ * process with a thread for it.  Queued here, it would wait for one of
+ * these threads while another process had threads idle (six 1 s
+ * requests on processes=2 threads=3 took 2 s).  With no process free,
+ * it queues here: the connection is kept, and the next free thread of
+ * this process takes it.
  */
 static void queue_push(conn *c)
 {
     idle_worker *w;
+    int kept = !c->fresh;
 
     pthread_mutex_lock(&dp.lock);
     if (c->fresh) {
@@ -456,6 +516,15 @@ static void queue_push(conn *c)
         c->busy = 0;
         send_back(c->fd);
         pthread_mutex_unlock(&dp.lock);
+        return;
+    }
+    if (kept && dp.busy + dp.queued + dp.fresh >= dp.group->threads &&
+        other_has_room()) {
+        conn_unlink(c);
+        pthread_mutex_unlock(&dp.lock);
+        send_back(c->fd);
+        close(c->fd);
+        free(c);
         return;
     }
     c->busy = 1;
@@ -559,23 +628,6 @@ static int conn_add(conn *c)
     dp.all = c;
     pthread_mutex_unlock(&dp.lock);
     return 0;
-}
-
-/* c off the list of open connections (dp.lock held): drain() no longer
- * sees it, and it is the caller's to close and free. */
-static void conn_unlink(conn *c)
-{
-    if (c->fresh) {
-        c->fresh = 0;
-        dp.fresh--;
-        accept_resume();
-    }
-    if (c->prev_all)
-        c->prev_all->next_all = c->next_all;
-    else
-        dp.all = c->next_all;
-    if (c->next_all)
-        c->next_all->prev_all = c->prev_all;
 }
 
 static void conn_close(conn *c)

@@ -297,9 +297,7 @@ static int peer_requests(const wsl_daemon_group *g, idle_list *l, int pid)
             if (atomic_load_explicit(&bp->pid, memory_order_relaxed) != pid)
                 continue;
             state = atomic_load_explicit(&bp->state, memory_order_relaxed);
-            if (state != WSL_BOARD_SERVING &&
-                state != WSL_BOARD_HANDING_OVER &&
-                state != WSL_BOARD_EVICTING)
+            if (!wsl_board_takes_requests(state))
                 return -1;
             board = atomic_load_explicit(&bp->active, memory_order_relaxed) +
                     atomic_load_explicit(&bp->queued, memory_order_relaxed);
