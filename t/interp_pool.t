@@ -298,13 +298,18 @@ ok t_cmp(($srv ? ($srv->get('/d/pooled/who'))[0] : 0), 200, 'the pool serves on'
 
 # --- the end of every interpreter -------------------------------------------------
 my $marks = $srv ? $srv->dir . '/atexit.txt' : '/nonexistent';
+# Requests at once go to both interpreters (the daemon gives each to
+# the one with fewer running); requests one after another all go to the
+# same one.  Just after a graceful restart prefork may have one child
+# up, which sends them one after another, so this goes on until both
+# have registered (or 20 s), each request held long enough to overlap.
 sub register_all {
     my ($path) = @_;
     my %seen;
-    for (1 .. 6) {
-        my @j = grep defined, rounds("$path/atexit?f=$marks&ms=50", 4, 1);
+    my $deadline = Time::HiRes::time() + 20;
+    while (keys %seen < 2 && Time::HiRes::time() < $deadline) {
+        my @j = grep defined, rounds("$path/atexit?f=$marks&ms=200", 4, 1);
         $seen{$_->{interpreter}} = $_->{pid} for @j;
-        last if keys %seen == 2;
     }
     return \%seen;
 }
