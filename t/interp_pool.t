@@ -41,7 +41,7 @@ use Time::HiRes ();
 use WSLTest qw(t_ok diag embedded_python wait_until expected_mpm);
 use WSLServer ();
 
-plan tests => 38, need_module 'mod_wsgi_lite.c';
+plan tests => 40, need_module 'mod_wsgi_lite.c';
 
 my $docroot = Apache::Test::vars('documentroot');
 my $app = "$docroot/pool/pool.wsgi";
@@ -103,7 +103,7 @@ ok t_cmp($rc == 0 && $out =~ /WSL00211: .*the main interpreter is one/ ? 1 : 0, 
 my $skip_why = "interpreters with a GIL of their own need Python 3.12+; "
     . "the module embeds " . ($py->{version} // 'an unknown Python');
 unless ($own_gil) {
-    skip($skip_why) for 7 .. 38;
+    skip($skip_why) for 7 .. 40;
     diag("skipped 32: $skip_why");
     exit 0;
 }
@@ -230,6 +230,44 @@ if ($threaded) {
 else {
     skip('embedded mode under prefork: one thread per process, no pool to share');
 }
+
+# --- turns: requests of one own-GIL interpreter take its GIL in turns -------------
+# Three requests at once to the daemon's pool of two: two of them share
+# an interpreter (the daemon spreads three over two).  That pair is what
+# is judged; rounds without one are sent again.
+sub same_pair {
+    my ($path) = @_;
+    for (1 .. 8) {
+        my @k = map { $srv->spawn(GET => $path, timeout => 30) } 1 .. 3;
+        my @j = grep { defined && defined $_->{start} }
+                map { my ($c, $b) = WSLServer::reap($_); $c == 200 ? decode($b) : undef } @k;
+        next if @j < 3;
+        for my $i (0 .. 1) {
+            for my $k ($i + 1 .. 2) {
+                return sort { $a->{start} <=> $b->{start} } @j[$i, $k]
+                    if $j[$i]{pid} == $j[$k]{pid} && $j[$i]{interpreter} == $j[$k]{interpreter};
+            }
+        }
+    }
+    return;
+}
+# Two CPU-bound requests on one interpreter: one runs, then the other,
+# each alone under the GIL, where threads left to fight for the GIL
+# share it, the two at once, each taking about twice its CPU.  (A turn
+# held ten switch intervals, 200 ms here, lets the next one in: 80 ms
+# spins leave room for a slow machine.)
+my @p = $srv ? same_pair('/d/pooled/spin?ms=80') : ();
+ok t_ok(@p == 2 && $p[1]{start} >= $p[0]{end} - 0.005,
+        sprintf('turns: two 80 ms spins on one own-GIL interpreter ran one after the other, not at once (%s)',
+                @p == 2 ? join(', ', map { sprintf '%.0f-%.0f ms', 1000 * ($_->{start} - $p[0]{start}),
+                                                   1000 * ($_->{end} - $p[0]{start}) } @p) : 'no pair'));
+# A request blocked outside Python keeps its turn, and the GIL is free:
+# the next request of its interpreter is let in after two switch
+# intervals (20 ms each here), not after the 400 ms nap.
+@p = $srv ? same_pair('/d/pooled/nap?ms=400') : ();
+ok t_ok(@p == 2 && $p[1]{start} - $p[0]{start} < 0.2,
+        sprintf('turns: a request asleep with its turn does not hold up its interpreter: the second of two 400 ms naps began %s ms after the first',
+                @p == 2 ? sprintf('%.0f', 1000 * ($p[1]{start} - $p[0]{start})) : '(no pair)'));
 
 # --- an extension the own GIL refuses -------------------------------------------
 my @ext = glob("$py->{prefix}/lib/python$py->{xy}/lib-dynload/_testsinglephase.*.so");

@@ -38,9 +38,9 @@
  * no new request is taken, those running get up to shutdown-timeout,
  * then Python is finalised and the process exits for the supervisor to
  * start another; SIGWINCH (Apache's graceful restart) does so with the
- * running requests given graceful-timeout.  With eviction-timeout, SIGUSR1 instead lets the
- * process go on taking requests until none runs (or eviction-timeout
- * passes), as mod_wsgi's eviction does.
+ * running requests given graceful-timeout.  With eviction-timeout,
+ * SIGUSR1 instead lets the process go on taking requests until none runs
+ * (or eviction-timeout passes), as mod_wsgi's eviction does.
  */
 #include "process.h"
 #include "common/board.h"
@@ -109,8 +109,8 @@ static struct {
     server_rec *server;
     int listen_fd, epoll_fd, wake_fd;
     pthread_mutex_t lock;
-    /* Waited on with deadlines of CLOCK_MONOTONIC (deadline_in), as
-     * cond_init() makes them. */
+    /* Waited on with deadlines of CLOCK_MONOTONIC (wsl_clock_deadline_in), as
+     * wsl_clock_cond_init() makes them. */
     pthread_cond_t idle_cond;   /* busy went to 0 */
     idle_worker *idle;          /* waiting workers, the last idle first */
     conn *ready_head, *ready_tail;  /* requests waiting for a worker */
@@ -162,35 +162,6 @@ static struct {
 } dp = {
     .lock = PTHREAD_MUTEX_INITIALIZER,
 };
-
-/* A condition whose timed waits take CLOCK_MONOTONIC deadlines: with the
- * default clock (CLOCK_REALTIME), a step of the wall clock would move
- * every deadline of deadline_in(). */
-static void cond_init(pthread_cond_t *cond)
-{
-    pthread_condattr_t attr;
-
-    pthread_condattr_init(&attr);
-    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-    pthread_cond_init(cond, &attr);
-    pthread_condattr_destroy(&attr);
-}
-
-/* `in` from now, as pthread_cond_timedwait() takes a deadline of a
- * cond_init() condition. */
-static struct timespec deadline_in(apr_interval_time_t in)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    ts.tv_sec += (time_t)apr_time_sec(in);
-    ts.tv_nsec += (long)apr_time_usec(in) * 1000;
-    if (ts.tv_nsec >= 1000000000L) {
-        ts.tv_sec++;
-        ts.tv_nsec -= 1000000000L;
-    }
-    return ts;
-}
 
 static void fatal(const char *what, int err) __attribute__((noreturn));
 static void fatal(const char *what, int err)
@@ -889,7 +860,7 @@ static void *worker(void *arg)
     apr_pool_t *pool;
     conn *c;
 
-    cond_init(&self->idle.cond);
+    wsl_clock_cond_init(&self->idle.cond);
     self->idle.conn = NULL;
     self->idle.next = NULL;
     self->ident = (unsigned long)pthread_self();
@@ -970,7 +941,7 @@ static void start_threads(void)
 /* Wait up to `timeout` for the log_stack threads to end. */
 static void stacks_wait(apr_interval_time_t timeout)
 {
-    struct timespec until = deadline_in(timeout);
+    struct timespec until = wsl_clock_deadline_in(timeout);
 
     pthread_mutex_lock(&dp.lock);
     while (dp.stacks > 0 &&
@@ -1028,7 +999,7 @@ static int drain(apr_interval_time_t timeout, int *late_left)
             break;
         if (dp.group->request_timeout && left > apr_time_from_msec(100))
             left = apr_time_from_msec(100);
-        step = deadline_in(left);
+        step = wsl_clock_deadline_in(left);
         rc = pthread_cond_timedwait(&dp.idle_cond, &dp.lock, &step);
         if (rc == ETIMEDOUT && wsl_clock_now() >= end)
             break;
@@ -1097,7 +1068,7 @@ static void *gil_watch(void *unused)
         pthread_mutex_unlock(&dp.lock);
         wsl_py_gil_touch();
         pthread_mutex_lock(&dp.lock);
-        until = deadline_in(apr_time_from_sec(1));
+        until = wsl_clock_deadline_in(apr_time_from_sec(1));
         while (!dp.stopping &&
                pthread_cond_timedwait(&dp.gil_watch_cond, &dp.lock,
                                       &until) == 0)
@@ -1119,7 +1090,7 @@ static int gil_watch_stop(void)
 
     if (!dp.gil_watching)
         return 1;
-    until = deadline_in(apr_time_from_sec(2));
+    until = wsl_clock_deadline_in(apr_time_from_sec(2));
     pthread_mutex_lock(&dp.lock);
     pthread_cond_broadcast(&dp.gil_watch_cond);
     while (!dp.gil_watch_done &&
@@ -1511,8 +1482,8 @@ void wsl_daemon_process_main(const wsl_daemon_group *group, int slot,
     dp.herald_fd = herald_fd;
     dp.parent = parent;
     /* Before any thread is started that waits on them. */
-    cond_init(&dp.idle_cond);
-    cond_init(&dp.gil_watch_cond);
+    wsl_clock_cond_init(&dp.idle_cond);
+    wsl_clock_cond_init(&dp.gil_watch_cond);
     apr_pool_create(&dp.pool, pconf);
     /* Never outlive the parent, even one killed with SIGKILL. */
     prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0);

@@ -22,9 +22,16 @@
  * used where both states have the one shared GIL.  Py_EndInterpreter of
  * such an interpreter leaves no GIL held and no state current, and the
  * main interpreter is attached again afterwards.
+ *
+ * Request threads enter an own-GIL interpreter through its queue of
+ * turns (turns.c), a turn taken before the GIL and given back after it,
+ * and given up too while the module's own I/O has the GIL dropped
+ * (wsl_gil_release).  The deadlock watch and the stack dump take the
+ * GIL without a turn: what they look at may be the thread holding it.
  */
 #include "gil.h"
 #include "lifecycle.h"
+#include "turns.h"
 
 /* Thread states we created, per interpreter, to delete at child exit. */
 typedef struct {
@@ -64,6 +71,10 @@ static _Thread_local PyThreadState *thread_active;
  * try to finalise the interpreter it interrupted. */
 static _Thread_local int thread_in_setup;
 static _Thread_local int thread_slot = -1;   /* in gil.thread_arrays */
+/* The queue whose turn this thread holds, and the one whose turn it gave
+ * up for a wsl_gil_release, to take back at wsl_gil_reacquire. */
+static _Thread_local wsl_turns *thread_turn;
+static _Thread_local wsl_turns *thread_turn_paused;
 
 /* Append to a growable pointer array; aborts only on malloc failure,
  * which an Apache child cannot recover from anyway. */
@@ -278,6 +289,8 @@ wsl_interp *wsl_gil_new_interpreter(const char *name, int member,
     interp->member = member;
     interp->members = members;
     interp->own_gil = own_gil;
+    if (own_gil)
+        interp->turns = wsl_turns_new();
     own_tstate(interp, ts);
     apr_thread_mutex_unlock(gil.lock);
     return interp;
@@ -310,25 +323,64 @@ void wsl_gil_setup_failed(wsl_interp *interp)
     thread_in_setup--;
 }
 
-void wsl_gil_enter(wsl_interp *interp)
+void wsl_gil_set_turn_interval(wsl_interp *interp,
+                               apr_interval_time_t interval)
 {
+    if (interp->turns)
+        wsl_turns_set_interval(interp->turns, interval);
+}
+
+/* Into interp with its GIL: a turn first if it has turns (and this
+ * thread holds none: turns are never nested). */
+static void enter(wsl_interp *interp, int with_turn)
+{
+    if (with_turn && interp->turns && !thread_turn) {
+        wsl_turns_take(interp->turns, 0);
+        thread_turn = interp->turns;
+    }
     thread_active = thread_tstate(interp);
     PyEval_RestoreThread(thread_active);
+}
+
+void wsl_gil_enter(wsl_interp *interp)
+{
+    enter(interp, 1);
+}
+
+void wsl_gil_enter_unqueued(wsl_interp *interp)
+{
+    enter(interp, 0);
 }
 
 void wsl_gil_leave(void)
 {
     PyEval_SaveThread();
     thread_active = NULL;
+    if (thread_turn) {
+        wsl_turns_give(thread_turn);
+        thread_turn = NULL;
+    }
 }
 
 PyThreadState *wsl_gil_release(void)
 {
-    return PyEval_SaveThread();
+    PyThreadState *ts = PyEval_SaveThread();
+
+    if (thread_turn) {
+        wsl_turns_give(thread_turn);
+        thread_turn_paused = thread_turn;
+        thread_turn = NULL;
+    }
+    return ts;
 }
 
 void wsl_gil_reacquire(PyThreadState *tstate)
 {
+    if (thread_turn_paused) {
+        wsl_turns_take(thread_turn_paused, 1);
+        thread_turn = thread_turn_paused;
+        thread_turn_paused = NULL;
+    }
     PyEval_RestoreThread(tstate);
 }
 
@@ -405,7 +457,7 @@ void wsl_py_gil_touch(void)
         if (!interp || !interp->istate || !has_own_lock(interp) ||
             !__atomic_load_n(&interp->serving, __ATOMIC_ACQUIRE))
             continue;
-        wsl_gil_enter(interp);
+        wsl_gil_enter_unqueued(interp);
         wsl_gil_leave();
         __atomic_store_n(&interp->gil_seen, wsl_clock_now(),
                          __ATOMIC_RELAXED);
@@ -606,8 +658,11 @@ void wsl_gil_child_done(void)
     thread_tstates = NULL;
     thread_ntstates = 0;
     thread_slot = -1;
-    for (i = 0; i < gil.ninterps; i++)
+    for (i = 0; i < gil.ninterps; i++) {
         apr_pool_destroy(gil.interps[i]->pool);
+        wsl_turns_free(gil.interps[i]->turns);
+        gil.interps[i]->turns = NULL;
+    }
     free(gil.interps);          /* the wsl_interp themselves are pooled */
     gil.interps = NULL;
     gil.ninterps = gil.capinterps = 0;

@@ -39,6 +39,14 @@ void wsl_gil_setup_failed(wsl_interp *interp);
  * use), or give it back.  interp.c pairs them for every caller. */
 void wsl_gil_enter(wsl_interp *interp);
 void wsl_gil_leave(void);
+/* The same without a turn of interp's queue (turns.c): for a look at
+ * what runs there (a stack dump), which must not wait behind the thread
+ * it looks at.  Left with wsl_gil_leave. */
+void wsl_gil_enter_unqueued(wsl_interp *interp);
+/* The switch interval an own-GIL interpreter was given: its queue's
+ * waiters look at the holders that often. */
+void wsl_gil_set_turn_interval(wsl_interp *interp,
+                               apr_interval_time_t interval);
 
 /* How many interpreters have been registered, and one by index (0 is the
  * main interpreter; one whose istate is NULL has ended or never worked).

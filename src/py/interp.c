@@ -270,15 +270,21 @@ static wsl_interp *interp_create(group_pool *pool, int k)
                      "group '%s': its interpreters share the main GIL, "
                      "whose interval is the server's (pid %d)",
                      pool->options.switch_interval, name, (int)getpid());
-    if (own_gil && (pool->options.switch_interval > 0.0 ||
-                    pool_server_interval() > 0.0))
-        set_switch_interval(wsl_py.server,
-                            pool->options.switch_interval > 0.0
-                            ? pool->options.switch_interval
-                            : pool_server_interval(),
-                            apr_psprintf(wsl_py.pool, "application group "
-                                         "'%s' (interpreter %d of %d):",
-                                         name, k + 1, pool->options.count));
+    if (own_gil) {
+        double seconds = pool->options.switch_interval > 0.0
+                         ? pool->options.switch_interval
+                         : pool_server_interval();
+
+        if (seconds > 0.0) {
+            set_switch_interval(wsl_py.server, seconds,
+                                apr_psprintf(wsl_py.pool, "application "
+                                             "group '%s' (interpreter %d "
+                                             "of %d):", name, k + 1,
+                                             pool->options.count));
+            wsl_gil_set_turn_interval(interp,
+                                      (apr_interval_time_t)(seconds * 1e6));
+        }
+    }
     pool->members[k] = interp;
     __atomic_store_n(&interp->serving, 1, __ATOMIC_RELEASE);
     wsl_gil_setup_done();

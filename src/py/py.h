@@ -121,6 +121,9 @@ struct wsl_interp {
     int own_gil;                   /* a GIL of its own (3.12+): entered
                                     * and left only by attaching and
                                     * detaching, never by a swap */
+    struct wsl_turns *turns;       /* with its own GIL, the queue of
+                                    * turns in front of it (turns.c);
+                                    * NULL otherwise */
     apr_hash_t *refused;           /* extension modules its own GIL
                                     * refused, said once each (log.c) */
     apr_time_t gil_seen;           /* its GIL last taken by a daemon's

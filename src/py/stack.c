@@ -57,8 +57,9 @@ const char *wsl_py_thread_stack(unsigned long ident, apr_pool_t *p)
 
         if (!interp || !interp->istate)
             continue;
-        /* A state of this thread's own there, made on first use. */
-        wsl_gil_enter(interp);
+        /* A state of this thread's own there, made on first use; no
+         * turn: the thread looked at may hold it. */
+        wsl_gil_enter_unqueued(interp);
         out = stack_here(ident, p);
         wsl_gil_leave();
     }

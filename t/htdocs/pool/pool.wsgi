@@ -11,6 +11,8 @@
 #   /refused     JSON: what os.fork(), subprocess.run(), a thread and a
 #                daemon thread give here ('ok' or the exception)
 #   /sleep?s=S   sleeps S seconds in stuck_here() (request-timeout's stack)
+#   /nap?ms=N    time.sleep for N ms (the GIL dropped, the turn kept), then
+#                JSON as /spin's
 #   /boom        raises
 #   /stream      ten chunks from a generator
 #   /echo        the request body back (wsgi.input)
@@ -107,6 +109,12 @@ def application(environ, start_response):
         start, end = _spin(int(query.get('ms', ['200'])[0]))
         who = _who(environ)
         who.update(start=start, end=end)
+        body = json.dumps(who).encode()
+    elif path == '/nap':
+        start = time.monotonic()
+        time.sleep(int(query.get('ms', ['400'])[0]) / 1000.0)
+        who = _who(environ)
+        who.update(start=start, end=time.monotonic())
         body = json.dumps(who).encode()
     elif path == '/sleep':
         stuck_here(float(query.get('s', ['1'])[0]))

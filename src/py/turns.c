@@ -1,0 +1,289 @@
+/*
+ * turns.c: a queue of turns in front of an own-GIL interpreter's GIL.
+ *
+ * Why: request threads of one interpreter that all want its GIL run one
+ * at a time whatever happens; but CPython makes each waiter time out
+ * every switch interval and force the holder to let go, and every such
+ * switch is two context switches and a cold cache for the code that was
+ * running.  Issue 18's pool of two interpreters under sixteen requests
+ * paid 1.3x the CPU per request of two prefork processes doing the same
+ * work, with 9 thread switches per request against 1.6.  Here a request
+ * thread first takes a turn of its interpreter: one turn, so one thread
+ * at a time, in the order they came; a waiter sleeps on a condition of
+ * its own and is handed the turn directly by the one that gives it
+ * back, one wake per hand-off.  The GIL is then always free when a
+ * thread with a turn asks for it (but for the application's own
+ * threads, which take no turns).
+ *
+ * A turn is held while the thread runs Python.  The module gives it up
+ * while its own I/O has the GIL dropped (gil.c's wsl_gil_release), and
+ * takes it back at the head of the queue.  A thread that holds its turn
+ * while blocked outside Python (a database call or time.sleep with the
+ * GIL dropped) would hold up the interpreter while its GIL is free; so
+ * the first waiter, each switch interval no turn has moved, looks at
+ * the holders' CPU clocks.  A holder that used less than half the time
+ * since the last look, and is not runnable now (the kernel's state for
+ * it: one that is only waiting for a core, on a machine short of them,
+ * is not blocked), is blocked; and one that has held its turn for
+ * WSL_TURN_HOLD_MAX intervals is long (a long request must not keep the
+ * short ones waiting longer than that; they then share the GIL as they
+ * would without turns): for each of those one more turn is let in.  The
+ * queue narrows again as those holders give their turns back.  The
+ * worst case is the contention there would be without turns, plus two
+ * switch intervals (the first look at a holder only reads its clock).
+ *
+ * Plain pthreads and the module's monotonic clock: no Python, no Apache.
+ */
+#include "turns.h"
+#include "common/clock.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+/* Python's default switch interval. */
+#define WSL_TURN_INTERVAL_DEFAULT 5000
+/* Intervals a holder may keep its turn before one more is let in. */
+#define WSL_TURN_HOLD_MAX 10
+
+/* A thread, as a waiter and as a holder (one turn at a time: gil.c
+ * never nests them). */
+typedef struct turn_thread {
+    pthread_cond_t cond;        /* it waits on its own */
+    int ready;                  /* cond and cpu made */
+    int granted;                /* handed a turn while it waited */
+    struct turn_thread *next;   /* in the queue of waiters */
+    struct turn_thread *hnext, *hprev;  /* among the holders */
+    clockid_t cpu;              /* its CPU-time clock */
+    long tid;                   /* its kernel thread id */
+    apr_time_t since;           /* holds a turn since */
+    apr_time_t looked;          /* a waiter last read its clock; 0: not
+                                 * yet since it took the turn */
+    apr_int64_t cpu_looked;     /* what the clock said then, µs */
+    int excused;                /* judged blocked or long: the turn let
+                                 * in for it is taken back as it leaves */
+} turn_thread;
+
+struct wsl_turns {
+    pthread_mutex_t lock;
+    apr_interval_time_t interval;
+    int width;                  /* turns there may be: 1 + excused */
+    int held;                   /* turns out, holders not yet awake
+                                 * included */
+    int excused;                /* holders excused */
+    turn_thread *head, *tail;   /* waiters, in order */
+    turn_thread *holders;
+    apr_time_t moved;           /* a turn was last taken or given */
+};
+
+static _Thread_local turn_thread self;
+
+wsl_turns *wsl_turns_new(void)
+{
+    wsl_turns *q = calloc(1, sizeof(*q));
+
+    if (!q)
+        return NULL;
+    if (pthread_mutex_init(&q->lock, NULL) != 0) {
+        free(q);
+        return NULL;
+    }
+    q->interval = WSL_TURN_INTERVAL_DEFAULT;
+    q->width = 1;
+    return q;
+}
+
+void wsl_turns_free(wsl_turns *q)
+{
+    if (!q)
+        return;
+    pthread_mutex_destroy(&q->lock);
+    free(q);
+}
+
+void wsl_turns_set_interval(wsl_turns *q, apr_interval_time_t interval)
+{
+    pthread_mutex_lock(&q->lock);
+    q->interval = interval > 0 ? interval : WSL_TURN_INTERVAL_DEFAULT;
+    pthread_mutex_unlock(&q->lock);
+}
+
+/* The thread's condition waits with CLOCK_MONOTONIC deadlines: a step
+ * of the wall clock must not stretch a wait. */
+static void thread_ready(turn_thread *me)
+{
+    wsl_clock_cond_init(&me->cond);
+    if (pthread_getcpuclockid(pthread_self(), &me->cpu) != 0)
+        me->cpu = (clockid_t)-1;
+    me->tid = (long)syscall(SYS_gettid);
+    me->ready = 1;
+}
+
+/* A thread's CPU time in µs, -1 if it cannot be read. */
+static apr_int64_t cpu_time(clockid_t cpu)
+{
+    struct timespec ts;
+
+    if (cpu == (clockid_t)-1 || clock_gettime(cpu, &ts) != 0)
+        return -1;
+    return (apr_int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* Whether the kernel has thread tid of this process running or ready to
+ * run (state R in /proc): 1, 0, or -1 if it cannot tell. */
+static int runnable(long tid)
+{
+    char path[64], buf[512], *state;
+    ssize_t n;
+    int fd;
+
+    snprintf(path, sizeof(path), "/proc/self/task/%ld/stat", tid);
+    if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+        return -1;
+    n = read(fd, buf, sizeof(buf) - 1);
+    close(fd);
+    if (n <= 0)
+        return -1;
+    buf[n] = '\0';
+    /* The state follows the command, which is in parentheses and may
+     * hold anything, ')' included. */
+    if (!(state = strrchr(buf, ')')) || state[1] != ' ')
+        return -1;
+    return state[2] == 'R';
+}
+
+/* Hand a turn to the first waiter (q->lock held; the caller counts it
+ * in held). */
+static void grant_head(wsl_turns *q)
+{
+    turn_thread *w = q->head;
+
+    if (!(q->head = w->next))
+        q->tail = NULL;
+    w->next = NULL;
+    w->granted = 1;
+    q->moved = wsl_clock_now();
+    pthread_cond_signal(&w->cond);
+}
+
+/* The first waiter's look at the holders, no turn having moved for an
+ * interval (q->lock held): how many more turns to let in, one for each
+ * holder newly found blocked or long. */
+static int newly_excused(wsl_turns *q, apr_time_t now)
+{
+    turn_thread *h;
+    int more = 0;
+
+    for (h = q->holders; h; h = h->hnext) {
+        apr_int64_t cpu;
+        int excuse;
+
+        if (h->excused)
+            continue;
+        cpu = cpu_time(h->cpu);
+        /* A clock that cannot be read says nothing: it is let in. */
+        excuse = cpu < 0 ||
+                 now - h->since >= WSL_TURN_HOLD_MAX * q->interval ||
+                 (h->looked && cpu - h->cpu_looked < (now - h->looked) / 2
+                  && runnable(h->tid) != 1);
+        h->looked = now;
+        h->cpu_looked = cpu;
+        if (excuse) {
+            h->excused = 1;
+            q->excused++;
+            more++;
+        }
+    }
+    return more;
+}
+
+void wsl_turns_take(wsl_turns *q, int resume)
+{
+    turn_thread *me = &self;
+
+    if (!me->ready)
+        thread_ready(me);
+    pthread_mutex_lock(&q->lock);
+    if (!q->head && q->held < q->width) {
+        q->held++;
+        q->moved = wsl_clock_now();
+    }
+    else {
+        /* A resume goes first: its request is under way, and the
+         * sooner it ends the sooner its thread is free. */
+        me->granted = 0;
+        if (resume || !q->head) {
+            if (!(me->next = q->head))
+                q->tail = me;
+            q->head = me;
+        }
+        else {
+            me->next = NULL;
+            q->tail->next = me;
+            q->tail = me;
+        }
+        while (!me->granted) {
+            /* Only the first waiter looks at the holders: the others
+             * wake less often, to find whether they have become it. */
+            struct timespec ts =
+                wsl_clock_deadline_in(q->head == me ? q->interval
+                                                    : 4 * q->interval);
+            apr_time_t now;
+
+            if (pthread_cond_timedwait(&me->cond, &q->lock, &ts) != ETIMEDOUT
+                || me->granted || q->head != me)
+                continue;
+            now = wsl_clock_now();
+            if (q->held >= q->width && now - q->moved >= q->interval)
+                q->width += newly_excused(q, now);
+            if (q->held < q->width) {
+                q->held++;
+                grant_head(q);
+            }
+        }
+    }
+    me->since = wsl_clock_now();
+    me->looked = 0;
+    me->excused = 0;
+    me->hprev = NULL;
+    if ((me->hnext = q->holders))
+        q->holders->hprev = me;
+    q->holders = me;
+    pthread_mutex_unlock(&q->lock);
+}
+
+void wsl_turns_give(wsl_turns *q)
+{
+    turn_thread *me = &self;
+
+    pthread_mutex_lock(&q->lock);
+    if (me->hprev)
+        me->hprev->hnext = me->hnext;
+    else
+        q->holders = me->hnext;
+    if (me->hnext)
+        me->hnext->hprev = me->hprev;
+    if (me->excused) {
+        me->excused = 0;
+        q->excused--;
+    }
+    q->moved = wsl_clock_now();
+    if (q->width > 1 + q->excused) {
+        /* A turn let in for a holder that has gone: taken back. */
+        q->width--;
+        q->held--;
+    }
+    else if (q->head) {
+        grant_head(q);          /* the turn passes on: held unchanged */
+    }
+    else {
+        q->held--;
+    }
+    pthread_mutex_unlock(&q->lock);
+}

@@ -1,0 +1,27 @@
+/*
+ * turns.h: a queue of turns in front of an own-GIL interpreter's GIL
+ * (turns.c).  Only gil.c uses it, around the GIL it takes and drops.
+ */
+#ifndef WSL_TURNS_H
+#define WSL_TURNS_H
+
+#include "apr_time.h"
+
+typedef struct wsl_turns wsl_turns;
+
+/* A queue for one interpreter; NULL if memory ran out (the interpreter
+ * then runs without one, as a shared-GIL one does). */
+wsl_turns *wsl_turns_new(void);
+void wsl_turns_free(wsl_turns *q);
+
+/* How long a waiter waits before it looks at what holds the turns: the
+ * interpreter's switch interval, as set in it (0 keeps Python's 5 ms). */
+void wsl_turns_set_interval(wsl_turns *q, apr_interval_time_t interval);
+
+/* Take a turn (before the GIL): at the tail of the queue, or, for a
+ * thread taking back the turn it gave up for the module's own I/O
+ * (`resume`), at its head.  Give it back (after the GIL). */
+void wsl_turns_take(wsl_turns *q, int resume);
+void wsl_turns_give(wsl_turns *q);
+
+#endif /* WSL_TURNS_H */
