@@ -20,17 +20,18 @@
  * takes it back at the head of the queue.  A thread that holds its turn
  * while blocked outside Python (a database call or time.sleep with the
  * GIL dropped) would hold up the interpreter while its GIL is free; so
- * the first waiter, each switch interval no turn has moved, looks at
- * the holders' CPU clocks.  A holder that used less than half the time
- * since the last look, and is not runnable now (the kernel's state for
- * it: one that is only waiting for a core, on a machine short of them,
- * is not blocked), is blocked; and one that has held its turn for
+ * the first waiter looks at the holders WSL_TURN_LOOKS times a switch
+ * interval while no turn moves.  A holder the kernel has not running or
+ * ready to run is blocked (one only waiting for a core, on a machine
+ * short of them, is not), and one that has held its turn for
  * WSL_TURN_HOLD_MAX intervals is long (a long request must not keep the
  * short ones waiting longer than that; they then share the GIL as they
  * would without turns): for each of those one more turn is let in.  The
- * queue narrows again as those holders give their turns back.  The
- * worst case is the contention there would be without turns, plus two
- * switch intervals (the first look at a holder only reads its clock).
+ * queue narrows again as those holders give their turns back.  So a
+ * request waits at most a quarter interval longer for a blocked holder
+ * than it would without turns, and ten intervals for a running one.
+ * The look reads /proc/self/task/TID/stat: an open, a read and a close,
+ * only while requests wait and no turn moves.
  *
  * Plain pthreads and the module's monotonic clock: no Python, no Apache.
  */
@@ -51,21 +52,19 @@
 #define WSL_TURN_INTERVAL_DEFAULT 5000
 /* Intervals a holder may keep its turn before one more is let in. */
 #define WSL_TURN_HOLD_MAX 10
+/* Looks at the holders per interval, by the first waiter. */
+#define WSL_TURN_LOOKS 4
 
 /* A thread, as a waiter and as a holder (one turn at a time: gil.c
  * never nests them). */
 typedef struct turn_thread {
     pthread_cond_t cond;        /* it waits on its own */
-    int ready;                  /* cond and cpu made */
+    int ready;                  /* cond and tid made */
     int granted;                /* handed a turn while it waited */
     struct turn_thread *next;   /* in the queue of waiters */
     struct turn_thread *hnext, *hprev;  /* among the holders */
-    clockid_t cpu;              /* its CPU-time clock */
     long tid;                   /* its kernel thread id */
     apr_time_t since;           /* holds a turn since */
-    apr_time_t looked;          /* a waiter last read its clock; 0: not
-                                 * yet since it took the turn */
-    apr_int64_t cpu_looked;     /* what the clock said then, µs */
     int excused;                /* judged blocked or long: the turn let
                                  * in for it is taken back as it leaves */
 } turn_thread;
@@ -119,20 +118,8 @@ void wsl_turns_set_interval(wsl_turns *q, apr_interval_time_t interval)
 static void thread_ready(turn_thread *me)
 {
     wsl_clock_cond_init(&me->cond);
-    if (pthread_getcpuclockid(pthread_self(), &me->cpu) != 0)
-        me->cpu = (clockid_t)-1;
     me->tid = (long)syscall(SYS_gettid);
     me->ready = 1;
-}
-
-/* A thread's CPU time in µs, -1 if it cannot be read. */
-static apr_int64_t cpu_time(clockid_t cpu)
-{
-    struct timespec ts;
-
-    if (cpu == (clockid_t)-1 || clock_gettime(cpu, &ts) != 0)
-        return -1;
-    return (apr_int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
 /* Whether the kernel has thread tid of this process running or ready to
@@ -172,33 +159,23 @@ static void grant_head(wsl_turns *q)
     pthread_cond_signal(&w->cond);
 }
 
-/* The first waiter's look at the holders, no turn having moved for an
- * interval (q->lock held): how many more turns to let in, one for each
- * holder newly found blocked or long. */
+/* The first waiter's look at the holders, no turn having moved for a
+ * while (q->lock held): how many more turns to let in, one for each
+ * holder newly found blocked or long.  A state that cannot be read
+ * says nothing: that holder is let off (as if there were no turns). */
 static int newly_excused(wsl_turns *q, apr_time_t now)
 {
     turn_thread *h;
     int more = 0;
 
     for (h = q->holders; h; h = h->hnext) {
-        apr_int64_t cpu;
-        int excuse;
-
-        if (h->excused)
+        if (h->excused ||
+            (now - h->since < WSL_TURN_HOLD_MAX * q->interval &&
+             runnable(h->tid) == 1))
             continue;
-        cpu = cpu_time(h->cpu);
-        /* A clock that cannot be read says nothing: it is let in. */
-        excuse = cpu < 0 ||
-                 now - h->since >= WSL_TURN_HOLD_MAX * q->interval ||
-                 (h->looked && cpu - h->cpu_looked < (now - h->looked) / 2
-                  && runnable(h->tid) != 1);
-        h->looked = now;
-        h->cpu_looked = cpu;
-        if (excuse) {
-            h->excused = 1;
-            q->excused++;
-            more++;
-        }
+        h->excused = 1;
+        q->excused++;
+        more++;
     }
     return more;
 }
@@ -230,17 +207,18 @@ void wsl_turns_take(wsl_turns *q, int resume)
         }
         while (!me->granted) {
             /* Only the first waiter looks at the holders: the others
-             * wake less often, to find whether they have become it. */
+             * wake once an interval, to find whether they have become
+             * it. */
+            apr_interval_time_t look = q->interval / WSL_TURN_LOOKS;
             struct timespec ts =
-                wsl_clock_deadline_in(q->head == me ? q->interval
-                                                    : 4 * q->interval);
+                wsl_clock_deadline_in(q->head == me ? look : q->interval);
             apr_time_t now;
 
             if (pthread_cond_timedwait(&me->cond, &q->lock, &ts) != ETIMEDOUT
                 || me->granted || q->head != me)
                 continue;
             now = wsl_clock_now();
-            if (q->held >= q->width && now - q->moved >= q->interval)
+            if (q->held >= q->width && now - q->moved >= look)
                 q->width += newly_excused(q, now);
             if (q->held < q->width) {
                 q->held++;
@@ -249,7 +227,6 @@ void wsl_turns_take(wsl_turns *q, int resume)
         }
     }
     me->since = wsl_clock_now();
-    me->looked = 0;
     me->excused = 0;
     me->hprev = NULL;
     if ((me->hnext = q->holders))
