@@ -24,10 +24,9 @@
  * main interpreter is attached again afterwards.
  *
  * Request threads enter an own-GIL interpreter through its queue of
- * turns (turns.c), a turn taken before the GIL and given back after it,
- * and given up too while the module's own I/O has the GIL dropped
- * (wsl_gil_release).  The deadlock watch and the stack dump take the
- * GIL without a turn: what they look at may be the thread holding it.
+ * turns (turns.c), a turn taken before the GIL and given back after it.
+ * The deadlock watch and the stack dump take the GIL without a turn:
+ * what they look at may be the thread holding it.
  */
 #include "gil.h"
 #include "lifecycle.h"
@@ -71,10 +70,8 @@ static _Thread_local PyThreadState *thread_active;
  * try to finalise the interpreter it interrupted. */
 static _Thread_local int thread_in_setup;
 static _Thread_local int thread_slot = -1;   /* in gil.thread_arrays */
-/* The queue whose turn this thread holds, and the one whose turn it gave
- * up for a wsl_gil_release, to take back at wsl_gil_reacquire. */
+/* The queue whose turn this thread holds. */
 static _Thread_local wsl_turns *thread_turn;
-static _Thread_local wsl_turns *thread_turn_paused;
 
 /* Append to a growable pointer array; aborts only on malloc failure,
  * which an Apache child cannot recover from anyway. */
@@ -335,7 +332,7 @@ void wsl_gil_set_turn_interval(wsl_interp *interp,
 static void enter(wsl_interp *interp, int with_turn)
 {
     if (with_turn && interp->turns && !thread_turn) {
-        wsl_turns_take(interp->turns, 0);
+        wsl_turns_take(interp->turns);
         thread_turn = interp->turns;
     }
     thread_active = thread_tstate(interp);
@@ -362,25 +359,17 @@ void wsl_gil_leave(void)
     }
 }
 
+/* The turn is kept: the module's own I/O is short when the client keeps
+ * up, and a thread blocked in it is seen asleep and lets the next one
+ * in (turns.c).  Giving it up and taking it back there was two more
+ * hand-offs per request, each a wake. */
 PyThreadState *wsl_gil_release(void)
 {
-    PyThreadState *ts = PyEval_SaveThread();
-
-    if (thread_turn) {
-        wsl_turns_give(thread_turn);
-        thread_turn_paused = thread_turn;
-        thread_turn = NULL;
-    }
-    return ts;
+    return PyEval_SaveThread();
 }
 
 void wsl_gil_reacquire(PyThreadState *tstate)
 {
-    if (thread_turn_paused) {
-        wsl_turns_take(thread_turn_paused, 1);
-        thread_turn = thread_turn_paused;
-        thread_turn_paused = NULL;
-    }
     PyEval_RestoreThread(tstate);
 }
 

@@ -15,23 +15,24 @@
  * thread with a turn asks for it (but for the application's own
  * threads, which take no turns).
  *
- * A turn is held while the thread runs Python.  The module gives it up
- * while its own I/O has the GIL dropped (gil.c's wsl_gil_release), and
- * takes it back at the head of the queue.  A thread that holds its turn
- * while blocked outside Python (a database call or time.sleep with the
- * GIL dropped) would hold up the interpreter while its GIL is free; so
- * the first waiter looks at the holders WSL_TURN_LOOKS times a switch
- * interval while no turn moves.  A holder the kernel has not running or
- * ready to run is blocked (one only waiting for a core, on a machine
- * short of them, is not), and one that has held its turn for
- * WSL_TURN_HOLD_MAX intervals is long (a long request must not keep the
- * short ones waiting longer than that; they then share the GIL as they
- * would without turns): for each of those one more turn is let in.  The
- * queue narrows again as those holders give their turns back.  So a
- * request waits at most a quarter interval longer for a blocked holder
- * than it would without turns, and ten intervals for a running one.
- * The look reads /proc/self/task/TID/stat: an open, a read and a close,
- * only while requests wait and no turn moves.
+ * A turn is held for the whole of a request's time in the interpreter,
+ * the module's own I/O with the GIL dropped included (gil.c): giving it
+ * up there and taking it back was two more hand-offs per request.  A
+ * thread that holds its turn while blocked outside Python (a slow
+ * client, a database call or time.sleep with the GIL dropped) would
+ * hold up the interpreter while its GIL is free; so the first waiter
+ * looks at the holders WSL_TURN_LOOKS times a switch interval while no
+ * turn moves (the others sleep until they are first).  A holder the
+ * kernel has not running or ready to run is blocked (one only waiting
+ * for a core, on a machine short of them, is not), and one that has
+ * held its turn for WSL_TURN_HOLD_MAX intervals is long (a long request
+ * must not keep the short ones waiting longer than that; they then
+ * share the GIL as they would without turns): for each of those one
+ * more turn is let in.  The queue narrows again as those holders give
+ * their turns back.  So a request waits at most half an interval longer
+ * for a blocked holder than it would without turns, and ten intervals
+ * for a running one.  The look reads /proc/self/task/TID/stat (an open,
+ * a read and a close), only while requests wait and no turn moves.
  *
  * Plain pthreads and the module's monotonic clock: no Python, no Apache.
  */
@@ -53,7 +54,7 @@
 /* Intervals a holder may keep its turn before one more is let in. */
 #define WSL_TURN_HOLD_MAX 10
 /* Looks at the holders per interval, by the first waiter. */
-#define WSL_TURN_LOOKS 4
+#define WSL_TURN_LOOKS 2
 
 /* A thread, as a waiter and as a holder (one turn at a time: gil.c
  * never nests them). */
@@ -157,6 +158,11 @@ static void grant_head(wsl_turns *q)
     w->granted = 1;
     q->moved = wsl_clock_now();
     pthread_cond_signal(&w->cond);
+    /* The next one is first now: woken, to look at the holders from now
+     * on (the others sleep without a deadline: a waiter woken every
+     * interval, as CPython's GIL wakes them, is the cost turns remove). */
+    if (q->head)
+        pthread_cond_signal(&q->head->cond);
 }
 
 /* The first waiter's look at the holders, no turn having moved for a
@@ -180,7 +186,7 @@ static int newly_excused(wsl_turns *q, apr_time_t now)
     return more;
 }
 
-void wsl_turns_take(wsl_turns *q, int resume)
+void wsl_turns_take(wsl_turns *q)
 {
     turn_thread *me = &self;
 
@@ -192,30 +198,27 @@ void wsl_turns_take(wsl_turns *q, int resume)
         q->moved = wsl_clock_now();
     }
     else {
-        /* A resume goes first: its request is under way, and the
-         * sooner it ends the sooner its thread is free. */
         me->granted = 0;
-        if (resume || !q->head) {
-            if (!(me->next = q->head))
-                q->tail = me;
-            q->head = me;
-        }
-        else {
-            me->next = NULL;
+        me->next = NULL;
+        if (q->tail)
             q->tail->next = me;
-            q->tail = me;
-        }
+        else
+            q->head = me;
+        q->tail = me;
         while (!me->granted) {
-            /* Only the first waiter looks at the holders: the others
-             * wake once an interval, to find whether they have become
-             * it. */
+            /* Only the first waiter looks at the holders (grant_head
+             * wakes the next one as it becomes first).  The others wait
+             * without a deadline but a long one, in case. */
             apr_interval_time_t look = q->interval / WSL_TURN_LOOKS;
-            struct timespec ts =
-                wsl_clock_deadline_in(q->head == me ? look : q->interval);
+            int first = q->head == me;
+            struct timespec ts = wsl_clock_deadline_in(
+                first ? look : WSL_TURN_HOLD_MAX * q->interval);
             apr_time_t now;
+            int rc = pthread_cond_timedwait(&me->cond, &q->lock, &ts);
 
-            if (pthread_cond_timedwait(&me->cond, &q->lock, &ts) != ETIMEDOUT
-                || me->granted || q->head != me)
+            /* Not first before the wait: it may be now, and its looks
+             * begin. */
+            if (me->granted || q->head != me || !first || rc != ETIMEDOUT)
                 continue;
             now = wsl_clock_now();
             if (q->held >= q->width && now - q->moved >= look)

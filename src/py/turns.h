@@ -18,10 +18,9 @@ void wsl_turns_free(wsl_turns *q);
  * interpreter's switch interval, as set in it (0 keeps Python's 5 ms). */
 void wsl_turns_set_interval(wsl_turns *q, apr_interval_time_t interval);
 
-/* Take a turn (before the GIL): at the tail of the queue, or, for a
- * thread taking back the turn it gave up for the module's own I/O
- * (`resume`), at its head.  Give it back (after the GIL). */
-void wsl_turns_take(wsl_turns *q, int resume);
+/* Take a turn (before the GIL), at the tail of the queue; give it back
+ * (after the GIL). */
+void wsl_turns_take(wsl_turns *q);
 void wsl_turns_give(wsl_turns *q);
 
 #endif /* WSL_TURNS_H */
