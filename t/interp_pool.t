@@ -263,8 +263,8 @@ ok t_ok(@p == 2 && $p[1]{start} >= $p[0]{end} - 0.005,
                                                    1000 * ($_->{end} - $p[0]{start}) } @p) : 'no pair'));
 # A request blocked outside Python keeps its turn, and the GIL is free:
 # the next request of its interpreter is let in once the first waiter
-# has seen the holder asleep (it looks twice a switch interval, 20
-# ms here), not after the 400 ms nap.
+# has seen the holder asleep (it looks every half switch interval, at
+# most 2.5 ms apart), not after the 400 ms nap.
 @p = $srv ? same_pair('/d/pooled/nap?ms=400') : ();
 ok t_ok(@p == 2 && $p[1]{start} - $p[0]{start} < 0.2,
         sprintf('turns: a request asleep with its turn does not hold up its interpreter: the second of two 400 ms naps began %s ms after the first',

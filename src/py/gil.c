@@ -70,8 +70,11 @@ static _Thread_local PyThreadState *thread_active;
  * try to finalise the interpreter it interrupted. */
 static _Thread_local int thread_in_setup;
 static _Thread_local int thread_slot = -1;   /* in gil.thread_arrays */
-/* The queue whose turn this thread holds. */
+/* The queue whose turn this thread holds, and how many enters it has
+ * made since it took it (a subrequest run from inside a request's own
+ * I/O enters again): the turn goes back at the leave of the first. */
 static _Thread_local wsl_turns *thread_turn;
+static _Thread_local int thread_turn_nested;
 
 /* Append to a growable pointer array; aborts only on malloc failure,
  * which an Apache child cannot recover from anyway. */
@@ -327,11 +330,13 @@ void wsl_gil_set_turn_interval(wsl_interp *interp,
         wsl_turns_set_interval(interp->turns, interval);
 }
 
-/* Into interp with its GIL: a turn first if it has turns (and this
- * thread holds none: turns are never nested). */
+/* Into interp with its GIL: a turn first if it has turns and this
+ * thread holds none (one held already is kept, never a second). */
 static void enter(wsl_interp *interp, int with_turn)
 {
-    if (with_turn && interp->turns && !thread_turn) {
+    if (thread_turn)
+        thread_turn_nested++;
+    else if (with_turn && interp->turns) {
         wsl_turns_take(interp->turns);
         thread_turn = interp->turns;
     }
@@ -353,7 +358,10 @@ void wsl_gil_leave(void)
 {
     PyEval_SaveThread();
     thread_active = NULL;
-    if (thread_turn) {
+    if (thread_turn_nested > 0) {
+        thread_turn_nested--;
+    }
+    else if (thread_turn) {
         wsl_turns_give(thread_turn);
         thread_turn = NULL;
     }

@@ -11,9 +11,10 @@
  * thread first takes a turn of its interpreter: one turn, so one thread
  * at a time, in the order they came; a waiter sleeps on a condition of
  * its own and is handed the turn directly by the one that gives it
- * back, one wake per hand-off.  The GIL is then always free when a
- * thread with a turn asks for it (but for the application's own
- * threads, which take no turns).
+ * back (which wakes it, and the next waiter, which is first now and
+ * looks at the holders while it waits, below).  The GIL is then always
+ * free when a thread with a turn asks for it (but for the application's
+ * own threads, which take no turns).
  *
  * A turn is held for the whole of a request's time in the interpreter,
  * the module's own I/O with the GIL dropped included (gil.c): giving it
@@ -21,18 +22,26 @@
  * thread that holds its turn while blocked outside Python (a slow
  * client, a database call or time.sleep with the GIL dropped) would
  * hold up the interpreter while its GIL is free; so the first waiter
- * looks at the holders WSL_TURN_LOOKS times a switch interval while no
- * turn moves (the others sleep until they are first).  A holder the
- * kernel has not running or ready to run is blocked (one only waiting
- * for a core, on a machine short of them, is not), and one that has
- * held its turn for WSL_TURN_HOLD_MAX intervals is long (a long request
- * must not keep the short ones waiting longer than that; they then
- * share the GIL as they would without turns): for each of those one
- * more turn is let in.  The queue narrows again as those holders give
- * their turns back.  So a request waits at most half an interval longer
- * for a blocked holder than it would without turns, and ten intervals
- * for a running one.  The look reads /proc/self/task/TID/stat (an open,
- * a read and a close), only while requests wait and no turn moves.
+ * looks at the holders every half switch interval while no turn moves
+ * (the others sleep until they are first).  A holder the kernel has not
+ * running or ready to run is blocked (one only waiting for a core, on a
+ * machine short of them, is not), and one that has held its turn for
+ * ten intervals is long (a long request must not keep the short ones
+ * waiting longer than that; they then share the GIL as they would
+ * without turns): for each of those one more turn is let in.  The queue
+ * narrows again as those holders give their turns back.  Both times are
+ * kept within bounds whatever WSGISwitchInterval says (0.5 s was once
+ * the README's advice for pools: looks a quarter of a second apart would
+ * hold a request up that long behind a database call).  The look reads
+ * /proc/self/task/TID/stat (an open, a read and a close), only while
+ * requests wait and no turn moves.  A holder once excused stays so
+ * until it leaves: its extra turn lasts at most that request, so the
+ * queue cannot stay wide.
+ *
+ * A thread that ends while it holds a turn (CPython ends a thread that
+ * attaches to an interpreter being finalised) gives it back on its way
+ * out (a thread-specific key's destructor), so that no holder is left
+ * on the list whose memory has gone.
  *
  * Plain pthreads and the module's monotonic clock: no Python, no Apache.
  */
@@ -51,10 +60,13 @@
 
 /* Python's default switch interval. */
 #define WSL_TURN_INTERVAL_DEFAULT 5000
-/* Intervals a holder may keep its turn before one more is let in. */
-#define WSL_TURN_HOLD_MAX 10
-/* Looks at the holders per interval, by the first waiter. */
-#define WSL_TURN_LOOKS 2
+/* The first waiter's looks: half an interval apart, within these. */
+#define WSL_TURN_LOOK_MIN 500
+#define WSL_TURN_LOOK_MAX 2500
+/* How long a holder may keep its turn before one more is let in: ten
+ * intervals, within these. */
+#define WSL_TURN_HOLD_MIN apr_time_from_msec(50)
+#define WSL_TURN_HOLD_MAX apr_time_from_msec(250)
 
 /* A thread, as a waiter and as a holder (one turn at a time: gil.c
  * never nests them). */
@@ -72,17 +84,34 @@ typedef struct turn_thread {
 
 struct wsl_turns {
     pthread_mutex_t lock;
-    apr_interval_time_t interval;
+    apr_interval_time_t look;   /* between the first waiter's looks */
+    apr_interval_time_t hold;   /* a holder is long after this */
     int width;                  /* turns there may be: 1 + excused */
     int held;                   /* turns out, holders not yet awake
                                  * included */
     int excused;                /* holders excused */
     turn_thread *head, *tail;   /* waiters, in order */
     turn_thread *holders;
-    apr_time_t moved;           /* a turn was last taken or given */
+    apr_time_t moved;           /* a turn was last taken or handed on */
 };
 
 static _Thread_local turn_thread self;
+/* Its value is the queue whose turn the thread holds: see thread_end. */
+static pthread_key_t held_key;
+static pthread_once_t held_key_once = PTHREAD_ONCE_INIT;
+
+static apr_interval_time_t clamp(apr_interval_time_t t,
+                                 apr_interval_time_t lo,
+                                 apr_interval_time_t hi)
+{
+    return t < lo ? lo : t > hi ? hi : t;
+}
+
+static void pace(wsl_turns *q, apr_interval_time_t interval)
+{
+    q->look = clamp(interval / 2, WSL_TURN_LOOK_MIN, WSL_TURN_LOOK_MAX);
+    q->hold = clamp(interval * 10, WSL_TURN_HOLD_MIN, WSL_TURN_HOLD_MAX);
+}
 
 wsl_turns *wsl_turns_new(void)
 {
@@ -94,7 +123,7 @@ wsl_turns *wsl_turns_new(void)
         free(q);
         return NULL;
     }
-    q->interval = WSL_TURN_INTERVAL_DEFAULT;
+    pace(q, WSL_TURN_INTERVAL_DEFAULT);
     q->width = 1;
     return q;
 }
@@ -110,14 +139,27 @@ void wsl_turns_free(wsl_turns *q)
 void wsl_turns_set_interval(wsl_turns *q, apr_interval_time_t interval)
 {
     pthread_mutex_lock(&q->lock);
-    q->interval = interval > 0 ? interval : WSL_TURN_INTERVAL_DEFAULT;
+    pace(q, interval > 0 ? interval : WSL_TURN_INTERVAL_DEFAULT);
     pthread_mutex_unlock(&q->lock);
+}
+
+/* A thread that ends holding a turn (its thread-local self is still
+ * there while thread-specific destructors run). */
+static void thread_end(void *q)
+{
+    wsl_turns_give(q);
+}
+
+static void held_key_make(void)
+{
+    (void)pthread_key_create(&held_key, thread_end);
 }
 
 /* The thread's condition waits with CLOCK_MONOTONIC deadlines: a step
  * of the wall clock must not stretch a wait. */
 static void thread_ready(turn_thread *me)
 {
+    pthread_once(&held_key_once, held_key_make);
     wsl_clock_cond_init(&me->cond);
     me->tid = (long)syscall(SYS_gettid);
     me->ready = 1;
@@ -176,7 +218,7 @@ static int newly_excused(wsl_turns *q, apr_time_t now)
 
     for (h = q->holders; h; h = h->hnext) {
         if (h->excused ||
-            (now - h->since < WSL_TURN_HOLD_MAX * q->interval &&
+            (now - h->since < q->hold &&
              runnable(h->tid) == 1))
             continue;
         h->excused = 1;
@@ -209,10 +251,9 @@ void wsl_turns_take(wsl_turns *q)
             /* Only the first waiter looks at the holders (grant_head
              * wakes the next one as it becomes first).  The others wait
              * without a deadline but a long one, in case. */
-            apr_interval_time_t look = q->interval / WSL_TURN_LOOKS;
             int first = q->head == me;
-            struct timespec ts = wsl_clock_deadline_in(
-                first ? look : WSL_TURN_HOLD_MAX * q->interval);
+            struct timespec ts = wsl_clock_deadline_in(first ? q->look
+                                                             : q->hold);
             apr_time_t now;
             int rc = pthread_cond_timedwait(&me->cond, &q->lock, &ts);
 
@@ -221,7 +262,7 @@ void wsl_turns_take(wsl_turns *q)
             if (me->granted || q->head != me || !first || rc != ETIMEDOUT)
                 continue;
             now = wsl_clock_now();
-            if (q->held >= q->width && now - q->moved >= look)
+            if (q->held >= q->width && now - q->moved >= q->look)
                 q->width += newly_excused(q, now);
             if (q->held < q->width) {
                 q->held++;
@@ -236,12 +277,14 @@ void wsl_turns_take(wsl_turns *q)
         q->holders->hprev = me;
     q->holders = me;
     pthread_mutex_unlock(&q->lock);
+    pthread_setspecific(held_key, q);
 }
 
 void wsl_turns_give(wsl_turns *q)
 {
     turn_thread *me = &self;
 
+    pthread_setspecific(held_key, NULL);
     pthread_mutex_lock(&q->lock);
     if (me->hprev)
         me->hprev->hnext = me->hnext;
@@ -253,7 +296,8 @@ void wsl_turns_give(wsl_turns *q)
         me->excused = 0;
         q->excused--;
     }
-    q->moved = wsl_clock_now();
+    /* Not a move: the first waiter's look is due as before (grant_head
+     * counts the hand-off as one). */
     if (q->width > 1 + q->excused) {
         /* A turn let in for a holder that has gone: taken back. */
         q->width--;
