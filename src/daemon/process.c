@@ -475,9 +475,10 @@ static int other_has_room(void)
 static void queue_push(conn *c)
 {
     idle_worker *w;
-    int kept = !c->fresh;
+    int kept;
 
     pthread_mutex_lock(&dp.lock);
+    kept = !c->fresh;
     if (c->fresh) {
         c->fresh = 0;
         dp.fresh--;

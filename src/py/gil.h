@@ -43,8 +43,8 @@ void wsl_gil_leave(void);
  * what runs there (a stack dump), which must not wait behind the thread
  * it looks at.  Left with wsl_gil_leave. */
 void wsl_gil_enter_unqueued(wsl_interp *interp);
-/* The switch interval an own-GIL interpreter was given: its queue's
- * waiters look at the holders that often. */
+/* The switch interval an own-GIL interpreter was given, which paces its
+ * queue of turns (turns.h). */
 void wsl_gil_set_turn_interval(wsl_interp *interp,
                                apr_interval_time_t interval);
 

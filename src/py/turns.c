@@ -59,8 +59,8 @@
 #include <unistd.h>
 
 /* Python's default switch interval. */
-#define WSL_TURN_INTERVAL_DEFAULT 5000
-/* The first waiter's looks: half an interval apart, within these. */
+#define WSL_TURN_INTERVAL_DEFAULT apr_time_from_msec(5)
+/* The first waiter's looks: half an interval apart, within these (µs). */
 #define WSL_TURN_LOOK_MIN 500
 #define WSL_TURN_LOOK_MAX 2500
 /* How long a holder may keep its turn before one more is let in: ten

@@ -14,8 +14,9 @@ typedef struct wsl_turns wsl_turns;
 wsl_turns *wsl_turns_new(void);
 void wsl_turns_free(wsl_turns *q);
 
-/* How long a waiter waits before it looks at what holds the turns: the
- * interpreter's switch interval, as set in it (0 keeps Python's 5 ms). */
+/* The interpreter's switch interval, as set in it (0 keeps Python's 5
+ * ms): the first waiter looks at the holders every half of it, and a
+ * holder is long after ten of it, each within bounds (turns.c). */
 void wsl_turns_set_interval(wsl_turns *q, apr_interval_time_t interval);
 
 /* Take a turn (before the GIL), at the tail of the queue; give it back
