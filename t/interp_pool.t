@@ -24,6 +24,9 @@
 #     imports in "plain";
 #   - request-timeout in a daemon whose group is a pool: the 504, and the
 #     stuck thread's Python stack read from inside its interpreter;
+#   - a subrequest into the pool from inside a pooled request's own I/O
+#     (an SSI include, embedded): served on the same thread and
+#     interpreter, and the turns are whole after it;
 #   - 8 clients x 12 mixed requests (raise, stream, read the body) all
 #     answer as they should;
 #   - at a graceful restart and at the stop every interpreter of the pool
@@ -41,9 +44,11 @@ use Time::HiRes ();
 use WSLTest qw(t_ok diag embedded_python wait_until expected_mpm);
 use WSLServer ();
 
-plan tests => 40, need_module 'mod_wsgi_lite.c';
+plan tests => 42, need_module 'mod_wsgi_lite.c';
 
 my $docroot = Apache::Test::vars('documentroot');
+# Apache's modules' directory: where the suite's MPM module is loaded from.
+my ($libexecdir) = WSLServer::load_module_lines() =~ m{^LoadModule mpm_\w+ "?(\S+)/[^/]+\.so}m;
 my $app = "$docroot/pool/pool.wsgi";
 my $preload = "$docroot/pool/preload.py";
 my $json = JSON::PP->new;
@@ -103,8 +108,8 @@ ok t_cmp($rc == 0 && $out =~ /WSL00211: .*the main interpreter is one/ ? 1 : 0, 
 my $skip_why = "interpreters with a GIL of their own need Python 3.12+; "
     . "the module embeds " . ($py->{version} // 'an unknown Python');
 unless ($own_gil) {
-    skip($skip_why) for 7 .. 40;
-    diag("skipped 32: $skip_why");
+    skip($skip_why) for 7 .. 42;
+    diag("skipped 36: $skip_why");
     exit 0;
 }
 
@@ -130,6 +135,13 @@ WSGIScriptAlias /t/pooled "$app" process-group=timed application-group=pooled
 WSGIScriptAlias /e/pooled "$app" application-group=pooled
 WSGIScriptAlias /e/plain "$app" application-group=plain
 WSGIImportScript "$preload" process-group=pool application-group=pooled
+<IfModule !include_module>
+    LoadModule include_module "$libexecdir/mod_include.so"
+</IfModule>
+<Location /e/pooled/ssi>
+    Options +Includes
+    SetOutputFilter INCLUDES
+</Location>
 CONF
 };
 ok t_ok($srv, '(setup) a server with a pool of 2 own-GIL interpreters starts') or diag($@);
@@ -269,6 +281,33 @@ ok t_ok(@p == 2 && $p[1]{start} >= $p[0]{end} - 0.005,
 ok t_ok(@p == 2 && $p[1]{start} - $p[0]{start} < 0.2,
         sprintf('turns: a request asleep with its turn does not hold up its interpreter: the second of two 400 ms naps began %s ms after the first',
                 @p == 2 ? sprintf('%.0f', 1000 * ($p[1]{start} - $p[0]{start})) : '(no pair)'));
+
+# --- a subrequest from inside a request's own I/O -------------------------------
+# mod_include runs the page's include as a subrequest on the same thread
+# while the outer request's body passes down the filters, the outer
+# turn held and the GIL dropped: the inner request's enter keeps that
+# turn (queued behind itself it would wait for its own leave), and its
+# leave leaves it to the outer one.  Then the queue must still be one
+# turn wide: two spins on one interpreter one after the other again.
+if ($threaded) {
+    my $good = 0;
+    for (1 .. 4) {
+        my ($code, $body) = $srv ? $srv->get('/e/pooled/ssi', 10) : (0, '');
+        my @j = map decode($_), grep /^\{/, split /\n/, $body // '';
+        $good++ if $code == 200 && @j == 2 && $body =~ /\nend\n\z/
+            && defined $j[0]{thread}
+            && $j[0]{thread} == ($j[1]{thread} // -1)
+            && $j[0]{interpreter} == ($j[1]{interpreter} // -1);
+    }
+    ok t_cmp($good, 4, 'a subrequest into the pool from a pooled request (SSI include, 4 times): '
+             . 'each answered on the outer request\'s thread and interpreter');
+    @p = $srv ? same_pair('/e/pooled/spin?ms=80') : ();
+    ok t_ok(@p == 2 && $p[1]{start} >= $p[0]{end} - 0.005,
+            'after the subrequests, two 80 ms spins on one interpreter still ran one after the other');
+}
+else {
+    skip('embedded mode under prefork: no pool in a child') for 1 .. 2;
+}
 
 # --- an extension the own GIL refuses -------------------------------------------
 my @ext = glob("$py->{prefix}/lib/python$py->{xy}/lib-dynload/_testsinglephase.*.so");

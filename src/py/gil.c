@@ -70,10 +70,9 @@ static _Thread_local PyThreadState *thread_active;
  * try to finalise the interpreter it interrupted. */
 static _Thread_local int thread_in_setup;
 static _Thread_local int thread_slot = -1;   /* in gil.thread_arrays */
-/* The queue whose turn this thread holds, and how many enters it has
- * made since it took it (a subrequest run from inside a request's own
- * I/O enters again): the turn goes back at the leave of the first. */
-static _Thread_local wsl_turns *thread_turn;
+/* How many enters this thread has made since it took the turn it holds
+ * (wsl_turns_held; a subrequest run from inside a request's own I/O
+ * enters again): the turn goes back at the leave of the first. */
 static _Thread_local int thread_turn_nested;
 
 /* Append to a growable pointer array; aborts only on malloc failure,
@@ -334,12 +333,10 @@ void wsl_gil_set_turn_interval(wsl_interp *interp,
  * thread holds none (one held already is kept, never a second). */
 static void enter(wsl_interp *interp, int with_turn)
 {
-    if (thread_turn)
+    if (wsl_turns_held())
         thread_turn_nested++;
-    else if (with_turn && interp->turns) {
+    else if (with_turn && interp->turns)
         wsl_turns_take(interp->turns);
-        thread_turn = interp->turns;
-    }
     thread_active = thread_tstate(interp);
     PyEval_RestoreThread(thread_active);
 }
@@ -356,14 +353,15 @@ void wsl_gil_enter_unqueued(wsl_interp *interp)
 
 void wsl_gil_leave(void)
 {
+    wsl_turns *held;
+
     PyEval_SaveThread();
     thread_active = NULL;
     if (thread_turn_nested > 0) {
         thread_turn_nested--;
     }
-    else if (thread_turn) {
-        wsl_turns_give(thread_turn);
-        thread_turn = NULL;
+    else if ((held = wsl_turns_held())) {
+        wsl_turns_give(held);
     }
 }
 

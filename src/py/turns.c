@@ -96,7 +96,9 @@ struct wsl_turns {
 };
 
 static _Thread_local turn_thread self;
-/* Its value is the queue whose turn the thread holds: see thread_end. */
+/* The queue whose turn the thread holds: read by wsl_turns_held, and the
+ * key's value too, for its destructor (thread_end). */
+static _Thread_local wsl_turns *held;
 static pthread_key_t held_key;
 static pthread_once_t held_key_once = PTHREAD_ONCE_INIT;
 
@@ -277,13 +279,20 @@ void wsl_turns_take(wsl_turns *q)
         q->holders->hprev = me;
     q->holders = me;
     pthread_mutex_unlock(&q->lock);
+    held = q;
     pthread_setspecific(held_key, q);
+}
+
+wsl_turns *wsl_turns_held(void)
+{
+    return held;
 }
 
 void wsl_turns_give(wsl_turns *q)
 {
     turn_thread *me = &self;
 
+    held = NULL;
     pthread_setspecific(held_key, NULL);
     pthread_mutex_lock(&q->lock);
     if (me->hprev)

@@ -23,5 +23,7 @@ void wsl_turns_set_interval(wsl_turns *q, apr_interval_time_t interval);
  * (after the GIL). */
 void wsl_turns_take(wsl_turns *q);
 void wsl_turns_give(wsl_turns *q);
+/* The queue whose turn this thread holds, or NULL. */
+wsl_turns *wsl_turns_held(void);
 
 #endif /* WSL_TURNS_H */

@@ -13,6 +13,10 @@
 #   /sleep?s=S   sleeps S seconds in stuck_here() (request-timeout's stack)
 #   /nap?ms=N    time.sleep for N ms (the GIL dropped, the turn kept), then
 #                JSON as /spin's
+#   /ssi         text/html: the /who JSON of this request and an SSI include
+#                of SCRIPT_NAME/who, sent with write() (passed down at once,
+#                inside the call: mod_include's INCLUDES filter runs the
+#                include as a subrequest then), and an end line
 #   /boom        raises
 #   /stream      ten chunks from a generator
 #   /echo        the request body back (wsgi.input)
@@ -116,6 +120,11 @@ def application(environ, start_response):
         who = _who(environ)
         who.update(start=start, end=time.monotonic())
         body = json.dumps(who).encode()
+    elif path == '/ssi':
+        write = start_response('200 OK', [('Content-Type', 'text/html')])
+        write(('%s\n<!--#include virtual="%s/who" -->\n' % (
+            json.dumps(_who(environ)), environ['SCRIPT_NAME'])).encode())
+        return [b'end\n']
     elif path == '/sleep':
         stuck_here(float(query.get('s', ['1'])[0]))
         body = b'slept'
