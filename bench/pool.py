@@ -17,13 +17,18 @@ RSS; the system Apache is left alone):
   prefork2  prefork with exactly 2 processes (the GIL of each shared by
             nobody), KeepAlive Off                                  = C
   prefork   prefork with run.py's 32 processes
+  static, static-prefork
+            Apache alone serving hello's bytes from a file, under event
+            (1 x 32) and prefork (32): not a bar, the event MPM's own
+            cost against prefork, printed beside the hello bar
 
 Every server mounts the same scripts in the group "pool" (WSGIScriptAlias
 ... application-group=pool) and preloads them there (WSGIImportScript
 application-group=pool).  The scenarios: "cpu" (bench/apps/cpu.wsgi,
 about 2 ms of Python per request) on A, B and C, and run.py's "hello" on
-B and prefork; both are warmed up on every server, so the RSS after the
-warm-up compares servers that have run the same code.
+B, prefork and the two static servers; both are warmed up on every
+server, so the RSS after the warm-up compares servers that have run the
+same code.
 
 Before anything is timed: every scenario on every server (status 200,
 exact length and sha256), the apps running in an Apache child (/pid), and
@@ -99,6 +104,11 @@ class Kind:
     processes: int
     interpreters: int | None
     keepalive: bool = True
+    static: bool = False
+
+    @property
+    def wsgi(self):
+        return not self.static
 
     @property
     def shape(self):
@@ -109,6 +119,8 @@ class Kind:
 
     @property
     def pool(self):
+        if self.static:
+            return "no Python: the same bytes from a file"
         if self.interpreters is None:
             return "1 interpreter, main GIL shared"
         return "%d interpreter%s, own GIL" % (
@@ -122,10 +134,15 @@ KINDS = {k.name: k for k in (
     Kind("prefork2", "C", "prefork", 2, None, keepalive=False),
     Kind("prefork", "run.py's prefork", "prefork", run.PREFORK_PROCESSES,
          None),
+    # Apache alone, under each MPM: what the event MPM costs against
+    # prefork with no module at all, beside the hello bar.
+    Kind("static", "Apache alone, event", "event", 1, None, static=True),
+    Kind("static-prefork", "Apache alone, prefork", "prefork",
+         run.PREFORK_PROCESSES, None, static=True),
 )}
 # What is timed: (scenario, servers), in this order each round.
 CELLS = [(CPU, ("shared", "pool", "prefork2")),
-         (HELLO, ("pool", "prefork"))]
+         (HELLO, ("pool", "prefork", "static", "static-prefork"))]
 # Error lines a server logs under this load by design.
 EXPECTED_ERRORS = {
     "AH00161": "MaxRequestWorkers reached: prefork2 has 2 processes for "
@@ -137,10 +154,16 @@ def pool_config(kind, mpm, rundir, port, args):
     """run.Server's config: run.py's head, the pool's container, the
     scripts in the group "pool"."""
     spec = KINDS[kind]
-    sdir, lines = run.config_head(kind, mpm, rundir, port, args, "lite",
+    sdir, lines = run.config_head(kind, mpm, rundir, port, args,
+                                  "lite" if spec.wsgi else None,
                                   processes=spec.processes,
                                   keepalive=spec.keepalive,
                                   by="bench/pool.py")
+    if spec.static:
+        htdocs = os.path.join(rundir, "htdocs")
+        lines += ['Alias %s "%s/%s"' % (sc.url, htdocs, sc.static)
+                  for sc in SCENARIOS]
+        return run.write_config(sdir, lines)
     # The same interval on every server, when asked: the main GIL's and,
     # as their lowest layer, each own GIL's.
     if args.switch_interval:
@@ -323,6 +346,12 @@ def evaluate_bars(agg, python):
     add("hello: req/s of pool (B) >= prefork's (%d processes)"
         % run.PREFORK_PROCESSES, of("rate", "pool", "prefork", "hello"),
         1.0, True)
+    # Not a bar: the same ratio for Apache alone, the event MPM's own
+    # share of the one above.
+    value = of("rate", "static", "static-prefork", "hello")
+    bars.append(("(context, not a bar) hello: req/s of static Apache, "
+                 "event against prefork", "-" if value is None
+                 else run.fmt_ratio(value), "-"))
     return bars
 
 
@@ -343,9 +372,11 @@ def memory_figures(servers):
         return s["rss_warm"]["sum_kib"] if s else None
 
     out = {}
-    if warm("pool") is not None and warm("pool1") is not None:
+    size = KINDS["pool"].interpreters
+    if (warm("pool") is not None and warm("pool1") is not None
+            and size > 1):
         out["per_interpreter_kib"] = ((warm("pool") - warm("pool1"))
-                                      / (POOL_SIZE - 1))
+                                      / (size - 1))
     if warm("pool1") is not None and warm("shared") is not None:
         out["own_gil_kib"] = warm("pool1") - warm("shared")
     if warm("pool") is not None and warm("shared") is not None:
@@ -393,6 +424,15 @@ def markdown(report):
     for kind, s in report["servers"].items():
         spec = KINDS[kind]
         it = s["interp"]
+        if it is None:
+            out.append("| %s | %s | %s | %s | - | - | - | %s / %s | "
+                       "%s / %s |" % (
+                           kind, spec.role, spec.shape, spec.pool,
+                           run.fmt_num(s["rss_warm"]["sum_kib"]),
+                           run.fmt_num(s["rss_warm"]["max_kib"]),
+                           run.fmt_num(s["rss_end"]["sum_kib"]),
+                           run.fmt_num(s["rss_end"]["max_kib"])))
+            continue
         out.append("| %s | %s | %s | %s | %s | %d in %d process(es) | %s "
                    "| %s / %s | %s / %s |" % (
                        kind, spec.role, spec.shape, spec.pool,
@@ -418,7 +458,7 @@ def markdown(report):
                          % run.fmt_num(mem["own_gil_kib"]))
         if "pool_over_shared_kib" in mem:
             parts.append("the pool of %d %s KiB more than shared"
-                         % (POOL_SIZE,
+                         % (KINDS["pool"].interpreters,
                             run.fmt_num(mem["pool_over_shared_kib"])))
         out.append("Memory: " + "; ".join(parts) + ".")
     out.append("")
@@ -436,7 +476,7 @@ def markdown(report):
             if not cell:
                 continue
             spec = KINDS[kind]
-            pool = (spec.pool if spec.processes == 1
+            pool = (spec.pool if spec.processes == 1 or spec.static
                     else "%d processes x %s" % (spec.processes, spec.pool))
             out.append("| %s | %s (%s) | %s | %s | %s | %s / %s | %s | %s |"
                        % (sc.name, kind, spec.role, pool,
@@ -486,10 +526,18 @@ def parse_args(argv):
                    metavar="SECONDS",
                    help="WSGISwitchInterval on every server (default: "
                         "none, Python's 0.005)")
+    p.add_argument("--pool-size", type=int, default=POOL_SIZE,
+                   metavar="N",
+                   help="WSGIInterpreterCount of pool (B) (default: "
+                        "%(default)s)")
     p.add_argument("--servers", default=",".join(KINDS),
                    help="comma-separated servers (default: all): "
                         + ",".join(KINDS))
     args = run.finish_common_args(p, p.parse_args(argv))
+    if not 1 <= args.pool_size <= 64:
+        p.error("--pool-size: 1 to 64, not %d" % args.pool_size)
+    KINDS["pool"] = dataclasses.replace(KINDS["pool"],
+                                        interpreters=args.pool_size)
     args.server_list = [s for s in args.servers.split(",") if s]
     for s in args.server_list:
         if s not in KINDS:
@@ -512,7 +560,8 @@ def run_servers(args, rundir, htdocs, report):
         run.check_servers(started, SCENARIOS, htdocs, args)
         for srv in started:
             report["servers"][srv.kind] = {
-                "interp": check_interpreters(srv, args)}
+                "interp": check_interpreters(srv, args)
+                if KINDS[srv.kind].wsgi else None}
             run.log("%s: %s" % (srv.kind, report["servers"][srv.kind]))
         run.log("all responses checked (status, length, sha256; each "
                 "server's interpreters as its configuration says)")
@@ -551,33 +600,33 @@ def main(argv):
         now = datetime.datetime.now(datetime.timezone.utc)
         meta = run.common_meta(args, now)
         meta["libpython"] = module_libpython(args.module)
-        meta["pool_size"] = POOL_SIZE
+        meta["pool_size"] = KINDS["pool"].interpreters
         meta["switch_interval"] = args.switch_interval
         meta["cpu_body"] = dict(zip(("bytes", "sha256"), run.expected_digest(
             htdocs, CPU.static)))
         report = {"meta": meta, "servers": {}, "runs": {}, "problems": []}
         if (args.server_cpus is not None
-                and len(args.server_cpus.split(",")) < POOL_SIZE):
+                and len(args.server_cpus.split(",")) < 2):
             report["problems"].append(
                 "--pin: Apache on CPU %s only, where the pool's %d "
                 "interpreters cannot run at once (nor prefork2's "
                 "processes): the cpu bars measure nothing there"
-                % (args.server_cpus, POOL_SIZE))
+                % (args.server_cpus, KINDS["pool"].interpreters))
         run_servers(args, rundir, htdocs, report)
     finally:
         if args.keep:
             run.log("kept %s" % rundir)
         else:
             shutil.rmtree(rundir, ignore_errors=True)
-    versions = sorted({s["interp"]["version"]
-                       for s in report["servers"].values()})
+    interps = [s["interp"] for s in report["servers"].values()
+               if s["interp"]]
+    versions = sorted({it["version"] for it in interps})
     if len(versions) != 1:
         raise RuntimeError("the servers embed different Pythons: %s"
                            % versions)
     meta["python_full"] = versions[0]
     meta["python"] = versions[0].split()[0]
-    meta["prefix"] = next(iter(report["servers"].values()))[
-        "interp"]["prefix"]
+    meta["prefix"] = interps[0]["prefix"]
     report["aggregate"] = run.aggregate(report["runs"])
     report["bars"] = evaluate_bars(report["aggregate"], meta["python"])
     report["memory"] = memory_figures(report["servers"])

@@ -720,7 +720,7 @@ def check_where(server):
     """None if the WSGI apps of a server run where its kind says: in its
     daemon process (daemon mode), in an Apache child (embedded); else
     what is wrong."""
-    if server.kind == "static":
+    if server.kind == "static" or server.kind.startswith("static-"):
         return None
     conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=60)
     try:
