@@ -428,12 +428,12 @@ static void conn_unlink(conn *c)
         c->next_all->prev_all = c->prev_all;
 }
 
-/* Whether another process of the group, as the board shows it, takes
- * requests and has a thread free for one more.  The figures may be a
- * moment old: it is only a hint (see queue_push). */
-static int other_has_room(void)
+/* How many threads the group's other processes, as the board shows
+ * them, have free for one more request (only those that take requests).
+ * The figures may be a moment old: it is only a hint (see queue_push). */
+static int others_room(void)
 {
-    int slot, half;
+    int slot, half, room = 0;
 
     if (!dp.board || dp.group->processes < 2)
         return 0;
@@ -444,16 +444,18 @@ static int other_has_room(void)
             wsl_board_proc *bp = &bs->half[half];
             int state = atomic_load_explicit(&bp->state,
                                              memory_order_relaxed);
+            int taken;
 
             if (bp == dp.board || !wsl_board_takes_requests(state))
                 continue;
-            if (atomic_load_explicit(&bp->active, memory_order_relaxed) +
-                atomic_load_explicit(&bp->queued, memory_order_relaxed)
-                < dp.group->threads)
-                return 1;
+            taken = atomic_load_explicit(&bp->active, memory_order_relaxed)
+                    + atomic_load_explicit(&bp->queued,
+                                           memory_order_relaxed);
+            if (taken < dp.group->threads)
+                room += dp.group->threads - taken;
         }
     }
-    return 0;
+    return room;
 }
 
 /*
@@ -491,7 +493,7 @@ static void queue_push(conn *c)
         return;
     }
     if (kept && dp.busy + dp.queued + dp.fresh >= dp.group->threads &&
-        other_has_room()) {
+        others_room() > 0) {
         conn_unlink(c);
         pthread_mutex_unlock(&dp.lock);
         send_back(c->fd);
@@ -523,6 +525,64 @@ static void queue_push(conn *c)
      * w->conn, set above, under it). */
     if (w)
         pthread_cond_signal(&w->cond);
+}
+
+/* A request queued this long may be sent to another process that shows
+ * a thread free (requeue_waiting), and the poller looks that often while
+ * requests wait: long enough for the figures to settle, short against a
+ * request that holds a thread. */
+#define WSL_REQUEUE_AFTER apr_time_from_msec(5)
+#define WSL_REQUEUE_LOOK_MS 5
+
+/*
+ * Requests that have waited here a while go back to the child while the
+ * group's other processes show threads free (one request for each): the
+ * figures a request was queued by may have been a moment old (a worker
+ * of the other process still counted busy as it finished), and queued it
+ * would wait here for a whole request to end.  Called by the poller after
+ * each wake; returns how long the poller may sleep before the next look
+ * (ms, -1: nothing queued, or no other process to send to).
+ */
+static int requeue_waiting(void)
+{
+    conn *back = NULL, *c;
+    apr_time_t now;
+    int room, timeout;
+
+    if (dp.group->processes < 2)
+        return -1;
+    pthread_mutex_lock(&dp.lock);
+    if (dp.stopping || !dp.ready_head) {
+        pthread_mutex_unlock(&dp.lock);
+        return -1;
+    }
+    now = wsl_clock_now();
+    room = others_room();
+    /* The queue is in the order the requests came: the oldest first. */
+    while (room > 0 && (c = dp.ready_head) &&
+           now - c->queued_at >= WSL_REQUEUE_AFTER) {
+        if (!(dp.ready_head = c->next))
+            dp.ready_tail = NULL;
+        dp.queued--;
+        c->busy = 0;
+        conn_unlink(c);
+        c->next = back;
+        back = c;
+        room--;
+    }
+    if (back) {
+        accept_resume();
+        board_figures();
+    }
+    timeout = dp.ready_head ? WSL_REQUEUE_LOOK_MS : -1;
+    pthread_mutex_unlock(&dp.lock);
+    while ((c = back)) {
+        back = c->next;
+        send_back(c->fd);
+        close(c->fd);
+        free(c);
+    }
+    return timeout;
 }
 
 /* The next connection with a request, NULL once the process stops
@@ -676,11 +736,11 @@ static void accept_all(void)
 static void *poller(void *arg)
 {
     struct epoll_event ev[64];
-    int i, n;
+    int i, n, timeout = -1;
 
     (void)arg;
     for (;;) {
-        n = epoll_wait(dp.epoll_fd, ev, 64, -1);
+        n = epoll_wait(dp.epoll_fd, ev, 64, timeout);
         if (n < 0 && errno != EINTR)
             break;
         for (i = 0; i < n; i++) {
@@ -691,6 +751,7 @@ static void *poller(void *arg)
             else
                 queue_push(ev[i].data.ptr);
         }
+        timeout = requeue_waiting();
     }
     return NULL;
 }
