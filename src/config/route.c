@@ -200,7 +200,8 @@ static int check_process(request_rec *r, const wsl_route *route)
         return HTTP_INTERNAL_SERVER_ERROR;
     }
     if (!wsl_route_embedded(route)) {
-        const wsl_daemon_group *g = wsl_daemon_group_find(route->process_group);
+        const wsl_daemon_group *g =
+            wsl_daemon_group_find(route->process_group);
 
         if (!g) {
             ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,

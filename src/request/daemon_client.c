@@ -780,11 +780,13 @@ static int wait_until_deadline(exchange *x)
 
     for (;;) {
         apr_interval_time_t left = x->deadline - wsl_clock_now();
+        /* In ms, rounded up: a deadline is never polled for too short. */
+        int ms;
 
         if (left <= 0)
             return 0;
-        rc = poll(&pfd, 1, left / 1000 >= INT_MAX ? INT_MAX
-                                                  : (int)((left + 999) / 1000));
+        ms = left / 1000 >= INT_MAX ? INT_MAX : (int)((left + 999) / 1000);
+        rc = poll(&pfd, 1, ms);
         if (rc > 0)
             return 1;
         if (rc < 0 && errno != EINTR)
