@@ -534,14 +534,20 @@ def parse_args(argv):
                    help="comma-separated servers (default: all): "
                         + ",".join(KINDS))
     args = run.finish_common_args(p, p.parse_args(argv))
-    if not 1 <= args.pool_size <= 64:
-        p.error("--pool-size: 1 to 64, not %d" % args.pool_size)
+    # At most one interpreter per event thread: /interp's requests, one
+    # per thread, must find every member of the pool.
+    if not 1 <= args.pool_size <= run.EVENT_THREADS:
+        p.error("--pool-size: 1 to %d, not %d" % (run.EVENT_THREADS,
+                                                   args.pool_size))
     KINDS["pool"] = dataclasses.replace(KINDS["pool"],
                                         interpreters=args.pool_size)
     args.server_list = [s for s in args.servers.split(",") if s]
     for s in args.server_list:
         if s not in KINDS:
             p.error("unknown server %r (%s)" % (s, ", ".join(KINDS)))
+    if not any(KINDS[s].wsgi for s in args.server_list):
+        p.error("--servers: at least one server with Python (the report "
+                "names the Python the figures were measured on)")
     return args
 
 

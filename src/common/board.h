@@ -62,6 +62,8 @@ typedef struct {
     _Atomic apr_int64_t served;         /* requests it finished */
     _Atomic int active;                 /* requests its threads run */
     _Atomic int queued;                 /* requests waiting for a thread */
+    _Atomic int fresh;                  /* connections accepted whose
+                                         * first request is not seen */
     _Atomic apr_int64_t oldest_queued;  /* when the longest waiting one
                                          * was queued (wsl_clock_now());
                                          * 0: none */

@@ -98,6 +98,9 @@ typedef struct conn {
     int fd;
     int busy;                   /* queued or in a worker's hands */
     int fresh;                  /* accepted, its first request not seen */
+    int kept;                   /* its queued request came on it kept
+                                 * (not its first): requeue_waiting may
+                                 * send that one elsewhere */
     apr_time_t queued_at;       /* put on the ready queue (the board's
                                  * oldest_queued) */
     struct conn *next;          /* the ready queue */
@@ -344,6 +347,7 @@ static void board_figures(void)
         return;
     atomic_store_explicit(&dp.board->active, dp.busy, memory_order_relaxed);
     atomic_store_explicit(&dp.board->queued, dp.queued, memory_order_relaxed);
+    atomic_store_explicit(&dp.board->fresh, dp.fresh, memory_order_relaxed);
     atomic_store_explicit(&dp.board->oldest_queued,
                           dp.ready_head ? dp.ready_head->queued_at : 0,
                           memory_order_relaxed);
@@ -429,8 +433,9 @@ static void conn_unlink(conn *c)
 }
 
 /* How many threads the group's other processes, as the board shows
- * them, have free for one more request (only those that take requests).
- * The figures may be a moment old: it is only a hint (see queue_push). */
+ * them, have free for one more request (only those that take requests;
+ * a connection one has accepted counts as a request coming).  The
+ * figures may be a moment old: it is only a hint (see queue_push). */
 static int others_room(void)
 {
     int slot, half, room = 0;
@@ -449,8 +454,8 @@ static int others_room(void)
             if (bp == dp.board || !wsl_board_takes_requests(state))
                 continue;
             taken = atomic_load_explicit(&bp->active, memory_order_relaxed)
-                    + atomic_load_explicit(&bp->queued,
-                                           memory_order_relaxed);
+                    + atomic_load_explicit(&bp->queued, memory_order_relaxed)
+                    + atomic_load_explicit(&bp->fresh, memory_order_relaxed);
             if (taken < dp.group->threads)
                 room += dp.group->threads - taken;
         }
@@ -510,6 +515,7 @@ static void queue_push(conn *c)
     }
     else {
         c->next = NULL;
+        c->kept = kept;
         c->queued_at = wsl_clock_now();
         if (dp.ready_tail)
             dp.ready_tail->next = c;
@@ -539,30 +545,49 @@ static void queue_push(conn *c)
  * group's other processes show threads free (one request for each): the
  * figures a request was queued by may have been a moment old (a worker
  * of the other process still counted busy as it finished), and queued it
- * would wait here for a whole request to end.  Called by the poller after
- * each wake; returns how long the poller may sleep before the next look
- * (ms, -1: nothing queued, or no other process to send to).
+ * would wait here for a whole request to end.  Only requests on kept
+ * connections go back, as in queue_push, so that none goes back twice.
+ * Called by the poller after each wake; returns how long the poller may
+ * sleep before the next look (ms; -1: nothing queued, or nowhere else to
+ * send one).
  */
 static int requeue_waiting(void)
 {
-    conn *back = NULL, *c;
+    conn *back = NULL, *c, *prev = NULL, *next;
     apr_time_t now;
     int room, timeout;
 
-    if (dp.group->processes < 2)
+    if (dp.group->processes < 2 || !dp.board)
         return -1;
+    /* The board is read without dp.lock (atomics, and the group's fixed
+     * figures). */
+    room = others_room();
     pthread_mutex_lock(&dp.lock);
     if (dp.stopping || !dp.ready_head) {
         pthread_mutex_unlock(&dp.lock);
         return -1;
     }
     now = wsl_clock_now();
-    room = others_room();
-    /* The queue is in the order the requests came: the oldest first. */
-    while (room > 0 && (c = dp.ready_head) &&
-           now - c->queued_at >= WSL_REQUEUE_AFTER) {
-        if (!(dp.ready_head = c->next))
-            dp.ready_tail = NULL;
+    /* Only while every worker runs a request: one between two requests
+     * (worker_next) takes the head of the queue in a moment.  Only
+     * requests that came on a kept connection: a first request on a new
+     * one may be a request sent back already, and each sending back
+     * uses one of the child's few tries (WSL_RESEND_MAX).  The queue is
+     * in the order the requests came, the oldest first. */
+    for (c = dp.ready_head;
+         c && room > 0 && dp.busy >= dp.group->threads &&
+         now - c->queued_at >= WSL_REQUEUE_AFTER; c = next) {
+        next = c->next;
+        if (!c->kept) {
+            prev = c;
+            continue;
+        }
+        if (prev)
+            prev->next = next;
+        else
+            dp.ready_head = next;
+        if (dp.ready_tail == c)
+            dp.ready_tail = prev;
         dp.queued--;
         c->busy = 0;
         conn_unlink(c);
@@ -654,6 +679,7 @@ static int conn_add(conn *c)
     c->fresh = 1;
     dp.fresh++;
     accept_pause_if_full();
+    board_figures();
     c->prev_all = NULL;
     if ((c->next_all = dp.all))
         dp.all->prev_all = c;
@@ -756,26 +782,40 @@ static void *poller(void *arg)
     return NULL;
 }
 
+/* The process takes no more requests (dp.lock held): the board says so
+ * to the children. */
+static void begin_stopping(void)
+{
+    dp.stopping = 1;
+    board_state(WSL_BOARD_DRAINING);
+}
+
+/* The idle workers are woken, to see dp.stopping and end (dp.lock
+ * held). */
+static void wake_idle(void)
+{
+    idle_worker *w;
+
+    for (w = dp.idle; w; w = w->next)
+        pthread_cond_signal(&w->cond);
+    dp.idle = NULL;
+}
+
 /* Stop taking requests, to restart (dp.lock held): why, for the log;
  * recycle, whether the requests running get graceful-timeout.  At once,
  * not when the main thread gets to drain(): a request sent back from
  * here must not be accepted here again. */
 static void stop_for(const char *why, int recycle)
 {
-    idle_worker *w;
-
     if (!dp.restart_why) {
         dp.restart_why = why;
         dp.recycle = recycle;
     }
-    dp.stopping = 1;
-    board_state(WSL_BOARD_DRAINING);
+    begin_stopping();
     if (dp.accepting &&
         epoll_ctl(dp.epoll_fd, EPOLL_CTL_DEL, dp.listen_fd, NULL) == 0)
         dp.accepting = 0;
-    for (w = dp.idle; w; w = w->next)
-        pthread_cond_signal(&w->cond);
-    dp.idle = NULL;
+    wake_idle();
 }
 
 /*
@@ -1018,19 +1058,16 @@ static int drain(apr_interval_time_t timeout, int *late_left)
 {
     apr_time_t end = wsl_clock_now() + timeout;
     uint64_t one = 1;
-    idle_worker *w;
     conn *c;
     int idle;
 
     /* On failure the poller stops at its next event at worst. */
     (void)!write(dp.wake_fd, &one, sizeof(one));
     pthread_mutex_lock(&dp.lock);
-    dp.stopping = 1;
+    begin_stopping();
     /* Under the lock: no worker watches it again (accept_resume). */
     close(dp.listen_fd);
-    for (w = dp.idle; w; w = w->next)
-        pthread_cond_signal(&w->cond);
-    dp.idle = NULL;
+    wake_idle();
     /* A request already waiting on the queue is sent back unread (END
      * "send it again"), to go to another process; so is one that a child
      * may have just written on an idle connection, which the poller has
@@ -1043,7 +1080,6 @@ static int drain(apr_interval_time_t timeout, int *late_left)
         c->busy = 0;
     dp.ready_head = dp.ready_tail = NULL;
     dp.queued = 0;
-    board_state(WSL_BOARD_DRAINING);
     board_figures();
     for (c = dp.all; c; c = c->next_all)
         if (!c->busy)
@@ -1710,10 +1746,8 @@ void wsl_daemon_process_main(const wsl_daemon_group *group, int slot,
     pthread_mutex_lock(&dp.lock);
     /* No request is taken from now (a signal left it to drain()): a
      * worker must not ask for a replacement meanwhile. */
-    if (!dp.stopping) {
-        dp.stopping = 1;
-        board_state(WSL_BOARD_DRAINING);
-    }
+    if (!dp.stopping)
+        begin_stopping();
     why = dp.restart_why;
     /* A recycle of its own gives its requests graceful-timeout, and
      * Apache's shutdown-timeout bounds a stop. */

@@ -170,6 +170,7 @@ static void board_ended(daemon_proc *dpr, const char *how)
     atomic_store_explicit(&e->pid, 0, memory_order_relaxed);
     atomic_store_explicit(&e->active, 0, memory_order_relaxed);
     atomic_store_explicit(&e->queued, 0, memory_order_relaxed);
+    atomic_store_explicit(&e->fresh, 0, memory_order_relaxed);
     atomic_store_explicit(&e->oldest_queued, 0, memory_order_relaxed);
     atomic_store_explicit(&e->wants_replacement, 0, memory_order_relaxed);
 }

@@ -60,10 +60,13 @@ static struct {
     int verbose;                 /* WSGIVerboseDebugging */
 } gil;
 
-/* This thread's state per interpreter index, and the one in use now. */
+/* This thread's state per interpreter index, and how many enters it is
+ * inside (more than one while a subrequest runs from inside a request's
+ * own I/O: the inner leave must not make the outer request look done to
+ * wsl_gil_busy). */
 static _Thread_local PyThreadState **thread_tstates;
 static _Thread_local int thread_ntstates;
-static _Thread_local PyThreadState *thread_active;
+static _Thread_local int thread_depth;
 /* Set while this thread is inside Python outside a request: child start
  * and sub-interpreter creation.  A child killed right then (Apache's
  * SIGTERM handler exits at once while a child is still starting) must not
@@ -337,8 +340,8 @@ static void enter(wsl_interp *interp, int with_turn)
         thread_turn_nested++;
     else if (with_turn && interp->turns)
         wsl_turns_take(interp->turns);
-    thread_active = thread_tstate(interp);
-    PyEval_RestoreThread(thread_active);
+    thread_depth++;
+    PyEval_RestoreThread(thread_tstate(interp));
 }
 
 void wsl_gil_enter(wsl_interp *interp)
@@ -356,7 +359,8 @@ void wsl_gil_leave(void)
     wsl_turns *held;
 
     PyEval_SaveThread();
-    thread_active = NULL;
+    if (thread_depth > 0)
+        thread_depth--;
     if (thread_turn_nested > 0) {
         thread_turn_nested--;
     }
@@ -489,7 +493,7 @@ const char *wsl_py_gil_stalled(apr_interval_time_t limit,
 
 int wsl_gil_busy(void)
 {
-    return thread_active || thread_in_setup;
+    return thread_depth > 0 || thread_in_setup;
 }
 
 void wsl_gil_enter_exit(void)
