@@ -374,6 +374,15 @@ static void send_back(int fd)
     shutdown(fd, SHUT_RDWR);
 }
 
+/* The same for a connection no longer on dp.all (conn_unlink), which is
+ * then closed and freed; dp.lock not held. */
+static void conn_send_back(conn *c)
+{
+    send_back(c->fd);
+    close(c->fd);
+    free(c);
+}
+
 /*
  * The idle worker to take a request: the one that went idle last (a
  * stack: its stack and caches are warm, its Python thread state made; a
@@ -501,9 +510,7 @@ static void queue_push(conn *c)
         others_room() > 0) {
         conn_unlink(c);
         pthread_mutex_unlock(&dp.lock);
-        send_back(c->fd);
-        close(c->fd);
-        free(c);
+        conn_send_back(c);
         return;
     }
     c->busy = 1;
@@ -603,9 +610,7 @@ static int requeue_waiting(void)
     pthread_mutex_unlock(&dp.lock);
     while ((c = back)) {
         back = c->next;
-        send_back(c->fd);
-        close(c->fd);
-        free(c);
+        conn_send_back(c);
     }
     return timeout;
 }

@@ -73,10 +73,10 @@ static _Thread_local int thread_depth;
  * try to finalise the interpreter it interrupted. */
 static _Thread_local int thread_in_setup;
 static _Thread_local int thread_slot = -1;   /* in gil.thread_arrays */
-/* How many enters this thread has made since it took the turn it holds
+/* thread_depth once this thread had taken the turn it holds
  * (wsl_turns_held; a subrequest run from inside a request's own I/O
- * enters again): the turn goes back at the leave of the first. */
-static _Thread_local int thread_turn_nested;
+ * enters again): the turn goes back at the leave of that enter. */
+static _Thread_local int thread_turn_depth;
 
 /* Append to a growable pointer array; aborts only on malloc failure,
  * which an Apache child cannot recover from anyway. */
@@ -336,11 +336,11 @@ void wsl_gil_set_turn_interval(wsl_interp *interp,
  * thread holds none (one held already is kept, never a second). */
 static void enter(wsl_interp *interp, int with_turn)
 {
-    if (wsl_turns_held())
-        thread_turn_nested++;
-    else if (with_turn && interp->turns)
-        wsl_turns_take(interp->turns);
     thread_depth++;
+    if (with_turn && interp->turns && !wsl_turns_held()) {
+        wsl_turns_take(interp->turns);
+        thread_turn_depth = thread_depth;
+    }
     PyEval_RestoreThread(thread_tstate(interp));
 }
 
@@ -359,14 +359,10 @@ void wsl_gil_leave(void)
     wsl_turns *held;
 
     PyEval_SaveThread();
+    if ((held = wsl_turns_held()) && thread_depth == thread_turn_depth)
+        wsl_turns_give(held);
     if (thread_depth > 0)
         thread_depth--;
-    if (thread_turn_nested > 0) {
-        thread_turn_nested--;
-    }
-    else if ((held = wsl_turns_held())) {
-        wsl_turns_give(held);
-    }
 }
 
 /* The turn is kept: the module's own I/O is short when the client keeps
