@@ -12,8 +12,12 @@
  *
  *   child -> daemon   REQUEST, then BODY frames, each the answer to a READ
  *   daemon -> child   READ (the application wants body bytes), HEAD, DATA,
- *                     FILE (a descriptor passed with SCM_RIGHTS), then
- *                     exactly one END
+ *                     SHARED (body bytes in the connection's ring, see
+ *                     ring.h), FILE (a descriptor passed with SCM_RIGHTS),
+ *                     then exactly one END
+ *
+ * A new connection's first REQUEST carries the child's ring (a memfd,
+ * SCM_RIGHTS) when the child could make one.
  *
  * The body is pulled: the child reads the client only when the
  * application does (so 100-continue goes out on the first read), and the
@@ -41,8 +45,8 @@
  * after the module is upgraded the old generation's children send to
  * the new daemons: each end refuses a frame of another version, by name,
  * rather than misread it.  Raised whenever a frame changes; 0 was the
- * first layout (END without the pid). */
-#define WSL_WIRE_VERSION 1
+ * first layout (END without the pid), 1 had no SHARED frame. */
+#define WSL_WIRE_VERSION 2
 
 typedef struct {
     uint32_t length;            /* payload bytes after this header */
@@ -56,19 +60,27 @@ typedef enum {
     WSL_FRAME_BODY,             /* child: request body bytes, answering
                                  * one READ; flags EOS, ERROR (then the
                                  * payload is the read's apr_status_t,
-                                 * 4 bytes) */
+                                 * 4 bytes), IN_RING */
     WSL_FRAME_READ,             /* daemon: uint32 want; flags FILL */
     WSL_FRAME_HEAD,             /* daemon: wsl_wire_head */
     WSL_FRAME_DATA,             /* daemon: body bytes; flags FLUSH */
     WSL_FRAME_FILE,             /* daemon: int64 offset, int64 length; the
                                  * descriptor rides on its first byte */
-    WSL_FRAME_END               /* daemon: wsl_wire_end; flags below */
+    WSL_FRAME_END,              /* daemon: wsl_wire_end; flags below */
+    WSL_FRAME_SHARED            /* daemon: uint32 offset, uint32 length
+                                 * of body bytes in the ring; flags
+                                 * FLUSH */
 } wsl_frame_type;
 
 #define WSL_FRAME_EOS      0x01 /* BODY: the request body ended */
 #define WSL_FRAME_ERROR    0x02 /* BODY: reading the client failed */
+#define WSL_FRAME_IN_RING  0x04 /* BODY: the payload is a uint32, how many
+                                 * bytes are in the ring's body part */
 #define WSL_FRAME_FILL     0x01 /* READ: want bytes or the end */
-#define WSL_FRAME_FLUSH    0x01 /* DATA: pass it on to the client now */
+#define WSL_FRAME_RING     0x02 /* READ: the daemon has the ring: the
+                                 * BODY may be IN_RING */
+#define WSL_FRAME_FLUSH    0x01 /* DATA, SHARED: pass it on to the client
+                                 * now */
 #define WSL_END_TRUNCATED  0x01 /* END: the response was cut short */
 #define WSL_END_RESEND     0x02 /* END: not run; send it again */
 

@@ -96,6 +96,8 @@ typedef struct wsl_daemon_worker {
 
 typedef struct conn {
     int fd;
+    wsl_ring *ring;             /* its response ring, once its first
+                                 * request brings one */
     int busy;                   /* queued or in a worker's hands */
     int fresh;                  /* accepted, its first request not seen */
     int kept;                   /* its queued request came on it kept
@@ -360,6 +362,14 @@ static void board_state(wsl_board_state state)
         atomic_store_explicit(&dp.board->state, state, memory_order_relaxed);
 }
 
+/* A connection no longer on dp.all: closed, its ring unmapped. */
+static void conn_free(conn *c)
+{
+    close(c->fd);
+    wsl_ring_free(c->ring);
+    free(c);
+}
+
 /* A request that was queued and will not run here: the child sends it
  * to the group's next process. */
 static void send_back(int fd)
@@ -379,8 +389,7 @@ static void send_back(int fd)
 static void conn_send_back(conn *c)
 {
     send_back(c->fd);
-    close(c->fd);
-    free(c);
+    conn_free(c);
 }
 
 /*
@@ -677,7 +686,6 @@ static int conn_add(conn *c)
     if (dp.stopping) {
         pthread_mutex_unlock(&dp.lock);
         send_back(c->fd);
-        close(c->fd);
         return -1;
     }
     c->busy = 0;
@@ -698,8 +706,7 @@ static void conn_close(conn *c)
     pthread_mutex_lock(&dp.lock);
     conn_unlink(c);
     pthread_mutex_unlock(&dp.lock);
-    close(c->fd);
-    free(c);
+    conn_free(c);
 }
 
 /* Whether the socket is still watched: a worker is free for another
@@ -756,8 +763,9 @@ static void accept_all(void)
             continue;
         }
         c->fd = fd;
+        c->ring = NULL;
         if (conn_add(c) < 0)
-            free(c);
+            conn_free(c);
         else if (watch(c, EPOLL_CTL_ADD) < 0)
             conn_close(c);
         len = sizeof(cred);
@@ -950,10 +958,8 @@ static conn *worker_next(wsl_daemon_worker *self, conn *c, int keep)
         pthread_mutex_unlock(&dp.lock);
         if (why)
             kill(getpid(), SIGINT);
-        if (drop) {
-            close(c->fd);
-            free(c);
-        }
+        if (drop)
+            conn_free(c);
         pthread_mutex_lock(&dp.lock);
     }
     next = take_next(self);
@@ -978,8 +984,9 @@ static void *worker(void *arg)
     c = take_next(self);
     pthread_mutex_unlock(&dp.lock);
     while (c) {
-        int keep = wsl_daemon_worker_serve(c->fd, pool, dp.server,
-                                           dp.group, &self->seen);
+        int keep = wsl_daemon_worker_serve(c->fd, &c->ring, pool,
+                                           dp.server, dp.group,
+                                           &self->seen);
 
         apr_pool_clear(pool);
         if (keep < 0) {

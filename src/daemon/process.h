@@ -5,6 +5,7 @@
 #define WSL_DAEMON_PROCESS_H
 
 #include "py/py.h"
+#include "common/ring.h"
 
 #include <stdatomic.h>
 
@@ -21,9 +22,9 @@
 /* process.c: the daemon process's life; never returns.  The supervisor
  * calls it in the forked child, for the slot's half (common/board.h) the
  * process has; replaces: the pid of the process it replaces (which
- * waits for it to serve), 0 for none; herald_fd, -1 for none, is where it asks for its
- * replacement to be started (supervisor.c).  delay: wait this long first
- * (the back-off after quick deaths). */
+ * waits for it to serve), 0 for none; herald_fd, -1 for none, is where
+ * it asks for its replacement to be started (supervisor.c).  delay:
+ * wait this long first (the back-off after quick deaths). */
 void wsl_daemon_process_main(const wsl_daemon_group *group, int slot,
                              int half, pid_t replaces, int listen_fd,
                              int herald_fd, pid_t parent, apr_pool_t *pconf,
@@ -47,13 +48,16 @@ typedef struct {
     atomic_int ready;
 } wsl_daemon_seen;
 
-/* worker.c: one request on the connection fd, read, run, answered.  1 to
+/* worker.c: one request on the connection fd, read, run, answered; ring:
+ * the connection's response ring (common/ring.h), set when the request
+ * brings one, freed by the caller with the connection.  1 to
  * keep the connection for the next request, 0 to close it, -1 to restart
  * the process: its WSGI script changed, and the request, not run, is for
  * the caller to send back (END "send it again") once this process takes
  * no more requests, so that it goes to the next process.  A request
  * that waited longer than queue-timeout is answered 503 unrun. */
-int wsl_daemon_worker_serve(int fd, apr_pool_t *pool, server_rec *main_server,
+int wsl_daemon_worker_serve(int fd, wsl_ring **ring, apr_pool_t *pool,
+                            server_rec *main_server,
                             const wsl_daemon_group *group,
                             wsl_daemon_seen *seen);
 

@@ -20,6 +20,8 @@
  * application's Python work is over.
  */
 #include "process.h"
+#include "common/fdpass.h"
+#include "common/ring.h"
 #include "common/wire.h"
 
 #include <arpa/inet.h>
@@ -45,6 +47,8 @@ typedef struct {
  * own, and the two never meet). */
 struct wsl_io {
     int fd;                     /* the connection */
+    wsl_ring *ring;             /* its ring, or NULL (common/ring.h) */
+    int64_t timeout_us;         /* socket-timeout, for the ring's wait */
     request_rec *r;
     int broken;                 /* the connection failed: close it */
     wsl_wire_head head;         /* the last start_response's */
@@ -109,33 +113,13 @@ static int send_file_frame(int fd, const out_item *item)
         wsl_frame f;
         int64_t range[2];
     } msg;
-    union {
-        struct cmsghdr h;
-        char space[CMSG_SPACE(sizeof(int))];
-    } control;
     struct iovec iov = { &msg, sizeof(msg) };
-    struct msghdr mh;
-    struct cmsghdr *cm;
     ssize_t n;
 
     msg.f = wsl_frame_make(WSL_FRAME_FILE, 0, sizeof(msg.range));
     msg.range[0] = item->file_offset;
     msg.range[1] = item->file_length;
-    memset(&mh, 0, sizeof(mh));
-    memset(&control, 0, sizeof(control));
-    mh.msg_iov = &iov;
-    mh.msg_iovlen = 1;
-    mh.msg_control = control.space;
-    mh.msg_controllen = sizeof(control.space);
-    cm = CMSG_FIRSTHDR(&mh);
-    cm->cmsg_level = SOL_SOCKET;
-    cm->cmsg_type = SCM_RIGHTS;
-    cm->cmsg_len = CMSG_LEN(sizeof(int));
-    memcpy(CMSG_DATA(cm), &item->fd, sizeof(int));
-    do {
-        n = sendmsg(fd, &mh, MSG_NOSIGNAL);
-    } while (n < 0 && errno == EINTR);
-    if (n < 0)
+    if ((n = wsl_fd_send(fd, &iov, 1, item->fd)) < 0)
         return -1;
     /* The rest of a short write carries no descriptor. */
     if ((size_t)n < sizeof(msg)) {
@@ -149,7 +133,11 @@ static int send_file_frame(int fd, const out_item *item)
 /*
  * Write the head (if not yet sent), the pending output, and END if
  * `end` (status, flags), GIL released.  Data goes in DATA frames of at
- * most WSL_WIRE_DATA_MAX bytes, the last flagged FLUSH when asked.
+ * most WSL_WIRE_DATA_MAX bytes, or, from an item of WSL_RING_MIN or more
+ * when the connection has a ring, copied into the ring and sent as
+ * SHARED frames of at most WSL_RING_PIECE; the last flagged FLUSH when
+ * asked.  The frames go in one writev at the end, or when the ring is
+ * full and the child must see them to give room back.
  */
 static int write_out(wsl_io *io, int flush, const int32_t *end,
                      uint8_t end_flags)
@@ -158,6 +146,7 @@ static int write_out(wsl_io *io, int flush, const int32_t *end,
     struct iovec *iov;
     wsl_frame *frames, end_frame;
     wsl_wire_end end_body;
+    uint32_t (*pieces)[2];
     int niov = 0, nframes = 0, i, maxiov;
 
     if (io->head_set && !io->head_sent) {
@@ -166,13 +155,18 @@ static int write_out(wsl_io *io, int flush, const int32_t *end,
             return -1;
         io->head_sent = 1;
     }
-    /* Every item may split into pieces of WSL_WIRE_DATA_MAX; bounded by
-     * what is pending. */
+    /* Every item may split into pieces of WSL_WIRE_DATA_MAX, or in the
+     * ring into pieces of at least WSL_RING_MIN (room is waited for in
+     * 64 KiB) plus one cut at the ring's end per lap; bounded by what is
+     * pending. */
     maxiov = 4;
     for (i = 0; i < io->nitems; i++)
-        maxiov += 2 + (int)(io->items[i].len / WSL_WIRE_DATA_MAX) * 2;
+        maxiov += 4 + (int)(io->items[i].len /
+                            (io->ring && io->items[i].len >= WSL_RING_MIN
+                             ? WSL_RING_MIN : WSL_WIRE_DATA_MAX)) * 2;
     iov = apr_palloc(io->r->pool, (size_t)maxiov * sizeof(*iov));
     frames = apr_palloc(io->r->pool, (size_t)maxiov * sizeof(*frames));
+    pieces = apr_palloc(io->r->pool, (size_t)maxiov * sizeof(*pieces));
     if (head.len) {
         iov[niov].iov_base = head.data;
         iov[niov++].iov_len = head.len;
@@ -193,18 +187,46 @@ static int write_out(wsl_io *io, int flush, const int32_t *end,
         left = item->len;
         while (left) {
             size_t n = left > WSL_WIRE_DATA_MAX ? WSL_WIRE_DATA_MAX : left;
-            int last = n == left && i == io->nitems - 1;
+            int shared = io->ring && item->len >= WSL_RING_MIN;
+            char *dst = NULL;
+            uint32_t at = 0;
+            uint8_t flags;
 
+            if (shared &&
+                !(n = wsl_ring_room(io->ring, left, &dst, &at))) {
+                /* The ring is full: what is gathered goes (the child
+                 * gives back the room its frames take), then wait. */
+                if (write_iov(io->fd, iov, niov) < 0 ||
+                    wsl_ring_wait(io->ring, left, io->fd,
+                                  io->timeout_us) < 0)
+                    return -1;
+                niov = nframes = 0;
+                continue;
+            }
             /* An END that follows says more than a flush: the child then
              * passes the whole body with its EOS at once (and Apache can
              * count its Content-Length). */
-            frames[nframes] = wsl_frame_make(WSL_FRAME_DATA,
-                                             last && flush && !end
-                                             ? WSL_FRAME_FLUSH : 0, n);
-            iov[niov].iov_base = &frames[nframes++];
-            iov[niov++].iov_len = sizeof(wsl_frame);
-            iov[niov].iov_base = (char *)data;
-            iov[niov++].iov_len = n;
+            flags = n == left && i == io->nitems - 1 && flush && !end
+                    ? WSL_FRAME_FLUSH : 0;
+            if (shared) {
+                memcpy(dst, data, n);
+                wsl_ring_put(io->ring, n);
+                pieces[nframes][0] = at;
+                pieces[nframes][1] = (uint32_t)n;
+                frames[nframes] = wsl_frame_make(WSL_FRAME_SHARED, flags,
+                                                 sizeof(pieces[0]));
+                iov[niov].iov_base = &frames[nframes];
+                iov[niov++].iov_len = sizeof(wsl_frame);
+                iov[niov].iov_base = pieces[nframes++];
+                iov[niov++].iov_len = sizeof(pieces[0]);
+            }
+            else {
+                frames[nframes] = wsl_frame_make(WSL_FRAME_DATA, flags, n);
+                iov[niov].iov_base = &frames[nframes++];
+                iov[niov++].iov_len = sizeof(wsl_frame);
+                iov[niov].iov_base = (char *)data;
+                iov[niov++].iov_len = n;
+            }
             data += n;
             left -= n;
         }
@@ -458,7 +480,9 @@ static apr_status_t read_body(wsl_call *call, char *dst, apr_size_t want,
 
         if (n > WSL_WIRE_DATA_MAX)
             n = WSL_WIRE_DATA_MAX;
-        ask.f = wsl_frame_make(WSL_FRAME_READ, fill ? WSL_FRAME_FILL : 0,
+        ask.f = wsl_frame_make(WSL_FRAME_READ,
+                               (fill ? WSL_FRAME_FILL : 0) |
+                               (io->ring ? WSL_FRAME_RING : 0),
                                sizeof(ask.want));
         ask.want = (uint32_t)n;
         if (send(io->fd, &ask, sizeof(ask), MSG_NOSIGNAL) != sizeof(ask) ||
@@ -467,8 +491,9 @@ static apr_status_t read_body(wsl_call *call, char *dst, apr_size_t want,
             break;
         }
         if (f.version != WSL_WIRE_VERSION || f.type != WSL_FRAME_BODY ||
-            (f.flags & WSL_FRAME_ERROR ? f.length != sizeof(int32_t)
-                                       : f.length > n)) {
+            (f.flags & (WSL_FRAME_ERROR | WSL_FRAME_IN_RING)
+             ? f.length != sizeof(uint32_t) : f.length > n) ||
+            (f.flags & WSL_FRAME_IN_RING && !io->ring)) {
             rv = APR_EGENERAL;
             break;
         }
@@ -480,7 +505,26 @@ static apr_status_t read_body(wsl_call *call, char *dst, apr_size_t want,
             rv = err ? err : APR_EGENERAL;
             break;
         }
-        if (f.length && read_full(io->fd, dst + *got, f.length) <= 0) {
+        if (f.flags & WSL_FRAME_IN_RING) {
+            /* In the ring's body part: copied out at once, before the
+             * next READ (the child answers there only once it is). */
+            uint32_t count;
+            const char *src;
+
+            if (read_full(io->fd, &count, sizeof(count)) <= 0) {
+                rv = APR_ECONNABORTED;
+                break;
+            }
+            if (count > n || !(src = wsl_ring_body(io->ring, count))) {
+                rv = APR_EGENERAL;
+                break;
+            }
+            memcpy(dst + *got, src, count);
+            wsl_ring_body_done(io->ring, count);
+            f.length = count;
+        }
+        else if (f.length &&
+                 read_full(io->fd, dst + *got, f.length) <= 0) {
             rv = APR_ECONNABORTED;
             break;
         }
@@ -684,19 +728,23 @@ static int run(request_rec *r, const wsl_wire_request *wr,
  * child sends nothing after it until asked (a READ), so bytes beyond the
  * frame are a broken peer.  NULL on success, with *payload in pool; else
  * what was wrong, or "" when the connection closed or failed before a
- * whole frame (a child that closes an idle connection: normal).
+ * whole frame (a child that closes an idle connection: normal).  A
+ * descriptor that came with it is in *passed (else -1), the caller's.
  */
 static const char *read_request(int fd, apr_pool_t *pool, wsl_frame *f,
-                                char **payload)
+                                char **payload, int *passed)
 {
     char *buf = apr_palloc(pool, WSL_REQUEST_FIRST_READ);
     size_t have = 0, got;
 
+    *passed = -1;
     while (have < sizeof(*f)) {
-        ssize_t n = recv(fd, buf + have, WSL_REQUEST_FIRST_READ - have, 0);
+        /* The first descriptor kept, any more closed. */
+        int npassed = *passed >= 0;
+        ssize_t n = wsl_fd_recv(fd, buf + have,
+                                WSL_REQUEST_FIRST_READ - have, passed, 1,
+                                &npassed);
 
-        if (n < 0 && errno == EINTR)
-            continue;
         if (n <= 0)
             return "";
         have += (size_t)n;
@@ -726,7 +774,23 @@ static const char *read_request(int fd, apr_pool_t *pool, wsl_frame *f,
     return NULL;
 }
 
-int wsl_daemon_worker_serve(int fd, apr_pool_t *pool, server_rec *main_server,
+/* The ring the connection's first request brought, if it is one. */
+static void attach_ring(wsl_ring **ring, int passed,
+                        const wsl_daemon_group *group, server_rec *s)
+{
+    if (passed < 0)
+        return;
+    if (!*ring && !(*ring = wsl_ring_attach(passed)))
+        ap_log_error(APLOG_MARK, APLOG_WARNING, errno, s,
+                     "WSL00216: WSGIDaemonProcess %s: the ring an Apache "
+                     "child passed with a request cannot be used; that "
+                     "connection's bodies go through the socket",
+                     group->name);
+    close(passed);
+}
+
+int wsl_daemon_worker_serve(int fd, wsl_ring **ring, apr_pool_t *pool,
+                            server_rec *main_server,
                             const wsl_daemon_group *group,
                             wsl_daemon_seen *seen)
 {
@@ -740,9 +804,11 @@ int wsl_daemon_worker_serve(int fd, apr_pool_t *pool, server_rec *main_server,
     apr_status_t rv;
     apr_time_t now, taken;
     apr_interval_time_t waited;
-    int status, resend = 0;
+    int status, resend = 0, passed;
 
-    if ((err = read_request(fd, pool, &f, &payload))) {
+    err = read_request(fd, pool, &f, &payload, &passed);
+    attach_ring(ring, passed, group, main_server);
+    if (err) {
         /* "": the child closed it (normal) or the read failed. */
         if (*err)
             ap_log_error(APLOG_MARK, APLOG_ERR, 0, main_server,
@@ -801,6 +867,9 @@ int wsl_daemon_worker_serve(int fd, apr_pool_t *pool, server_rec *main_server,
     }
     memset(&io, 0, sizeof(io));
     io.fd = fd;
+    io.ring = *ring;
+    io.timeout_us = group->socket_timeout ? group->socket_timeout
+                                          : main_server->timeout;
     io.r = r;
     status = run(r, &wr, &finfo, &io, &resend);
     free(io.items);

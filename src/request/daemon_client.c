@@ -9,11 +9,13 @@
  * when the application first reads, and the body streams), HEAD is
  * checked again here (the daemon runs application code, perhaps as
  * another user: nothing it says reaches the client unchecked) and set on
- * r, DATA goes down Apache's output filters, FILE is a descriptor the
- * daemon passed, sent as a file bucket (sendfile), and END says how the
- * response ended.  A connection that fails before END is a daemon that
- * died or timed out: 502 or 504 before the head, a truncated response
- * after (never a complete-looking one).
+ * r, DATA goes down Apache's output filters, SHARED does too (its bytes
+ * are in the connection's ring, common/ring.h, which the child makes
+ * and passes with a new connection's first request), FILE is a
+ * descriptor the daemon passed, sent as a file bucket (sendfile), and
+ * END says how the response ended.  A connection that fails before END
+ * is a daemon that died or timed out: 502 or 504 before the head, a
+ * truncated response after (never a complete-looking one).
  *
  * Connections are kept per process and group, and reused: no connect()
  * per request.  Each knows the daemon process it leads to (from END),
@@ -26,6 +28,8 @@
 #include "request.h"
 #include "common/board.h"
 #include "common/clock.h"
+#include "common/fdpass.h"
+#include "common/ring.h"
 #include "common/wire.h"
 #include "common/validate.h"
 
@@ -39,6 +43,7 @@
 #include <limits.h>
 #include <poll.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <sys/un.h>
@@ -57,6 +62,7 @@
  * and the daemon process it leads to (the pid its last END gave). */
 typedef struct {
     int fd;
+    wsl_ring *ring;
     apr_interval_time_t timeout;
     int pid;
 } idle_conn;
@@ -83,6 +89,8 @@ static int nidle;
 /* The connection and what came with it. */
 typedef struct {
     int fd;
+    wsl_ring *ring;             /* the connection's, or NULL */
+    int ring_fd;                /* to pass with the first request, or -1 */
     apr_interval_time_t timeout;    /* SO_RCVTIMEO/SO_SNDTIMEO set on fd,
                                      * or -1 */
     const wsl_daemon_group *g;
@@ -107,38 +115,9 @@ static void conn_drop_fds(daemon_conn *dc)
 /* recvmsg into dst, keeping any descriptor that rides along. */
 static ssize_t recv_some(daemon_conn *dc, char *dst, size_t len)
 {
-    union {
-        struct cmsghdr h;
-        char space[CMSG_SPACE(sizeof(int) * 4)];
-    } control;
-    struct iovec iov = { dst, len };
-    struct msghdr mh;
-    struct cmsghdr *cm;
-    ssize_t n;
+    ssize_t n = wsl_fd_recv(dc->fd, dst, len, dc->fds,
+                            (int)(sizeof(dc->fds) / sizeof(int)), &dc->nfds);
 
-    memset(&mh, 0, sizeof(mh));
-    mh.msg_iov = &iov;
-    mh.msg_iovlen = 1;
-    mh.msg_control = control.space;
-    mh.msg_controllen = sizeof(control.space);
-    do {
-        n = recvmsg(dc->fd, &mh, MSG_CMSG_CLOEXEC);
-    } while (n < 0 && errno == EINTR);
-    for (cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm)) {
-        if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS) {
-            size_t k, count = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-
-            for (k = 0; k < count; k++) {
-                int fd;
-
-                memcpy(&fd, CMSG_DATA(cm) + k * sizeof(int), sizeof(int));
-                if (dc->nfds < (int)(sizeof(dc->fds) / sizeof(int)))
-                    dc->fds[dc->nfds++] = fd;
-                else
-                    close(fd);
-            }
-        }
-    }
     if (n <= 0)
         dc->failed = n == 0 ? -1 : errno;
     return n;
@@ -190,18 +169,23 @@ static void *pool_alloc(void *pool, size_t size)
     return apr_palloc(pool, size);
 }
 
+/* The request; the ring's descriptor rides on its first byte (once a
+ * connection: then it is closed, the mapping stays). */
 static int conn_write(daemon_conn *dc, const void *data, size_t len)
 {
     const char *p = data;
 
     while (len) {
-        ssize_t n = send(dc->fd, p, len, MSG_NOSIGNAL);
+        struct iovec iov = { (void *)p, len };
+        ssize_t n = wsl_fd_send(dc->fd, &iov, 1, dc->ring_fd);
 
         if (n < 0) {
-            if (errno == EINTR)
-                continue;
             dc->failed = errno;
             return -1;
+        }
+        if (dc->ring_fd >= 0) {
+            close(dc->ring_fd);
+            dc->ring_fd = -1;
         }
         p += n;
         len -= (size_t)n;
@@ -322,6 +306,7 @@ static void idle_take(daemon_conn *dc)
 {
     const wsl_daemon_group *g = dc->g;
     int dead[WSL_IDLE_MAX], ndead = 0, i, best = -1, best_load = 0;
+    wsl_ring *dead_ring[WSL_IDLE_MAX];
     int seen_pid[8], seen_load[8], nseen = 0;
     idle_list *l;
 
@@ -344,6 +329,7 @@ static void idle_take(daemon_conn *dc)
                 }
             }
             if (load < 0) {
+                dead_ring[ndead] = l->conns[i].ring;
                 dead[ndead++] = l->conns[i].fd;
                 l->conns[i].fd = -1;
             }
@@ -357,6 +343,7 @@ static void idle_take(daemon_conn *dc)
             peer_load *p = peer_of(l, ic->pid, 1);
 
             dc->fd = ic->fd;
+            dc->ring = ic->ring;
             dc->timeout = ic->timeout;
             dc->pid = ic->pid;
             if (p) {
@@ -376,8 +363,10 @@ static void idle_take(daemon_conn *dc)
         }
     }
     pthread_mutex_unlock(&idle_lock);
-    while (ndead > 0)
+    while (ndead > 0) {
         close(dead[--ndead]);
+        wsl_ring_free(dead_ring[ndead]);
+    }
 }
 
 /* The connection's request is done, or it failed: no longer counted in
@@ -400,6 +389,7 @@ static void idle_give(daemon_conn *dc)
 {
     idle_list *l;
     int fd = dc->fd;
+    wsl_ring *ring = dc->ring;
 
     pthread_mutex_lock(&idle_lock);
     uncount_locked(dc);
@@ -407,14 +397,18 @@ static void idle_give(daemon_conn *dc)
         idle_conn *ic = &l->conns[l->n++];
 
         ic->fd = fd;
+        ic->ring = ring;
         ic->timeout = dc->timeout;
         ic->pid = dc->pid;
         fd = -1;
+        ring = NULL;
     }
     pthread_mutex_unlock(&idle_lock);
     if (fd >= 0)
         close(fd);
+    wsl_ring_free(ring);
     dc->fd = -1;
+    dc->ring = NULL;
 }
 
 /* A new connection to the group's socket, waiting up to connect-timeout
@@ -452,6 +446,20 @@ static int connect_new(request_rec *r, const wsl_daemon_group *g)
     return -1;
 }
 
+/* Once a process: why its connections carry response bodies through
+ * the socket. */
+static void no_ring(request_rec *r, int err)
+{
+    static atomic_int said;
+
+    if (!atomic_exchange(&said, 1))
+        ap_log_rerror(APLOG_MARK, APLOG_WARNING, err, r,
+                      "WSL00217: daemon mode: no shared response ring "
+                      "(memfd_create with sealing failed); response bodies "
+                      "go through the daemon socket, at the cost of one "
+                      "more copy");
+}
+
 static int conn_open(request_rec *r, const wsl_daemon_group *g,
                      daemon_conn *dc, int fresh)
 {
@@ -467,12 +475,18 @@ static int conn_open(request_rec *r, const wsl_daemon_group *g,
     dc->g = g;
     dc->pid = 0;
     dc->counted = 0;
+    dc->ring = NULL;
+    dc->ring_fd = -1;
     if (!fresh)
         idle_take(dc);
     if (dc->fd >= 0)
         dc->reused = 1;
     else if ((dc->fd = connect_new(r, g)) < 0)
         return -1;
+    /* Without a ring (no memfd here: logged once a process), the
+     * connection carries the bodies itself. */
+    else if (!(dc->ring = wsl_ring_create(&dc->ring_fd)))
+        no_ring(r, errno);
     /* socket-timeout: how long either side may wait on the other (the
      * server's Timeout when unset, which differs between virtual
      * hosts: so kept with the connection, and set when it changes). */
@@ -494,7 +508,11 @@ static void conn_close(daemon_conn *dc)
     conn_drop_fds(dc);
     if (dc->fd >= 0)
         close(dc->fd);
-    dc->fd = -1;
+    if (dc->ring_fd >= 0)
+        close(dc->ring_fd);
+    wsl_ring_free(dc->ring);
+    dc->fd = dc->ring_fd = -1;
+    dc->ring = NULL;
 }
 
 /* ------------------------------------------------------------------ */
@@ -530,6 +548,10 @@ static void pass(exchange *x, int flush)
     rv = ap_pass_brigade(x->r->output_filters, x->bb);
     apr_brigade_cleanup(x->bb);
     x->pending = 0;
+    /* The filters have sent the ring's bytes, or copied them (a
+     * transient bucket is copied when set aside). */
+    if (x->dc->ring)
+        wsl_ring_give_back(x->dc->ring);
     if (rv != APR_SUCCESS && !x->client_gone) {
         x->client_gone = 1;
         ap_log_rerror(APLOG_MARK, APLOG_INFO, rv, x->r,
@@ -579,16 +601,21 @@ static apr_status_t read_client(exchange *x, apr_off_t want, int fill,
 }
 
 /* READ: up to `want` bytes of the request body (with FILL, until want or
- * the end), as one BODY frame: its header and the buckets read, in one
- * sendmsg (no copy of the body into a buffer of ours first: that copy was
- * nearly half of the Apache child's instructions for a 1 MiB POST). */
-static int answer_read(exchange *x, uint32_t want, int fill)
+ * the end), as one BODY frame.  Copied into the ring's body part when
+ * the daemon has the ring (`ring`: the READ says so) and it fits (one
+ * copy, where the socket makes two and wakes the daemon for every
+ * buffer's worth); else the frame's header
+ * and the buckets read go in one sendmsg (no copy of the body into a
+ * buffer of ours first: that copy was nearly half of the Apache child's
+ * instructions for a 1 MiB POST). */
+static int answer_read(exchange *x, uint32_t want, int fill, int ring)
 {
     wsl_frame f;
     apr_off_t got;
     apr_status_t rv;
     apr_bucket *e;
     int32_t err;
+    char *space;
     int n = 0, rc;
 
     if (want > WSL_WIRE_DATA_MAX)
@@ -626,6 +653,27 @@ static int answer_read(exchange *x, uint32_t want, int fill)
         f = wsl_frame_make(WSL_FRAME_BODY, WSL_FRAME_ERROR, sizeof(err));
         err = rv;
         return conn_writev(x->dc, iov, 2);
+    }
+    if (got >= WSL_RING_MIN && ring && x->dc->ring &&
+        (space = wsl_ring_body_space(x->dc->ring, (size_t)got))) {
+        /* Into the ring's body part: a copy of ours in place of the
+         * socket's two. */
+        uint32_t count = (uint32_t)got;
+        struct iovec iov[2] = { { &f, sizeof(f) },
+                                { &count, sizeof(count) } };
+        int k;
+
+        for (k = 1; k < n; k++) {
+            memcpy(space, x->iov[k].iov_base, x->iov[k].iov_len);
+            space += x->iov[k].iov_len;
+        }
+        wsl_ring_body_sent(x->dc->ring, (size_t)got);
+        f = wsl_frame_make(WSL_FRAME_BODY, WSL_FRAME_IN_RING |
+                           (x->client_eos ? WSL_FRAME_EOS : 0),
+                           sizeof(count));
+        rc = conn_writev(x->dc, iov, 2);
+        apr_brigade_cleanup(x->held);
+        return rc;
     }
     f = wsl_frame_make(WSL_FRAME_BODY, x->client_eos ? WSL_FRAME_EOS : 0,
                        (size_t)got);
@@ -746,11 +794,13 @@ static void truncate_response(exchange *x)
  * client gets status before the head, the truncated response after it. */
 static int give_up(exchange *x, int status)
 {
-    conn_close(x->dc);
+    /* Truncated first: what is gathered may point into the ring. */
     if (x->head_done || x->sent) {
         truncate_response(x);
+        conn_close(x->dc);
         return OK;
     }
+    conn_close(x->dc);
     return status;
 }
 
@@ -854,7 +904,8 @@ static int exchange_run(exchange *x)
             if (f.length != sizeof(want) || conn_read(dc, &want,
                                                       sizeof(want)) < 0)
                 return failed(x, "a bad READ frame");
-            if (answer_read(x, want, f.flags & WSL_FRAME_FILL) < 0)
+            if (answer_read(x, want, f.flags & WSL_FRAME_FILL,
+                            f.flags & WSL_FRAME_RING) < 0)
                 return failed(x, "the request body could not be sent");
             break;
         }
@@ -898,6 +949,28 @@ static int exchange_run(exchange *x)
                 pass(x, f.flags & WSL_FRAME_FLUSH);
             break;
         }
+        case WSL_FRAME_SHARED: {
+            uint32_t piece[2];
+            const char *data;
+
+            if (f.length != sizeof(piece) || !x->head_done || !dc->ring ||
+                conn_read(dc, piece, sizeof(piece)) < 0)
+                return failed(x, "a bad SHARED frame");
+            if (!(data = wsl_ring_take(dc->ring, piece[0], piece[1]))) {
+                dc->failed = 0;
+                return failed(x, "a SHARED frame out of its ring's order");
+            }
+            if (piece[1]) {
+                APR_BRIGADE_INSERT_TAIL(x->bb,
+                    apr_bucket_transient_create(data, piece[1],
+                                                x->bb->bucket_alloc));
+                x->pending += piece[1];
+            }
+            if ((f.flags & WSL_FRAME_FLUSH) ||
+                x->pending >= WSL_CLIENT_PASS_AT)
+                pass(x, f.flags & WSL_FRAME_FLUSH);
+            break;
+        }
         case WSL_FRAME_FILE: {
             int64_t range[2];
 
@@ -920,6 +993,13 @@ static int exchange_run(exchange *x)
             status = end.status;
             dc->pid = end.pid;
             if (f.flags & WSL_END_RESEND) {
+                /* Only for a request not begun: what is gathered may
+                 * point into this connection's ring. */
+                if (x->head_done || x->sent || !APR_BRIGADE_EMPTY(x->bb)) {
+                    dc->failed = 0;
+                    return failed(x, "END \"send it again\" after the "
+                                  "response had begun");
+                }
                 conn_close(dc);
                 return -1;
             }
@@ -1051,7 +1131,11 @@ int wsl_daemon_client_run(request_rec *r, const wsl_route *route,
                       WSL_RESEND_MAX + 1, r->uri);
         return HTTP_SERVICE_UNAVAILABLE;
     }
-    if (dc->fd >= 0)
+    if (dc->fd >= 0) {
+        /* Whatever the exchange left of the ring is not passed now. */
+        if (dc->ring)
+            wsl_ring_give_back(dc->ring);
         idle_give(dc);
+    }
     return status;
 }

@@ -130,6 +130,37 @@ class Counted:
                     % (os.getpid(), self.sent, self.n))
 
 
+class Pattern:
+    """n pieces of size bytes, piece i its own bytes (SHA-256 of
+    "seed-i", repeated): t/daemon.t makes the same and compares.  With a
+    marker, close() leaves a line there."""
+
+    def __init__(self, environ, a):
+        self.seed = a.get('seed', 's')
+        self.n = int(a.get('n', 10))
+        self.size = int(a.get('size', 65536))
+        self.marker = (os.path.join(environ['WSL_FIXTURES'], a['marker'])
+                       if 'marker' in a else None)
+        self.sent = 0
+
+    def __iter__(self):
+        for i in range(self.n):
+            digest = hashlib.sha256(b'%s-%d' % (self.seed.encode(), i))
+            self.sent += 1
+            yield (digest.digest() * (self.size // 32 + 1))[:self.size]
+
+    def close(self):
+        if self.marker:
+            with open(self.marker, 'a') as f:
+                f.write('closed pid=%d after=%d of=%d\n'
+                        % (os.getpid(), self.sent, self.n))
+
+
+def pattern(environ, start_response, a):
+    start_response('200 OK', [('Content-Type', 'application/octet-stream')])
+    return Pattern(environ, a)
+
+
 def closing(environ, start_response, a):
     start_response('200 OK', [('Content-Type', 'text/plain')])
     return Counted(environ, a)
@@ -219,8 +250,8 @@ def hello_gen(environ, start_response, a):
 
 
 CASES = {f.__name__: f for f in (
-    info, env, sha, noread, echo, closing, file, raise_after, kill_after,
-    kill_before, slow, sigint, status, hello, hello_gen)}
+    info, env, sha, noread, echo, pattern, closing, file, raise_after,
+    kill_after, kill_before, slow, sigint, status, hello, hello_gen)}
 
 
 def application(environ, start_response):
