@@ -17,6 +17,7 @@
 #define _GNU_SOURCE             /* memfd_create */
 #endif
 #include "ring.h"
+#include "clock.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -170,9 +171,14 @@ static uint32_t free_bytes(const wsl_ring *ring, uint32_t released)
     return held > WSL_RING_SIZE ? WSL_RING_SIZE + 1 : WSL_RING_SIZE - held;
 }
 
-static size_t wanted(size_t left)
+/* Whether the room is enough for the next piece of `left` (RING_LOW,
+ * or all of left if less): 1, 0, or -1 when the child's count is
+ * impossible. */
+static int enough(uint32_t room, size_t left)
 {
-    return left < RING_LOW ? left : RING_LOW;
+    if (room > WSL_RING_SIZE)
+        return -1;
+    return room >= (left < RING_LOW ? left : RING_LOW);
 }
 
 size_t wsl_ring_room(wsl_ring *ring, size_t left, char **dst,
@@ -183,7 +189,7 @@ size_t wsl_ring_room(wsl_ring *ring, size_t left, char **dst,
     uint32_t at = ring->put & (WSL_RING_SIZE - 1);
     size_t n = left;
 
-    if (room > WSL_RING_SIZE || room < wanted(left))
+    if (enough(room, left) <= 0)
         return 0;
     if (n > room)
         n = room;
@@ -212,37 +218,30 @@ static int peer_gone(int sock)
 
 int wsl_ring_wait(wsl_ring *ring, size_t left, int sock, int64_t timeout_us)
 {
-    struct timespec start, now;
     uint32_t seen = atomic_load(&ring->shared->released);
+    apr_time_t start = wsl_clock_now();
 
-    clock_gettime(CLOCK_MONOTONIC, &start);
     for (;;) {
         struct timespec slice = { 0, RING_SLICE_MS * 1000000L };
         uint32_t released = atomic_load(&ring->shared->released);
-        uint32_t room = free_bytes(ring, released);
+        int ok = enough(free_bytes(ring, released), left);
 
-        if (room > WSL_RING_SIZE)
-            return -1;
-        if (room >= wanted(left))
-            return 0;
+        if (ok)
+            return ok > 0 ? 0 : -1;
         /* The timeout is for a child that gives nothing back. */
         if (released != seen) {
             seen = released;
-            clock_gettime(CLOCK_MONOTONIC, &start);
+            start = wsl_clock_now();
         }
         atomic_store(&ring->shared->waiting, 1);
         /* Given back between the two loads: no sleep, look again. */
         if (atomic_load(&ring->shared->released) != released)
             continue;
         if (futex(&ring->shared->released, FUTEX_WAIT, released, &slice) < 0
-            && errno == ETIMEDOUT) {
-            clock_gettime(CLOCK_MONOTONIC, &now);
-            if (peer_gone(sock) ||
-                (timeout_us > 0 &&
-                 (now.tv_sec - start.tv_sec) * 1000000LL +
-                 (now.tv_nsec - start.tv_nsec) / 1000 >= timeout_us))
-                return -1;
-        }
+            && errno == ETIMEDOUT &&
+            (peer_gone(sock) ||
+             (timeout_us > 0 && wsl_clock_now() - start >= timeout_us)))
+            return -1;
     }
 }
 

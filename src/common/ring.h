@@ -29,7 +29,8 @@
  * socket, and the daemon copies it out before it asks for more, so the
  * part is free whenever the child answers (no wait on that side).
  *
- * Plain C, no Apache: both ends are in the same module.  A ring is used
+ * Plain C (and clock.h's APR time), no Apache: both ends are in the
+ * same module.  A ring is used
  * by one request at a time, as its connection is.
  */
 #ifndef WSL_RING_H

@@ -560,6 +560,14 @@ static void pass(exchange *x, int flush)
     }
 }
 
+/* After a DATA or SHARED frame's bytes are gathered: passed on when the
+ * frame says FLUSH, or enough is gathered. */
+static void pass_if_due(exchange *x, uint8_t flags)
+{
+    if ((flags & WSL_FRAME_FLUSH) || x->pending >= WSL_CLIENT_PASS_AT)
+        pass(x, flags & WSL_FRAME_FLUSH);
+}
+
 /* Read the client's body for one READ into x->held: up to `want` bytes
  * (with fill, until want or the end).  The buckets are kept, not copied
  * into one buffer: they go to the socket as they are (answer_read).  A
@@ -604,10 +612,10 @@ static apr_status_t read_client(exchange *x, apr_off_t want, int fill,
  * the end), as one BODY frame.  Copied into the ring's body part when
  * the daemon has the ring (`ring`: the READ says so) and it fits (one
  * copy, where the socket makes two and wakes the daemon for every
- * buffer's worth); else the frame's header
- * and the buckets read go in one sendmsg (no copy of the body into a
- * buffer of ours first: that copy was nearly half of the Apache child's
- * instructions for a 1 MiB POST). */
+ * buffer's worth); else the frame's header and the buckets read go in
+ * one sendmsg (no copy of the body into a buffer of ours first: that
+ * copy was nearly half of the Apache child's instructions for a 1 MiB
+ * POST). */
 static int answer_read(exchange *x, uint32_t want, int fill, int ring)
 {
     wsl_frame f;
@@ -944,9 +952,7 @@ static int exchange_run(exchange *x)
                                            x->bb->bucket_alloc));
                 x->pending += f.length;
             }
-            if ((f.flags & WSL_FRAME_FLUSH) ||
-                x->pending >= WSL_CLIENT_PASS_AT)
-                pass(x, f.flags & WSL_FRAME_FLUSH);
+            pass_if_due(x, f.flags);
             break;
         }
         case WSL_FRAME_SHARED: {
@@ -966,9 +972,7 @@ static int exchange_run(exchange *x)
                                                 x->bb->bucket_alloc));
                 x->pending += piece[1];
             }
-            if ((f.flags & WSL_FRAME_FLUSH) ||
-                x->pending >= WSL_CLIENT_PASS_AT)
-                pass(x, f.flags & WSL_FRAME_FLUSH);
+            pass_if_due(x, f.flags);
             break;
         }
         case WSL_FRAME_FILE: {
